@@ -1,0 +1,116 @@
+package importer
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"regexp"
+	"strings"
+)
+
+// HashFamily names the algorithm behind a stored password.
+type HashFamily string
+
+// The hash families the recogniser tells apart. Only HashBcrypt can be
+// imported into Authgear.
+const (
+	HashBcrypt          HashFamily = "bcrypt"
+	HashBcryptBroken    HashFamily = "bcrypt (malformed)"
+	HashBcrypt2x        HashFamily = "bcrypt $2x$ (crypt_blowfish bug variant)"
+	HashDjangoBcrypt    HashFamily = "django bcrypt_sha256"
+	HashWordPressBcrypt HashFamily = "wordpress bcrypt ($wp$: pre-hashed with HMAC-SHA384)"
+	HashArgon2          HashFamily = "argon2"
+	HashScrypt          HashFamily = "scrypt"
+	HashFirebaseScrypt  HashFamily = "firebase scrypt"
+	HashPBKDF2          HashFamily = "pbkdf2"
+	HashPHPass          HashFamily = "phpass"
+	HashSHACrypt        HashFamily = "sha-crypt"
+	HashMD5Crypt        HashFamily = "md5-crypt"
+	HashLDAP            HashFamily = "ldap salted/unsalted SHA or MD5"
+	HashDjangoSHA1      HashFamily = "django salted sha1/md5"
+	HashHexDigest       HashFamily = "unsalted hex digest (md5/sha)"
+	HashUnknown         HashFamily = "unknown"
+)
+
+// Importable reports whether Authgear can import hashes of this family
+// and verify them exactly as the old system did.
+func (f HashFamily) Importable() bool { return f == HashBcrypt }
+
+// IsHash reports whether the family is a recognised password hash (as
+// opposed to a malformed bcrypt hash or a value that is not a hash at all).
+func (f HashFamily) IsHash() bool {
+	return f != HashUnknown && f != HashBcryptBroken
+}
+
+var (
+	reHexDigest = regexp.MustCompile(`^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64}|[0-9a-fA-F]{96}|[0-9a-fA-F]{128})$`)
+	reDjango    = regexp.MustCompile(`^(?:pbkdf2_sha256|pbkdf2_sha1)\$\d+\$[^$]+\$[A-Za-z0-9+/=]+$`)
+)
+
+// RecogniseHash names the family of a stored password hash.
+func RecogniseHash(h string) HashFamily {
+	h = strings.TrimSpace(h)
+	switch {
+	case h == "":
+		return HashUnknown
+	case strings.HasPrefix(h, "$2a$"), strings.HasPrefix(h, "$2b$"), strings.HasPrefix(h, "$2y$"):
+		if CheckBcrypt(h) == nil {
+			return HashBcrypt
+		}
+		return HashBcryptBroken
+	case strings.HasPrefix(h, "$2x$"), strings.HasPrefix(h, "$2$"):
+		return HashBcrypt2x
+	case strings.HasPrefix(h, "bcrypt$$2"):
+		// Django's BCryptPasswordHasher: plain bcrypt behind a prefix.
+		if CheckBcrypt(strings.TrimPrefix(h, "bcrypt$")) == nil {
+			return HashBcrypt
+		}
+		return HashBcryptBroken
+	case strings.HasPrefix(h, "bcrypt_sha256$"):
+		return HashDjangoBcrypt
+	case strings.HasPrefix(h, "$wp$"):
+		return HashWordPressBcrypt
+	case strings.HasPrefix(h, "$argon2"), strings.HasPrefix(h, "argon2$"):
+		return HashArgon2
+	case strings.HasPrefix(h, "$scrypt$"), strings.HasPrefix(h, "$s0$"), strings.HasPrefix(h, "$7$"), strings.HasPrefix(h, "scrypt$"):
+		return HashScrypt
+	case strings.HasPrefix(h, "$pbkdf2"), reDjango.MatchString(h), strings.HasPrefix(h, "pbkdf2:"), strings.HasPrefix(h, "{PBKDF2"):
+		return HashPBKDF2
+	case strings.HasPrefix(h, "$P$"), strings.HasPrefix(h, "$H$"):
+		return HashPHPass
+	case strings.HasPrefix(h, "$5$"), strings.HasPrefix(h, "$6$"):
+		return HashSHACrypt
+	case strings.HasPrefix(h, "$1$"), strings.HasPrefix(h, "$apr1$"):
+		return HashMD5Crypt
+	case strings.HasPrefix(h, "{SSHA"), strings.HasPrefix(h, "{SHA"), strings.HasPrefix(h, "{MD5}"), strings.HasPrefix(h, "{SMD5}"), strings.HasPrefix(h, "{CRYPT}"):
+		return HashLDAP
+	case strings.HasPrefix(h, "sha1$"), strings.HasPrefix(h, "md5$"), strings.HasPrefix(h, "unsalted_md5$"), strings.HasPrefix(h, "unsalted_sha1$"), strings.HasPrefix(h, "sha256$"), strings.HasPrefix(h, "sha512$"):
+		return HashDjangoSHA1
+	case reHexDigest.MatchString(h):
+		return HashHexDigest
+	}
+	// Firebase's scrypt: a base64 value of 64 bytes (with a separate salt).
+	if len(h) == 88 && strings.HasSuffix(h, "==") {
+		if b, err := base64.StdEncoding.DecodeString(h); err == nil && len(b) == 64 {
+			return HashFirebaseScrypt
+		}
+	}
+	if len(h) >= 24 && !strings.ContainsAny(h, " ") {
+		if b, err := base64.StdEncoding.DecodeString(h); err == nil && (len(b) == 20 || len(b) == 32 || len(b) == 64) {
+			return HashHexDigest // base64 of a raw digest
+		}
+		if _, err := hex.DecodeString(h); err == nil && len(h)%2 == 0 && len(h) >= 32 {
+			return HashHexDigest
+		}
+	}
+	return HashUnknown
+}
+
+// importableHash returns the hash as Authgear should receive it (prefixes
+// such as Django's "bcrypt$" removed), when it can be imported at all.
+func importableHash(h string) (string, bool) {
+	h = strings.TrimSpace(h)
+	if strings.HasPrefix(h, "bcrypt$$2") {
+		h = strings.TrimPrefix(h, "bcrypt$")
+	}
+	return h, CheckBcrypt(h) == nil
+}

@@ -1,0 +1,489 @@
+package importer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Outcome is what became of one input record.
+type Outcome string
+
+// Outcomes. A dry run yields valid or invalid; a live import inserted,
+// updated, skipped, failed or invalid.
+const (
+	OutcomeValid    Outcome = "valid"
+	OutcomeInvalid  Outcome = "invalid"
+	OutcomeInserted Outcome = "inserted"
+	OutcomeUpdated  Outcome = "updated"
+	OutcomeSkipped  Outcome = "skipped"
+	OutcomeFailed   Outcome = "failed"
+)
+
+// Prepared is one input record after mapping, normalisation and validation.
+type Prepared struct {
+	// Row is the input record (kept for the retry file).
+	Row *Row
+	// Record is what would be sent; nil when the row could not be mapped.
+	Record *Record
+	// Identifier is the record's normalised identifier value (or the raw
+	// value when it could not be normalised).
+	Identifier string
+	// Problems are the reasons the record cannot be sent; none means valid.
+	Problems []Problem
+	// Notes are remarks on a valid record ("password dropped: ...").
+	Notes []string
+	// PasswordFamily is the family of the record's password hash, if any.
+	PasswordFamily HashFamily
+	// PasswordDropped is set when the policy dropped an unimportable hash.
+	PasswordDropped bool
+
+	// Outcome, UserID and ServerReason are filled in by the live import.
+	Outcome      Outcome
+	UserID       string
+	ServerReason string
+}
+
+// Valid reports whether the record can be sent.
+func (p *Prepared) Valid() bool { return len(p.Problems) == 0 }
+
+// Reason joins the problems, or the server's reason, or the notes.
+func (p *Prepared) Reason() string {
+	if p.ServerReason != "" {
+		return p.ServerReason
+	}
+	if len(p.Problems) > 0 {
+		msgs := make([]string, len(p.Problems))
+		for i, pr := range p.Problems {
+			msgs[i] = pr.Message
+		}
+		return strings.Join(msgs, "; ")
+	}
+	return strings.Join(p.Notes, "; ")
+}
+
+func (p *Prepared) addProblem(field, msg string) {
+	p.Problems = append(p.Problems, Problem{Field: field, Message: msg})
+}
+
+type compiledField struct {
+	target *Target
+	path   *Path // nil for a constant
+	value  any
+	ts     []Transform
+}
+
+// Plan is a mapping compiled against an input's columns; it is safe for
+// concurrent use by many goroutines.
+type Plan struct {
+	mapping  *Mapping
+	fields   []compiledField
+	extra    map[string]*Path // paths used by transforms (contains)
+	rejectIf []compiledCondition
+	phones   *phoneNormalizer
+	now      time.Time
+}
+
+type compiledCondition struct {
+	path *Path
+	Condition
+}
+
+// Mapping returns the plan's mapping.
+func (p *Plan) Mapping() *Mapping { return p.mapping }
+
+// Compile checks the mapping against the input's columns. isCSV says whether
+// paths name CSV columns (true) or JSON paths (false). Every column the
+// mapping names that the input lacks is reported in one *MappingError.
+func Compile(m *Mapping, columns []string, isCSV bool) (*Plan, error) {
+	if err := m.Check(); err != nil {
+		return nil, err
+	}
+	p := &Plan{
+		mapping: m,
+		extra:   map[string]*Path{},
+		phones:  &phoneNormalizer{possibleOnly: m.Phone.Validation == PhoneIsPossibleNumber},
+		now:     time.Now(),
+	}
+	var errs []string
+	compile := func(field, text string) *Path {
+		path, err := compilePath(text, columns, isCSV)
+		if err != nil {
+			var mc *MissingColumnError
+			if errors.As(err, &mc) {
+				mc.Field = field
+				errs = append(errs, mc.Error()+suggestColumn(text, columns))
+			} else {
+				errs = append(errs, fmt.Sprintf("field %s: %v", field, err))
+			}
+			return nil
+		}
+		return path
+	}
+	for _, key := range m.FieldKeys() {
+		spec := m.Fields[key]
+		t, _ := LookupTarget(key)
+		cf := compiledField{target: t, ts: spec.Transforms}
+		if spec.From != "" {
+			cf.path = compile(key, spec.From)
+		} else {
+			cf.value = normalizeYAMLValue(spec.Value)
+		}
+		for _, tr := range spec.Transforms {
+			if tr.Name == "contains" {
+				if path := compile(key, tr.Arg); path != nil {
+					p.extra[tr.Arg] = path
+				}
+			}
+		}
+		p.fields = append(p.fields, cf)
+	}
+	for i, c := range m.RejectIf {
+		if path := compile(fmt.Sprintf("reject_if[%d]", i), c.From); path != nil {
+			p.rejectIf = append(p.rejectIf, compiledCondition{path: path, Condition: c})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, &MappingError{Problems: errs}
+	}
+	return p, nil
+}
+
+func suggestColumn(text string, columns []string) string {
+	want := normName(text)
+	for _, c := range columns {
+		if normName(c) == want {
+			return fmt.Sprintf(" (did you mean %q?)", c)
+		}
+	}
+	if len(columns) > 0 && len(columns) <= 40 {
+		return fmt.Sprintf(" (columns: %s)", strings.Join(columns, ", "))
+	}
+	return ""
+}
+
+// normalizeYAMLValue turns YAML-decoded numbers into json.Number so that
+// constants behave like input values.
+func normalizeYAMLValue(v any) any {
+	switch t := v.(type) {
+	case int:
+		return json.Number(fmt.Sprint(t))
+	case int64:
+		return json.Number(fmt.Sprint(t))
+	case float64:
+		return json.Number(fmt.Sprint(t))
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = normalizeYAMLValue(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = normalizeYAMLValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+// Apply maps one row to a record, normalises and validates it. It does not
+// look at other rows: duplicates are found by Prepare.
+func (p *Plan) Apply(row *Row) *Prepared {
+	out := &Prepared{Row: row}
+	if row.Err != nil {
+		msg := row.Err.Error()
+		var pe *ParseError
+		if errors.As(row.Err, &pe) {
+			msg = pe.Err.Error()
+			if pe.Line > 0 {
+				msg = fmt.Sprintf("line %d: %s", pe.Line, msg)
+				if pe.Column > 0 {
+					msg = fmt.Sprintf("line %d column %d: %s", pe.Line, pe.Column, pe.Err)
+				}
+			}
+		}
+		out.addProblem("", msg)
+		return out
+	}
+	m := p.mapping
+	rec := &Record{}
+	ctx := &applyCtx{row: row, plan: p, now: p.now}
+	var passwordHash, mfaPasswordHash, expireAfter, totp string
+	for i := range p.fields {
+		f := &p.fields[i]
+		var v any
+		if f.path != nil {
+			var ok bool
+			v, ok = f.path.lookup(row)
+			if !ok {
+				v = nil
+			}
+		} else {
+			v = f.value
+		}
+		var err error
+		for _, t := range f.ts {
+			if v, err = transforms[t.Name].fn(v, t.Arg, ctx); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			out.addProblem(f.target.Key, f.target.Label+" "+err.Error())
+			continue
+		}
+		if isEmpty(v) {
+			continue
+		}
+		key := f.target.Key
+		switch f.target.kind {
+		case kindBool:
+			b, err := toBool(v)
+			if err != nil {
+				out.addProblem(key, f.target.Label+" "+err.Error())
+				continue
+			}
+			if b != nil {
+				bv := b.(bool)
+				*f.target.bool(rec) = &bv
+			}
+		case kindList:
+			list, err := toStringList(v)
+			if err != nil {
+				out.addProblem(key, f.target.Label+" "+err.Error())
+				continue
+			}
+			for _, s := range list {
+				if err := checkText(s); err != nil {
+					out.addProblem(key, f.target.Label+" "+err.Error())
+				}
+			}
+			if key == "roles" {
+				rec.Roles = list
+			} else {
+				rec.Groups = list
+			}
+		case kindAny:
+			name := strings.TrimPrefix(key, CustomAttributePrefix)
+			if rec.CustomAttributes == nil {
+				rec.CustomAttributes = map[string]any{}
+			}
+			if s, ok := v.(string); ok {
+				if err := checkText(s); err != nil {
+					out.addProblem(key, f.target.Label+" "+err.Error())
+				}
+			}
+			rec.CustomAttributes[name] = v
+		default:
+			s, err := toText(v)
+			if err != nil {
+				out.addProblem(key, f.target.Label+" "+err.Error())
+				continue
+			}
+			s = strings.TrimSpace(s)
+			if s == "" {
+				continue
+			}
+			switch key {
+			case "password.password_hash":
+				passwordHash = s
+				continue
+			case "mfa.password.password_hash":
+				mfaPasswordHash = s
+				continue
+			case "password.expire_after":
+				expireAfter = s
+			case "mfa.totp.secret":
+				totp = s
+			}
+			if msg := p.normalizeAndCheck(f.target, &s); msg != "" {
+				out.addProblem(key, msg)
+			}
+			if f.target.str != nil {
+				*f.target.str(rec) = &s
+			}
+		}
+	}
+	// Passwords.
+	if passwordHash != "" {
+		out.PasswordFamily = RecogniseHash(passwordHash)
+		if h, ok := importableHash(passwordHash); ok {
+			rec.Password = &Password{Type: "bcrypt", PasswordHash: h}
+			if expireAfter != "" {
+				rec.Password.ExpireAfter = &expireAfter
+			}
+		} else if out.PasswordFamily.IsHash() {
+			if m.Passwords.Unsupported == PasswordsReject {
+				out.addProblem("password.password_hash", fmt.Sprintf("password hash is %s, which Authgear cannot import (bcrypt only)", out.PasswordFamily))
+			} else {
+				out.PasswordDropped = true
+				out.Notes = append(out.Notes, fmt.Sprintf("password dropped: %s hashes cannot be imported; the user must set a new password", out.PasswordFamily))
+			}
+		} else {
+			out.addProblem("password.password_hash", "password hash is not a valid bcrypt hash")
+		}
+	} else if expireAfter != "" {
+		out.Notes = append(out.Notes, "password expire_after ignored: the record has no password")
+	}
+	if mfaPasswordHash != "" {
+		if h, ok := importableHash(mfaPasswordHash); ok {
+			mfa(rec).Password = &Password{Type: "bcrypt", PasswordHash: h}
+		} else if fam := RecogniseHash(mfaPasswordHash); fam.IsHash() && m.Passwords.Unsupported == PasswordsDrop {
+			out.Notes = append(out.Notes, fmt.Sprintf("MFA password dropped: %s hashes cannot be imported", fam))
+		} else {
+			out.addProblem("mfa.password.password_hash", "MFA password hash is not a valid bcrypt hash")
+		}
+	}
+	if totp != "" {
+		mfa(rec).TOTP = &TOTP{Secret: totp}
+	}
+	if rec.Address != nil && *rec.Address == (Address{}) {
+		rec.Address = nil
+	}
+	if rec.MFA != nil && *rec.MFA == (MFA{}) {
+		rec.MFA = nil
+	}
+	// The identifier.
+	id := rec.IdentifierValue(m.Identifier)
+	out.Identifier = id
+	if id == "" && !hasProblem(out, string(m.Identifier)) {
+		out.Problems = append([]Problem{{Field: string(m.Identifier), Message: fmt.Sprintf("identifier (%s) is empty", m.Identifier)}}, out.Problems...)
+	}
+	if id == "" && hasProblem(out, string(m.Identifier)) {
+		out.Identifier = rawIdentifier(p, row)
+	}
+	// The valid period.
+	if rec.AccountValidFrom != nil && rec.AccountValidUntil != nil {
+		from, e1 := time.Parse(time.RFC3339, *rec.AccountValidFrom)
+		until, e2 := time.Parse(time.RFC3339, *rec.AccountValidUntil)
+		if e1 == nil && e2 == nil && !from.Before(until) {
+			out.addProblem("account_valid_until", "account_valid_from must be before account_valid_until")
+		}
+	}
+	for _, c := range p.rejectIf {
+		v, ok := c.path.lookup(row)
+		present := ok && !isEmpty(v)
+		if s, isStr := v.(string); isStr && strings.EqualFold(strings.TrimSpace(s), "null") {
+			present = false
+		}
+		if present == c.Present {
+			reason := c.Reason
+			if reason == "" {
+				reason = fmt.Sprintf("%s is set: not migrated", c.From)
+			}
+			out.addProblem("", reason)
+		}
+	}
+	out.Record = rec
+	return out
+}
+
+func hasProblem(p *Prepared, field string) bool {
+	for _, pr := range p.Problems {
+		if pr.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// rawIdentifier returns the identifier's source value for the report when
+// it could not be normalised.
+func rawIdentifier(p *Plan, row *Row) string {
+	for _, f := range p.fields {
+		if f.target.Key == string(p.mapping.Identifier) && f.path != nil {
+			if v, ok := f.path.lookup(row); ok {
+				return strings.TrimSpace(scalarString(v))
+			}
+		}
+	}
+	return ""
+}
+
+// normalizeAndCheck normalises a string field in place and returns a
+// message when it is not acceptable.
+func (p *Plan) normalizeAndCheck(t *Target, s *string) string {
+	if err := checkText(*s); err != nil {
+		return t.Label + " " + err.Error()
+	}
+	var err error
+	switch t.format {
+	case "email":
+		*s = NormalizeEmail(*s)
+		err = checkEmail(*s)
+	case "phone":
+		var e164 string
+		if e164, err = p.phones.normalize(*s, p.mapping.Phone.DefaultRegion); err == nil {
+			*s = e164
+		}
+	case "username":
+		*s = NormalizeUsername(*s, p.mapping.UsernameCaseSensitive)
+		err = checkUsername(*s)
+	case "uri":
+		err = checkURI(*s)
+	case "picture":
+		err = checkPicture(*s)
+	case "birthdate":
+		err = checkBirthdate(*s)
+	case "zoneinfo":
+		err = checkZoneinfo(*s)
+	case "locale":
+		err = checkLocale(*s)
+	case "datetime":
+		err = checkDateTime(*s)
+	case "totp":
+		err = checkTOTP(*s)
+	}
+	if err != nil {
+		return t.Label + " " + err.Error()
+	}
+	return ""
+}
+
+func toText(v any) (string, error) {
+	switch t := v.(type) {
+	case string:
+		return t, nil
+	case json.Number:
+		return t.String(), nil
+	case bool:
+		return "", errors.New("is a boolean, not text")
+	case []any:
+		if len(t) == 1 {
+			return toText(t[0])
+		}
+		return "", fmt.Errorf("is a list of %d values, not one (add the first transform)", len(t))
+	case map[string]any:
+		return "", errors.New("is an object, not text (map one of its keys with a path)")
+	}
+	return scalarString(v), nil
+}
+
+func toStringList(v any) ([]string, error) {
+	switch t := v.(type) {
+	case string:
+		l, _ := tSplit(t, "", nil)
+		return toStringList(l)
+	case []any:
+		out := make([]string, 0, len(t))
+		for _, e := range t {
+			s, err := toText(e)
+			if err != nil {
+				return nil, fmt.Errorf("has an element that %v", err)
+			}
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+		if len(out) == 0 {
+			return nil, nil
+		}
+		return out, nil
+	case json.Number:
+		return []string{t.String()}, nil
+	}
+	return nil, fmt.Errorf("is a %s, not a list", jsonType(v))
+}

@@ -1,0 +1,242 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"runtime"
+	"sync"
+)
+
+// PrepareOptions tunes Prepare.
+type PrepareOptions struct {
+	// Workers is how many goroutines map and validate (default GOMAXPROCS).
+	Workers int
+	// ChunkSize is how many rows travel together between goroutines.
+	ChunkSize int
+	// Progress, when set, is called after each chunk with the counts so far.
+	Progress func(PrepareStats)
+}
+
+// PrepareStats counts what Prepare has seen.
+type PrepareStats struct {
+	Total            int `json:"total"`
+	Valid            int `json:"valid"`
+	Invalid          int `json:"invalid"`
+	PasswordsBcrypt  int `json:"with_bcrypt_password"`
+	PasswordsDropped int `json:"passwords_dropped"`
+	// PasswordsNotImportable counts recognised hashes that cannot be
+	// imported, whatever the policy did with them.
+	PasswordsNotImportable int `json:"password_not_importable"`
+	// HashFamilies counts the password hash families seen.
+	HashFamilies map[HashFamily]int `json:"hash_families,omitempty"`
+}
+
+func (s *PrepareStats) add(p *Prepared) {
+	s.Total++
+	if p.Valid() {
+		s.Valid++
+	} else {
+		s.Invalid++
+	}
+	if p.PasswordFamily != "" {
+		if s.HashFamilies == nil {
+			s.HashFamilies = map[HashFamily]int{}
+		}
+		s.HashFamilies[p.PasswordFamily]++
+		if p.Valid() && p.Record != nil && p.Record.Password != nil {
+			s.PasswordsBcrypt++
+		}
+		if p.PasswordFamily.IsHash() && !p.PasswordFamily.Importable() {
+			s.PasswordsNotImportable++
+		}
+	}
+	if p.PasswordDropped && p.Valid() {
+		s.PasswordsDropped++
+	}
+}
+
+type chunk struct {
+	seq  int
+	rows []*Row
+	out  []*Prepared
+}
+
+// Prepare streams every row of src through plan.Apply on several goroutines,
+// finds duplicate login IDs across the file (the later record is rejected
+// with a reason naming the earlier one), and calls emit for each record in
+// input order. It stops at the first error from src or emit, or when ctx
+// is done. Memory stays bounded whatever the input size: only a few chunks
+// are in flight, and duplicates are tracked by 128-bit hashes.
+func Prepare(ctx context.Context, src *Source, plan *Plan, o PrepareOptions, emit func(*Prepared) error) (PrepareStats, error) {
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.ChunkSize <= 0 {
+		o.ChunkSize = 512
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	todo := make(chan *chunk, o.Workers*2)
+	done := make(chan *chunk, o.Workers*2)
+	var readErr error
+	// Reader.
+	go func() {
+		defer close(todo)
+		seq := 0
+		for {
+			c := &chunk{seq: seq, rows: make([]*Row, 0, o.ChunkSize)}
+			for len(c.rows) < o.ChunkSize {
+				row, err := src.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					readErr = err
+					break
+				}
+				c.rows = append(c.rows, row)
+			}
+			if len(c.rows) > 0 {
+				select {
+				case todo <- c:
+				case <-ctx.Done():
+					return
+				}
+				seq++
+			}
+			if len(c.rows) < o.ChunkSize {
+				return
+			}
+		}
+	}()
+	// Workers.
+	var wg sync.WaitGroup
+	for i := 0; i < o.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range todo {
+				c.out = make([]*Prepared, len(c.rows))
+				for j, r := range c.rows {
+					c.out[j] = plan.Apply(r)
+				}
+				select {
+				case done <- c:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+
+	// Re-sequence, de-duplicate and emit in input order.
+	var stats PrepareStats
+	dedup := newDeduper(plan.mapping.Identifier)
+	pending := map[int]*chunk{}
+	next := 0
+	var emitErr error
+	for c := range done {
+		if emitErr != nil {
+			continue // drain
+		}
+		pending[c.seq] = c
+		for {
+			c, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			for _, p := range c.out {
+				dedup.check(p)
+				stats.add(p)
+				if err := emit(p); err != nil {
+					emitErr = err
+					cancel()
+					break
+				}
+			}
+			if emitErr != nil {
+				break
+			}
+			if o.Progress != nil {
+				o.Progress(stats)
+			}
+		}
+	}
+	if emitErr != nil {
+		return stats, emitErr
+	}
+	if readErr != nil {
+		return stats, readErr
+	}
+	if err := ctx.Err(); err != nil {
+		return stats, err
+	}
+	return stats, nil
+}
+
+// deduper remembers the login IDs of the records that will be sent.
+type deduper struct {
+	id   Identifier
+	seen map[[16]byte]int32 // hash of "field\x00value" -> record number
+}
+
+func newDeduper(id Identifier) *deduper {
+	return &deduper{id: id, seen: make(map[[16]byte]int32, 1<<16)}
+}
+
+func idKey(field, value string) [16]byte {
+	h := fnv.New128a()
+	io.WriteString(h, field)
+	h.Write([]byte{0})
+	io.WriteString(h, value)
+	var k [16]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// check rejects p when one of its login IDs belongs to an earlier valid record.
+func (d *deduper) check(p *Prepared) {
+	if !p.Valid() || p.Record == nil {
+		return
+	}
+	type lid struct {
+		field string
+		value *string
+	}
+	ids := [3]lid{{"email", p.Record.Email}, {"phone_number", p.Record.PhoneNumber}, {"preferred_username", p.Record.PreferredUsername}}
+	var keys [3][16]byte
+	for i, l := range ids {
+		if l.value == nil {
+			continue
+		}
+		keys[i] = idKey(l.field, *l.value)
+		if first, ok := d.seen[keys[i]]; ok {
+			if l.field == string(d.id) {
+				p.addProblem(l.field, fmt.Sprintf("duplicate of record %d after normalisation", first))
+			} else {
+				p.addProblem(l.field, fmt.Sprintf("%s is the same as record %d's after normalisation", fieldLabel(l.field), first))
+			}
+		}
+	}
+	if !p.Valid() {
+		return
+	}
+	for i, l := range ids {
+		if l.value != nil {
+			d.seen[keys[i]] = int32(p.Row.Num)
+		}
+	}
+}
+
+func fieldLabel(key string) string {
+	if t, ok := LookupTarget(key); ok {
+		return t.Label
+	}
+	return key
+}

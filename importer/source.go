@@ -1,0 +1,741 @@
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+// Format is the layout of an export file.
+type Format string
+
+// The formats Open understands. FormatAuto detects the format from the file
+// name and its first bytes.
+const (
+	FormatAuto   Format = ""
+	FormatCSV    Format = "csv"
+	FormatJSON   Format = "json"
+	FormatNDJSON Format = "ndjson"
+)
+
+// Errors wrapped by ParseError and by row errors.
+var (
+	// ErrFieldCount means a CSV row has a different number of fields than the header.
+	ErrFieldCount = errors.New("wrong number of fields")
+	// ErrNotObject means a JSON record is not an object.
+	ErrNotObject = errors.New("record is not a JSON object")
+	// ErrNoRecords means a JSON document holds no array of records.
+	ErrNoRecords = errors.New("no array of records found")
+)
+
+// ParseError is a problem at a position of an input file. Line and Column
+// are 1-based; Column counts bytes, like encoding/csv.
+type ParseError struct {
+	File   string
+	Line   int
+	Column int
+	Err    error
+}
+
+func (e *ParseError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		b.WriteByte(':')
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "%d:", e.Line)
+		if e.Column > 0 {
+			fmt.Fprintf(&b, "%d:", e.Column)
+		}
+	}
+	if b.Len() > 0 {
+		b.WriteByte(' ')
+	}
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// SourceOptions says how to read an export. The zero value detects everything.
+type SourceOptions struct {
+	// Format forces a format; FormatAuto detects it.
+	Format Format
+	// Delimiter forces the CSV delimiter; 0 detects one of , ; tab |.
+	Delimiter rune
+	// NoHeader reads a CSV whose first row is data. Columns then names the
+	// columns (column1, column2, ... when nil).
+	NoHeader bool
+	Columns  []string
+	// LazyQuotes accepts bare quotes inside unquoted CSV fields.
+	LazyQuotes bool
+	// RecordsKey names the key of a JSON object that holds the records
+	// array ({"users": [...]}); empty picks the first array of objects.
+	RecordsKey string
+	// SampleSize is how many records are read ahead for Sample and for
+	// the column list of JSON sources (default 200).
+	SampleSize int
+}
+
+// Row is one input record. Exactly one of Fields (CSV) and Object (JSON) is set,
+// unless Err says the row could not be read at all.
+type Row struct {
+	// Num is the 1-based record number in the input (the report's row).
+	Num int
+	// Line is the 1-based line where the record starts.
+	Line int
+	// Fields are the CSV cells in header order.
+	Fields []string
+	// Object is the decoded JSON record; numbers are json.Number.
+	Object map[string]any
+	// Raw is a JSON record's own bytes, kept for the retry file.
+	Raw []byte
+	// Extra holds values joined from other files (such as a password
+	// export), addressed by paths that start with their key.
+	Extra map[string]any
+	// Err is a problem with this row alone (a ragged CSV row, a broken
+	// NDJSON line): the row is reported invalid and the load goes on.
+	Err error
+}
+
+// Source streams the records of an export. It is not safe for concurrent use.
+type Source struct {
+	name    string
+	format  Format
+	delim   rune
+	columns []string
+	header  bool
+	closer  io.Closer
+
+	sample []*Row
+	pos    int // next index into sample
+	next   func() (*Row, error)
+	num    int
+	done   bool
+	err    error
+}
+
+// Open opens an export file for streaming.
+func Open(path string, o SourceOptions) (*Source, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if o.Format == FormatAuto {
+		o.Format = formatFromName(path)
+	}
+	s, err := NewSource(f, path, o)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	s.closer = f
+	return s, nil
+}
+
+func formatFromName(path string) Format {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv", ".tsv", ".psv":
+		return FormatCSV
+	case ".ndjson", ".jsonl":
+		return FormatNDJSON
+	}
+	return FormatAuto // .json may still be NDJSON; sniff
+}
+
+// NewSource reads an export from r; name is used in error messages.
+func NewSource(r io.Reader, name string, o SourceOptions) (*Source, error) {
+	if o.SampleSize <= 0 {
+		o.SampleSize = 200
+	}
+	br := bufio.NewReaderSize(decodeBOM(r), 256<<10)
+	s := &Source{name: name, format: o.Format}
+	head, _ := br.Peek(64 << 10)
+	if s.format == FormatAuto {
+		s.format = sniffFormat(head)
+	}
+	var err error
+	switch s.format {
+	case FormatCSV:
+		err = s.initCSV(br, head, o)
+	case FormatJSON:
+		err = s.initJSON(br, o)
+	case FormatNDJSON:
+		s.initNDJSON(br)
+	default:
+		err = fmt.Errorf("%s: unknown format %q (use csv, json or ndjson)", name, o.Format)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Read the sample ahead.
+	for len(s.sample) < o.SampleSize {
+		row, err := s.read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			s.err = err
+			break
+		}
+		s.sample = append(s.sample, row)
+	}
+	if s.format == FormatJSON || s.format == FormatNDJSON {
+		s.columns = jsonColumns(s.sample)
+	}
+	if s.err != nil && len(s.sample) == 0 {
+		return nil, s.err
+	}
+	return s, nil
+}
+
+// decodeBOM strips a UTF-8 byte order mark and decodes UTF-16 with a BOM.
+func decodeBOM(r io.Reader) io.Reader {
+	return transform.NewReader(r, unicode.BOMOverride(transform.Nop))
+}
+
+func sniffFormat(head []byte) Format {
+	t := bytes.TrimLeft(head, " \t\r\n")
+	if len(t) == 0 {
+		return FormatCSV
+	}
+	switch t[0] {
+	case '[':
+		return FormatJSON
+	case '{':
+		// One object per line is NDJSON; a single (possibly multi-line)
+		// document is JSON.
+		line, rest, found := bytes.Cut(t, []byte("\n"))
+		if found && json.Valid(bytes.TrimSpace(line)) && len(bytes.TrimSpace(rest)) > 0 {
+			return FormatNDJSON
+		}
+		return FormatJSON
+	}
+	return FormatCSV
+}
+
+// Name is the file name given to Open or NewSource.
+func (s *Source) Name() string { return s.name }
+
+// Format is the detected or given format.
+func (s *Source) Format() Format { return s.format }
+
+// Delimiter is the CSV delimiter in use (0 for JSON).
+func (s *Source) Delimiter() rune { return s.delim }
+
+// Columns lists the CSV header, or for JSON the paths of the values seen in
+// the sampled records (user_metadata.plan, identities[0].provider, ...).
+func (s *Source) Columns() []string { return s.columns }
+
+// HasHeader reports whether the CSV's first row was a header.
+func (s *Source) HasHeader() bool { return s.header }
+
+// Sample returns the first records (up to SampleSize) without consuming them.
+func (s *Source) Sample() []*Row { return s.sample }
+
+// Next returns the next record, or io.EOF after the last one. A *ParseError
+// means the file is broken beyond that point.
+func (s *Source) Next() (*Row, error) {
+	if s.pos < len(s.sample) {
+		s.pos++
+		return s.sample[s.pos-1], nil
+	}
+	if s.err != nil {
+		return nil, s.err
+	}
+	row, err := s.read()
+	if err != nil {
+		s.err = err
+	}
+	return row, err
+}
+
+// Close closes the underlying file.
+func (s *Source) Close() error {
+	if s.closer != nil {
+		return s.closer.Close()
+	}
+	return nil
+}
+
+func (s *Source) read() (*Row, error) {
+	if s.done {
+		return nil, io.EOF
+	}
+	row, err := s.next()
+	if err != nil {
+		s.done = true
+		return nil, err
+	}
+	s.num++
+	row.Num = s.num
+	return row, nil
+}
+
+// ---- CSV ----
+
+var delimiters = []rune{',', ';', '\t', '|'}
+
+// DetectDelimiter picks the delimiter that splits the sampled lines into the
+// most fields, consistently from line to line.
+func DetectDelimiter(head []byte) rune {
+	if i := bytes.LastIndexByte(head, '\n'); i > 0 && len(head) >= 64<<10 {
+		head = head[:i+1]
+	}
+	best, bestScore := ',', 0.0
+	for _, d := range delimiters {
+		r := csv.NewReader(bytes.NewReader(head))
+		r.Comma = d
+		r.FieldsPerRecord = -1
+		r.LazyQuotes = true
+		var counts []int
+		for len(counts) < 50 {
+			rec, err := r.Read()
+			if err != nil {
+				break
+			}
+			counts = append(counts, len(rec))
+		}
+		if len(counts) == 0 || counts[0] < 2 {
+			continue
+		}
+		same := 0
+		for _, c := range counts {
+			if c == counts[0] {
+				same++
+			}
+		}
+		score := float64(counts[0]) * float64(same) / float64(len(counts))
+		if score > bestScore {
+			best, bestScore = d, score
+		}
+	}
+	return best
+}
+
+func (s *Source) initCSV(br *bufio.Reader, head []byte, o SourceOptions) error {
+	s.delim = o.Delimiter
+	if s.delim == 0 {
+		s.delim = DetectDelimiter(head)
+	}
+	r := csv.NewReader(br)
+	r.Comma = s.delim
+	r.FieldsPerRecord = -1
+	r.LazyQuotes = o.LazyQuotes
+	wrap := func(err error) error {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			err := pe.Err
+			if errors.Is(err, csv.ErrBareQuote) || errors.Is(err, csv.ErrQuote) {
+				err = fmt.Errorf("%w (a quote inside a field that is not quoted as a whole; set source.lazy_quotes: true in the mapping to accept it)", err)
+			}
+			return &ParseError{File: s.name, Line: pe.Line, Column: pe.Column, Err: err}
+		}
+		return &ParseError{File: s.name, Err: err}
+	}
+	if !o.NoHeader {
+		hdr, err := r.Read()
+		if err == io.EOF {
+			return &ParseError{File: s.name, Line: 1, Err: errors.New("the file is empty: no header row")}
+		}
+		if err != nil {
+			return wrap(err)
+		}
+		s.header = true
+		s.columns = uniqueColumns(hdr)
+	} else if len(o.Columns) > 0 {
+		s.columns = append([]string(nil), o.Columns...)
+	}
+	s.next = func() (*Row, error) {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return nil, io.EOF
+		}
+		if err != nil {
+			return nil, wrap(err)
+		}
+		line, _ := r.FieldPos(0)
+		row := &Row{Line: line, Fields: rec}
+		if s.columns == nil { // headerless, unnamed: name by the first row
+			for i := range rec {
+				s.columns = append(s.columns, fmt.Sprintf("column%d", i+1))
+			}
+		}
+		if len(rec) != len(s.columns) {
+			row.Err = &ParseError{File: s.name, Line: line, Err: fmt.Errorf("%w: the row has %d fields, the header has %d", ErrFieldCount, len(rec), len(s.columns))}
+		}
+		for i, f := range rec {
+			if !utf8.ValidString(f) {
+				col := ""
+				if i < len(s.columns) {
+					col = s.columns[i]
+				}
+				row.Err = &ParseError{File: s.name, Line: line, Err: fmt.Errorf("column %q is not valid UTF-8 (convert the file to UTF-8)", col)}
+				break
+			}
+		}
+		return row, nil
+	}
+	return nil
+}
+
+// uniqueColumns trims header names and renames repeats ("Email", "Email (2)").
+func uniqueColumns(hdr []string) []string {
+	out := make([]string, len(hdr))
+	seen := make(map[string]int, len(hdr))
+	for i, h := range hdr {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			h = fmt.Sprintf("column%d", i+1)
+		}
+		if n := seen[h]; n > 0 {
+			seen[h] = n + 1
+			h = fmt.Sprintf("%s (%d)", h, n+1)
+		} else {
+			seen[h] = 1
+		}
+		out[i] = h
+	}
+	return out
+}
+
+// ---- JSON ----
+
+// lineCounter tracks line starts in the bytes read so far so that a byte
+// offset can be turned into a line and column. Queries must not go backwards.
+type lineCounter struct {
+	r       io.Reader
+	off     int64   // bytes read so far
+	nls     []int64 // offsets of newlines read but not yet passed by a query
+	line    int     // lines before nls[0]
+	lastNL  int64   // offset of the last newline before the queried offset
+	started bool
+}
+
+func (c *lineCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i := 0; i < n; {
+		j := bytes.IndexByte(p[i:n], '\n')
+		if j < 0 {
+			break
+		}
+		c.nls = append(c.nls, c.off+int64(i+j))
+		i += j + 1
+	}
+	c.off += int64(n)
+	return n, err
+}
+
+// pos returns the 1-based line and column of byte offset off.
+func (c *lineCounter) pos(off int64) (line, col int) {
+	if !c.started {
+		c.started, c.lastNL = true, -1
+	}
+	k := 0
+	for k < len(c.nls) && c.nls[k] < off {
+		c.lastNL = c.nls[k]
+		k++
+	}
+	c.line += k
+	c.nls = c.nls[k:]
+	return c.line + 1, int(off - c.lastNL)
+}
+
+func (s *Source) jsonError(lc *lineCounter, base int64, err error) error {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = base + se.Offset
+	case errors.As(err, &te):
+		off = base + te.Offset
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		off = lc.off
+		err = errors.New("unexpected end of JSON input")
+	}
+	if off >= 0 {
+		line, col := lc.pos(off)
+		return &ParseError{File: s.name, Line: line, Column: col, Err: fmt.Errorf("invalid JSON: %w", err)}
+	}
+	return &ParseError{File: s.name, Err: fmt.Errorf("invalid JSON: %w", err)}
+}
+
+func (s *Source) initJSON(br *bufio.Reader, o SourceOptions) error {
+	lc := &lineCounter{r: br}
+	dec := json.NewDecoder(lc)
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		if err == io.EOF {
+			return &ParseError{File: s.name, Line: 1, Err: errors.New("the file is empty")}
+		}
+		return s.jsonError(lc, 0, err)
+	}
+	single := false
+	switch tok {
+	case json.Delim('['):
+	case json.Delim('{'):
+		found := false
+		// Look for the records array among the object's keys.
+		var skipped map[string]any
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return s.jsonError(lc, 0, err)
+			}
+			key, _ := kt.(string)
+			if o.RecordsKey != "" && key != o.RecordsKey {
+				var discard json.RawMessage
+				if err := dec.Decode(&discard); err != nil {
+					return s.jsonError(lc, 0, err)
+				}
+				continue
+			}
+			start := dec.InputOffset()
+			var raw json.RawMessage
+			// Peek: is it an array?
+			t2, err := dec.Token()
+			if err != nil {
+				return s.jsonError(lc, start, err)
+			}
+			if t2 == json.Delim('[') {
+				if !dec.More() {
+					// An empty array: no records, unless another key has them.
+					if _, err := dec.Token(); err != nil {
+						return s.jsonError(lc, 0, err)
+					}
+					if o.RecordsKey != "" {
+						found = true
+						s.next = func() (*Row, error) { return nil, io.EOF }
+						break
+					}
+					continue
+				}
+				found = true
+				break
+			}
+			// Not an array: keep it in case the object is itself one record.
+			if d, ok := t2.(json.Delim); ok {
+				// Re-assemble the nested value: decode the remainder.
+				var rest any
+				if err := decodeRest(dec, d, &rest); err != nil {
+					return s.jsonError(lc, start, err)
+				}
+				if skipped == nil {
+					skipped = map[string]any{}
+				}
+				skipped[key] = rest
+			} else {
+				if skipped == nil {
+					skipped = map[string]any{}
+				}
+				skipped[key] = t2
+			}
+			_ = raw
+		}
+		if !found {
+			if o.RecordsKey != "" {
+				return &ParseError{File: s.name, Err: fmt.Errorf("%w under key %q", ErrNoRecords, o.RecordsKey)}
+			}
+			// The document is one object: one record.
+			single = true
+			obj := skipped
+			if obj == nil {
+				obj = map[string]any{}
+			}
+			raw, _ := json.Marshal(obj)
+			given := false
+			s.next = func() (*Row, error) {
+				if given {
+					return nil, io.EOF
+				}
+				given = true
+				return &Row{Line: 1, Object: obj, Raw: raw}, nil
+			}
+		}
+		if s.next != nil {
+			return nil
+		}
+	default:
+		return &ParseError{File: s.name, Line: 1, Column: 1, Err: fmt.Errorf("%w: the document is not an array or an object", ErrNoRecords)}
+	}
+	_ = single
+	s.next = func() (*Row, error) {
+		if !dec.More() {
+			return nil, io.EOF
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, s.jsonError(lc, 0, err)
+		}
+		start := dec.InputOffset() - int64(len(raw))
+		line, _ := lc.pos(start)
+		return decodeObjectRow(s.name, line, raw), nil
+	}
+	return nil
+}
+
+// decodeRest decodes the rest of a value whose opening delimiter d has been
+// consumed already.
+func decodeRest(dec *json.Decoder, d json.Delim, out *any) error {
+	switch d {
+	case '[':
+		var arr []any
+		for dec.More() {
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				return err
+			}
+			arr = append(arr, v)
+		}
+		if _, err := dec.Token(); err != nil {
+			return err
+		}
+		*out = arr
+	case '{':
+		obj := map[string]any{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				return err
+			}
+			obj[fmt.Sprint(kt)] = v
+		}
+		if _, err := dec.Token(); err != nil {
+			return err
+		}
+		*out = obj
+	}
+	return nil
+}
+
+func decodeObjectRow(name string, line int, raw []byte) *Row {
+	row := &Row{Line: line, Raw: raw}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		row.Err = &ParseError{File: name, Line: line, Err: fmt.Errorf("invalid JSON: %w", err)}
+		return row
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		row.Err = &ParseError{File: name, Line: line, Err: ErrNotObject}
+		return row
+	}
+	row.Object = obj
+	return row
+}
+
+// ---- NDJSON ----
+
+func (s *Source) initNDJSON(br *bufio.Reader) {
+	line := 0
+	s.next = func() (*Row, error) {
+		for {
+			b, err := br.ReadBytes('\n')
+			if len(b) == 0 && err != nil {
+				if err == io.EOF {
+					return nil, io.EOF
+				}
+				return nil, &ParseError{File: s.name, Line: line + 1, Err: err}
+			}
+			line++
+			t := bytes.TrimSpace(b)
+			if len(t) == 0 {
+				if err == io.EOF {
+					return nil, io.EOF
+				}
+				continue
+			}
+			row := &Row{Line: line, Raw: append([]byte(nil), t...)}
+			d := json.NewDecoder(bytes.NewReader(t))
+			d.UseNumber()
+			var v any
+			if derr := d.Decode(&v); derr != nil {
+				col := 0
+				var se *json.SyntaxError
+				if errors.As(derr, &se) {
+					col = int(se.Offset)
+				}
+				if errors.Is(derr, io.ErrUnexpectedEOF) {
+					derr = errors.New("unexpected end of JSON input")
+				}
+				row.Err = &ParseError{File: s.name, Line: line, Column: col, Err: fmt.Errorf("invalid JSON: %w", derr)}
+				return row, nil
+			}
+			if d.More() {
+				off := d.InputOffset()
+				row.Err = &ParseError{File: s.name, Line: line, Column: int(off) + 1, Err: errors.New("invalid JSON: more than one value on the line")}
+				return row, nil
+			}
+			obj, ok := v.(map[string]any)
+			if !ok {
+				row.Err = &ParseError{File: s.name, Line: line, Err: ErrNotObject}
+				return row, nil
+			}
+			row.Object = obj
+			return row, nil
+		}
+	}
+}
+
+// jsonColumns lists the leaf paths of the sampled records in first-seen order.
+func jsonColumns(rows []*Row) []string {
+	var cols []string
+	seen := map[string]bool{}
+	var walk func(prefix string, v any, depth int)
+	walk = func(prefix string, v any, depth int) {
+		switch t := v.(type) {
+		case map[string]any:
+			if depth > 0 && len(t) == 0 {
+				break
+			}
+			keys := sortedKeys(t)
+			for _, k := range keys {
+				p := k
+				if prefix != "" {
+					p = prefix + "." + k
+				}
+				walk(p, t[k], depth+1)
+			}
+			return
+		case []any:
+			// Arrays of objects are addressed element by element (first
+			// element only, for suggestions); arrays of scalars are a list.
+			if len(t) > 0 {
+				if _, ok := t[0].(map[string]any); ok && depth < 6 {
+					walk(prefix+"[0]", t[0], depth+1)
+					return
+				}
+			}
+		}
+		if prefix != "" && !seen[prefix] {
+			seen[prefix] = true
+			cols = append(cols, prefix)
+		}
+	}
+	for _, r := range rows {
+		if r.Object != nil {
+			walk("", r.Object, 0)
+		}
+	}
+	return cols
+}

@@ -1,0 +1,437 @@
+package importer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Transform is one step applied to a source value before it fills a field.
+// In the mapping file it is written as its name ("trim") or, when it takes
+// an argument, as a one-key map ("split: ;").
+type Transform struct {
+	Name string
+	Arg  string
+}
+
+func (t Transform) String() string {
+	if t.Arg == "" {
+		return t.Name
+	}
+	return t.Name + ": " + strconv.Quote(t.Arg)
+}
+
+// transformSpec describes a transform for validation, docs and the wizard.
+type transformSpec struct {
+	doc     string
+	argDoc  string // "" when it takes no argument
+	needArg bool
+	fn      func(v any, arg string, c *applyCtx) (any, error)
+}
+
+// applyCtx carries what a transform may need besides its value.
+type applyCtx struct {
+	row  *Row
+	plan *Plan
+	now  time.Time
+}
+
+// TransformNames lists the transforms in the order the docs show them.
+func TransformNames() []string {
+	names := make([]string, 0, len(transforms))
+	for n := range transforms {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// TransformDoc returns a one-line description of a transform.
+func TransformDoc(name string) string {
+	if s, ok := transforms[name]; ok {
+		if s.argDoc != "" {
+			return s.doc + " (argument: " + s.argDoc + ")"
+		}
+		return s.doc
+	}
+	return ""
+}
+
+var transforms map[string]transformSpec
+
+func init() {
+	transforms = map[string]transformSpec{
+		"trim":         {doc: "remove leading and trailing white space", fn: tTrim},
+		"lowercase":    {doc: "lowercase the text", fn: eachString(strings.ToLower)},
+		"uppercase":    {doc: "uppercase the text", fn: eachString(strings.ToUpper)},
+		"strip_prefix": {doc: "remove a leading prefix when present", argDoc: "the prefix; default '", fn: tStripPrefix},
+		"bool":         {doc: "parse true/false/1/0/yes/no/y/n/t/f (any case); empty is absent", fn: tBool},
+		"present":      {doc: "true when the value is present (a timestamp such as email_confirmed_at), false when empty", fn: tPresent},
+		"not":          {doc: "invert a boolean (enabled → disabled)", fn: tNot},
+		"future":       {doc: "true when the timestamp is in the future, false when past, absent when empty (banned_until → disabled)", fn: tFuture},
+		"phone":        {doc: "phone number to E.164", argDoc: "default region for numbers without +, such as US or HK", fn: tPhone},
+		"split":        {doc: "split a list (roles, groups); a JSON array is taken as is", argDoc: "separator; default ,", fn: tSplit},
+		"first":        {doc: "the first element of a list", fn: tFirst},
+		"date":         {doc: "a date to Authgear's birthdate form YYYY-MM-DD", argDoc: "Go layout of the input, such as 02/01/2006; default: detect ISO forms", fn: tDate},
+		"timestamp":    {doc: "epoch seconds or milliseconds, or a date-time, to RFC 3339 UTC", argDoc: "unix, unix_ms or a Go layout; default: detect", fn: tTimestamp},
+		"json":         {doc: "parse the cell as JSON", fn: tJSON},
+		"default":      {doc: "use this value when the source is empty", argDoc: "the value", needArg: true, fn: tDefault},
+		"contains":     {doc: "true when the list value contains the value at another path of the record (Clerk's verified_email_addresses)", argDoc: "the other column or path", needArg: true, fn: tContains},
+		"locale":       {doc: "a locale such as zh_HK to a canonical BCP 47 tag (zh-HK)", fn: tLocale},
+	}
+}
+
+// isEmpty reports whether v counts as absent: null, white space, an empty list.
+func isEmpty(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return true
+	case string:
+		return strings.TrimSpace(t) == ""
+	case []any:
+		return len(t) == 0
+	case []string:
+		return len(t) == 0
+	}
+	return false
+}
+
+func eachString(f func(string) string) func(any, string, *applyCtx) (any, error) {
+	return func(v any, _ string, _ *applyCtx) (any, error) {
+		switch t := v.(type) {
+		case string:
+			return f(t), nil
+		case []any:
+			out := make([]any, len(t))
+			for i, e := range t {
+				if s, ok := e.(string); ok {
+					out[i] = f(s)
+				} else {
+					out[i] = e
+				}
+			}
+			return out, nil
+		}
+		return v, nil
+	}
+}
+
+var tTrim = eachString(func(s string) string {
+	return strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff' })
+})
+
+func tStripPrefix(v any, arg string, _ *applyCtx) (any, error) {
+	if arg == "" {
+		arg = "'"
+	}
+	return eachString(func(s string) string { return strings.TrimPrefix(s, arg) })(v, "", nil)
+}
+
+// ErrNotBoolean is returned for a value that is not a recognised boolean.
+var ErrNotBoolean = errors.New("is not a boolean (true/false, yes/no, 1/0)")
+
+// ParseBool reads true/false/1/0/yes/no/y/n/t/f/on/off in any case.
+func ParseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "1", "yes", "y", "t", "on":
+		return true, nil
+	case "false", "0", "no", "n", "f", "off":
+		return false, nil
+	}
+	return false, ErrNotBoolean
+}
+
+func toBool(v any) (any, error) {
+	switch t := v.(type) {
+	case nil:
+		return nil, nil
+	case bool:
+		return t, nil
+	case json.Number:
+		return ParseBool(t.String())
+	case string:
+		if strings.TrimSpace(t) == "" {
+			return nil, nil
+		}
+		b, err := ParseBool(t)
+		if err != nil {
+			return nil, fmt.Errorf("%q %w", t, err)
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("a %s %w", jsonType(v), ErrNotBoolean)
+}
+
+func tBool(v any, _ string, _ *applyCtx) (any, error) { return toBool(v) }
+
+func tPresent(v any, _ string, _ *applyCtx) (any, error) {
+	if s, ok := v.(string); ok && strings.EqualFold(strings.TrimSpace(s), "null") {
+		return false, nil
+	}
+	return !isEmpty(v), nil
+}
+
+func tNot(v any, _ string, _ *applyCtx) (any, error) {
+	b, err := toBool(v)
+	if err != nil || b == nil {
+		return b, err
+	}
+	return !b.(bool), nil
+}
+
+func tFuture(v any, arg string, c *applyCtx) (any, error) {
+	if isEmpty(v) {
+		return nil, nil
+	}
+	ts, err := parseTimestamp(v, arg)
+	if err != nil {
+		return nil, err
+	}
+	return ts.After(c.now), nil
+}
+
+func tPhone(v any, arg string, c *applyCtx) (any, error) {
+	s, ok := v.(string)
+	if !ok {
+		if n, isNum := v.(json.Number); isNum {
+			s = n.String()
+		} else {
+			return v, nil
+		}
+	}
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	region := arg
+	if region == "" && c.plan != nil {
+		region = c.plan.mapping.Phone.DefaultRegion
+	}
+	e164, err := c.plan.phones.normalize(s, region)
+	if err != nil {
+		return nil, err
+	}
+	return e164, nil
+}
+
+func tSplit(v any, arg string, _ *applyCtx) (any, error) {
+	switch t := v.(type) {
+	case []any:
+		return t, nil
+	case string:
+		if pv, ok := parseJSONCell(t); ok {
+			if arr, ok := pv.([]any); ok {
+				return arr, nil
+			}
+		}
+		sep := arg
+		if sep == "" {
+			sep = ","
+		}
+		var out []any
+		for _, p := range strings.Split(t, sep) {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+func tFirst(v any, _ string, _ *applyCtx) (any, error) {
+	if arr, ok := v.([]any); ok {
+		if len(arr) == 0 {
+			return nil, nil
+		}
+		return arr[0], nil
+	}
+	return v, nil
+}
+
+func tJSON(v any, _ string, _ *applyCtx) (any, error) {
+	s, ok := v.(string)
+	if !ok || strings.TrimSpace(s) == "" {
+		return v, nil
+	}
+	d := json.NewDecoder(strings.NewReader(s))
+	d.UseNumber()
+	var out any
+	if err := d.Decode(&out); err != nil {
+		return nil, fmt.Errorf("is not JSON: %v", err)
+	}
+	if d.More() {
+		return nil, errors.New("is not JSON: more than one value")
+	}
+	return out, nil
+}
+
+func tDefault(v any, arg string, _ *applyCtx) (any, error) {
+	if isEmpty(v) {
+		return arg, nil
+	}
+	return v, nil
+}
+
+func tContains(v any, arg string, c *applyCtx) (any, error) {
+	other, ok := c.plan.extra[arg]
+	if !ok {
+		return nil, fmt.Errorf("contains: path %q was not compiled", arg)
+	}
+	want, found := other.lookup(c.row)
+	if !found || isEmpty(want) {
+		return false, nil
+	}
+	w := strings.ToLower(strings.TrimSpace(scalarString(want)))
+	list, _ := tSplit(v, "", c)
+	if arr, ok := list.([]any); ok {
+		for _, e := range arr {
+			if strings.ToLower(strings.TrimSpace(scalarString(e))) == w {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+func tLocale(v any, _ string, _ *applyCtx) (any, error) {
+	s, ok := v.(string)
+	if !ok || strings.TrimSpace(s) == "" {
+		return v, nil
+	}
+	return canonicalLocale(strings.TrimSpace(s)), nil
+}
+
+// Date and time parsing.
+
+var dateLayouts = []string{"2006-01-02", "2006/01/02", "20060102", "2006-1-2"}
+
+var dateTimeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05Z0700",
+	"2006-01-02T15:04:05",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999Z07",
+	"2006-01-02 15:04:05.999999999-0700",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02 15:04:05Z07:00",
+	"2006-01-02 15:04:05",
+	time.RFC1123Z,
+	time.RFC1123,
+	"Mon Jan 02 2006 15:04:05 GMT-0700",
+}
+
+func tDate(v any, arg string, _ *applyCtx) (any, error) {
+	if isEmpty(v) {
+		return nil, nil
+	}
+	s := strings.TrimSpace(scalarString(v))
+	if arg != "" {
+		t, err := time.Parse(arg, s)
+		if err != nil {
+			return nil, fmt.Errorf("%q does not match the date layout %q", s, arg)
+		}
+		return t.Format("2006-01-02"), nil
+	}
+	if checkBirthdate(s) == nil {
+		return s, nil
+	}
+	for _, l := range dateLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.Format("2006-01-02"), nil
+		}
+	}
+	if t, err := parseTimestamp(s, ""); err == nil {
+		return t.UTC().Format("2006-01-02"), nil
+	}
+	return nil, fmt.Errorf("%q is not a date (YYYY-MM-DD; give the date transform a layout for other forms)", s)
+}
+
+func tTimestamp(v any, arg string, _ *applyCtx) (any, error) {
+	if isEmpty(v) {
+		return nil, nil
+	}
+	t, err := parseTimestamp(v, arg)
+	if err != nil {
+		return nil, err
+	}
+	return t.UTC().Format(time.RFC3339), nil
+}
+
+// parseTimestamp reads epoch seconds, milliseconds or microseconds (by
+// magnitude, or as arg says), or a date-time in a common layout.
+func parseTimestamp(v any, arg string) (time.Time, error) {
+	s := strings.TrimSpace(scalarString(v))
+	if m, ok := v.(map[string]any); ok { // MongoDB extended JSON {"$date": ...}
+		if d, ok := m["$date"]; ok {
+			return parseTimestamp(d, arg)
+		}
+	}
+	switch arg {
+	case "unix", "unix_ms", "unix_us":
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%q is not a number of %s", s, arg)
+		}
+		scale := map[string]float64{"unix": 1, "unix_ms": 1e3, "unix_us": 1e6}[arg]
+		return epoch(f / scale), nil
+	case "":
+	default:
+		t, err := time.Parse(arg, s)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%q does not match the layout %q", s, arg)
+		}
+		return t, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+		a := math.Abs(f)
+		switch {
+		case a >= 1e17: // nanoseconds
+			return epoch(f / 1e9), nil
+		case a >= 1e14: // microseconds
+			return epoch(f / 1e6), nil
+		case a >= 1e11: // milliseconds
+			return epoch(f / 1e3), nil
+		}
+		return epoch(f), nil
+	}
+	for _, l := range dateTimeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, nil
+		}
+	}
+	for _, l := range dateLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date-time (RFC 3339, epoch seconds or milliseconds)", s)
+}
+
+func epoch(sec float64) time.Time {
+	whole, frac := math.Modf(sec)
+	return time.Unix(int64(whole), int64(frac*1e9)).UTC()
+}
+
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "string"
+	case bool:
+		return "boolean"
+	case json.Number, float64:
+		return "number"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}

@@ -1,0 +1,355 @@
+package importer
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	_ "time/tzdata" // zoneinfo is checked against the IANA database even where the system has none
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Problem is one reason a record cannot be sent.
+type Problem struct {
+	// Field is the record field ("email", "password.password_hash"), or ""
+	// for a problem with the row as a whole.
+	Field string
+	// Message says what is wrong, naming the field in words.
+	Message string
+}
+
+func (p Problem) String() string { return p.Message }
+
+// Phone validation methods, as Authgear's ui.phone_input.validation.
+const (
+	PhoneIsValidNumber    = "isValidNumber"
+	PhoneIsPossibleNumber = "isPossibleNumber"
+)
+
+// phoneNormalizer turns phone numbers into E.164 and checks them the way the
+// project's Authgear does.
+type phoneNormalizer struct {
+	possibleOnly bool
+}
+
+// ccInfo says per calling code whether the fast path applies.
+type ccInfo struct {
+	known    bool     // the calling code exists
+	simple   bool     // no national-prefix parsing rule that could alter the number
+	prefixes []string // the national prefixes of its regions
+}
+
+var (
+	ccOnce  sync.Once
+	ccTable map[int]ccInfo
+)
+
+func callingCodeInfo(cc int) ccInfo {
+	ccOnce.Do(func() {
+		ccTable = map[int]ccInfo{}
+		coll, err := phonenumbers.MetadataCollection()
+		if err != nil {
+			return
+		}
+		for _, md := range coll.GetMetadata() {
+			code := int(md.GetCountryCode())
+			info, seen := ccTable[code]
+			if !seen {
+				info = ccInfo{known: true, simple: true}
+			}
+			np, npp := md.GetNationalPrefix(), md.GetNationalPrefixForParsing()
+			if (npp != "" && npp != np) || md.GetNationalPrefixTransformRule() != "" {
+				info.simple = false
+			}
+			if np != "" {
+				info.prefixes = append(info.prefixes, np)
+			}
+			ccTable[code] = info
+		}
+	})
+	return ccTable[cc]
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanPhone drops the separators people type: spaces, dashes, dots,
+// parentheses and slashes. It returns "" when anything else is in the way.
+func cleanPhone(s string) string {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			b = append(b, c)
+		case c == '+' && len(b) == 0:
+			b = append(b, c)
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/' || c == '\t':
+		default:
+			return ""
+		}
+	}
+	return string(b)
+}
+
+// normalize returns the E.164 form of s, or an error that explains why it
+// is not a phone number Authgear accepts.
+func (p *phoneNormalizer) normalize(s, region string) (string, error) {
+	s = strings.TrimSpace(s)
+	clean := cleanPhone(s)
+	// Fast path: "+<cc><national>" needs no parsing beyond splitting off the
+	// calling code, unless the region has national-prefix rules that
+	// phonenumbers.Parse would apply.
+	if len(clean) >= 8 && len(clean) <= 16 && clean[0] == '+' && clean[1] != '0' {
+		for l := 1; l <= 3; l++ {
+			cc, _ := strconv.Atoi(clean[1 : 1+l])
+			info := callingCodeInfo(cc)
+			if !info.known {
+				continue
+			}
+			nat := clean[1+l:]
+			if !info.simple || nat == "" || nat[0] == '0' || hasAnyPrefix(nat, info.prefixes) {
+				break // slow path
+			}
+			nn, err := strconv.ParseUint(nat, 10, 64)
+			if err != nil {
+				break
+			}
+			num := &phonenumbers.PhoneNumber{CountryCode: proto32(int32(cc)), NationalNumber: &nn}
+			if err := p.check(num); err != nil {
+				return "", err
+			}
+			return clean, nil
+		}
+	}
+	input := s
+	if clean != "" {
+		input = clean
+	}
+	if !strings.HasPrefix(input, "+") && region == "" {
+		// Numbers stored without '+' (Supabase) are international.
+		if clean != "" && len(clean) >= 8 && clean[0] != '0' {
+			input = "+" + clean
+		} else {
+			return "", errors.New("has no country code (+...) and the mapping sets no default region")
+		}
+	}
+	num, err := phonenumbers.Parse(input, strings.ToUpper(region))
+	if err != nil {
+		return "", fmt.Errorf("is not a phone number (%v)", err)
+	}
+	if err := p.check(num); err != nil {
+		return "", err
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+func proto32(v int32) *int32 { return &v }
+
+func (p *phoneNormalizer) check(num *phonenumbers.PhoneNumber) error {
+	if p.possibleOnly {
+		if !phonenumbers.IsPossibleNumber(num) {
+			return errors.New("is not a possible phone number")
+		}
+		return nil
+	}
+	if !phonenumbers.IsValidNumber(num) {
+		return errors.New("is not a valid phone number")
+	}
+	return nil
+}
+
+var foldCaser = cases.Fold()
+
+// NormalizeEmail trims and lowercases an email address the way Authgear
+// stores it (NFKC and case folding for non-ASCII).
+func NormalizeEmail(s string) string {
+	s = strings.TrimSpace(s)
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(s)
+	}
+	return foldCaser.String(norm.NFKC.String(s))
+}
+
+// NormalizeUsername trims a username and, unless caseSensitive, lowercases it.
+func NormalizeUsername(s string, caseSensitive bool) string {
+	s = strings.TrimSpace(s)
+	if caseSensitive {
+		return norm.NFKC.String(s)
+	}
+	return foldCaser.String(norm.NFKC.String(s))
+}
+
+// checkEmail accepts what Authgear's email format accepts: net/mail parses
+// it, it has no display name or angle brackets, and it fits 320 characters.
+func checkEmail(s string) error {
+	if len(s) > 320 {
+		return errors.New("is longer than 320 characters")
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return errors.New("is not an email address")
+	}
+	return nil
+}
+
+func checkUsername(s string) error {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return errors.New("is not a valid username (letters, digits, '-', '_' and '.' only)")
+		}
+	}
+	return nil
+}
+
+// checkText rejects what the database or the API would refuse in a string:
+// invalid UTF-8 and control characters.
+func checkText(s string) error {
+	if !utf8.ValidString(s) {
+		return errors.New("is not valid UTF-8")
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("contains the control character %U", r)
+		}
+	}
+	return nil
+}
+
+func checkURI(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("is not a URL")
+	}
+	if u.Scheme == "" || u.Host == "" {
+		return errors.New("is not an absolute URL")
+	}
+	return checkAbsPath(u.EscapedPath())
+}
+
+func checkAbsPath(p string) error {
+	if p == "" {
+		p = "/"
+	}
+	cleaned := path.Clean(p)
+	if strings.HasSuffix(p, "/") && !strings.HasSuffix(cleaned, "/") {
+		cleaned += "/"
+	}
+	if !path.IsAbs(p) || cleaned != p {
+		return fmt.Errorf("has a path that is not normalised (%s)", p)
+	}
+	return nil
+}
+
+func checkPicture(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("is not a URL")
+	}
+	switch u.Scheme {
+	case "http", "https":
+		return checkURI(s)
+	case "authgearimages":
+		if u.Host != "" {
+			return errors.New("is an authgearimages URI with a host")
+		}
+		return checkAbsPath(u.EscapedPath())
+	}
+	return errors.New("is not an http or https URL")
+}
+
+func checkBirthdate(s string) error {
+	for _, l := range []string{"2006-01-02", "0000-01-02", "--01-02", "2006"} {
+		if _, err := time.Parse(l, s); err == nil {
+			return nil
+		}
+	}
+	return errors.New("is not a birthdate (YYYY-MM-DD, --MM-DD or YYYY)")
+}
+
+func checkZoneinfo(s string) error {
+	if !strings.Contains(s, "/") {
+		return errors.New("is not an IANA time zone name such as Europe/Paris")
+	}
+	if _, err := time.LoadLocation(s); err != nil {
+		return errors.New("is not an IANA time zone name")
+	}
+	return nil
+}
+
+func canonicalLocale(s string) string {
+	tag, err := language.Parse(s)
+	if err != nil {
+		return s
+	}
+	return tag.String()
+}
+
+func checkLocale(s string) error {
+	tag, err := language.Parse(s)
+	if err != nil {
+		return errors.New("is not a BCP 47 language tag")
+	}
+	if c := tag.String(); c != s {
+		return fmt.Errorf("is not in canonical BCP 47 form (%s; add the locale transform)", c)
+	}
+	return nil
+}
+
+func checkDateTime(s string) error {
+	if _, err := time.Parse(time.RFC3339, s); err != nil {
+		return errors.New("is not an RFC 3339 date-time (add the timestamp transform)")
+	}
+	return nil
+}
+
+// CheckBcrypt accepts the bcrypt hashes Authgear imports: $2a$, $2b$ or $2y$
+// with a cost golang.org/x/crypto/bcrypt accepts.
+func CheckBcrypt(h string) error {
+	if len(h) < 4 || h[0] != '$' || h[1] != '2' || (h[2] != 'a' && h[2] != 'b' && h[2] != 'y') || h[3] != '$' {
+		return errors.New("is not a valid bcrypt hash")
+	}
+	if _, err := bcrypt.Cost([]byte(h)); err != nil {
+		return errors.New("is not a valid bcrypt hash")
+	}
+	if len(h) != 60 {
+		return errors.New("is not a valid bcrypt hash")
+	}
+	return nil
+}
+
+func checkTOTP(s string) error {
+	t := strings.ToUpper(strings.TrimRight(s, "="))
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(c >= 'A' && c <= 'Z' || c >= '2' && c <= '7') {
+			return errors.New("is not a base32 TOTP secret")
+		}
+	}
+	return nil
+}
