@@ -17,7 +17,7 @@ import (
 type Path struct {
 	text  string
 	extra string // key in Row.Extra when the path starts with a joined name
-	col   int // CSV column index, -1 for JSON sources
+	col   int    // CSV column index, -1 for JSON sources
 	steps []step
 }
 

@@ -98,6 +98,16 @@ func (p *Plan) Mapping() *Mapping { return p.mapping }
 // paths name CSV columns (true) or JSON paths (false). Every column the
 // mapping names that the input lacks is reported in one *MappingError.
 func Compile(m *Mapping, columns []string, isCSV bool) (*Plan, error) {
+	return compile(m, columns, isCSV, nil)
+}
+
+// CompileFor compiles the mapping for src, including paths into the values
+// joined to it (Source.AddJoin).
+func CompileFor(m *Mapping, src *Source) (*Plan, error) {
+	return compile(m, src.Columns(), src.Format() == FormatCSV, src.Joins())
+}
+
+func compile(m *Mapping, columns []string, isCSV bool, extras []string) (*Plan, error) {
 	if err := m.Check(); err != nil {
 		return nil, err
 	}
@@ -109,7 +119,7 @@ func Compile(m *Mapping, columns []string, isCSV bool) (*Plan, error) {
 	}
 	var errs []string
 	compile := func(field, text string) *Path {
-		path, err := compilePath(text, columns, isCSV)
+		path, err := compilePathExtra(text, columns, isCSV, extras)
 		if err != nil {
 			var mc *MissingColumnError
 			if errors.As(err, &mc) {

@@ -121,6 +121,7 @@ type Source struct {
 
 	sample []*Row
 	pos    int // next index into sample
+	joins  []join
 	next   func() (*Row, error)
 	num    int
 	done   bool
@@ -258,8 +259,46 @@ func (s *Source) Next() (*Row, error) {
 	row, err := s.read()
 	if err != nil {
 		s.err = err
+		return nil, err
 	}
-	return row, err
+	s.applyJoins(row)
+	return row, nil
+}
+
+// join attaches values from another file to each row.
+type join struct {
+	name   string
+	lookup func(*Row) (any, bool)
+}
+
+// AddJoin makes lookup's value for each row available to mappings under
+// paths that start with name ("passwords.passwordHash"). Rows already read
+// ahead into the sample get it too.
+func (s *Source) AddJoin(name string, lookup func(*Row) (any, bool)) {
+	s.joins = append(s.joins, join{name: name, lookup: lookup})
+	for _, r := range s.sample {
+		s.applyJoins(r)
+	}
+}
+
+// Joins lists the names added with AddJoin.
+func (s *Source) Joins() []string {
+	names := make([]string, len(s.joins))
+	for i, j := range s.joins {
+		names[i] = j.name
+	}
+	return names
+}
+
+func (s *Source) applyJoins(row *Row) {
+	for _, j := range s.joins {
+		if v, ok := j.lookup(row); ok {
+			if row.Extra == nil {
+				row.Extra = map[string]any{}
+			}
+			row.Extra[j.name] = v
+		}
+	}
 }
 
 // Close closes the underlying file.

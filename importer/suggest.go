@@ -257,7 +257,9 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 			}
 		}
 	}
-	sort.Slice(rep.Suggestions, func(i, j int) bool { return targetOrder(rep.Suggestions[i].Field) < targetOrder(rep.Suggestions[j].Field) })
+	sort.Slice(rep.Suggestions, func(i, j int) bool {
+		return targetOrder(rep.Suggestions[i].Field) < targetOrder(rep.Suggestions[j].Field)
+	})
 	return m, rep
 }
 

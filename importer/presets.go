@@ -1,0 +1,153 @@
+package importer
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Preset knows the export format of one system people migrate from.
+type Preset struct {
+	// Name is what --preset takes ("auth0").
+	Name string
+	// Title is the system's name for people ("Auth0").
+	Title string
+	// Detect scores how surely src is this system's export: 0 means not at
+	// all; the highest score above MinDetectScore wins.
+	Detect func(src *Source) int
+	// Build returns the mapping for src. o.Identifier may be "".
+	Build func(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error)
+	// Limits says in plain words what cannot be carried over and why.
+	Limits []string
+}
+
+// MinDetectScore is the least Detect score that selects a preset.
+const MinDetectScore = 50
+
+// SuggestOptions steers SuggestMapping.
+type SuggestOptions struct {
+	// Preset forces a preset by name; "" detects one.
+	Preset string
+	// Identifier forces the identifier; "" lets the preset or suggestions choose.
+	Identifier Identifier
+	// Passwords names a separate password export to join (Auth0).
+	Passwords string
+}
+
+var presets = map[string]*Preset{}
+
+// RegisterPreset adds a preset to the registry.
+func RegisterPreset(p *Preset) {
+	if _, dup := presets[p.Name]; dup {
+		panic("importer: preset registered twice: " + p.Name)
+	}
+	presets[p.Name] = p
+}
+
+// Presets lists the registered presets by name.
+func Presets() []*Preset {
+	out := make([]*Preset, 0, len(presets))
+	for _, p := range presets {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// LookupPreset finds a preset by name.
+func LookupPreset(name string) (*Preset, bool) {
+	p, ok := presets[strings.ToLower(name)]
+	return p, ok
+}
+
+// PresetNames lists the preset names, for usage messages.
+func PresetNames() []string {
+	var names []string
+	for _, p := range Presets() {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+// DetectPreset returns the preset that best matches src, or the generic
+// preset with a note when none does.
+func DetectPreset(src *Source) (*Preset, int) {
+	var best *Preset
+	bestScore := 0
+	for _, p := range Presets() {
+		if p.Detect == nil {
+			continue
+		}
+		if s := p.Detect(src); s > bestScore {
+			best, bestScore = p, s
+		}
+	}
+	if best == nil || bestScore < MinDetectScore {
+		g, _ := LookupPreset("generic")
+		return g, bestScore
+	}
+	return best, bestScore
+}
+
+// SuggestMapping writes a mapping for src: with the named preset, with the
+// detected one, or from column names and values (the generic preset).
+func SuggestMapping(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error) {
+	var p *Preset
+	if o.Preset != "" {
+		var ok bool
+		if p, ok = LookupPreset(o.Preset); !ok {
+			return nil, nil, fmt.Errorf("unknown preset %q (known: %s)", o.Preset, strings.Join(PresetNames(), ", "))
+		}
+	} else {
+		var score int
+		p, score = DetectPreset(src)
+		if p.Name == "generic" {
+			m, rep, err := p.Build(src, o)
+			if err == nil && score > 0 {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("no preset matched this file with confidence (best score %d of %d needed): mapped from column names and values", score, MinDetectScore))
+			} else if err == nil {
+				rep.Notes = append(rep.Notes, "no preset matched this file: mapped from column names and values")
+			}
+			return m, rep, err
+		}
+	}
+	m, rep, err := p.Build(src, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	m.Preset = p.Name
+	return m, rep, nil
+}
+
+func init() {
+	RegisterPreset(&Preset{
+		Name:  "generic",
+		Title: "Any CSV or JSON export",
+		Build: func(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error) {
+			m, rep := Suggest(src, o.Identifier)
+			m.Preset = "generic"
+			return m, rep, nil
+		},
+	})
+}
+
+// OpenInput opens an export the way a mapping says to read it, with the
+// joins it names (such as a password export) attached.
+func OpenInput(path string, m *Mapping) (*Source, error) {
+	src, err := Open(path, m.SourceOptions())
+	if err != nil {
+		return nil, err
+	}
+	if m.Source.Passwords != nil {
+		if err := attachPasswordJoin(src, path, m.Source.Passwords); err != nil {
+			src.Close()
+			return nil, err
+		}
+	}
+	return src, nil
+}
+
+// attachPasswordJoin is filled in with the Auth0 preset.
+var attachPasswordJoin = func(src *Source, inputPath string, j *JoinSpec) error {
+	return fmt.Errorf("joining a password file (%s) is not supported yet", j.File)
+}
