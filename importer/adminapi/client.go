@@ -59,8 +59,10 @@ const headBytes = 4 << 10
 // request was written and no answer came, the server may have created the
 // job, and the retry goes ahead anyway because the caller must learn each
 // record's outcome, but the result is marked Ambiguous (Job.Ambiguous, or
-// RequestError.Ambiguous). 4xx answers (400, 403, 404, 413, 415, 429) are
-// never retried.
+// RequestError.Ambiguous). A 2xx answer to a POST whose body is cut short
+// is retried and marked the same way; one whose body is not the expected
+// JSON is an error marked Ambiguous. 4xx answers (400, 403, 404, 413, 415,
+// 429) are never retried.
 type Client struct {
 	endpoint    *url.URL
 	hc          *http.Client
@@ -319,8 +321,9 @@ func (c *Client) attempt(ctx context.Context, method, path string, body []byte) 
 	if res.err != nil {
 		s := resp.StatusCode
 		switch {
-		case cut && s >= 200 && s < 300:
-			// The job exists (2xx) but its description was lost.
+		case s >= 200 && s < 300:
+			// The server accepted the request, so the job most likely
+			// exists, but its description was lost or unreadable.
 			res.ambiguous = true
 		case s == http.StatusBadGateway || s == http.StatusGatewayTimeout:
 			// A gateway answered; the server behind it may have got the

@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -215,7 +216,12 @@ func loadRecorded(t testing.TB, name string) recorded {
 	case f.Response.BodyText != nil:
 		r.Body = []byte(*f.Response.BodyText)
 	case len(f.Response.BodyJSON) > 0 && string(f.Response.BodyJSON) != "null":
-		r.Body = f.Response.BodyJSON
+		// The server sends compact JSON; the recording is indented.
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, f.Response.BodyJSON); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		r.Body = buf.Bytes()
 	}
 	return r
 }

@@ -52,7 +52,8 @@ type Job struct {
 
 	// Ambiguous reports that an earlier attempt of this request may have
 	// created a job too: the request was fully sent and the connection then
-	// failed without an answer (or a gateway answered 502/504). Some of the
+	// failed without an answer, a gateway answered 502/504, or a 2xx
+	// answer was cut short. Some of the
 	// records may therefore already have been imported by that unseen job;
 	// re-sending them is how their outcome is learnt, and a report should
 	// say so. Only CreateImport sets it.
