@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -94,13 +95,13 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithRetry sets the retry policy: attempts is the total number of
-// requests (1 means no retries); base and max bound the backoff. Values
+// requests (1 means no retries); base and maxDelay bound the backoff. Values
 // below the minimum (1 attempt, 0 durations) are raised to it.
-func WithRetry(attempts int, base, max time.Duration) Option {
+func WithRetry(attempts int, base, maxDelay time.Duration) Option {
 	return func(c *Client) {
 		c.attempts = max1(attempts)
 		c.baseDelay = nonNeg(base)
-		c.maxDelay = nonNeg(max)
+		c.maxDelay = nonNeg(maxDelay)
 		if c.maxDelay < c.baseDelay {
 			c.maxDelay = c.baseDelay
 		}
@@ -261,7 +262,7 @@ func (c *Client) backoff(n int, retryAfter time.Duration) time.Duration {
 		}
 	}
 	d := time.Duration(0)
-	if ceil > 0 {
+	if ceil > 0 && ceil < math.MaxInt64 {
 		d = time.Duration(c.jitter(int64(ceil) + 1))
 	}
 	if retryAfter > 0 {

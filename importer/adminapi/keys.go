@@ -60,6 +60,14 @@ func ParsePrivateKey(data []byte) (key *rsa.PrivateKey, kidFromFile string, err 
 }
 
 func parsePrivateKey(data []byte, depth int) (*rsa.PrivateKey, string, error) {
+	// DER without PEM armour starts with an ASN.1 SEQUENCE. Try it before
+	// any trimming: binary data may well end with a byte that looks like
+	// white space.
+	if len(data) > 0 && data[0] == 0x30 {
+		if k, err := parseDER(data, ""); err == nil || !errors.Is(err, ErrKeyUnrecognized) {
+			return k, "", err
+		}
+	}
 	data = bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
 	if len(data) == 0 {
 		return nil, "", fmt.Errorf("adminapi: key: empty input: %w", ErrKeyUnrecognized)
@@ -73,15 +81,11 @@ func parsePrivateKey(data []byte, depth int) (*rsa.PrivateKey, string, error) {
 		return k, "", err
 	case data[0] == '{':
 		return parseJWKJSON(data)
-	case data[0] == 0x30: // an ASN.1 SEQUENCE: DER without PEM armour
-		if k, err := parseDER(data, ""); err == nil || !errors.Is(err, ErrKeyUnrecognized) {
-			return k, "", err
-		}
 	}
 	if depth == 0 {
 		if dec, ok := decodeBase64Loose(data); ok {
 			t := bytes.TrimSpace(dec)
-			if len(t) > 0 && (bytes.Contains(t, []byte("-----BEGIN ")) || t[0] == '{' || t[0] == 0x30) {
+			if len(dec) > 0 && dec[0] == 0x30 || len(t) > 0 && (bytes.Contains(t, []byte("-----BEGIN ")) || t[0] == '{') {
 				return parsePrivateKey(dec, depth+1)
 			}
 		}

@@ -155,3 +155,33 @@ func TestParsePrivateKeyRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestParseDEREndingInWhiteSpace: binary DER must not be trimmed. Keys are
+// generated until one's PKCS#8 and PKCS#1 encodings end with a byte that
+// bytes.TrimSpace would strip (about 1 in 40 keys).
+func TestParseDEREndingInWhiteSpace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates keys")
+	}
+	for range 400 {
+		k := mustRSA(1024)
+		der, err := x509.MarshalPKCS8PrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.ContainsRune(" \t\n\r\v\f", rune(der[len(der)-1])) {
+			continue
+		}
+		for name, data := range map[string][]byte{
+			"pkcs8 der":           der,
+			"base64 of pkcs8 der": []byte(base64.StdEncoding.EncodeToString(der)),
+		} {
+			got, _, err := ParsePrivateKey(data)
+			if err != nil || !got.Equal(k) {
+				t.Errorf("%s ending in %#x: %v", name, der[len(der)-1], err)
+			}
+		}
+		return
+	}
+	t.Skip("no key with a white-space final byte found")
+}
