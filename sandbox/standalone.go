@@ -1,0 +1,229 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Running is a Server listening on a TCP address.
+type Running struct {
+	*Server
+	// URL is the endpoint, "http://127.0.0.1:PORT".
+	URL string
+
+	srv      *http.Server
+	ln       net.Listener
+	done     chan struct{}
+	stopCtx  func() bool
+	closeErr error
+	closed   chan struct{}
+}
+
+// Start creates a Server and serves it on addr ("127.0.0.1:0" picks a free
+// port). It stops when ctx ends or Close is called.
+func Start(ctx context.Context, addr string, o Options) (*Running, error) {
+	s, err := New(o)
+	if err != nil {
+		return nil, err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("sandbox: listen %s: %w", addr, err)
+	}
+	r := &Running{
+		Server: s,
+		URL:    "http://" + ln.Addr().String(),
+		srv:    &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second},
+		ln:     ln,
+		done:   make(chan struct{}),
+		closed: make(chan struct{}),
+	}
+	go func() {
+		defer close(r.done)
+		_ = r.srv.Serve(ln)
+	}()
+	r.stopCtx = context.AfterFunc(ctx, func() { _ = r.Close() })
+	return r, nil
+}
+
+// Close stops listening, closes open connections and the worker.
+func (r *Running) Close() error {
+	select {
+	case <-r.closed:
+		return r.closeErr
+	default:
+	}
+	r.stopCtx()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := r.srv.Shutdown(ctx)
+	if err != nil {
+		err = r.srv.Close()
+	}
+	<-r.done
+	_ = r.Server.Close()
+	select {
+	case <-r.closed:
+	default:
+		r.closeErr = err
+		close(r.closed)
+	}
+	return err
+}
+
+// ErrUsage marks command-line usage errors of Main (exit status 2).
+var ErrUsage = errors.New("usage error")
+
+type usageError struct{ err error }
+
+func (e *usageError) Error() string   { return e.err.Error() }
+func (e *usageError) Unwrap() []error { return []error{ErrUsage, e.err} }
+
+func usagef(format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+// Main is the "authgear-migrate sandbox" subcommand: it serves the sandbox
+// until ctx ends. args exclude the subcommand name. Usage errors match
+// errors.Is(err, ErrUsage) (and flag.ErrHelp for -h).
+//
+//	authgear-migrate sandbox --listen ADDR --project-id ID --key-id KID --key-file PATH
+//	    [--rate N] [--login-ids email,phone,username] [--roles a,b] [--groups a,b]
+//
+// When --key-file does not exist, an RSA-2048 key is generated and written
+// there (PKCS#8 PEM, mode 0600); otherwise it is loaded. The endpoint and
+// the environment variables for authgear-migrate are printed to stdout;
+// the private key never is.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:3002", "`address` to listen on (port 0 picks a free one)")
+	projectID := fs.String("project-id", "myapp", "project (app) `id`: the JWT aud")
+	keyID := fs.String("key-id", "", "key `id` of the admin API key (default: derived from the key)")
+	keyFile := fs.String("key-file", "", "`path` of the admin API private key (PKCS#8 PEM); created if missing")
+	rate := fs.Float64("rate", 0, "records per `second` the worker processes (0 = unthrottled; Authgear does about 100)")
+	loginIDs := fs.String("login-ids", "email", "enabled login ID `types`: email,phone,username")
+	roles := fs.String("roles", "", "existing role `keys`, comma-separated (* = any)")
+	groups := fs.String("groups", "", "existing group `keys`, comma-separated (* = any)")
+	customAttrs := fs.String("custom-attributes", "", "configured custom attribute `names`, comma-separated")
+	phone := fs.String("phone-validation", PhoneIsValidNumber, "isValidNumber or isPossibleNumber")
+	retention := fs.Duration("retention", 24*time.Hour, "how long job results stay readable")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: authgear-migrate sandbox --key-file PATH [flags]")
+		fmt.Fprintln(fs.Output(), "Serves an Authgear User Import API sandbox for one project.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return &usageError{err: err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("sandbox: unexpected argument %q", fs.Arg(0))
+	}
+	if *keyFile == "" {
+		return usagef("sandbox: --key-file is required")
+	}
+	if *projectID == "" {
+		return usagef("sandbox: --project-id must not be empty")
+	}
+	if *rate < 0 {
+		return usagef("sandbox: --rate must not be negative")
+	}
+
+	path, err := filepath.Abs(*keyFile)
+	if err != nil {
+		return err
+	}
+	var kp *KeyPair
+	created := false
+	switch _, statErr := os.Stat(path); {
+	case statErr == nil:
+		if kp, err = LoadKeyFile(path, *keyID); err != nil {
+			return err
+		}
+	case errors.Is(statErr, os.ErrNotExist):
+		if kp, err = GenerateKey(); err != nil {
+			return err
+		}
+		// Without --key-id, the kid is derived from the key rather than
+		// random, so that a later run loading the file finds the same one.
+		if *keyID != "" {
+			kp.KID = *keyID
+		} else {
+			kp.KID = KeyIDFor(&kp.Private.PublicKey)
+		}
+		if err := kp.WriteKeyFile(path); err != nil {
+			return err
+		}
+		created = true
+	default:
+		return statErr
+	}
+
+	o := Options{
+		ProjectID:        *projectID,
+		Keys:             []PublicKey{kp.PublicKey()},
+		LoginIDTypes:     splitList(*loginIDs),
+		Roles:            splitList(*roles),
+		Groups:           splitList(*groups),
+		CustomAttributes: splitList(*customAttrs),
+		PhoneValidation:  *phone,
+		Rate:             *rate,
+		Retention:        *retention,
+		Logf: func(format string, args ...any) {
+			fmt.Fprintf(stderr, format+"\n", args...)
+		},
+	}
+	if o.LoginIDTypes == nil {
+		o.LoginIDTypes = []string{}
+	}
+	if err := normalizeOptions(&o); err != nil {
+		// Option errors (an unknown login ID type...) are usage errors.
+		return &usageError{err: err}
+	}
+	r, err := Start(ctx, *listen, o)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = r.Close() }()
+
+	if created {
+		fmt.Fprintf(stderr, "sandbox: wrote a new admin API key to %s (mode 0600)\n", path)
+	}
+	fmt.Fprintf(stdout, "Authgear User Import API sandbox for project %q listening on %s\n", *projectID, r.URL)
+	fmt.Fprintf(stdout, "export AUTHGEAR_ENDPOINT=%s\n", shellQuote(r.URL))
+	fmt.Fprintf(stdout, "export AUTHGEAR_PROJECT_ID=%s\n", shellQuote(*projectID))
+	fmt.Fprintf(stdout, "export AUTHGEAR_ADMIN_KEY_ID=%s\n", shellQuote(kp.KID))
+	fmt.Fprintf(stdout, "export AUTHGEAR_ADMIN_KEY_FILE=%s\n", shellQuote(path))
+
+	<-ctx.Done()
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@%+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
