@@ -377,8 +377,12 @@ func (s *Source) initCSV(br *bufio.Reader, head []byte, o SourceOptions) error {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			err := pe.Err
-			if errors.Is(err, csv.ErrBareQuote) || errors.Is(err, csv.ErrQuote) {
+			switch {
+			case errors.Is(err, csv.ErrBareQuote):
 				err = fmt.Errorf("%w (a quote inside a field that is not quoted as a whole; set source.lazy_quotes: true in the mapping to accept it)", err)
+			case errors.Is(err, csv.ErrQuote):
+				// Reported where the reader gave up, often the end of the file.
+				err = fmt.Errorf("%w (the quoted field that starts on line %d is not closed, or has text after its closing quote)", err, pe.StartLine)
 			}
 			return &ParseError{File: s.name, Line: pe.Line, Column: pe.Column, Err: err}
 		}
@@ -492,15 +496,16 @@ func (c *lineCounter) pos(off int64) (line, col int) {
 	return c.line + 1, int(off - c.lastNL)
 }
 
-func (s *Source) jsonError(lc *lineCounter, base int64, err error) error {
+// jsonError turns an error of dec into a *ParseError at the offending byte.
+func (s *Source) jsonError(lc *lineCounter, dec *json.Decoder, err error) error {
 	var off int64 = -1
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		off = base + se.Offset
+		off = syntaxErrorOffset(dec)
 	case errors.As(err, &te):
-		off = base + te.Offset
+		off = dec.InputOffset()
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		off = lc.off
 		err = errors.New("unexpected end of JSON input")
@@ -512,6 +517,37 @@ func (s *Source) jsonError(lc *lineCounter, base int64, err error) error {
 	return &ParseError{File: s.name, Err: fmt.Errorf("invalid JSON: %w", err)}
 }
 
+// syntaxErrorOffset returns the input offset of the byte at which dec met a
+// syntax error. SyntaxError.Offset cannot be used: a Decoder counts only
+// the bytes its scanner saw, summed over Decode calls and without those
+// Token consumed. A failed Decode leaves the decoder at the start of the
+// value, so decoding that value afresh finds the byte again; when it
+// decodes fine, a separator was missing before it and the error is there.
+func syntaxErrorOffset(dec *json.Decoder) int64 {
+	start := dec.InputOffset()
+	var v json.RawMessage
+	var se *json.SyntaxError
+	if err := json.NewDecoder(dec.Buffered()).Decode(&v); errors.As(err, &se) && se.Offset > 0 {
+		return start + se.Offset - 1
+	}
+	return start
+}
+
+// nextIsObject reports whether the next value of dec, after dec.More
+// returned true, is an object.
+func nextIsObject(dec *json.Decoder) bool {
+	b := make([]byte, 1)
+	r := dec.Buffered()
+	for {
+		if _, err := r.Read(b); err != nil {
+			return false
+		}
+		if c := b[0]; c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			return c == '{'
+		}
+	}
+}
+
 func (s *Source) initJSON(br *bufio.Reader, o SourceOptions) error {
 	lc := &lineCounter{r: br}
 	dec := json.NewDecoder(lc)
@@ -521,7 +557,7 @@ func (s *Source) initJSON(br *bufio.Reader, o SourceOptions) error {
 		if err == io.EOF {
 			return &ParseError{File: s.name, Line: 1, Err: errors.New("the file is empty")}
 		}
-		return s.jsonError(lc, 0, err)
+		return s.jsonError(lc, dec, err)
 	}
 	single := false
 	switch tok {
@@ -533,34 +569,49 @@ func (s *Source) initJSON(br *bufio.Reader, o SourceOptions) error {
 		for dec.More() {
 			kt, err := dec.Token()
 			if err != nil {
-				return s.jsonError(lc, 0, err)
+				return s.jsonError(lc, dec, err)
 			}
 			key, _ := kt.(string)
 			if o.RecordsKey != "" && key != o.RecordsKey {
 				var discard json.RawMessage
 				if err := dec.Decode(&discard); err != nil {
-					return s.jsonError(lc, 0, err)
+					return s.jsonError(lc, dec, err)
 				}
 				continue
 			}
-			start := dec.InputOffset()
 			var raw json.RawMessage
 			// Peek: is it an array?
 			t2, err := dec.Token()
 			if err != nil {
-				return s.jsonError(lc, start, err)
+				return s.jsonError(lc, dec, err)
 			}
 			if t2 == json.Delim('[') {
 				if !dec.More() {
 					// An empty array: no records, unless another key has them.
 					if _, err := dec.Token(); err != nil {
-						return s.jsonError(lc, 0, err)
+						return s.jsonError(lc, dec, err)
 					}
 					if o.RecordsKey != "" {
 						found = true
 						s.next = func() (*Row, error) { return nil, io.EOF }
 						break
 					}
+					if skipped == nil {
+						skipped = map[string]any{}
+					}
+					skipped[key] = []any{}
+					continue
+				}
+				if o.RecordsKey == "" && !nextIsObject(dec) {
+					// A list of scalars belongs to a single record.
+					var rest any
+					if err := decodeRest(dec, '[', &rest); err != nil {
+						return s.jsonError(lc, dec, err)
+					}
+					if skipped == nil {
+						skipped = map[string]any{}
+					}
+					skipped[key] = rest
 					continue
 				}
 				found = true
@@ -571,7 +622,7 @@ func (s *Source) initJSON(br *bufio.Reader, o SourceOptions) error {
 				// Re-assemble the nested value: decode the remainder.
 				var rest any
 				if err := decodeRest(dec, d, &rest); err != nil {
-					return s.jsonError(lc, start, err)
+					return s.jsonError(lc, dec, err)
 				}
 				if skipped == nil {
 					skipped = map[string]any{}
@@ -618,7 +669,7 @@ func (s *Source) initJSON(br *bufio.Reader, o SourceOptions) error {
 		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, s.jsonError(lc, 0, err)
+			return nil, s.jsonError(lc, dec, err)
 		}
 		start := dec.InputOffset() - int64(len(raw))
 		line, _ := lc.pos(start)
