@@ -1,0 +1,553 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/authgear-migrate/authgear-migrate/importer"
+	"github.com/authgear-migrate/authgear-migrate/importer/adminapi"
+	"github.com/authgear-migrate/authgear-migrate/sandbox"
+)
+
+const replayUsage = `Usage: authgear-migrate replay --mapping MAPPING.yaml --input FILE [flags]
+
+Runs a saved mapping over an export without a terminal UI: loads, maps,
+normalises and validates every record, and then (unless --dry-run) imports
+the valid ones through POST /_api/admin/users/import, following every job
+to completion. Every input record gets exactly one line in the report.
+Progress goes to stderr, the summary to stdout.
+
+Target: --endpoint or AUTHGEAR_ENDPOINT with AUTHGEAR_PROJECT_ID,
+AUTHGEAR_ADMIN_KEY_ID and AUTHGEAR_ADMIN_KEY_FILE (or --key-file); with no
+endpoint configured, or with --sandbox, an in-process Authgear sandbox on
+127.0.0.1 is the target (a rehearsal: nothing leaves this machine).
+
+A live run keeps a journal next to the report; running the same command
+again after a crash or Ctrl-C continues where it stopped.
+
+`
+
+type replayOptions struct {
+	mapping, input, report, emitJSON, passwords, journal string
+	dryRun, jsonOut, upsert, restart, useSandbox         bool
+	endpoint, keyFile, keyID, projectID                  string
+	concurrency                                          int
+	sandboxRoles, sandboxGroups, sandboxLoginIDs         string
+	sandboxRate                                          float64
+}
+
+func runReplay(ctx context.Context, args []string, io *stdio) error {
+	fs := newFlagSet("replay", replayUsage, io)
+	var o replayOptions
+	fs.StringVar(&o.mapping, "mapping", "", "the mapping file written by map or the wizard (required)")
+	fs.StringVar(&o.input, "input", "", "the export: CSV, JSON or NDJSON (required)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "validate only: send nothing")
+	fs.StringVar(&o.report, "report", "", "the per-record report CSV (default: INPUT-NAME.report.csv)")
+	fs.BoolVar(&o.jsonOut, "json", false, "print the summary as one JSON object")
+	fs.StringVar(&o.emitJSON, "emit-json", "", "write the records exactly as the import API receives them to this file")
+	fs.StringVar(&o.passwords, "passwords", "", "a separate password-hash export to join (Auth0); overrides the mapping's")
+	fs.BoolVar(&o.useSandbox, "sandbox", false, "import into an in-process sandbox even if an endpoint is configured")
+	fs.StringVar(&o.endpoint, "endpoint", "", "the Authgear endpoint, https://<project>.authgear.cloud (default: AUTHGEAR_ENDPOINT)")
+	fs.StringVar(&o.keyFile, "key-file", "", "the Admin API private key file from the portal (default: AUTHGEAR_ADMIN_KEY_FILE)")
+	fs.StringVar(&o.keyID, "key-id", "", "the Admin API key id from the portal (default: AUTHGEAR_ADMIN_KEY_ID)")
+	fs.StringVar(&o.projectID, "project-id", "", "the project id (default: AUTHGEAR_PROJECT_ID, or from the endpoint)")
+	fs.BoolVar(&o.upsert, "upsert", false, "update users that already exist (passwords are never updated)")
+	fs.IntVar(&o.concurrency, "concurrency", 2, "import jobs in flight at once")
+	fs.BoolVar(&o.restart, "restart", false, "ignore the journal of an unfinished earlier run and start over")
+	fs.StringVar(&o.journal, "journal", "", "the resume journal (default: next to the report)")
+	fs.StringVar(&o.sandboxRoles, "sandbox-roles", "", "roles that exist in the sandbox project, comma-separated, or * for any")
+	fs.StringVar(&o.sandboxGroups, "sandbox-groups", "", "groups that exist in the sandbox project, comma-separated, or * for any")
+	fs.StringVar(&o.sandboxLoginIDs, "sandbox-login-ids", "email", "login ID types enabled in the sandbox project: email,phone,username")
+	fs.Float64Var(&o.sandboxRate, "sandbox-rate", 0, "records per second the sandbox processes (0: as fast as it can; the real server does about 100)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if o.mapping == "" || o.input == "" {
+		return usagef("replay: --mapping and --input are required\n\n%s", replayUsage)
+	}
+	if o.concurrency < 1 || o.concurrency > 16 {
+		return usagef("replay: --concurrency must be between 1 and 16")
+	}
+	if o.dryRun && o.useSandbox {
+		return usagef("replay: --dry-run sends nothing; drop --sandbox or --dry-run")
+	}
+	for _, f := range [][2]string{{o.mapping, "--mapping"}, {o.input, "--input"}} {
+		if err := checkReadable(f[0], f[1]); err != nil {
+			return err
+		}
+	}
+	if o.passwords != "" {
+		if err := checkReadable(o.passwords, "--passwords"); err != nil {
+			return err
+		}
+	}
+	return replay(ctx, o, io)
+}
+
+// replay runs a mapping over an input; main and the demo share it.
+func replay(ctx context.Context, o replayOptions, io *stdio) error {
+	m, err := importer.ReadMappingFile(o.mapping)
+	if err != nil {
+		return &usageError{msg: err.Error()}
+	}
+	if o.passwords != "" {
+		if m.Source.Passwords == nil {
+			m.Source.Passwords = &importer.JoinSpec{}
+		}
+		m.Source.Passwords.File = o.passwords
+	}
+	if o.upsert {
+		m.Upsert = true
+	}
+	src, err := importer.OpenInput(o.input, m)
+	if err != nil {
+		return fmt.Errorf("load %s: %w", o.input, err)
+	}
+	defer src.Close()
+	plan, err := importer.CompileFor(m, src)
+	if err != nil {
+		var me *importer.MappingError
+		if errors.As(err, &me) {
+			return usagef("%s does not fit %s: %v", o.mapping, o.input, err)
+		}
+		return err
+	}
+	if o.report == "" {
+		o.report = stem(o.input) + ".report.csv"
+	}
+	if o.journal == "" {
+		o.journal = strings.TrimSuffix(o.report, filepath.Ext(o.report)) + ".journal"
+	}
+	rep, err := importer.NewReportWriter(o.report)
+	if err != nil {
+		return fmt.Errorf("create the report: %w", err)
+	}
+	reportClosed := false
+	defer func() {
+		if !reportClosed {
+			rep.Close()
+		}
+	}()
+	prog := newLineProgress(io.Err, io.StderrTTY)
+	start := time.Now()
+	bad := &rowSet{}
+	var sum summary
+	sum.Input, sum.Report, sum.DryRun = o.input, o.report, o.dryRun
+	var runErr error
+	if o.dryRun {
+		var emit *importer.JSONRecordsWriter
+		if o.emitJSON != "" {
+			if emit, err = importer.NewJSONRecordsWriter(o.emitJSON, m.Identifier, m.Upsert); err != nil {
+				return fmt.Errorf("create %s: %w", o.emitJSON, err)
+			}
+		}
+		stats, err := importer.Prepare(ctx, src, plan, importer.PrepareOptions{
+			Progress: func(s importer.PrepareStats) {
+				prog.update(fmt.Sprintf("validated %d records (%d invalid)", s.Total, s.Invalid), false)
+			},
+		}, func(p *importer.Prepared) error {
+			r := importer.ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: importer.OutcomeValid, Reason: p.Reason()}
+			if !p.Valid() {
+				r.Outcome = importer.OutcomeInvalid
+				bad.add(p.Row.Num)
+			} else if emit != nil {
+				if err := emit.Write(p.Record); err != nil {
+					return err
+				}
+			}
+			return rep.Write(r)
+		})
+		if emit != nil {
+			if cerr := emit.Close(); err == nil {
+				err = cerr
+			}
+			sum.EmitJSON = o.emitJSON
+		}
+		prog.update(fmt.Sprintf("validated %d records (%d invalid)", stats.Total, stats.Invalid), true)
+		prog.done()
+		sum.PrepareStats = stats
+		runErr = err
+	} else {
+		runErr = replayLive(ctx, o, io, m, src, plan, rep, bad, prog, &sum)
+	}
+	reportClosed = true
+	if err := rep.Close(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("write the report: %w", err)
+	}
+	if bad.n > 0 && !errors.Is(runErr, context.Canceled) {
+		retry, err := writeRetry(o, m, bad)
+		if err != nil && runErr == nil {
+			runErr = err
+		}
+		sum.Retry = retry
+	} else {
+		os.Remove(importer.RetryPath(o.report, src.Format()))
+	}
+	sum.Seconds = time.Since(start).Seconds()
+	printSummary(io, o, m, &sum, runErr)
+	if runErr != nil {
+		var se *importer.StopError
+		if errors.As(runErr, &se) && errors.Is(runErr, context.Canceled) {
+			return errInterrupted
+		}
+		if errors.Is(runErr, context.Canceled) {
+			return errInterrupted
+		}
+		var pe *importer.ParseError
+		if errors.As(runErr, &pe) {
+			return fmt.Errorf("load: %w", runErr)
+		}
+		if errors.As(runErr, &se) {
+			return &printedError{runErr}
+		}
+		return runErr
+	}
+	if sum.Invalid > 0 || sum.Failed > 0 || sum.NotSent > 0 {
+		return &partialError{invalid: sum.Invalid, failed: sum.Failed}
+	}
+	return nil
+}
+
+// printedError has been shown in the summary already; it only sets exit 1.
+type printedError struct{ err error }
+
+func (e *printedError) Error() string { return e.err.Error() }
+func (e *printedError) Unwrap() error { return e.err }
+
+// summary is what replay prints at the end (--json: one object).
+type summary struct {
+	importer.PrepareStats
+	Inserted int      `json:"inserted"`
+	Updated  int      `json:"updated"`
+	Skipped  int      `json:"skipped"`
+	Failed   int      `json:"failed"`
+	NotSent  int      `json:"not_sent"`
+	Resumed  int      `json:"resumed"`
+	Jobs     int      `json:"jobs"`
+	DryRun   bool     `json:"dry_run"`
+	Target   string   `json:"target,omitempty"`
+	Input    string   `json:"input"`
+	Report   string   `json:"report"`
+	Retry    string   `json:"retry,omitempty"`
+	EmitJSON string   `json:"emit_json,omitempty"`
+	Journal  string   `json:"journal,omitempty"`
+	Seconds  float64  `json:"seconds"`
+	Error    string   `json:"error,omitempty"`
+	Resume   string   `json:"resume_command,omitempty"`
+	Notes    []string `json:"notes,omitempty"`
+}
+
+func printSummary(io *stdio, o replayOptions, m *importer.Mapping, s *summary, runErr error) {
+	if runErr != nil {
+		s.Error = runErr.Error()
+		var se *importer.StopError
+		if errors.As(runErr, &se) || errors.Is(runErr, context.Canceled) {
+			s.Resume = resumeCommand(o)
+		}
+	}
+	if s.PasswordsNotImportable > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d passwords use hashes Authgear cannot import (bcrypt only); those users must set a new password (the forgot-password flow or a passwordless login). To keep their old passwords, follow Authgear's rolling migration guide instead of a bulk import for them.", s.PasswordsNotImportable))
+	}
+	if m.Upsert && !s.DryRun {
+		s.Notes = append(s.Notes, "upsert: existing users were updated, but their passwords (and MFA password and TOTP) are never changed by an import.")
+	}
+	if o.jsonOut {
+		enc := json.NewEncoder(io.Out)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(s)
+		return
+	}
+	w := io.Out
+	mode := "dry run"
+	if !s.DryRun {
+		mode = "import into " + s.Target
+	}
+	fmt.Fprintf(w, "authgear-migrate replay (%s): %s\n", mode, s.Input)
+	fmt.Fprintf(w, "  records        %8d\n", s.Total)
+	if s.DryRun {
+		fmt.Fprintf(w, "  valid          %8d\n", s.Valid)
+	} else {
+		fmt.Fprintf(w, "  inserted       %8d\n  updated        %8d\n  skipped        %8d\n  failed         %8d\n", s.Inserted, s.Updated, s.Skipped, s.Failed)
+		if s.NotSent > 0 {
+			fmt.Fprintf(w, "  not sent       %8d\n", s.NotSent)
+		}
+		if s.Resumed > 0 {
+			fmt.Fprintf(w, "  (from journal) %8d\n", s.Resumed)
+		}
+	}
+	fmt.Fprintf(w, "  invalid        %8d\n", s.Invalid)
+	fmt.Fprintf(w, "  passwords      %8d bcrypt, %d not importable, %d dropped\n", s.PasswordsBcrypt, s.PasswordsNotImportable, s.PasswordsDropped)
+	fmt.Fprintf(w, "report: %s\n", s.Report)
+	if s.Retry != "" {
+		fmt.Fprintf(w, "retry file (the rejected records, to fix and replay): %s\n", s.Retry)
+	}
+	if s.EmitJSON != "" {
+		fmt.Fprintf(w, "records as sent: %s\n", s.EmitJSON)
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	if s.Error != "" {
+		fmt.Fprintf(w, "stopped: %s\n", s.Error)
+	}
+	if s.Resume != "" {
+		fmt.Fprintf(w, "resume: %s\n", s.Resume)
+	}
+}
+
+func resumeCommand(o replayOptions) string {
+	parts := []string{"authgear-migrate", "replay", "--mapping", shellQuote(o.mapping), "--input", shellQuote(o.input), "--report", shellQuote(o.report)}
+	if o.passwords != "" {
+		parts = append(parts, "--passwords", shellQuote(o.passwords))
+	}
+	if o.upsert {
+		parts = append(parts, "--upsert")
+	}
+	if o.useSandbox {
+		parts = append(parts, "--sandbox")
+	}
+	if o.endpoint != "" {
+		parts = append(parts, "--endpoint", shellQuote(o.endpoint))
+	}
+	return strings.Join(parts, " ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == ':' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// rowSet is the record numbers that go to the retry file.
+type rowSet struct {
+	w []uint64
+	n int
+}
+
+func (s *rowSet) add(i int) {
+	for i/64 >= len(s.w) {
+		s.w = append(s.w, 0)
+	}
+	if s.w[i/64]&(1<<(uint(i)%64)) == 0 {
+		s.n++
+	}
+	s.w[i/64] |= 1 << (uint(i) % 64)
+}
+
+func (s *rowSet) has(i int) bool { return i/64 < len(s.w) && s.w[i/64]&(1<<(uint(i)%64)) != 0 }
+
+// writeRetry re-reads the input and writes the rejected records in its
+// own format.
+func writeRetry(o replayOptions, m *importer.Mapping, bad *rowSet) (string, error) {
+	src, err := importer.Open(o.input, m.SourceOptions())
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	w := importer.NewRetryWriter(importer.RetryPath(o.report, src.Format()), src)
+	for {
+		row, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			w.Close()
+			return "", err
+		}
+		if bad.has(row.Num) {
+			if err := w.Write(row); err != nil {
+				w.Close()
+				return "", err
+			}
+		}
+	}
+	return w.Path(), w.Close()
+}
+
+// replayLive imports into the configured endpoint or the sandbox.
+func replayLive(ctx context.Context, o replayOptions, io *stdio, m *importer.Mapping, src *importer.Source, plan *importer.Plan,
+	rep *importer.ReportWriter, bad *rowSet, prog *lineProgress, sum *summary) error {
+	cfg := adminapi.ConfigFromEnv(io.Getenv)
+	if o.endpoint != "" {
+		cfg.Endpoint = o.endpoint
+	}
+	if o.keyFile != "" {
+		cfg.KeyFile, cfg.KeyData = o.keyFile, ""
+	}
+	if o.keyID != "" {
+		cfg.KeyID = o.keyID
+	}
+	if o.projectID != "" {
+		cfg.ProjectID = o.projectID
+	}
+	var api importer.ImportAPI
+	if o.useSandbox || cfg.Endpoint == "" {
+		sb, client, err := startSandbox(ctx, o)
+		if err != nil {
+			return err
+		}
+		defer sb.Close()
+		api = client
+		sum.Target = "the in-process sandbox at " + sb.URL + " (a rehearsal: nothing was sent to Authgear)"
+		if !o.useSandbox {
+			prog.println("no endpoint configured (AUTHGEAR_ENDPOINT or --endpoint): importing into the in-process sandbox")
+		}
+	} else {
+		endpoint, err := adminapi.ParseEndpoint(cfg.Endpoint)
+		if err != nil {
+			return &usageError{msg: err.Error()}
+		}
+		creds, warnings, err := adminapi.LoadCredentials(cfg)
+		if err != nil {
+			return &usageError{msg: err.Error()}
+		}
+		for _, w := range warnings {
+			prog.println("warning: " + w)
+		}
+		tokens, err := adminapi.NewTokenSource(creds)
+		if err != nil {
+			return &usageError{msg: err.Error()}
+		}
+		api = adminapi.New(endpoint, tokens)
+		sum.Target = endpoint.String()
+	}
+	files := []string{o.input}
+	if m.Source.Passwords != nil && m.Source.Passwords.File != "" {
+		files = append(files, m.Source.Passwords.File)
+	}
+	fp, err := importer.FingerprintFiles(m, files...)
+	if err != nil {
+		return err
+	}
+	journal, err := importer.OpenJournal(o.journal, fp, o.restart)
+	if err != nil {
+		if errors.Is(err, importer.ErrJournalMismatch) {
+			return &usageError{msg: err.Error()}
+		}
+		return err
+	}
+	defer journal.Close()
+	sum.Journal = o.journal
+	if resuming, n := journal.Resuming(); resuming {
+		prog.println(fmt.Sprintf("resuming the import recorded in %s (%d records already have an outcome)", o.journal, n))
+	}
+	total, _ := countRecords(o.input, m)
+	is, err := importer.Import(ctx, src, plan, importer.ImportOptions{
+		API:         api,
+		Concurrency: o.concurrency,
+		Journal:     journal,
+		Total:       total,
+		Progress: func(p importer.ImportProgress) {
+			prog.update(progressLine(p), false)
+		},
+	}, func(r importer.ReportRow) error {
+		if r.Outcome == importer.OutcomeInvalid || r.Outcome == importer.OutcomeFailed {
+			bad.add(r.Row)
+		}
+		return rep.Write(r)
+	})
+	prog.done()
+	sum.PrepareStats = is.PrepareStats
+	sum.Total = is.Inserted + is.Updated + is.Skipped + is.Failed + is.Invalid + is.NotSent
+	sum.Inserted, sum.Updated, sum.Skipped, sum.Failed, sum.NotSent, sum.Resumed, sum.Jobs = is.Inserted, is.Updated, is.Skipped, is.Failed, is.NotSent, is.Resumed, is.Jobs
+	return err
+}
+
+func progressLine(p importer.ImportProgress) string {
+	done := p.Accounted()
+	s := fmt.Sprintf("imported %d", done)
+	if p.Total > 0 {
+		s += fmt.Sprintf("/%d (%d%%)", p.Total, done*100/max(p.Total, 1))
+	}
+	s += fmt.Sprintf(": %d inserted, %d updated, %d skipped, %d failed, %d invalid", p.Inserted, p.Updated, p.Skipped, p.Failed, p.Invalid)
+	if p.Estimated > 0 {
+		s += fmt.Sprintf(", ~%d more processing (estimate)", p.Estimated)
+	}
+	if p.Rate > 0 {
+		s += fmt.Sprintf(", %.0f rec/s", p.Rate)
+	}
+	if p.ETA > 0 {
+		s += ", ETA " + p.ETA.Round(time.Second).String()
+	}
+	return s
+}
+
+// countRecords counts the input's records for the ETA (a fast pass).
+func countRecords(path string, m *importer.Mapping) (int, error) {
+	src, err := importer.Open(path, m.SourceOptions())
+	if err != nil {
+		return 0, err
+	}
+	defer src.Close()
+	n := 0
+	for {
+		_, err := src.Next()
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+}
+
+// startSandbox runs an in-process sandbox with a fresh key and returns a
+// client for it.
+func startSandbox(ctx context.Context, o replayOptions) (*sandbox.Running, *adminapi.Client, error) {
+	kp, err := sandbox.GenerateKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := sandbox.Options{
+		ProjectID:    "sandbox",
+		Keys:         []sandbox.PublicKey{kp.PublicKey()},
+		LoginIDTypes: splitList(o.sandboxLoginIDs),
+		Roles:        splitList(o.sandboxRoles),
+		Groups:       splitList(o.sandboxGroups),
+		Rate:         o.sandboxRate,
+	}
+	sb, err := sandbox.Start(ctx, "127.0.0.1:0", opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	endpoint, err := adminapi.ParseEndpoint(sb.URL)
+	if err != nil {
+		sb.Close()
+		return nil, nil, err
+	}
+	tokens, err := adminapi.NewTokenSource(adminapi.Credentials{ProjectID: "sandbox", KeyID: kp.KID, Key: kp.Private})
+	if err != nil {
+		sb.Close()
+		return nil, nil, err
+	}
+	return sb, adminapi.New(endpoint, tokens), nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func runSandbox(ctx context.Context, args []string, io *stdio) error {
+	err := sandbox.Main(ctx, args, io.Out, io.Err)
+	if errors.Is(err, sandbox.ErrUsage) {
+		return &usageError{msg: err.Error()}
+	}
+	return err
+}

@@ -1,0 +1,282 @@
+package importer
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Journal is the append-only record of a live import that makes it
+// resumable: the input's fingerprint and the mapping, each request's rows
+// before it is sent, its job id once accepted, and its outcomes once
+// complete. Every entry is one JSON line, written and fsync'd before the
+// import acts on it. It holds no password hashes and no secrets.
+type Journal struct {
+	path  string
+	f     *os.File
+	w     *bufio.Writer
+	state *journalState
+}
+
+// Fingerprint identifies the input and the mapping of a run.
+type Fingerprint struct {
+	Input   string `json:"input"`   // sha256 of the input file (and joined files)
+	Mapping string `json:"mapping"` // sha256 of the mapping as written
+	Size    int64  `json:"size"`
+	Name    string `json:"name"` // the input's path, for messages
+}
+
+type journalEntry struct {
+	T    string       `json:"t"` // start, req, job, res, split, end
+	Seq  int          `json:"seq,omitempty"`
+	Rows [][2]int     `json:"rows,omitempty"` // ranges of record numbers
+	Job  string       `json:"job,omitempty"`
+	Res  [][5]string  `json:"res,omitempty"` // row, outcome, user_id, reason, identifier
+	FP   *Fingerprint `json:"fp,omitempty"`
+	At   string       `json:"at,omitempty"`
+}
+
+// journalState is what an earlier run left.
+type journalState struct {
+	settled  *bitset     // rows with an outcome or in an accepted job
+	results  []ReportRow // outcomes already known
+	accepted []*request  // jobs accepted and not read
+	maxSeq   int
+	ended    bool
+}
+
+// ErrJournalMismatch means the journal belongs to another input or mapping.
+var ErrJournalMismatch = errors.New("the journal belongs to a different input or mapping")
+
+// FingerprintFiles hashes the input files and the mapping.
+func FingerprintFiles(m *Mapping, files ...string) (Fingerprint, error) {
+	h := sha256.New()
+	var size int64
+	for _, p := range files {
+		f, err := os.Open(p)
+		if err != nil {
+			return Fingerprint{}, err
+		}
+		n, err := io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return Fingerprint{}, err
+		}
+		size += n
+	}
+	mh := sha256.New()
+	if err := m.Write(mh); err != nil {
+		return Fingerprint{}, err
+	}
+	name := ""
+	if len(files) > 0 {
+		name = files[0]
+	}
+	return Fingerprint{Input: hex.EncodeToString(h.Sum(nil)), Mapping: hex.EncodeToString(mh.Sum(nil)), Size: size, Name: name}, nil
+}
+
+// OpenJournal opens the journal at path. A journal left by an unfinished
+// run of the same fingerprint is resumed; one of another fingerprint is
+// refused unless restart; a finished one is started over.
+func OpenJournal(path string, fp Fingerprint, restart bool) (*Journal, error) {
+	j := &Journal{path: path}
+	if !restart {
+		st, old, err := readJournal(path)
+		switch {
+		case err != nil && !os.IsNotExist(err):
+			return nil, fmt.Errorf("read journal %s: %w", path, err)
+		case err == nil && old != nil && !st.ended:
+			if old.Input != fp.Input || old.Mapping != fp.Mapping {
+				what := "input"
+				if old.Input == fp.Input {
+					what = "mapping"
+				}
+				return nil, fmt.Errorf("%w: %s holds an unfinished import of another %s (%s); run with --restart to start over (records it already imported will come back skipped), or restore the original %s", ErrJournalMismatch, path, what, old.Name, what)
+			}
+			j.state = st
+		}
+	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	if j.state == nil {
+		flags |= os.O_TRUNC
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, err
+	}
+	j.f, j.w = f, bufio.NewWriter(f)
+	if j.state == nil {
+		if err := j.append(journalEntry{T: "start", FP: &fp, At: time.Now().UTC().Format(time.RFC3339)}); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return j, nil
+}
+
+// Resuming reports whether an earlier run is being continued, and how many
+// records it already settled.
+func (j *Journal) Resuming() (bool, int) {
+	if j.state == nil {
+		return false, 0
+	}
+	return true, len(j.state.results)
+}
+
+// Path is the journal's file name.
+func (j *Journal) Path() string { return j.path }
+
+func (j *Journal) append(e journalEntry) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if _, err := j.w.Write(b); err != nil {
+		return err
+	}
+	if err := j.w.Flush(); err != nil {
+		return err
+	}
+	return j.f.Sync()
+}
+
+func ranges(rows []int) [][2]int {
+	var out [][2]int
+	for _, r := range rows {
+		if n := len(out); n > 0 && out[n-1][1]+1 == r {
+			out[n-1][1] = r
+			continue
+		}
+		out = append(out, [2]int{r, r})
+	}
+	return out
+}
+
+// Request records a request's rows before it is sent.
+func (j *Journal) Request(seq int, rows []int) error {
+	return j.append(journalEntry{T: "req", Seq: seq, Rows: ranges(rows)})
+}
+
+// Accepted records the job id the server gave a request.
+func (j *Journal) Accepted(seq int, jobID string) error {
+	return j.append(journalEntry{T: "job", Seq: seq, Job: jobID})
+}
+
+// Split records that a request was split into others (after a 413).
+func (j *Journal) Split(seq int) error {
+	return j.append(journalEntry{T: "split", Seq: seq})
+}
+
+// Result records the outcomes of a request's records.
+func (j *Journal) Result(seq int, rows []ReportRow) error {
+	res := make([][5]string, len(rows))
+	for i, r := range rows {
+		res[i] = [5]string{fmt.Sprint(r.Row), string(r.Outcome), r.UserID, r.Reason, r.Identifier}
+	}
+	return j.append(journalEntry{T: "res", Seq: seq, Res: res})
+}
+
+// End marks the run complete.
+func (j *Journal) End() error { return j.append(journalEntry{T: "end"}) }
+
+// Close closes the file.
+func (j *Journal) Close() error {
+	if j.f == nil {
+		return nil
+	}
+	err := j.w.Flush()
+	if cerr := j.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// readJournal replays a journal. A torn last line (a crash mid-write) is
+// ignored.
+func readJournal(path string) (*journalState, *Fingerprint, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	st := &journalState{settled: &bitset{}}
+	var fp *Fingerprint
+	type reqInfo struct {
+		rows  [][2]int
+		job   string
+		done  bool
+		split bool
+	}
+	reqs := map[int]*reqInfo{}
+	var order []int
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 256<<20)
+	for sc.Scan() {
+		var e journalEntry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			break // torn write at the end
+		}
+		switch e.T {
+		case "start":
+			fp = e.FP
+		case "req":
+			reqs[e.Seq] = &reqInfo{rows: e.Rows}
+			order = append(order, e.Seq)
+			if e.Seq > st.maxSeq {
+				st.maxSeq = e.Seq
+			}
+		case "job":
+			if r := reqs[e.Seq]; r != nil {
+				r.job = e.Job
+			}
+		case "split":
+			if r := reqs[e.Seq]; r != nil {
+				r.split = true
+			}
+		case "res":
+			if r := reqs[e.Seq]; r != nil {
+				r.done = true
+			}
+			for _, x := range e.Res {
+				var row int
+				fmt.Sscan(x[0], &row)
+				st.results = append(st.results, ReportRow{Row: row, Outcome: Outcome(x[1]), UserID: x[2], Reason: x[3], Identifier: x[4]})
+				st.settled.set(row)
+			}
+		case "end":
+			st.ended = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, err
+	}
+	for _, seq := range order {
+		r := reqs[seq]
+		if r.done || r.split || r.job == "" {
+			continue // settled, replaced, or never accepted (sent again)
+		}
+		req := &request{seq: seq, jobID: r.job}
+		for _, rg := range r.rows {
+			for row := rg[0]; row <= rg[1]; row++ {
+				if !st.settled.has(row) {
+					req.rows = append(req.rows, row)
+					req.ids = append(req.ids, "")
+					st.settled.set(row)
+				}
+			}
+		}
+		st.accepted = append(st.accepted, req)
+	}
+	return st, fp, nil
+}

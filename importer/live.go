@@ -1,0 +1,875 @@
+package importer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/authgear-migrate/authgear-migrate/importer/adminapi"
+)
+
+// ImportAPI is the part of the Admin API the import needs; *adminapi.Client
+// implements it.
+type ImportAPI interface {
+	CreateImport(ctx context.Context, body []byte) (*adminapi.Job, error)
+	GetImport(ctx context.Context, id string) (*adminapi.Job, error)
+}
+
+// ImportOptions tunes Import.
+type ImportOptions struct {
+	API ImportAPI
+	// Concurrency is how many jobs may be in flight (default 2). The
+	// server works through its queue with one consumer, in order: two jobs
+	// keep it busy, more only queue results that expire after 24 hours.
+	Concurrency int
+	// MaxBodyBytes is the request body limit (default 500,000 bytes).
+	MaxBodyBytes int
+	// CanarySize is the number of records in the first request, which is
+	// sent alone and checked before the rest (default 10; -1 disables).
+	CanarySize int
+	// TargetJobSeconds sizes requests to complete in about this long at the
+	// rate measured so far (default 10 s).
+	TargetJobSeconds float64
+	// InitialRate is the records/s assumed before any job has finished
+	// (default 100, the real server's pace on 2 cores).
+	InitialRate float64
+	// PollMin and PollMax bound the interval between status polls.
+	PollMin, PollMax time.Duration
+	// Grace is how long in-flight jobs are still polled after ctx ends.
+	Grace time.Duration
+	// Journal, when set, makes the run resumable.
+	Journal *Journal
+	// Total is the number of input records, when known, for the ETA.
+	Total int
+	// Progress is called (from several goroutines, serialised) as work moves.
+	Progress func(ImportProgress)
+	// Now and Sleep are injectable clocks.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// ImportProgress is a snapshot of a running import.
+type ImportProgress struct {
+	Total     int // input records, when known
+	Prepared  int // records read, mapped and validated
+	Invalid   int
+	Sent      int // records in accepted jobs
+	Done      int // records with a known outcome from the server
+	Inserted  int
+	Updated   int
+	Skipped   int
+	Failed    int
+	InFlight  int // jobs sent and not complete
+	Estimated int // records the server has probably finished in pending jobs (an estimate)
+	Rate      float64
+	ETA       time.Duration // 0 when unknown
+	Phase     string
+}
+
+// Accounted is how many input records have an outcome.
+func (p ImportProgress) Accounted() int {
+	return p.Invalid + p.Inserted + p.Updated + p.Skipped + p.Failed
+}
+
+// ImportSummary counts the outcomes of a whole run.
+type ImportSummary struct {
+	PrepareStats
+	Inserted int `json:"inserted"`
+	Updated  int `json:"updated"`
+	Skipped  int `json:"skipped"`
+	Failed   int `json:"failed"`
+	// NotSent counts records left for a resume (the run was stopped).
+	NotSent int `json:"not_sent"`
+	// Resumed counts records whose outcome came from the journal.
+	Resumed int `json:"resumed"`
+	Jobs    int `json:"jobs"`
+	// Warnings are run-level remarks for the person.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// StopError stops an import before every record was sent; the journal lets
+// the same command continue later.
+type StopError struct {
+	// Reason explains, without secrets, what to do.
+	Reason string
+	Err    error
+}
+
+func (e *StopError) Error() string { return e.Reason }
+func (e *StopError) Unwrap() error { return e.Err }
+
+// ErrCanary is wrapped by the StopError raised when the first request shows
+// that the project is not ready for the rest.
+var ErrCanary = errors.New("the first request showed the project is not ready")
+
+// request is one POST's worth of records.
+type request struct {
+	seq     int
+	rows    []int // input record numbers, in request order
+	ids     []string
+	recs    [][]byte // encoded records
+	bytes   int
+	attempt int    // 0 first time; >0 when re-sent after a job-level error
+	note    string // reason prefix for outcomes of a re-sent request
+	jobID   string // set when resuming an accepted job
+}
+
+type importer struct {
+	o      ImportOptions
+	m      *Mapping
+	prefix []byte
+	report func(ReportRow) error
+
+	mu       sync.Mutex
+	prog     ImportProgress
+	sum      ImportSummary
+	rate     float64
+	started  time.Time
+	lastDone time.Time
+	stopErr  error
+	seq      int
+	reportMu sync.Mutex
+
+	skip *bitset // rows settled by an earlier run
+
+	notesMu sync.Mutex
+	notes   map[int]string
+
+	sem chan struct{}
+	wg  sync.WaitGroup
+	// pollCtx outlives the sending context by the grace period.
+	pollCtx context.Context
+}
+
+// Import prepares every record of src with plan, sends the valid ones to
+// the User Import API in batches, follows every job to completion and
+// calls report once for every input record with its outcome. With a
+// journal holding an earlier run of the same input and mapping, it resumes:
+// outcomes already known are reported from the journal, accepted jobs are
+// polled, and nothing already accepted is sent again.
+func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, report func(ReportRow) error) (ImportSummary, error) {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 2
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = adminapi.MaxBodyBytes
+	}
+	if o.CanarySize == 0 {
+		o.CanarySize = 10
+	}
+	if o.TargetJobSeconds <= 0 {
+		o.TargetJobSeconds = 10
+	}
+	if o.InitialRate <= 0 {
+		o.InitialRate = 100
+	}
+	if o.PollMin <= 0 {
+		o.PollMin = 200 * time.Millisecond
+	}
+	if o.PollMax <= 0 {
+		o.PollMax = 5 * time.Second
+	}
+	if o.Grace <= 0 {
+		o.Grace = 10 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepCtx
+	}
+	m := plan.Mapping()
+	im := &importer{
+		o: o, m: m, report: report, rate: o.InitialRate, started: o.Now(),
+		sem:    make(chan struct{}, o.Concurrency),
+		prefix: []byte(fmt.Sprintf(`{"identifier":%q,"upsert":%t,"records":[`, m.Identifier, m.Upsert)),
+	}
+	im.prog.Total = o.Total
+	im.prog.Phase = "importing"
+	im.lastDone = im.started
+
+	pollCtx, cancelPoll := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelPoll()
+	im.pollCtx = pollCtx
+	stopPolling := context.AfterFunc(ctx, func() {
+		time.AfterFunc(o.Grace, cancelPoll)
+	})
+	defer stopPolling()
+
+	// Resume: report what the journal knows, poll what it accepted.
+	var skip *bitset
+	if j := o.Journal; j != nil && j.state != nil {
+		st := j.state
+		skip = st.settled
+		for _, r := range st.results {
+			if err := im.emit(r); err != nil {
+				return im.sum, err
+			}
+			im.countOutcome(r.Outcome)
+			im.sum.Resumed++
+		}
+		st.results = nil
+		im.seq = st.maxSeq
+		im.skip = skip
+		// Read the jobs the earlier run left in flight before sending
+		// anything new; records they lost are prepared and sent again.
+		for _, req := range st.accepted {
+			im.sum.Jobs++
+			im.wg.Add(1)
+			im.send(ctx, req, false)
+		}
+		st.accepted = nil
+		if err := im.stopped(); err != nil {
+			return im.sum, err
+		}
+	}
+
+	// Stream: prepare, report the invalid, batch the valid.
+	var cur *request
+	canaryPending := o.CanarySize > 0 && (o.Journal == nil || o.Journal.state == nil || o.Journal.state.maxSeq == 0)
+	flush := func() error {
+		if cur == nil || len(cur.rows) == 0 {
+			return nil
+		}
+		req := cur
+		cur = nil
+		if err := im.stopped(); err != nil {
+			im.unsent(req, "not sent: "+err.Error())
+			return nil
+		}
+		im.mu.Lock()
+		im.seq++
+		req.seq = im.seq
+		im.sum.Jobs++
+		im.mu.Unlock()
+		if o.Journal != nil {
+			if err := o.Journal.Request(req.seq, req.rows); err != nil {
+				return err
+			}
+		}
+		if canaryPending {
+			canaryPending = false
+			im.send(ctx, req, true)
+			im.wg.Wait()
+			return nil
+		}
+		im.launch(ctx, req)
+		return nil
+	}
+	var buf []byte
+	stats, err := Prepare(ctx, src, plan, PrepareOptions{}, func(p *Prepared) error {
+		im.mu.Lock()
+		im.prog.Prepared++
+		im.mu.Unlock()
+		if skip != nil && skip.has(p.Row.Num) {
+			return nil
+		}
+		if !p.Valid() {
+			im.mu.Lock()
+			im.prog.Invalid++
+			im.mu.Unlock()
+			return im.emit(ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeInvalid, Reason: p.Reason()})
+		}
+		if err := im.stopped(); err != nil {
+			im.mu.Lock()
+			im.sum.NotSent++
+			im.mu.Unlock()
+			return im.emit(ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeFailed, Reason: "not sent: the run stopped before this record (run the same command again to continue)"})
+		}
+		var err error
+		buf, err = p.Record.AppendJSON(buf[:0])
+		if err != nil {
+			return err
+		}
+		if len(im.prefix)+len(buf)+2 > o.MaxBodyBytes {
+			im.countOutcome(OutcomeFailed)
+			return im.emit(ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeFailed,
+				Reason: fmt.Sprintf("the record is %d bytes, more than fits in one request (%d bytes)", len(buf), o.MaxBodyBytes)})
+		}
+		limit := im.targetRecords(canaryPending)
+		if cur != nil && (len(cur.rows) >= limit || cur.bytes+len(buf)+1 > o.MaxBodyBytes) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if cur == nil {
+			cur = &request{bytes: len(im.prefix) + 2}
+		}
+		cur.rows = append(cur.rows, p.Row.Num)
+		cur.ids = append(cur.ids, p.Identifier)
+		cur.recs = append(cur.recs, append([]byte(nil), buf...))
+		cur.bytes += len(buf) + 1
+		if note := strings.Join(p.Notes, "; "); note != "" {
+			im.setNote(p.Row.Num, note)
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	im.wg.Wait()
+	im.sum.PrepareStats = stats
+	im.sum.Invalid = im.prog.Invalid
+	if err == nil {
+		err = im.stopped()
+	}
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	if err == nil && o.Journal != nil {
+		err = o.Journal.End()
+	}
+	if err != nil && errors.Is(err, context.Canceled) {
+		err = &StopError{Reason: "interrupted: jobs already accepted are in the journal; run the same command again to continue", Err: err}
+	}
+	return im.sum, err
+}
+
+// setNote keeps a remark from preparation (password dropped) until the
+// record's outcome is reported.
+func (im *importer) setNote(row int, note string) {
+	im.notesMu.Lock()
+	defer im.notesMu.Unlock()
+	if im.notes == nil {
+		im.notes = map[int]string{}
+	}
+	im.notes[row] = note
+}
+
+func (im *importer) takeNote(row int) string {
+	im.notesMu.Lock()
+	defer im.notesMu.Unlock()
+	n := im.notes[row]
+	delete(im.notes, row)
+	return n
+}
+
+func (im *importer) emit(r ReportRow) error {
+	im.reportMu.Lock()
+	defer im.reportMu.Unlock()
+	return im.report(r)
+}
+
+func (im *importer) countOutcome(o Outcome) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	switch o {
+	case OutcomeInserted:
+		im.sum.Inserted++
+		im.prog.Inserted++
+	case OutcomeUpdated:
+		im.sum.Updated++
+		im.prog.Updated++
+	case OutcomeSkipped:
+		im.sum.Skipped++
+		im.prog.Skipped++
+	case OutcomeFailed:
+		im.sum.Failed++
+		im.prog.Failed++
+	case OutcomeInvalid:
+		im.prog.Invalid++
+	}
+	if o != OutcomeInvalid {
+		im.prog.Done++
+	}
+}
+
+func (im *importer) stopped() error {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	return im.stopErr
+}
+
+func (im *importer) stop(err error) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if im.stopErr == nil {
+		im.stopErr = err
+	}
+}
+
+// targetRecords is how many records the next request should hold: enough
+// to finish in about TargetJobSeconds at the measured rate, in whole
+// server tasks of 100 records.
+func (im *importer) targetRecords(canary bool) int {
+	if canary {
+		return im.o.CanarySize
+	}
+	im.mu.Lock()
+	rate := im.rate
+	im.mu.Unlock()
+	n := int(math.Round(rate*im.o.TargetJobSeconds/100)) * 100
+	if n < 100 {
+		n = 100
+	}
+	return n
+}
+
+func (im *importer) launch(ctx context.Context, req *request) {
+	select {
+	case im.sem <- struct{}{}:
+	case <-ctx.Done():
+		im.unsent(req, "not sent: the run was interrupted; run the same command again to continue")
+		return
+	}
+	im.wg.Add(1)
+	go func() {
+		defer func() { <-im.sem }()
+		im.send(ctx, req, false)
+	}()
+}
+
+// send posts a request (unless it is a resumed job), polls the job and
+// reports its records. It calls wg.Done when finished.
+func (im *importer) send(ctx context.Context, req *request, canary bool) {
+	if canary {
+		im.wg.Add(1)
+	}
+	defer im.wg.Done()
+	var job *adminapi.Job
+	var err error
+	if req.jobID == "" {
+		if err := im.stopped(); err != nil {
+			im.unsent(req, "not sent: "+err.Error())
+			return
+		}
+		if ctx.Err() != nil {
+			im.unsent(req, "not sent: the run was interrupted; run the same command again to continue")
+			return
+		}
+		job, err = im.o.API.CreateImport(ctx, im.body(req))
+		if err != nil {
+			im.postFailed(ctx, req, err)
+			return
+		}
+		req.jobID = job.ID
+		if im.o.Journal != nil {
+			if err := im.o.Journal.Accepted(req.seq, job.ID); err != nil {
+				im.stop(err)
+			}
+		}
+		im.mu.Lock()
+		im.prog.Sent += len(req.rows)
+		im.prog.InFlight++
+		im.mu.Unlock()
+		im.progress()
+	} else {
+		im.mu.Lock()
+		im.prog.InFlight++
+		im.mu.Unlock()
+	}
+	job, err = im.poll(req, job)
+	im.mu.Lock()
+	im.prog.InFlight--
+	im.mu.Unlock()
+	if err != nil {
+		if adminapi.IsTaskNotFound(err) {
+			im.settle(req, nil, fmt.Sprintf("job %s: its results expired on the server (kept 24 hours) before they were read; check these users in the portal", req.jobID))
+			return
+		}
+		im.stop(&StopError{Reason: fmt.Sprintf("lost track of job %s: %v; its records are in the journal: run the same command again to read its results", req.jobID, err), Err: err})
+		im.pendingUnknown(req)
+		return
+	}
+	im.complete(ctx, req, job, canary)
+}
+
+func (im *importer) body(req *request) []byte {
+	b := make([]byte, 0, req.bytes)
+	b = append(b, im.prefix...)
+	for i, r := range req.recs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, r...)
+	}
+	return append(b, ']', '}')
+}
+
+func (im *importer) postFailed(ctx context.Context, req *request, err error) {
+	switch {
+	case adminapi.IsTooLarge(err) && len(req.rows) > 1:
+		// Split and send the halves.
+		half := len(req.rows) / 2
+		for _, part := range []*request{
+			{rows: req.rows[:half], ids: req.ids[:half], recs: req.recs[:half], attempt: req.attempt, note: req.note},
+			{rows: req.rows[half:], ids: req.ids[half:], recs: req.recs[half:], attempt: req.attempt, note: req.note},
+		} {
+			part.bytes = len(im.prefix) + 2
+			for _, r := range part.recs {
+				part.bytes += len(r) + 1
+			}
+			im.mu.Lock()
+			im.seq++
+			part.seq = im.seq
+			im.sum.Jobs++
+			im.mu.Unlock()
+			if im.o.Journal != nil {
+				if jerr := im.o.Journal.Request(part.seq, part.rows); jerr != nil {
+					im.stop(jerr)
+				}
+			}
+			im.wg.Add(1)
+			im.send(ctx, part, false)
+		}
+		if im.o.Journal != nil {
+			im.o.Journal.Split(req.seq)
+		}
+	case adminapi.IsTooLarge(err):
+		im.settle(req, nil, "the server refused the record as too large (413 JSONTooLarge)")
+	case adminapi.IsQuotaExceeded(err):
+		im.stop(&StopError{Reason: "the project's user import quota is used up (429 UsageLimitExceeded): no more records were sent. Records already accepted are in the report; when the quota resets (see the portal's usage page or ask Authgear to raise it), run the same command again to continue", Err: err})
+		im.unsent(req, "not sent: the project's import quota is used up; run the same command again when it resets")
+	case adminapi.IsForbidden(err):
+		im.stop(&StopError{Reason: err.Error(), Err: err})
+		im.unsent(req, "not sent: the Admin API refused the credentials (403)")
+	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
+		im.unsent(req, "not sent: the run was interrupted; run the same command again to continue")
+	default:
+		var ae *adminapi.APIError
+		if errors.As(err, &ae) && ae.Code == 400 {
+			// The request as a whole was refused: every record fails.
+			im.settle(req, nil, "the server refused the request: "+ae.Error())
+			return
+		}
+		im.stop(&StopError{Reason: fmt.Sprintf("sending a request failed: %v; run the same command again to continue", err), Err: err})
+		im.unsent(req, "not sent: "+err.Error())
+	}
+}
+
+// poll follows a job until it completes.
+func (im *importer) poll(req *request, job *adminapi.Job) (*adminapi.Job, error) {
+	interval := im.o.PollMin
+	for job == nil || job.Pending() {
+		if job != nil {
+			// Wait about as long as the job should take at the measured
+			// rate, within bounds, growing while it stays pending.
+			if err := im.o.Sleep(im.pollCtx, interval); err != nil {
+				return nil, err
+			}
+			interval = time.Duration(float64(interval) * 1.6)
+			if interval > im.o.PollMax {
+				interval = im.o.PollMax
+			}
+		}
+		var err error
+		job, err = im.o.API.GetImport(im.pollCtx, req.jobID)
+		if err != nil {
+			return nil, err
+		}
+		im.progress()
+	}
+	return job, nil
+}
+
+// complete turns a job's details into outcomes; records lost to a
+// job-level error are sent again to learn their outcome.
+func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Job, canary bool) {
+	seen := make([]bool, len(req.rows))
+	rows := make([]ReportRow, 0, len(req.rows))
+	identityWarnings := map[string]int{} // field -> records whose login ID was ignored
+	failReasons := map[string]int{}
+	for _, d := range job.Details {
+		if d.Index < 0 || d.Index >= len(req.rows) || seen[d.Index] {
+			continue
+		}
+		seen[d.Index] = true
+		r := ReportRow{Row: req.rows[d.Index], Identifier: req.ids[d.Index], Outcome: Outcome(d.Outcome), UserID: d.UserID}
+		if r.Identifier == "" && len(d.Record) > 0 { // a job resumed from the journal
+			var echo map[string]any
+			if json.Unmarshal(d.Record, &echo) == nil {
+				r.Identifier, _ = echo[string(im.m.Identifier)].(string)
+			}
+		}
+		var reasons []string
+		if req.note != "" && d.Outcome == adminapi.OutcomeSkipped {
+			reasons = append(reasons, req.note)
+		}
+		for _, e := range d.Errors {
+			reasons = append(reasons, describeAPIError(e))
+			failReasons[e.Reason]++
+		}
+		for _, w := range d.Warnings {
+			reasons = append(reasons, w.Message)
+			if field, ok := strings.CutSuffix(w.Message, " is ignored because it is not an allowed login ID."); ok {
+				identityWarnings[field]++
+			}
+		}
+		if job.Ambiguous && d.Outcome == adminapi.OutcomeSkipped {
+			reasons = append(reasons, "an earlier attempt of this request lost its connection after sending and may have created this user")
+		}
+		if n := im.takeNote(r.Row); n != "" {
+			reasons = append(reasons, n)
+		}
+		r.Reason = strings.Join(reasons, "; ")
+		rows = append(rows, r)
+	}
+	var lost *request
+	for i, ok := range seen {
+		if ok {
+			continue
+		}
+		if lost == nil {
+			lost = &request{attempt: req.attempt + 1, note: "re-sent after a job-level error in job " + req.jobID + " (the first attempt may have saved it)"}
+		}
+		lost.rows = append(lost.rows, req.rows[i])
+		lost.ids = append(lost.ids, req.ids[i])
+		lost.recs = append(lost.recs, req.recs[i])
+	}
+	if lost != nil && req.recs == nil {
+		// A job resumed from the journal: its records are not in memory,
+		// so the lost ones go back to the stream to be prepared and sent.
+		for _, row := range lost.rows {
+			im.skip.clear(row)
+		}
+		lost = nil
+	}
+	jobErr := ""
+	if job.Error != nil {
+		jobErr = describeAPIError(job.Error)
+	}
+	if lost != nil && (lost.attempt > 2 || job.Error == nil) {
+		why := "the server reported no outcome for this record"
+		if jobErr != "" {
+			why = "job-level error, twice: " + jobErr
+		}
+		for i := range lost.rows {
+			rows = append(rows, ReportRow{Row: lost.rows[i], Identifier: lost.ids[i], Outcome: OutcomeFailed, Reason: why})
+		}
+		lost = nil
+	}
+	if im.o.Journal != nil {
+		if err := im.o.Journal.Result(req.seq, rows); err != nil {
+			im.stop(err)
+		}
+	}
+	for _, r := range rows {
+		im.countOutcome(r.Outcome)
+		if err := im.emit(r); err != nil {
+			im.stop(err)
+		}
+	}
+	im.measure(len(rows))
+	if canary && len(rows) > 0 {
+		if identityWarnings[string(im.m.Identifier)] > 0 {
+			im.stop(&StopError{Err: ErrCanary, Reason: fmt.Sprintf(
+				"the first %d records were imported without their %s identity (%q): the %s login ID is not enabled in this Authgear project, so users would be created with no way to sign in, and a re-run would create them again. Enable it in the portal (Authentication > Login Methods), delete the users listed in the report, then run again",
+				len(rows), im.m.Identifier, "is not an allowed login ID", loginIDName(Identifier(im.m.Identifier)))})
+		} else if len(identityWarnings) > 0 {
+			var fields []string
+			for f := range identityWarnings {
+				fields = append(fields, f)
+			}
+			sort.Strings(fields)
+			im.stop(&StopError{Err: ErrCanary, Reason: fmt.Sprintf(
+				"the server ignored %s in the first request (%q): that login ID type is not enabled in this Authgear project, so every user would be imported without it. Enable it in the portal (Authentication > Login Methods) or remove it from the mapping, then run again (with --upsert to add it to the users already imported)",
+				strings.Join(fields, " and "), "is not an allowed login ID")})
+		} else if len(failReasons) == 1 && im.sumFailedAll(rows) {
+			for reason := range failReasons {
+				im.stop(&StopError{Err: ErrCanary, Reason: "every record of the first request failed with " + reason + ": " + canaryAdvice(reason, rows) + "; nothing more was sent"})
+			}
+		}
+	}
+	if lost != nil {
+		im.mu.Lock()
+		im.seq++
+		lost.seq = im.seq
+		im.sum.Jobs++
+		im.mu.Unlock()
+		if im.o.Journal != nil {
+			if err := im.o.Journal.Request(lost.seq, lost.rows); err != nil {
+				im.stop(err)
+			}
+		}
+		lost.bytes = len(im.prefix) + 2
+		for _, r := range lost.recs {
+			lost.bytes += len(r) + 1
+		}
+		im.wg.Add(1)
+		im.send(ctx, lost, false)
+	}
+	im.progress()
+}
+
+func (im *importer) sumFailedAll(rows []ReportRow) bool {
+	for _, r := range rows {
+		if r.Outcome != OutcomeFailed {
+			return false
+		}
+	}
+	return true
+}
+
+func loginIDName(id Identifier) string {
+	if id == "mfa.phone_number" {
+		return "phone"
+	}
+	switch id {
+	case IdentifierPhone:
+		return "phone"
+	case IdentifierUsername:
+		return "username"
+	}
+	return "email"
+}
+
+func canaryAdvice(reason string, rows []ReportRow) string {
+	example := ""
+	if len(rows) > 0 {
+		example = " (" + rows[0].Reason + ")"
+	}
+	switch reason {
+	case "RoleUnknownKeys":
+		return "the roles must exist in the project first: create them in the portal (User Management > Roles)" + example
+	case "GroupUnknownKeys":
+		return "the groups must exist in the project first: create them in the portal (User Management > Groups)" + example
+	case "DuplicatedIdentity", "InvariantViolated":
+		return "these users already exist; use --upsert to update them" + example
+	}
+	return "fix the cause and run again" + example
+}
+
+// describeAPIError renders a server error for the report.
+func describeAPIError(e *adminapi.APIError) string {
+	if e == nil {
+		return ""
+	}
+	s := e.Reason + ": " + e.Message
+	if e.Reason == "" {
+		s = e.Message
+	}
+	if keys, ok := e.Info["keys"]; ok {
+		s += fmt.Sprintf(" %v", keys)
+	}
+	if causes := e.Causes(); len(causes) > 0 {
+		var parts []string
+		for _, c := range causes {
+			parts = append(parts, c.String())
+		}
+		s += " (" + strings.Join(parts, "; ") + ")"
+	}
+	return s
+}
+
+// settle reports every record of req with one outcome and reason.
+func (im *importer) settle(req *request, _ error, reason string) {
+	rows := make([]ReportRow, len(req.rows))
+	for i := range req.rows {
+		rows[i] = ReportRow{Row: req.rows[i], Identifier: req.ids[i], Outcome: OutcomeFailed, Reason: reason}
+		im.countOutcome(OutcomeFailed)
+		if err := im.emit(rows[i]); err != nil {
+			im.stop(err)
+		}
+	}
+	if im.o.Journal != nil {
+		if err := im.o.Journal.Result(req.seq, rows); err != nil {
+			im.stop(err)
+		}
+	}
+}
+
+// unsent reports records that were never accepted; a resume sends them.
+func (im *importer) unsent(req *request, reason string) {
+	for i := range req.rows {
+		im.mu.Lock()
+		im.sum.NotSent++
+		im.mu.Unlock()
+		if err := im.emit(ReportRow{Row: req.rows[i], Identifier: req.ids[i], Outcome: OutcomeFailed, Reason: reason}); err != nil {
+			im.stop(err)
+		}
+	}
+}
+
+// pendingUnknown reports records of an accepted job whose results could
+// not be read; a resume polls the job.
+func (im *importer) pendingUnknown(req *request) {
+	for i := range req.rows {
+		im.mu.Lock()
+		im.sum.NotSent++
+		im.mu.Unlock()
+		if err := im.emit(ReportRow{Row: req.rows[i], Identifier: req.ids[i], Outcome: OutcomeFailed,
+			Reason: "sent in job " + req.jobID + "; its outcome is not known yet: run the same command again to read it"}); err != nil {
+			im.stop(err)
+		}
+	}
+}
+
+// measure updates the throughput estimate after n records got outcomes.
+func (im *importer) measure(n int) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	now := im.o.Now()
+	im.lastDone = now
+	el := now.Sub(im.started).Seconds()
+	if el > 0.05 && im.prog.Done > 0 {
+		im.rate = float64(im.prog.Done) / el
+	}
+}
+
+// progress publishes a snapshot, with the records the server has probably
+// finished since the last answer estimated from the measured rate.
+func (im *importer) progress() {
+	if im.o.Progress == nil {
+		return
+	}
+	im.mu.Lock()
+	p := im.prog
+	p.Rate = im.rate
+	inFlight := p.Sent - p.Done
+	if inFlight < 0 {
+		inFlight = 0
+	}
+	est := int(im.rate * im.o.Now().Sub(im.lastDone).Seconds())
+	if est > inFlight {
+		est = inFlight
+	}
+	p.Estimated = est
+	if p.Total > 0 && im.rate > 0 {
+		left := p.Total - p.Accounted() - est
+		if left < 0 {
+			left = 0
+		}
+		p.ETA = time.Duration(float64(left) / im.rate * float64(time.Second))
+	}
+	im.mu.Unlock()
+	im.reportMu.Lock()
+	im.o.Progress(p)
+	im.reportMu.Unlock()
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// bitset is a growable set of record numbers.
+type bitset struct{ w []uint64 }
+
+func (b *bitset) set(i int) {
+	for i/64 >= len(b.w) {
+		b.w = append(b.w, 0)
+	}
+	b.w[i/64] |= 1 << (uint(i) % 64)
+}
+
+func (b *bitset) clear(i int) {
+	if i/64 < len(b.w) {
+		b.w[i/64] &^= 1 << (uint(i) % 64)
+	}
+}
+
+func (b *bitset) has(i int) bool {
+	return i/64 < len(b.w) && b.w[i/64]&(1<<(uint(i)%64)) != 0
+}
