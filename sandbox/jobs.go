@@ -398,8 +398,7 @@ func (s *Server) runTask(t *task, crashAt int) bool {
 // reports false when the server is closing.
 func (s *Server) pace() bool {
 	s.mu.Lock()
-	rate := s.rate
-	closed := s.closed
+	rate, closed, mono, sleep := s.rate, s.closed, s.mono, s.sleep
 	s.mu.Unlock()
 	if closed {
 		return false
@@ -408,9 +407,9 @@ func (s *Server) pace() bool {
 		return true
 	}
 	interval := time.Duration(float64(time.Second) / rate)
-	now := s.mono()
+	now := mono()
 	if s.nextAt.After(now) {
-		if !s.sleep(s.nextAt.Sub(now)) {
+		if !sleep(s.nextAt.Sub(now)) {
 			return false
 		}
 		now = s.nextAt
