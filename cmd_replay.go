@@ -255,6 +255,15 @@ func printSummary(io *stdio, o replayOptions, m *importer.Mapping, s *summary, r
 	if s.PasswordsNotImportable > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d passwords use hashes Authgear cannot import (bcrypt only); those users must set a new password (the forgot-password flow or a passwordless login). To keep their old passwords, follow Authgear's rolling migration guide instead of a bulk import for them.", s.PasswordsNotImportable))
 	}
+	var attrs []string
+	for _, k := range m.FieldKeys() {
+		if name, ok := strings.CutPrefix(k, importer.CustomAttributePrefix); ok {
+			attrs = append(attrs, name)
+		}
+	}
+	if len(attrs) > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("custom attributes (%s) are stored only if the project defines them (portal: User Profile > Custom Attributes); Authgear silently ignores the others, with no warning.", strings.Join(attrs, ", ")))
+	}
 	if m.Upsert && !s.DryRun {
 		s.Notes = append(s.Notes, "upsert: existing users were updated, but their passwords (and MFA password and TOTP) are never changed by an import.")
 	}

@@ -118,6 +118,8 @@ type request struct {
 	attempt int    // 0 first time; >0 when re-sent after a job-level error
 	note    string // reason prefix for outcomes of a re-sent request
 	jobID   string // set when resuming an accepted job
+	// ambiguous: an earlier attempt of the POST may have created a job.
+	ambiguous bool
 }
 
 type importer struct {
@@ -312,6 +314,8 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 	})
 	if err == nil {
 		err = flush()
+	} else if cur != nil && len(cur.rows) > 0 {
+		im.unsent(cur, "not sent: the run was interrupted; run the same command again to continue")
 	}
 	im.wg.Wait()
 	im.sum.PrepareStats = stats
@@ -324,6 +328,11 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 	}
 	if err == nil && o.Journal != nil {
 		err = o.Journal.End()
+	}
+	if errors.Is(err, ErrCanary) && o.Journal != nil {
+		// The project must be changed first; the next run starts over
+		// rather than treating the canary's records as settled.
+		_ = o.Journal.End()
 	}
 	if err != nil && errors.Is(err, context.Canceled) {
 		err = &StopError{Reason: "interrupted: jobs already accepted are in the journal; run the same command again to continue", Err: err}
@@ -449,6 +458,7 @@ func (im *importer) send(ctx context.Context, req *request, canary bool) {
 			return
 		}
 		req.jobID = job.ID
+		req.ambiguous = job.Ambiguous
 		if im.o.Journal != nil {
 			if err := im.o.Journal.Accepted(req.seq, job.ID); err != nil {
 				im.stop(err)
@@ -496,6 +506,11 @@ func (im *importer) postFailed(ctx context.Context, req *request, err error) {
 	switch {
 	case adminapi.IsTooLarge(err) && len(req.rows) > 1:
 		// Split and send the halves.
+		if im.o.Journal != nil {
+			if jerr := im.o.Journal.Split(req.seq); jerr != nil {
+				im.stop(jerr)
+			}
+		}
 		half := len(req.rows) / 2
 		for _, part := range []*request{
 			{rows: req.rows[:half], ids: req.ids[:half], recs: req.recs[:half], attempt: req.attempt, note: req.note},
@@ -517,9 +532,6 @@ func (im *importer) postFailed(ctx context.Context, req *request, err error) {
 			}
 			im.wg.Add(1)
 			im.send(ctx, part, false)
-		}
-		if im.o.Journal != nil {
-			im.o.Journal.Split(req.seq)
 		}
 	case adminapi.IsTooLarge(err):
 		im.settle(req, nil, "the server refused the record as too large (413 JSONTooLarge)")
@@ -601,7 +613,7 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 				identityWarnings[field]++
 			}
 		}
-		if job.Ambiguous && d.Outcome == adminapi.OutcomeSkipped {
+		if req.ambiguous && d.Outcome == adminapi.OutcomeSkipped {
 			reasons = append(reasons, "an earlier attempt of this request lost its connection after sending and may have created this user")
 		}
 		if n := im.takeNote(r.Row); n != "" {
