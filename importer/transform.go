@@ -148,9 +148,10 @@ func ParseBool(s string) (bool, error) {
 }
 
 func toBool(v any) (any, error) {
-	switch t := v.(type) {
-	case nil:
+	if isEmpty(v) { // null, blank, []: absent
 		return nil, nil
+	}
+	switch t := v.(type) {
 	case bool:
 		return t, nil
 	case json.Number:
@@ -165,7 +166,11 @@ func toBool(v any) (any, error) {
 		}
 		return b, nil
 	}
-	return nil, fmt.Errorf("a %s %w", jsonType(v), ErrNotBoolean)
+	article := "a"
+	if jsonType(v) == "object" {
+		article = "an"
+	}
+	return nil, fmt.Errorf("%s %s %w", article, jsonType(v), ErrNotBoolean)
 }
 
 func tBool(v any, _ string, _ *applyCtx) (any, error) { return toBool(v) }
@@ -347,7 +352,9 @@ func tDate(v any, arg string, _ *applyCtx) (any, error) {
 		}
 	}
 	if t, err := parseTimestamp(s, ""); err == nil {
-		return t.UTC().Format("2006-01-02"), nil
+		// The date as written: 1990-05-17T00:00:00+08:00 is 17 May,
+		// although it is still 16 May in UTC.
+		return t.Format("2006-01-02"), nil
 	}
 	return nil, fmt.Errorf("%q is not a date (YYYY-MM-DD; give the date transform a layout for other forms)", s)
 }
@@ -379,7 +386,7 @@ func parseTimestamp(v any, arg string) (time.Time, error) {
 			return time.Time{}, fmt.Errorf("%q is not a number of %s", s, arg)
 		}
 		scale := map[string]float64{"unix": 1, "unix_ms": 1e3, "unix_us": 1e6}[arg]
-		return epoch(f / scale), nil
+		return epochIn(f/scale, s)
 	case "":
 	default:
 		t, err := time.Parse(arg, s)
@@ -392,13 +399,13 @@ func parseTimestamp(v any, arg string) (time.Time, error) {
 		a := math.Abs(f)
 		switch {
 		case a >= 1e17: // nanoseconds
-			return epoch(f / 1e9), nil
+			return epochIn(f/1e9, s)
 		case a >= 1e14: // microseconds
-			return epoch(f / 1e6), nil
+			return epochIn(f/1e6, s)
 		case a >= 1e11: // milliseconds
-			return epoch(f / 1e3), nil
+			return epochIn(f/1e3, s)
 		}
-		return epoch(f), nil
+		return epochIn(f, s)
 	}
 	for _, l := range dateTimeLayouts {
 		if t, err := time.Parse(l, s); err == nil {
@@ -411,6 +418,22 @@ func parseTimestamp(v any, arg string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q is not a date-time (RFC 3339, epoch seconds or milliseconds)", s)
+}
+
+// The epoch seconds of the first and past the last instant RFC 3339 can
+// write (years 0000 to 9999).
+const (
+	minEpoch = -62167219200
+	maxEpoch = 253402300800
+)
+
+// epochIn converts epoch seconds when the result can be written in RFC 3339;
+// s is the input for the message.
+func epochIn(sec float64, s string) (time.Time, error) {
+	if math.IsNaN(sec) || sec < minEpoch || sec >= maxEpoch {
+		return time.Time{}, fmt.Errorf("%q is out of range for a timestamp (years 0000 to 9999; is the unit right?)", s)
+	}
+	return epoch(sec), nil
 }
 
 func epoch(sec float64) time.Time {
