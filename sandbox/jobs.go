@@ -3,6 +3,7 @@ package sandbox
 import (
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -111,17 +112,25 @@ type task struct {
 // GetJob's view of it.
 func (s *Server) enqueue(req *importRequest, fault Fault) (*Result, *APIError) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	res, apiErr, logLine := s.enqueueLocked(req, fault)
+	s.mu.Unlock()
+	if logLine != "" {
+		s.logf("%s", logLine)
+	}
+	return res, apiErr
+}
+
+func (s *Server) enqueueLocked(req *importRequest, fault Fault) (*Result, *APIError, string) {
 	s.purgeLocked()
 
 	n := len(req.Records)
 	if q := s.faults.cfg.RecordQuota; q > 0 && s.stats.RecordsReceived+n > q {
 		s.faults.stats.QuotaRejections++
-		return nil, errUsageLimitExceeded(s.faults.cfg.QuotaPeriod)
+		return nil, errUsageLimitExceeded(s.faults.cfg.QuotaPeriod), ""
 	}
 	if fault == Fault429 {
 		s.faults.stats.TooManyRequests++
-		return nil, errUsageLimitExceeded(s.faults.cfg.QuotaPeriod)
+		return nil, errUsageLimitExceeded(s.faults.cfg.QuotaPeriod), ""
 	}
 
 	var tasks []*task
@@ -173,8 +182,8 @@ func (s *Server) enqueue(req *importRequest, fault Fault) (*Result, *APIError) {
 	}
 	s.jobs[j.id] = j
 	s.stats.JobsAccepted++
-	s.logf("sandbox: accepted job %s: %d records, %d tasks", j.id, n, len(tasks))
-	return s.jobResultLocked(j.id)
+	res, apiErr := s.jobResultLocked(j.id)
+	return res, apiErr, fmt.Sprintf("sandbox: accepted job %s: %d records, %d tasks", j.id, n, len(tasks))
 }
 
 func tasksDone(ts []*task) bool {
@@ -371,7 +380,6 @@ func (s *Server) runTask(t *task, crashAt int) bool {
 	}
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	now := s.now().UTC()
 	t.completedAt = &now
 	t.expiresAt = now.Add(s.opts.Retention)
@@ -381,16 +389,20 @@ func (s *Server) runTask(t *task, crashAt int) bool {
 		// (real-server/c24, i04).
 		t.err = errUnexpected()
 		s.stats.TasksCrashed++
-		s.logf("sandbox: task %s crashed after %d records", t.id, len(details))
 	} else {
 		t.summary = summary
 		t.details = details
-		s.logf("sandbox: task %s completed: %d inserted, %d updated, %d skipped, %d failed",
-			t.id, summary.Inserted, summary.Updated, summary.Skipped, summary.Failed)
 	}
 	s.stats.TasksCompleted++
 	s.running = nil
 	s.notifyLocked()
+	s.mu.Unlock()
+	if crashed {
+		s.logf("sandbox: task %s crashed after %d records", t.id, len(details))
+	} else {
+		s.logf("sandbox: task %s completed: %d inserted, %d updated, %d skipped, %d failed",
+			t.id, summary.Inserted, summary.Updated, summary.Skipped, summary.Failed)
+	}
 	return true
 }
 

@@ -78,7 +78,7 @@ type Options struct {
 	// InlineWait lets a POST wait up to this long for its tasks before the
 	// job record is written, so a small job can already be completed in
 	// the POST answer, with completed_at == created_at, as real-server/i07
-	// shows. Default 0: the answer is normally pending.
+	// shows. Default 0: the POST answer is always pending.
 	InlineWait time.Duration
 	// Faults configures fault injection (off by default).
 	Faults Faults
@@ -243,6 +243,7 @@ func (s *Server) Close() error {
 		s.closed = true
 		close(s.closeCh)
 		s.cond.Broadcast()
+		s.notifyLocked()
 		s.mu.Unlock()
 		s.wg.Wait()
 	})
