@@ -8,13 +8,38 @@
 // /work/shared/real-server (cited as real-server/<case>): the status codes,
 // content types, bodies, warning and error texts, the 100-record tasks run
 // by one FIFO worker, and the real server's bugs (a null identifier loses
-// its whole task; look-ups compare the raw value with the normalised one).
-// It judges records with its own code; it does not share any with the
-// importer it is meant to test.
+// its whole task; look-ups compare the raw value with the normalised one;
+// an identifier whose login-ID type is disabled creates identity-less
+// users). It judges records with its own code and shares none with the
+// importer it is meant to test. The replay test sends every recorded
+// request again and compares the answers.
 //
 // On top of that it can inject faults (5xx, 429, dropped connections, slow
-// answers, crashed tasks), throttle the worker, expire results, and report
-// what it received (Stats) and stored (Users).
+// answers, crashed tasks, a record quota), throttle the worker (Rate),
+// expire results (Retention, with an injectable clock), hold the worker
+// (Pause/Resume) and report what it received (Stats) and stored (Users).
+//
+// Use it in tests with New and httptest, or Start; or run it with the
+// "authgear-migrate sandbox" command (Main).
+//
+// Known differences from a real server:
+//   - the Host header is ignored (no 404 "app not found");
+//   - reserved usernames are a subset of Authgear's list, and the
+//     confusable-character check is left out (usernames are ASCII-only by
+//     default anyway); custom attribute values are not checked against a
+//     type; e-mail uniqueness does not map IDN domains to punycode;
+//   - only NUL is refused as PostgreSQL refuses it; other control
+//     characters are stored, as on the real database;
+//   - account status is disabled/enabled plus the valid period; an
+//     impossible transition on update is the warning
+//     "invalid account status transition: X -> Y";
+//   - the record quota (Faults.RecordQuota) never resets; the 502/503
+//     answers of fault injection imitate a proxy, not Authgear;
+//   - where the recordings are silent, choices are marked in comments
+//     (OPTIONS answers 204, an unparsable Content-Type is quoted raw in
+//     the 415, a whitespace-only body is 400 InvalidJSON, a TOTP secret is
+//     padded before base32 decoding, upsert of a login ID whose type is not
+//     enabled is "login ID key is not allowed").
 package sandbox
 
 import (
@@ -379,7 +404,7 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
-// securityHeaders are the admin API's middleware headers (md §1.1,
+// setSecurityHeaders sets the admin API middleware's headers (md §1.1,
 // real-server/a01). The CSP nonce is random per answer.
 func setSecurityHeaders(h http.Header) {
 	h.Set("Cache-Control", "no-store")
