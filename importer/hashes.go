@@ -71,11 +71,20 @@ func RecogniseHash(h string) HashFamily {
 		return HashWordPressBcrypt
 	case strings.HasPrefix(h, "$argon2"), strings.HasPrefix(h, "argon2$"):
 		return HashArgon2
-	case strings.HasPrefix(h, "$scrypt$"), strings.HasPrefix(h, "$s0$"), strings.HasPrefix(h, "$7$"), strings.HasPrefix(h, "scrypt$"):
+	case strings.HasPrefix(h, declaredHashPrefix):
+		// A hash whose algorithm the export names in another field (the
+		// hasher transform): trust the name, never the shape.
+		name, rest, _ := strings.Cut(h[len(declaredHashPrefix):], "}")
+		if fam := HasherFamily(name); fam != HashBcrypt {
+			return fam
+		}
+		return RecogniseHash(rest)
+	case strings.HasPrefix(h, "$scrypt$"), strings.HasPrefix(h, "$s0$"), strings.HasPrefix(h, "$7$"), strings.HasPrefix(h, "scrypt$"), strings.HasPrefix(h, "scrypt:"):
 		return HashScrypt
 	case strings.HasPrefix(h, "$pbkdf2"), reDjango.MatchString(h), strings.HasPrefix(h, "pbkdf2:"), strings.HasPrefix(h, "{PBKDF2"):
 		return HashPBKDF2
-	case strings.HasPrefix(h, "$P$"), strings.HasPrefix(h, "$H$"):
+	case strings.HasPrefix(h, "$P$"), strings.HasPrefix(h, "$H$"), strings.HasPrefix(h, "$S$"):
+		// phpass (WordPress, phpBB) and Drupal 7's SHA-512 variant of it.
 		return HashPHPass
 	case strings.HasPrefix(h, "$5$"), strings.HasPrefix(h, "$6$"):
 		return HashSHACrypt
@@ -95,14 +104,69 @@ func RecogniseHash(h string) HashFamily {
 		}
 	}
 	if len(h) >= 24 && !strings.ContainsAny(h, " ") {
-		if b, err := base64.StdEncoding.DecodeString(h); err == nil && (len(b) == 20 || len(b) == 32 || len(b) == 64) {
+		b, err := base64.StdEncoding.DecodeString(h)
+		if err == nil && (len(b) == 20 || len(b) == 32 || len(b) == 64) {
 			return HashHexDigest // base64 of a raw digest
+		}
+		// ASP.NET Identity: PBKDF2 with a format marker byte (v2: 0x00,
+		// salt 16 + subkey 32; v3: 0x01, PRF, iterations, salt length, ...).
+		if err == nil && ((len(b) == 49 && b[0] == 0x00) || (len(b) >= 61 && b[0] == 0x01)) {
+			return HashPBKDF2
 		}
 		if _, err := hex.DecodeString(h); err == nil && len(h)%2 == 0 && len(h) >= 32 {
 			return HashHexDigest
 		}
 	}
 	return HashUnknown
+}
+
+// declaredHashPrefix marks a value whose hash family the export names in
+// another field ("{hasher:pbkdf2-sha256}..."): the hasher transform makes it
+// for every family but bcrypt, so that it is counted as that family and,
+// not being a bcrypt hash, can never be sent.
+const declaredHashPrefix = "{hasher:"
+
+// declareHash tags h with the algorithm an export names for it. A bcrypt
+// name leaves h as it is (the recogniser still checks it is bcrypt); any
+// other name makes h a hash of that family, whatever it looks like: a
+// bcrypt-shaped value of another scheme (Clerk's bcrypt_peppered, say)
+// would otherwise be imported and then fail every login.
+func declareHash(h, hasher string) string {
+	hasher = strings.TrimSpace(hasher)
+	if hasher == "" || HasherFamily(hasher) == HashBcrypt {
+		return h
+	}
+	hasher = strings.NewReplacer("{", "", "}", "").Replace(hasher)
+	return declaredHashPrefix + hasher + "}" + h
+}
+
+// HasherFamily names the family of a hashing algorithm as exports name it
+// (Clerk's password_hasher, Keycloak's credentialData.algorithm, ...).
+// Names it does not know are families of their own, never importable.
+func HasherFamily(name string) HashFamily {
+	n := strings.ToLower(strings.TrimSpace(name))
+	n = strings.NewReplacer("-", "_", " ", "_").Replace(n)
+	switch {
+	case n == "bcrypt", n == "2a", n == "2b", n == "2y", n == "blowfish":
+		return HashBcrypt
+	case strings.HasPrefix(n, "bcrypt_sha256"):
+		return HashDjangoBcrypt
+	case strings.Contains(n, "argon2"):
+		return HashArgon2
+	case n == "scrypt_firebase", n == "firebase_scrypt", n == "firebase":
+		return HashFirebaseScrypt
+	case strings.Contains(n, "scrypt"):
+		return HashScrypt
+	case strings.Contains(n, "pbkdf"):
+		return HashPBKDF2
+	case strings.Contains(n, "phpass"):
+		return HashPHPass
+	case n == "ldap_ssha", n == "ssha", n == "ldap":
+		return HashLDAP
+	case n == "":
+		return HashUnknown
+	}
+	return HashFamily(strings.ToLower(strings.TrimSpace(name)))
 }
 
 // importableHash returns the hash as Authgear should receive it (prefixes

@@ -142,7 +142,7 @@ func compile(m *Mapping, columns []string, isCSV bool, extras []string) (*Plan, 
 			cf.value = normalizeYAMLValue(spec.Value)
 		}
 		for _, tr := range spec.Transforms {
-			if tr.Name == "contains" {
+			if transforms[tr.Name].argPath {
 				if path := compile(key, tr.Arg); path != nil {
 					p.extra[tr.Arg] = path
 				}

@@ -32,6 +32,9 @@ type transformSpec struct {
 	doc     string
 	argDoc  string // "" when it takes no argument
 	needArg bool
+	// argPath says the argument is a column or path of the record, compiled
+	// with the mapping (contains, hasher).
+	argPath bool
 	fn      func(v any, arg string, c *applyCtx) (any, error)
 }
 
@@ -82,7 +85,9 @@ func init() {
 		"timestamp":    {doc: "epoch seconds or milliseconds, or a date-time, to RFC 3339 UTC", argDoc: "unix, unix_ms or a Go layout; default: detect", fn: tTimestamp},
 		"json":         {doc: "parse the cell as JSON", fn: tJSON},
 		"default":      {doc: "use this value when the source is empty", argDoc: "the value", needArg: true, fn: tDefault},
-		"contains":     {doc: "true when the list value contains the value at another path of the record (Clerk's verified_email_addresses)", argDoc: "the other column or path", needArg: true, fn: tContains},
+		"contains":     {doc: "true when the list value contains the value at another path of the record (Clerk's verified_email_addresses)", argDoc: "the other column or path", needArg: true, argPath: true, fn: tContains},
+		"hasher":       {doc: "the password hash's algorithm is named at another path (Clerk's password_hasher, Keycloak's credentialData.algorithm): bcrypt passes, any other name makes the hash that family, counted and never imported", argDoc: "the column or path naming the algorithm", needArg: true, argPath: true, fn: tHasher},
+		"drop":         {doc: "remove values that match: a list loses the matching elements, a matching single value becomes absent (Keycloak's default-roles-*)", argDoc: "patterns separated by commas; a trailing * matches a prefix", needArg: true, fn: tDrop},
 		"locale":       {doc: "a locale such as zh_HK to a canonical BCP 47 tag (zh-HK)", fn: tLocale},
 	}
 }
@@ -293,6 +298,11 @@ func tContains(v any, arg string, c *applyCtx) (any, error) {
 		return false, nil
 	}
 	w := strings.ToLower(strings.TrimSpace(scalarString(want)))
+	if s, ok := v.(string); ok {
+		if _, isJSON := parseJSONCell(s); !isJSON {
+			v = listSeparators.Replace(s) // "a|b" and "a;b" as well as "a,b"
+		}
+	}
 	list, _ := tSplit(v, "", c)
 	if arr, ok := list.([]any); ok {
 		for _, e := range arr {
@@ -302,6 +312,69 @@ func tContains(v any, arg string, c *applyCtx) (any, error) {
 		}
 	}
 	return false, nil
+}
+
+var listSeparators = strings.NewReplacer("|", ",", ";", ",")
+
+func tHasher(v any, arg string, c *applyCtx) (any, error) {
+	if isEmpty(v) {
+		return nil, nil
+	}
+	s, err := toText(v)
+	if err != nil {
+		return nil, err
+	}
+	other, ok := c.plan.extra[arg]
+	if !ok {
+		return nil, fmt.Errorf("hasher: path %q was not compiled", arg)
+	}
+	name := ""
+	if hv, found := other.lookup(c.row); found {
+		name = strings.TrimSpace(strings.TrimPrefix(scalarString(hv), "'"))
+	}
+	return declareHash(s, name), nil
+}
+
+func tDrop(v any, arg string, _ *applyCtx) (any, error) {
+	var pats []string
+	for _, p := range strings.Split(arg, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			pats = append(pats, p)
+		}
+	}
+	match := func(e any) bool {
+		s, ok := e.(string)
+		if !ok {
+			return false
+		}
+		s = strings.TrimSpace(s)
+		for _, p := range pats {
+			if pre, isPrefix := strings.CutSuffix(p, "*"); isPrefix && strings.HasPrefix(s, pre) || s == p {
+				return true
+			}
+		}
+		return false
+	}
+	switch t := v.(type) {
+	case []any:
+		out := make([]any, 0, len(t))
+		for _, e := range t {
+			if !match(e) {
+				out = append(out, e)
+			}
+		}
+		return out, nil
+	case string:
+		if pv, ok := parseJSONCell(t); ok {
+			if arr, isArr := pv.([]any); isArr {
+				return tDrop(arr, arg, nil)
+			}
+		}
+		if match(t) {
+			return nil, nil
+		}
+	}
+	return v, nil
 }
 
 func tLocale(v any, _ string, _ *applyCtx) (any, error) {

@@ -1,0 +1,136 @@
+package importer
+
+import (
+	"regexp"
+	"strings"
+)
+
+// AWS Cognito: a user CSV with the columns of `aws cognito-idp
+// get-csv-header` (the standard attributes, cognito:mfa_enabled,
+// cognito:username and custom:* attributes), flags written TRUE/false.
+
+var cognitoLimits = []string{
+	"Cognito never exports password hashes: no user keeps a password",
+	"MFA settings (cognito:mfa_enabled, TOTP devices) cannot be exported: users enrol again",
+	"sign-ins through federated identity providers cannot be imported",
+	"cognito:username is Cognito's own login name (often a generated id): it becomes the username only when it looks like one and there is no preferred_username",
+	noteNoTimes,
+}
+
+func init() {
+	RegisterPreset(&Preset{
+		Name:   "cognito",
+		Title:  "AWS Cognito (user CSV with the get-csv-header columns)",
+		Detect: detectCognito,
+		Build:  buildCognito,
+		Limits: cognitoLimits,
+	})
+}
+
+// cognitoStandard are the standard attribute columns of get-csv-header.
+var cognitoStandard = []string{"name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "profile", "picture", "website", "email", "email_verified", "gender", "birthdate", "zoneinfo", "locale", "phone_number", "phone_number_verified", "address", "updated_at"}
+
+func detectCognito(src *Source) int {
+	cs := columnsOf(src)
+	s := 0
+	if cs.has("cognito:username") {
+		s += 80
+	}
+	if cs.has("cognito:mfa_enabled") {
+		s += 40
+	}
+	if cs.hasPrefix("custom:") {
+		s += 20
+	}
+	if s == 0 {
+		return 0
+	}
+	s += 3 * cs.count(cognitoStandard...)
+	return clamp(s)
+}
+
+var (
+	reUUID       = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	reCustomName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+)
+
+func buildCognito(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error) {
+	r := newPresetReport("Cognito")
+	m := newPresetMapping(src, o, "cognito")
+	cs := columnsOf(src)
+	set := func(key, name string, ts ...Transform) {
+		if c := cs.find(name); c != "" {
+			r.set(m, key, c, ts...)
+		}
+	}
+	set("email", "email", T("trim"), T("lowercase"))
+	set("email_verified", "email_verified", T("bool"))
+	set("phone_number", "phone_number", T("trim"))
+	set("phone_number_verified", "phone_number_verified", T("bool"))
+	for _, f := range []string{"name", "given_name", "family_name", "middle_name", "nickname", "profile", "picture", "website", "gender", "zoneinfo"} {
+		set(f, f, T("trim"))
+	}
+	set("birthdate", "birthdate", T("trim"), T("date"))
+	set("locale", "locale", T("trim"), T("locale"))
+	set("address.formatted", "address", T("trim"))
+	if c := cs.find("enabled"); c != "" {
+		r.set(m, "disabled", c, T("bool"), T("not"))
+	}
+	// The username: preferred_username if there is one, else cognito:username
+	// when it is a name people chose (not a generated id or an email).
+	pref := cs.find("preferred_username")
+	user := cs.find("cognito:username")
+	switch {
+	case pref != "" && len(sampleValues(src, pref)) > 0:
+		mapUsername(src, m, r, pref)
+	case user != "":
+		vals := sampleValues(src, user)
+		generated := 0
+		for _, v := range vals {
+			if reUUID.MatchString(v) || reEmailish.MatchString(v) || strings.HasPrefix(v, "+") {
+				generated++
+			}
+		}
+		if len(vals) > 0 && generated*2 < len(vals) {
+			mapUsername(src, m, r, user)
+		} else if len(vals) > 0 {
+			r.note("cognito:username holds generated ids or the email (the pool signs users in by email or phone): it is not imported")
+		}
+	}
+	// custom:* attributes.
+	var custom, skipped []string
+	for _, c := range src.Columns() {
+		name, ok := strings.CutPrefix(c, "custom:")
+		if !ok {
+			continue
+		}
+		if !reCustomName.MatchString(name) {
+			skipped = append(skipped, c)
+			continue
+		}
+		r.set(m, CustomAttributePrefix+name, c, T("trim"))
+		custom = append(custom, name)
+	}
+	if len(custom) > 0 {
+		r.note("Cognito custom attributes become Authgear custom attributes of the same name (%s), as text; %s", strings.Join(custom, ", "), noteCustomAttrs)
+	}
+	if len(skipped) > 0 {
+		r.note("custom attributes whose names Authgear cannot take are not mapped: %s", strings.Join(skipped, ", "))
+	}
+	if c := cs.find("cognito:mfa_enabled"); c != "" {
+		n := 0
+		for _, v := range sampleValues(src, c) {
+			if b, err := ParseBool(v); err == nil && b {
+				n++
+			}
+		}
+		if n > 0 {
+			r.note("%d sampled users had MFA enabled in Cognito: Cognito cannot export MFA secrets, so they enrol again in Authgear", n)
+		}
+	}
+	if c := cs.find("cognito:user_status", "status", "UserStatus"); c != "" {
+		r.note("the user status column %q is not mapped (FORCE_CHANGE_PASSWORD, RESET_REQUIRED and UNCONFIRMED users are imported like the others)", c)
+	}
+	r.note("Cognito never exports password hashes: every user is imported without a password and %s; to keep the old passwords, use Authgear's rolling migration: %s", NewPasswordAdvice, RollingMigrationGuide)
+	return finishPreset(src, m, r, cognitoLimits)
+}

@@ -1,0 +1,458 @@
+package importer
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// RollingMigrationGuide is Authgear's guide to moving users over gradually,
+// the way to keep passwords that cannot be imported: the old system keeps
+// checking them until each user has signed in through Authgear.
+const RollingMigrationGuide = "https://docs.authgear.com/admin-and-operations/migration/rolling-migration"
+
+// NewPasswordAdvice is what users without an importable password must do.
+const NewPasswordAdvice = "must set a new password through the forgot-password flow or sign in with a passwordless login (email or SMS one-time code, magic link)"
+
+// PasswordNotes says in plain words what becomes of the password hashes of
+// families seen in an export: how many import and how many cannot, why,
+// what those users must do, and where the way to keep them is described.
+// total is how many records were looked at; ofSample says the counts are of
+// the first records only. The replay summary can use it with
+// PrepareStats.HashFamilies.
+func PasswordNotes(families map[HashFamily]int, total int, policy string, ofSample bool) []string {
+	var notes []string
+	what := "records"
+	if ofSample {
+		what = fmt.Sprintf("first %d records (a sample: the whole file is counted by replay --dry-run)", total)
+	}
+	var fams []HashFamily
+	bad := 0
+	for f, n := range families {
+		if f == HashBcrypt || n == 0 {
+			continue
+		}
+		fams = append(fams, f)
+		if f.IsHash() {
+			bad += n
+		}
+	}
+	sort.Slice(fams, func(i, j int) bool {
+		if families[fams[i]] != families[fams[j]] {
+			return families[fams[i]] > families[fams[j]]
+		}
+		return fams[i] < fams[j]
+	})
+	if n := families[HashBcrypt]; n > 0 {
+		notes = append(notes, fmt.Sprintf("passwords: %d of the %s have a bcrypt hash, which Authgear imports as it is: those users keep their password", n, what))
+	}
+	for _, f := range fams {
+		n := families[f]
+		if !f.IsHash() {
+			notes = append(notes, fmt.Sprintf("passwords: %d of the %s have a password value that is not a recognised hash (%s): those records are reported invalid; fix or remove the value", n, what, f))
+			continue
+		}
+		notes = append(notes, fmt.Sprintf("passwords: %d of the %s have %s hashes, which Authgear cannot import (it takes bcrypt only)%s", n, what, f, hashWhy(f)))
+	}
+	if bad > 0 {
+		if policy == PasswordsReject {
+			notes = append(notes, fmt.Sprintf("with passwords.unsupported: reject those %d users are not imported; with drop they would be imported without a password and %s", bad, NewPasswordAdvice))
+		} else {
+			notes = append(notes, fmt.Sprintf("those %d users are imported without a password (passwords.unsupported: drop) and %s; to keep their old passwords instead, use Authgear's rolling migration: %s", bad, NewPasswordAdvice, RollingMigrationGuide))
+		}
+	}
+	return notes
+}
+
+// hashWhy adds why a family cannot be carried over, where it is not obvious.
+func hashWhy(f HashFamily) string {
+	switch f {
+	case HashFirebaseScrypt:
+		return ": Firebase's modified scrypt needs the project's secret signer key to verify"
+	case HashBcrypt2x:
+		return ": $2x$ hashes come from a buggy bcrypt implementation and would not verify"
+	case HashDjangoBcrypt:
+		return ": the password was SHA-256 hashed before bcrypt, so plain bcrypt would not verify it"
+	case HashWordPressBcrypt:
+		return ": WordPress 6.8 hashes the password with HMAC-SHA384 before bcrypt, so plain bcrypt would not verify it"
+	}
+	return ""
+}
+
+// presetReport collects what a preset did.
+type presetReport struct {
+	rep   *SuggestReport
+	title string
+}
+
+func newPresetReport(title string) *presetReport {
+	return &presetReport{rep: &SuggestReport{}, title: title}
+}
+
+// set maps key from `from` and records why.
+func (r *presetReport) set(m *Mapping, key, from string, ts ...Transform) {
+	m.Set(key, from, ts...)
+	r.rep.Suggestions = append(r.rep.Suggestions, Suggestion{Field: key, From: from, Why: r.title + " export format"})
+}
+
+func (r *presetReport) note(format string, args ...any) {
+	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf(format, args...))
+}
+
+// newPresetMapping starts a mapping that reads src as it was opened.
+func newPresetMapping(src *Source, o SuggestOptions, preset string) *Mapping {
+	id := o.Identifier
+	if id == "" {
+		id = IdentifierEmail
+	}
+	m := NewMapping(id)
+	m.Preset = preset
+	m.Source = sourceSpecOf(src)
+	m.Passwords.Unsupported = PasswordsDrop
+	return m
+}
+
+// finishPreset completes the report: unmapped columns, what the sampled
+// records show (identifiers, values Authgear would refuse, password hash
+// families), the preset's limits, and the check that the mapping is
+// complete. When the mapping reads the file differently from src (no
+// header, another records array, a joined password file), the sample is
+// read again the mapping's way.
+func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*Mapping, *SuggestReport, error) {
+	if _, ok := m.Fields[string(m.Identifier)]; !ok {
+		return nil, nil, fmt.Errorf("%s exports give no %s to use as the identifier: use --identifier with one of %s", r.title, m.Identifier, strings.Join(mappedIdentifiers(m), ", "))
+	}
+	if err := m.Check(); err != nil {
+		return nil, nil, err
+	}
+	sample := src
+	if needsReopen(src, m) {
+		s, err := OpenInput(src.Name(), m)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: read %s as the %s preset says: %w", r.title, src.Name(), m.Preset, err)
+		}
+		defer s.Close()
+		sample = s
+	}
+	r.rep.Unmapped = unmappedColumns(sample, m)
+	sort.Slice(r.rep.Suggestions, func(i, j int) bool {
+		return targetOrder(r.rep.Suggestions[i].Field) < targetOrder(r.rep.Suggestions[j].Field)
+	})
+	plan, err := CompileFor(m, sample)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s preset: %w", r.title, err)
+	}
+	rows := sample.Sample()
+	families := map[HashFamily]int{}
+	noID := 0
+	type fieldTrouble struct {
+		n       int
+		example string
+	}
+	trouble := map[string]*fieldTrouble{}
+	var troubleOrder []string
+	for _, row := range rows {
+		p := plan.Apply(row)
+		if p.PasswordFamily != "" {
+			families[p.PasswordFamily]++
+		}
+		seen := map[string]bool{}
+		for _, pr := range p.Problems {
+			switch {
+			case pr.Field == string(m.Identifier) && strings.HasSuffix(pr.Message, "is empty"):
+				noID++
+			case pr.Field == "password.password_hash", pr.Field == "", seen[pr.Field]:
+			default:
+				seen[pr.Field] = true
+				t := trouble[pr.Field]
+				if t == nil {
+					t = &fieldTrouble{example: pr.Message}
+					trouble[pr.Field] = t
+					troubleOrder = append(troubleOrder, pr.Field)
+				}
+				t.n++
+			}
+		}
+	}
+	whole := sampleIsWholeFile(sample)
+	if _, mapped := m.Fields["password.password_hash"]; mapped && len(rows) > 0 {
+		r.rep.Notes = append(r.rep.Notes, PasswordNotes(families, len(rows), m.Passwords.Unsupported, !whole)...)
+	}
+	if noID > 0 {
+		others := mappedIdentifiers(m)
+		hint := ""
+		if len(others) > 1 {
+			hint = fmt.Sprintf(" (or choose another identifier with --identifier: %s)", strings.Join(others, ", "))
+		}
+		r.note("%d of the %d sampled records have no %s: they will be reported invalid, as Authgear needs the identifier%s", noID, len(rows), m.Identifier, hint)
+	}
+	for _, f := range troubleOrder {
+		t := trouble[f]
+		if f == string(m.Identifier) {
+			r.note("%d of the %d sampled records have a %s Authgear refuses (%s): they will be reported invalid", t.n, len(rows), f, t.example)
+			continue
+		}
+		r.note("%d of the %d sampled records have a %s Authgear refuses (%s): they will be reported invalid; remove fields.%s from the mapping to import them without it", t.n, len(rows), f, t.example, f)
+	}
+	for _, l := range limits {
+		r.note("not carried over: %s", l)
+	}
+	return m, r.rep, nil
+}
+
+// needsReopen says whether src was not read the way m reads the file: the
+// first CSV row taken as a header when it is data, another records array,
+// or a joined password file.
+func needsReopen(src *Source, m *Mapping) bool {
+	if m.Source.Passwords != nil {
+		has := false
+		for _, j := range src.Joins() {
+			has = has || j == passwordsJoinName
+		}
+		if !has {
+			return true
+		}
+	}
+	if src.Format() == FormatCSV && m.Source.NoHeader == src.HasHeader() {
+		return true
+	}
+	return m.Source.RecordsKey != "" && src.Format() == FormatJSON && !sampleHasObjects(src)
+}
+
+func sampleHasObjects(src *Source) bool {
+	for _, r := range src.Sample() {
+		if r.Object != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// sampleIsWholeFile reports whether the sampled records are all there is.
+func sampleIsWholeFile(src *Source) bool {
+	return src.done && src.num == len(src.sample)
+}
+
+func mappedIdentifiers(m *Mapping) []string {
+	var out []string
+	for _, id := range []Identifier{IdentifierEmail, IdentifierPhone, IdentifierUsername} {
+		if _, ok := m.Fields[string(id)]; ok {
+			out = append(out, string(id))
+		}
+	}
+	return out
+}
+
+// unmappedColumns lists the columns (or JSON paths) no field reads.
+func unmappedColumns(src *Source, m *Mapping) []string {
+	var used []string
+	for _, f := range m.Fields {
+		if f.From != "" {
+			used = append(used, f.From)
+		}
+		for _, t := range f.Transforms {
+			if transforms[t.Name].argPath {
+				used = append(used, t.Arg)
+			}
+		}
+	}
+	for _, c := range m.RejectIf {
+		used = append(used, c.From)
+	}
+	var out []string
+	for _, c := range src.Columns() {
+		taken := false
+		for _, u := range used {
+			if u == c || strings.HasPrefix(u, c+".") || strings.HasPrefix(u, c+"[") || strings.HasPrefix(c, u+".") || strings.HasPrefix(c, u+"[") {
+				taken = true
+				break
+			}
+		}
+		if !taken {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ---- reading columns for detection and building ----
+
+// columnSet indexes a source's columns by their normalised names (and, for
+// JSON, also by the full path).
+type columnSet struct {
+	src   *Source
+	names map[string]string // normName → column
+	exact map[string]string // lowercased column → column
+}
+
+func columnsOf(src *Source) *columnSet {
+	cs := &columnSet{src: src, names: map[string]string{}, exact: map[string]string{}}
+	for _, c := range src.Columns() {
+		k := strings.TrimPrefix(strings.TrimSpace(c), "'")
+		if _, dup := cs.exact[strings.ToLower(k)]; !dup {
+			cs.exact[strings.ToLower(k)] = c
+		}
+		if _, dup := cs.names[normName(k)]; !dup {
+			cs.names[normName(k)] = c
+		}
+	}
+	return cs
+}
+
+// find returns the first of names that is a column: by exact name (any
+// case), then by normalised name.
+func (cs *columnSet) find(names ...string) string {
+	for _, n := range names {
+		if c, ok := cs.exact[strings.ToLower(n)]; ok {
+			return c
+		}
+	}
+	for _, n := range names {
+		if c, ok := cs.names[normName(n)]; ok {
+			return c
+		}
+	}
+	return ""
+}
+
+func (cs *columnSet) has(name string) bool { return cs.find(name) != "" }
+
+// count says how many of names are columns.
+func (cs *columnSet) count(names ...string) int {
+	n := 0
+	for _, name := range names {
+		if cs.has(name) {
+			n++
+		}
+	}
+	return n
+}
+
+// hasPrefix reports whether a column starts with prefix (JSON paths such
+// as "credentials[0].", or Cognito's "custom:").
+func (cs *columnSet) hasPrefix(prefix string) bool {
+	for _, c := range cs.src.Columns() {
+		if strings.HasPrefix(strings.ToLower(c), strings.ToLower(prefix)) {
+			return true
+		}
+	}
+	return false
+}
+
+// values returns the non-empty sampled values at a column or path, as text
+// with a leading "'" (Auth0's CSV escaping) removed.
+func sampleValues(src *Source, path string) []string {
+	p, err := compilePath(path, src.Columns(), src.Format() == FormatCSV)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, row := range src.Sample() {
+		v, ok := p.lookup(row)
+		if !ok || isEmpty(v) {
+			continue
+		}
+		s := strings.TrimSpace(scalarString(v))
+		s = strings.TrimPrefix(s, "'")
+		if s != "" && !strings.EqualFold(s, "null") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// share is the fraction of vals that match re (0 when there are none).
+func share(vals []string, re *regexp.Regexp) float64 {
+	if len(vals) == 0 {
+		return 0
+	}
+	n := 0
+	for _, v := range vals {
+		if re.MatchString(v) {
+			n++
+		}
+	}
+	return float64(n) / float64(len(vals))
+}
+
+// clamp keeps a detection score within 0..100.
+func clamp(s int) int {
+	if s > 100 {
+		return 100
+	}
+	if s < 0 {
+		return 0
+	}
+	return s
+}
+
+// ---- usernames ----
+
+// usernameVerdict decides whether a username column can be mapped: every
+// sampled value must be a valid Authgear username, distinct from the
+// others, and not an email address (then it is the email again). It
+// returns "" when it can, or why not.
+func usernameVerdict(src *Source, col string) string {
+	vals := sampleValues(src, col)
+	if len(vals) == 0 {
+		return "no sampled record has one"
+	}
+	var bad, dups, emails []string
+	seen := map[string]bool{}
+	for _, v := range vals {
+		n := NormalizeUsername(v, false)
+		switch {
+		case reEmailish.MatchString(v):
+			emails = append(emails, v)
+		case checkUsername(n) != nil:
+			bad = append(bad, v)
+		case seen[n]:
+			dups = append(dups, v)
+		}
+		seen[n] = true
+	}
+	var why []string
+	if len(emails) > 0 {
+		why = append(why, fmt.Sprintf("%d are email addresses (the email is imported as the email login ID already)", len(emails)))
+	}
+	if len(bad) > 0 {
+		why = append(why, fmt.Sprintf("%d do not fit Authgear's usernames (letters, digits, '-', '_' and '.' only), such as %q", len(bad), bad[0]))
+	}
+	if len(dups) > 0 {
+		why = append(why, fmt.Sprintf("%d are used by more than one user, such as %q (a username must be unique)", len(dups), dups[0]))
+	}
+	return strings.Join(why, "; ")
+}
+
+// mapUsername maps preferred_username from col when the sample allows it
+// (or the person asked for usernames as the identifier) and says why not
+// otherwise.
+func mapUsername(src *Source, m *Mapping, r *presetReport, col string) {
+	if col == "" {
+		return
+	}
+	why := usernameVerdict(src, col)
+	if why == "" || m.Identifier == IdentifierUsername {
+		r.set(m, "preferred_username", col, T("trim"))
+		if why != "" {
+			r.note("usernames from %q are mapped because they are the identifier, but %s: those records will be reported invalid", col, why)
+		} else if !sampleIsWholeFile(src) {
+			r.note("usernames from %q were checked on the first %d records only; a later record whose username does not fit is reported invalid: remove preferred_username from the mapping to import such users without a username", col, len(src.Sample()))
+		}
+		return
+	}
+	if why == "no sampled record has one" {
+		return
+	}
+	r.note("usernames (%q) are not mapped: of the sampled usernames %s; a username that Authgear refuses would make the whole user invalid. Add `preferred_username: %s` to the fields if your project signs users in by username, after cleaning them", col, why, col)
+}
+
+// ---- common wording ----
+
+const (
+	noteRolesExist  = "roles and groups must exist in the Authgear project (Portal > User Management > Roles / Groups) before the import, with the same keys; a record naming an unknown one fails at import time"
+	noteOldIDs      = "the old user ids are not kept (Authgear gives each user a new id): if your apps store them, map the id column to a custom attribute (custom_attributes.<name>) defined in the portal"
+	noteNoTimes     = "sign-up and last-login times have no counterpart in the import record and are not carried over"
+	noteCustomAttrs = "custom attributes must be defined in the portal (User Profile > Custom Attributes) first: Authgear silently ignores attributes it does not know, and refuses values of the wrong type"
+)

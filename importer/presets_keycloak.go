@@ -1,0 +1,154 @@
+package importer
+
+// Keycloak: a realm export ({"realm": ..., "users": [...]}, from the
+// admin console's partial export or kc.sh export) or a users file of a
+// split export. Each user's credentials[] hold secretData and
+// credentialData as JSON strings inside the JSON; the hashing algorithm is
+// credentialData.algorithm.
+
+// keycloakInternalRoles are roles Keycloak gives every user for its own
+// purposes; they mean nothing in Authgear.
+const keycloakInternalRoles = "default-roles-*,offline_access,uma_authorization"
+
+var keycloakLimits = []string{
+	"Keycloak's password hashes (pbkdf2-sha256, pbkdf2-sha512, argon2) cannot be imported: only bcrypt credentials (from a bcrypt provider) can",
+	"Keycloak-internal roles (default-roles-<realm>, offline_access, uma_authorization) are dropped; client roles are not mapped",
+	"OTP credentials cannot be carried over (Keycloak keeps the raw secret, not the authenticator's base32 secret in a form Authgear takes): users enrol again",
+	"identity-provider links (federatedIdentities) and user-federation (LDAP, Kerberos) links cannot be imported",
+	"user attributes are not mapped: map them to custom attributes if the project defines them",
+	noteOldIDs,
+	noteNoTimes,
+}
+
+func init() {
+	RegisterPreset(&Preset{
+		Name:   "keycloak",
+		Title:  "Keycloak (realm export JSON)",
+		Detect: detectKeycloak,
+		Build:  buildKeycloak,
+		Limits: keycloakLimits,
+	})
+}
+
+// keycloakUserScore scores columns as Keycloak user representations.
+func keycloakUserScore(cs *columnSet) int {
+	s := 0
+	if cs.hasPrefix("credentials[0].credentialData") || cs.hasPrefix("credentials[0].secretData") {
+		s += 50
+	} else if cs.hasPrefix("credentials[0].") {
+		s += 25
+	}
+	if cs.has("realmRoles") || cs.hasPrefix("realmRoles") {
+		s += 20
+	}
+	if cs.has("createdTimestamp") {
+		s += 15
+	}
+	if cs.has("username") && cs.has("enabled") && cs.has("emailVerified") {
+		s += 15
+	}
+	s += 10 * cs.count("federatedIdentities", "requiredActions", "notBefore", "disableableCredentialTypes", "serviceAccountClientId", "federationLink", "clientRoles", "totp")
+	return s
+}
+
+func detectKeycloak(src *Source) int {
+	if src.Format() != FormatJSON && src.Format() != FormatNDJSON {
+		return 0
+	}
+	cs := columnsOf(src)
+	if s := keycloakUserScore(cs); s >= MinDetectScore {
+		return clamp(s)
+	}
+	// A full realm export can hold other arrays before "users" (groups,
+	// requiredCredentials, ...), and the loader takes the first: look for
+	// the users under their key.
+	if src.Format() == FormatJSON && (cs.has("subGroups") || cs.has("path") || !sampleHasObjects(src)) {
+		s2, err := Open(src.Name(), SourceOptions{Format: FormatJSON, RecordsKey: "users", SampleSize: 20})
+		if err != nil {
+			return 0
+		}
+		defer s2.Close()
+		return clamp(keycloakUserScore(columnsOf(s2)))
+	}
+	return 0
+}
+
+func buildKeycloak(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error) {
+	r := newPresetReport("Keycloak")
+	m := newPresetMapping(src, o, "keycloak")
+	users := src
+	if src.Format() == FormatJSON && jsonDocIsObject(src) {
+		m.Source.RecordsKey = "users"
+		if keycloakUserScore(columnsOf(src)) < MinDetectScore {
+			// The sample came from another array: read the users.
+			s2, err := Open(src.Name(), m.SourceOptions())
+			if err != nil {
+				return nil, nil, err
+			}
+			defer s2.Close()
+			users = s2
+		}
+	}
+	r.set(m, "email", "email", T("trim"), T("lowercase"))
+	r.set(m, "email_verified", "emailVerified", T("bool"))
+	r.set(m, "given_name", "firstName", T("trim"))
+	r.set(m, "family_name", "lastName", T("trim"))
+	r.set(m, "disabled", "enabled", T("bool"), T("not"))
+	r.set(m, "roles", "realmRoles", T("split"), TA("drop", keycloakInternalRoles))
+	r.set(m, "groups", "groups", T("split"), TA("strip_prefix", "/"))
+	r.set(m, "password.password_hash", "credentials[0].secretData.value", TA("hasher", "credentials[0].credentialData.algorithm"))
+	mapUsername(users, m, r, columnsOf(users).find("username"))
+	m.RejectIf = append(m.RejectIf, Condition{From: "serviceAccountClientId", Present: true, Reason: "a Keycloak service account (the identity of a client, not a person): not migrated"})
+
+	// What the sample shows.
+	var notFirst, otp, fed, idp, actions, internalOnly int
+	for _, row := range users.Sample() {
+		u := row.Object
+		if u == nil {
+			continue
+		}
+		if creds, ok := u["credentials"].([]any); ok {
+			for i, c := range creds {
+				if cm, ok := c.(map[string]any); ok && i > 0 && cm["type"] == "password" {
+					notFirst++
+				}
+			}
+		}
+		if b, _ := u["totp"].(bool); b {
+			otp++
+		}
+		if v, ok := u["federationLink"]; ok && !isEmpty(v) {
+			fed++
+		}
+		if v, ok := u["federatedIdentities"].([]any); ok && len(v) > 0 {
+			idp++
+		}
+		if v, ok := u["requiredActions"].([]any); ok && len(v) > 0 {
+			actions++
+		}
+		if v, ok := u["realmRoles"].([]any); ok && len(v) > 0 {
+			if kept, _ := tDrop(v, keycloakInternalRoles, nil); len(kept.([]any)) == 0 {
+				internalOnly++
+			}
+		}
+	}
+	n := len(users.Sample())
+	r.note("realmRoles become roles without Keycloak's own default-roles-<realm>, offline_access and uma_authorization (%d of the %d sampled users have no other role); groups lose their leading '/' (a subgroup path such as parent/child is not a valid Authgear key); %s", internalOnly, n, noteRolesExist)
+	if notFirst > 0 {
+		r.note("%d sampled users have their password credential after another credential: the mapping reads credentials[0], so their password is not counted", notFirst)
+	}
+	if otp > 0 {
+		r.note("%d sampled users have an OTP authenticator in Keycloak: it cannot be carried over, they enrol again", otp)
+	}
+	if fed > 0 {
+		r.note("%d sampled users come from user federation (LDAP or Kerberos): the export holds no password for them", fed)
+	}
+	if idp > 0 {
+		r.note("%d sampled users are linked to identity providers (federatedIdentities): the links cannot be imported", idp)
+	}
+	if actions > 0 {
+		r.note("%d sampled users have pending required actions (requiredActions) in Keycloak: they are not carried over", actions)
+	}
+	r.note("Keycloak service accounts (serviceAccountClientId set) are not migrated: they are clients, not people")
+	return finishPreset(src, m, r, keycloakLimits)
+}
