@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -158,7 +159,14 @@ func (p *phoneNormalizer) normalize(s, region string) (string, error) {
 	if err := p.check(num); err != nil {
 		return "", err
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	e164 := phonenumbers.Format(num, phonenumbers.E164)
+	// Authgear parses what it receives: the E.164 form must survive that.
+	// A national prefix written after the country code ("+49 00 ...") can
+	// lose a digit on each parse, and only a possible number gets here so.
+	if again, err := phonenumbers.Parse(e164, ""); err != nil || phonenumbers.Format(again, phonenumbers.E164) != e164 {
+		return "", errors.New("is not a phone number in a stable E.164 form (remove the national prefix after the country code)")
+	}
+	return e164, nil
 }
 
 func proto32(v int32) *int32 { return &v }
@@ -343,13 +351,12 @@ func CheckBcrypt(h string) error {
 	return nil
 }
 
+// checkTOTP accepts what Authgear decodes: base32.StdEncoding without
+// padding, so upper case only, no '=', and a length that decodes (the
+// real server rejects "not base32 !!" at byte 0, its lower-case 'n').
 func checkTOTP(s string) error {
-	t := strings.ToUpper(strings.TrimRight(s, "="))
-	for i := 0; i < len(t); i++ {
-		c := t[i]
-		if !(c >= 'A' && c <= 'Z' || c >= '2' && c <= '7') {
-			return errors.New("is not a base32 TOTP secret")
-		}
+	if _, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(s); err != nil {
+		return errors.New("is not a base32 TOTP secret (A-Z and 2-7, upper case, without '=' padding)")
 	}
 	return nil
 }
