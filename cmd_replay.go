@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -137,6 +136,15 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 	}()
 	prog := newLineProgress(io.Err, io.StderrTTY)
 	start := time.Now()
+	// Rejected records go to the retry file as they come (invalid ones);
+	// records the server failed are added by a second pass at the end.
+	retry := importer.NewRetryWriter(importer.RetryPath(o.report, src.Format()), src)
+	retryClosed := false
+	defer func() {
+		if !retryClosed {
+			retry.Close()
+		}
+	}()
 	bad := &rowSet{}
 	var sum summary
 	sum.Input, sum.Report, sum.DryRun = o.input, o.report, o.dryRun
@@ -156,7 +164,9 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 			r := importer.ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: importer.OutcomeValid, Reason: p.Reason()}
 			if !p.Valid() {
 				r.Outcome = importer.OutcomeInvalid
-				bad.add(p.Row.Num)
+				if err := retry.Write(p.Row); err != nil {
+					return err
+				}
 			} else if emit != nil {
 				if err := emit.Write(p.Record); err != nil {
 					return err
@@ -175,20 +185,23 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 		sum.PrepareStats = stats
 		runErr = err
 	} else {
-		runErr = replayLive(ctx, o, io, m, src, plan, rep, bad, prog, &sum)
+		runErr = replayLive(ctx, o, io, m, src, plan, rep, retry, bad, prog, &sum)
 	}
 	reportClosed = true
 	if err := rep.Close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write the report: %w", err)
 	}
-	if bad.n > 0 && !errors.Is(runErr, context.Canceled) {
-		retry, err := writeRetry(o, m, bad)
-		if err != nil && runErr == nil {
+	if bad.n > 0 {
+		if err := addFailedToRetry(o, m, bad, retry); err != nil && runErr == nil {
 			runErr = err
 		}
-		sum.Retry = retry
-	} else {
-		os.Remove(importer.RetryPath(o.report, src.Format()))
+	}
+	retryClosed = true
+	if err := retry.Close(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("write the retry file: %w", err)
+	}
+	if retry.Count() > 0 {
+		sum.Retry = retry.Path()
 	}
 	sum.Seconds = time.Since(start).Seconds()
 	printSummary(io, o, m, &sum, runErr)
@@ -355,37 +368,33 @@ func (s *rowSet) add(i int) {
 
 func (s *rowSet) has(i int) bool { return i/64 < len(s.w) && s.w[i/64]&(1<<(uint(i)%64)) != 0 }
 
-// writeRetry re-reads the input and writes the rejected records in its
-// own format.
-func writeRetry(o replayOptions, m *importer.Mapping, bad *rowSet) (string, error) {
+// addFailedToRetry re-reads the input and adds the records the server
+// failed (or that were not sent) to the retry file, in the input's format.
+func addFailedToRetry(o replayOptions, m *importer.Mapping, bad *rowSet, w *importer.RetryWriter) error {
 	src, err := importer.Open(o.input, m.SourceOptions())
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer src.Close()
-	w := importer.NewRetryWriter(importer.RetryPath(o.report, src.Format()), src)
 	for {
 		row, err := src.Next()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
-			w.Close()
-			return "", err
+			return err
 		}
 		if bad.has(row.Num) {
 			if err := w.Write(row); err != nil {
-				w.Close()
-				return "", err
+				return err
 			}
 		}
 	}
-	return w.Path(), w.Close()
 }
 
 // replayLive imports into the configured endpoint or the sandbox.
 func replayLive(ctx context.Context, o replayOptions, io *stdio, m *importer.Mapping, src *importer.Source, plan *importer.Plan,
-	rep *importer.ReportWriter, bad *rowSet, prog *lineProgress, sum *summary) error {
+	rep *importer.ReportWriter, retry *importer.RetryWriter, bad *rowSet, prog *lineProgress, sum *summary) error {
 	cfg := adminapi.ConfigFromEnv(io.Getenv)
 	if o.endpoint != "" {
 		cfg.Endpoint = o.endpoint
@@ -456,11 +465,12 @@ func replayLive(ctx context.Context, o replayOptions, io *stdio, m *importer.Map
 		Concurrency: o.concurrency,
 		Journal:     journal,
 		Total:       total,
+		Rejected:    retry.Write,
 		Progress: func(p importer.ImportProgress) {
 			prog.update(progressLine(p), false)
 		},
 	}, func(r importer.ReportRow) error {
-		if r.Outcome == importer.OutcomeInvalid || r.Outcome == importer.OutcomeFailed {
+		if r.Outcome == importer.OutcomeFailed {
 			bad.add(r.Row)
 		}
 		return rep.Write(r)

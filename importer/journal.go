@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -18,6 +19,9 @@ import (
 // complete. Every entry is one JSON line, written and fsync'd before the
 // import acts on it. It holds no password hashes and no secrets.
 type Journal struct {
+	// mu serialises writes: requests are journaled by the streaming
+	// goroutine while jobs are accepted and read on others.
+	mu    sync.Mutex
 	path  string
 	f     *os.File
 	w     *bufio.Writer
@@ -33,7 +37,7 @@ type Fingerprint struct {
 }
 
 type journalEntry struct {
-	T    string       `json:"t"` // start, req, job, res, split, end
+	T    string       `json:"t"` // start, req, job, res, split, unsent, end
 	Seq  int          `json:"seq,omitempty"`
 	Rows [][2]int     `json:"rows,omitempty"` // ranges of record numbers
 	Job  string       `json:"job,omitempty"`
@@ -47,8 +51,12 @@ type journalState struct {
 	settled  *bitset     // rows with an outcome or in an accepted job
 	results  []ReportRow // outcomes already known
 	accepted []*request  // jobs accepted and not read
-	maxSeq   int
-	ended    bool
+	// maybeSent holds the rows of requests that were journaled but never
+	// seen accepted nor known refused: the run stopped between the POST
+	// and the journal's "job" line, so the server may have created them.
+	maybeSent *bitset
+	maxSeq    int
+	ended     bool
 }
 
 // ErrJournalMismatch means the journal belongs to another input or mapping.
@@ -137,6 +145,8 @@ func (j *Journal) Resuming() (bool, int) {
 func (j *Journal) Path() string { return j.path }
 
 func (j *Journal) append(e journalEntry) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	b, err := json.Marshal(e)
 	if err != nil {
 		return err
@@ -178,6 +188,13 @@ func (j *Journal) Split(seq int) error {
 	return j.append(journalEntry{T: "split", Seq: seq})
 }
 
+// Unsent records that a request was never accepted (it was not sent, or
+// the server refused it unambiguously), so that a resume does not take
+// its records for ones an interrupted POST may have created.
+func (j *Journal) Unsent(seq int) error {
+	return j.append(journalEntry{T: "unsent", Seq: seq})
+}
+
 // Result records the outcomes of a request's records.
 func (j *Journal) Result(seq int, rows []ReportRow) error {
 	res := make([][5]string, len(rows))
@@ -192,6 +209,8 @@ func (j *Journal) End() error { return j.append(journalEntry{T: "end"}) }
 
 // Close closes the file.
 func (j *Journal) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	if j.f == nil {
 		return nil
 	}
@@ -210,13 +229,14 @@ func readJournal(path string) (*journalState, *Fingerprint, error) {
 		return nil, nil, err
 	}
 	defer f.Close()
-	st := &journalState{settled: &bitset{}}
+	st := &journalState{settled: &bitset{}, maybeSent: &bitset{}}
 	var fp *Fingerprint
 	type reqInfo struct {
-		rows  [][2]int
-		job   string
-		done  bool
-		split bool
+		rows   [][2]int
+		job    string
+		done   bool
+		split  bool
+		unsent bool
 	}
 	reqs := map[int]*reqInfo{}
 	var order []int
@@ -244,6 +264,10 @@ func readJournal(path string) (*journalState, *Fingerprint, error) {
 			if r := reqs[e.Seq]; r != nil {
 				r.split = true
 			}
+		case "unsent":
+			if r := reqs[e.Seq]; r != nil {
+				r.unsent = true
+			}
 		case "res":
 			if r := reqs[e.Seq]; r != nil {
 				r.done = true
@@ -263,6 +287,13 @@ func readJournal(path string) (*journalState, *Fingerprint, error) {
 	}
 	for _, seq := range order {
 		r := reqs[seq]
+		if !r.done && !r.split && r.job == "" && !r.unsent {
+			for _, rg := range r.rows {
+				for row := rg[0]; row <= rg[1]; row++ {
+					st.maybeSent.set(row)
+				}
+			}
+		}
 		if r.done || r.split || r.job == "" {
 			continue // settled, replaced, or never accepted (sent again)
 		}

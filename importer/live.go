@@ -47,6 +47,9 @@ type ImportOptions struct {
 	Journal *Journal
 	// Total is the number of input records, when known, for the ETA.
 	Total int
+	// Rejected, when set, receives each invalid input row (for the retry
+	// file), in input order.
+	Rejected func(*Row) error
 	// Progress is called (from several goroutines, serialised) as work moves.
 	Progress func(ImportProgress)
 	// Now and Sleep are injectable clocks.
@@ -139,6 +142,9 @@ type importer struct {
 	reportMu sync.Mutex
 
 	skip *bitset // rows settled by an earlier run
+	// maybeSent are rows an interrupted earlier run may have sent in a job
+	// the journal never learnt of.
+	maybeSent *bitset
 
 	notesMu sync.Mutex
 	notes   map[int]string
@@ -219,6 +225,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		st.results = nil
 		im.seq = st.maxSeq
 		im.skip = skip
+		im.maybeSent = st.maybeSent
 		// Read the jobs the earlier run left in flight before sending
 		// anything new; records they lost are prepared and sent again.
 		for _, req := range st.accepted {
@@ -276,6 +283,11 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 			im.mu.Lock()
 			im.prog.Invalid++
 			im.mu.Unlock()
+			if o.Rejected != nil {
+				if err := o.Rejected(p.Row); err != nil {
+					return err
+				}
+			}
 			return im.emit(ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeInvalid, Reason: p.Reason()})
 		}
 		if err := im.stopped(); err != nil {
@@ -503,6 +515,12 @@ func (im *importer) body(req *request) []byte {
 }
 
 func (im *importer) postFailed(ctx context.Context, req *request, err error) {
+	unsent := im.unsent
+	if adminapi.IsAmbiguous(err) {
+		// An attempt was fully sent and got no answer: the records may
+		// be in a job nobody knows the id of. Not "not sent".
+		unsent = im.maybeUnsent
+	}
 	switch {
 	case adminapi.IsTooLarge(err) && len(req.rows) > 1:
 		// Split and send the halves.
@@ -537,12 +555,12 @@ func (im *importer) postFailed(ctx context.Context, req *request, err error) {
 		im.settle(req, nil, "the server refused the record as too large (413 JSONTooLarge)")
 	case adminapi.IsQuotaExceeded(err):
 		im.stop(&StopError{Reason: "the project's user import quota is used up (429 UsageLimitExceeded): no more records were sent. Records already accepted are in the report; when the quota resets (see the portal's usage page or ask Authgear to raise it), run the same command again to continue", Err: err})
-		im.unsent(req, "not sent: the project's import quota is used up; run the same command again when it resets")
+		unsent(req, "not sent: the project's import quota is used up; run the same command again when it resets")
 	case adminapi.IsForbidden(err):
 		im.stop(&StopError{Reason: err.Error(), Err: err})
-		im.unsent(req, "not sent: the Admin API refused the credentials (403)")
+		unsent(req, "not sent: the Admin API refused the credentials (403)")
 	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
-		im.unsent(req, "not sent: the run was interrupted; run the same command again to continue")
+		unsent(req, "not sent: the run was interrupted; run the same command again to continue")
 	default:
 		var ae *adminapi.APIError
 		if errors.As(err, &ae) && ae.Code == 400 {
@@ -551,7 +569,7 @@ func (im *importer) postFailed(ctx context.Context, req *request, err error) {
 			return
 		}
 		im.stop(&StopError{Reason: fmt.Sprintf("sending a request failed: %v; run the same command again to continue", err), Err: err})
-		im.unsent(req, "not sent: "+err.Error())
+		unsent(req, "not sent: "+err.Error())
 	}
 }
 
@@ -615,6 +633,9 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 		}
 		if req.ambiguous && d.Outcome == adminapi.OutcomeSkipped {
 			reasons = append(reasons, "an earlier attempt of this request lost its connection after sending and may have created this user")
+		}
+		if im.maybeSent != nil && im.maybeSent.has(r.Row) && d.Outcome == adminapi.OutcomeSkipped {
+			reasons = append(reasons, "an earlier run was stopped after sending this record and before the server's answer was recorded, and may have created this user")
 		}
 		if n := im.takeNote(r.Row); n != "" {
 			reasons = append(reasons, n)
@@ -788,6 +809,22 @@ func (im *importer) settle(req *request, _ error, reason string) {
 
 // unsent reports records that were never accepted; a resume sends them.
 func (im *importer) unsent(req *request, reason string) {
+	if req.seq > 0 && im.o.Journal != nil {
+		if err := im.o.Journal.Unsent(req.seq); err != nil {
+			im.stop(err)
+		}
+	}
+	im.reportUnsent(req, reason)
+}
+
+// maybeUnsent reports records whose POST got no answer: the server may
+// have created their job. A resume sends them again and explains a skip.
+func (im *importer) maybeUnsent(req *request, reason string) {
+	reason = strings.TrimPrefix(reason, "not sent: ")
+	im.reportUnsent(req, "maybe sent: the request was sent and no answer came, so the server may have created these users; "+reason)
+}
+
+func (im *importer) reportUnsent(req *request, reason string) {
 	for i := range req.rows {
 		im.mu.Lock()
 		im.sum.NotSent++

@@ -223,6 +223,7 @@ func (p *Plan) Apply(row *Row) *Prepared {
 	rec := &Record{}
 	ctx := &applyCtx{row: row, plan: p, now: p.now}
 	var passwordHash, mfaPasswordHash, expireAfter, totp string
+	var strs []string
 	for i := range p.fields {
 		f := &p.fields[i]
 		var v any
@@ -257,8 +258,11 @@ func (p *Plan) Apply(row *Row) *Prepared {
 				continue
 			}
 			if b != nil {
-				bv := b.(bool)
-				*f.target.bool(rec) = &bv
+				if b.(bool) {
+					*f.target.bool(rec) = &boolTrue
+				} else {
+					*f.target.bool(rec) = &boolFalse
+				}
 			}
 		case kindList:
 			list, err := toStringList(v)
@@ -313,7 +317,13 @@ func (p *Plan) Apply(row *Row) *Prepared {
 				out.addProblem(key, msg)
 			}
 			if f.target.str != nil {
-				*f.target.str(rec) = &s
+				// One backing array per record instead of one allocation
+				// per field.
+				if strs == nil {
+					strs = make([]string, len(p.fields))
+				}
+				strs[i] = s
+				*f.target.str(rec) = &strs[i]
 			}
 		}
 	}
@@ -390,6 +400,10 @@ func (p *Plan) Apply(row *Row) *Prepared {
 	out.Record = rec
 	return out
 }
+
+// boolTrue and boolFalse back every boolean field of every record; they
+// are never written through.
+var boolTrue, boolFalse = true, false
 
 func hasProblem(p *Prepared, field string) bool {
 	for _, pr := range p.Problems {

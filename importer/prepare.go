@@ -2,8 +2,9 @@ package importer
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
-	"hash/fnv"
+	"hash/maphash"
 	"io"
 	"runtime"
 	"sync"
@@ -190,13 +191,20 @@ func newDeduper(id Identifier) *deduper {
 	return &deduper{id: id, seen: make(map[[16]byte]int32, 1<<16)}
 }
 
+// Two independently seeded 64-bit hashes make a 128-bit key: a false
+// duplicate among a billion records has a chance of about 1e-20.
+var idSeed1, idSeed2 = maphash.MakeSeed(), maphash.MakeSeed()
+
 func idKey(field, value string) [16]byte {
-	h := fnv.New128a()
-	io.WriteString(h, field)
-	h.Write([]byte{0})
-	io.WriteString(h, value)
 	var k [16]byte
-	h.Sum(k[:0])
+	var h maphash.Hash
+	for i, seed := range [2]maphash.Seed{idSeed1, idSeed2} {
+		h.SetSeed(seed)
+		h.WriteString(field)
+		h.WriteByte(0)
+		h.WriteString(value)
+		binary.LittleEndian.PutUint64(k[i*8:], h.Sum64())
+	}
 	return k
 }
 

@@ -63,12 +63,19 @@ func callingCodeInfo(cc int) ccInfo {
 		if err != nil {
 			return
 		}
+		// phonenumbers.Parse reads a "+<cc>..." number with the metadata of
+		// the calling code's main region only, so that region's national
+		// prefix rules are the ones that matter.
 		for _, md := range coll.GetMetadata() {
 			code := int(md.GetCountryCode())
-			info, seen := ccTable[code]
-			if !seen {
-				info = ccInfo{known: true, simple: true}
+			main := phonenumbers.GetRegionCodeForCountryCode(code)
+			if md.GetId() != main && !(main == "001" && md.GetId() == "001") {
+				if _, seen := ccTable[code]; !seen {
+					ccTable[code] = ccInfo{known: true}
+				}
+				continue
 			}
+			info := ccInfo{known: true, simple: true}
 			np, npp := md.GetNationalPrefix(), md.GetNationalPrefixForParsing()
 			if (npp != "" && npp != np) || md.GetNationalPrefixTransformRule() != "" {
 				info.simple = false
@@ -133,6 +140,12 @@ func (p *phoneNormalizer) normalize(s, region string) (string, error) {
 			if err != nil {
 				break
 			}
+			if !p.possibleOnly {
+				if !fastIsValidNumber(cc, nat) {
+					return "", errors.New("is not a valid phone number")
+				}
+				return clean, nil
+			}
 			num := &phonenumbers.PhoneNumber{CountryCode: proto32(int32(cc)), NationalNumber: &nn}
 			if err := p.check(num); err != nil {
 				return "", err
@@ -184,7 +197,16 @@ func (p *phoneNormalizer) check(num *phonenumbers.PhoneNumber) error {
 	return nil
 }
 
-var foldCaser = cases.Fold()
+// foldCasers hands out case folders: a cases.Caser keeps state and must
+// not be shared between goroutines.
+var foldCasers = sync.Pool{New: func() any { return cases.Fold() }}
+
+func fold(s string) string {
+	c := foldCasers.Get().(cases.Caser)
+	defer foldCasers.Put(c)
+	c.Reset()
+	return c.String(s)
+}
 
 // NormalizeEmail trims and lowercases an email address the way Authgear
 // stores it (NFKC and case folding for non-ASCII).
@@ -200,7 +222,7 @@ func NormalizeEmail(s string) string {
 	if ascii {
 		return strings.ToLower(s)
 	}
-	return foldCaser.String(norm.NFKC.String(s))
+	return fold(norm.NFKC.String(s))
 }
 
 // NormalizeUsername trims a username and, unless caseSensitive, lowercases it.
@@ -209,7 +231,7 @@ func NormalizeUsername(s string, caseSensitive bool) string {
 	if caseSensitive {
 		return norm.NFKC.String(s)
 	}
-	return foldCaser.String(norm.NFKC.String(s))
+	return fold(norm.NFKC.String(s))
 }
 
 // checkEmail accepts what Authgear's email format accepts: net/mail parses
