@@ -255,13 +255,17 @@ type summary struct {
 	Error    string   `json:"error,omitempty"`
 	Resume   string   `json:"resume_command,omitempty"`
 	Notes    []string `json:"notes,omitempty"`
+
+	inProcess bool
 }
 
 func printSummary(io *stdio, o replayOptions, m *importer.Mapping, s *summary, runErr error) {
 	if runErr != nil {
 		s.Error = runErr.Error()
 		var se *importer.StopError
-		if errors.As(runErr, &se) || errors.Is(runErr, context.Canceled) {
+		if s.inProcess {
+			s.Notes = append(s.Notes, "the in-process sandbox ended with this run: running the command again rehearses from the start")
+		} else if errors.As(runErr, &se) || errors.Is(runErr, context.Canceled) {
 			s.Resume = resumeCommand(o)
 		}
 	}
@@ -409,7 +413,9 @@ func replayLive(ctx context.Context, o replayOptions, io *stdio, m *importer.Map
 		cfg.ProjectID = o.projectID
 	}
 	var api importer.ImportAPI
-	if o.useSandbox || cfg.Endpoint == "" {
+	inProcess := o.useSandbox || cfg.Endpoint == ""
+	sum.inProcess = inProcess
+	if inProcess {
 		sb, client, err := startSandbox(ctx, o)
 		if err != nil {
 			return err
@@ -447,7 +453,9 @@ func replayLive(ctx context.Context, o replayOptions, io *stdio, m *importer.Map
 	if err != nil {
 		return err
 	}
-	journal, err := importer.OpenJournal(o.journal, fp, o.restart)
+	// The in-process sandbox ends with the process, so its jobs cannot be
+	// resumed: a rehearsal always starts over.
+	journal, err := importer.OpenJournal(o.journal, fp, o.restart || inProcess)
 	if err != nil {
 		if errors.Is(err, importer.ErrJournalMismatch) {
 			return &usageError{msg: err.Error()}
@@ -479,7 +487,43 @@ func replayLive(ctx context.Context, o replayOptions, io *stdio, m *importer.Map
 	sum.PrepareStats = is.PrepareStats
 	sum.Total = is.Inserted + is.Updated + is.Skipped + is.Failed + is.Invalid + is.NotSent
 	sum.Inserted, sum.Updated, sum.Skipped, sum.Failed, sum.NotSent, sum.Resumed, sum.Jobs = is.Inserted, is.Updated, is.Skipped, is.Failed, is.NotSent, is.Resumed, is.Jobs
+	if err != nil {
+		// Stopped early: the records never read still get a line each.
+		n, rerr := reportUnread(o.input, m, is.LastRow, rep, bad)
+		sum.NotSent += n
+		sum.Total += n
+		if rerr != nil {
+			prog.println("warning: could not list the records after row " + fmt.Sprint(is.LastRow) + ": " + rerr.Error())
+		}
+	}
 	return err
+}
+
+// reportUnread gives every record after lastRow a "not sent" line.
+func reportUnread(input string, m *importer.Mapping, lastRow int, rep *importer.ReportWriter, bad *rowSet) (int, error) {
+	src, err := importer.Open(input, m.SourceOptions())
+	if err != nil {
+		return 0, err
+	}
+	defer src.Close()
+	n := 0
+	for {
+		row, err := src.Next()
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		if row.Num <= lastRow {
+			continue
+		}
+		n++
+		bad.add(row.Num)
+		if err := rep.Write(importer.ReportRow{Row: row.Num, Outcome: importer.OutcomeFailed, Reason: "not sent: the run stopped before this record was read; run the same command again to continue"}); err != nil {
+			return n, err
+		}
+	}
 }
 
 func progressLine(p importer.ImportProgress) string {

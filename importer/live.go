@@ -91,6 +91,9 @@ type ImportSummary struct {
 	NotSent int `json:"not_sent"`
 	// Resumed counts records whose outcome came from the journal.
 	Resumed int `json:"resumed"`
+	// LastRow is the last input record handed to the import; after an
+	// interruption the records after it were not read at all.
+	LastRow int `json:"-"`
 	Jobs    int `json:"jobs"`
 	// Warnings are run-level remarks for the person.
 	Warnings []string `json:"warnings,omitempty"`
@@ -275,6 +278,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 	stats, err := Prepare(ctx, src, plan, PrepareOptions{}, func(p *Prepared) error {
 		im.mu.Lock()
 		im.prog.Prepared++
+		im.sum.LastRow = p.Row.Num
 		im.mu.Unlock()
 		if skip != nil && skip.has(p.Row.Num) {
 			return nil
