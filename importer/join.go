@@ -198,6 +198,11 @@ func joinValue(obj map[string]any, spec string) string {
 		}
 	}
 	v, ok := lookupLoose(obj, path)
+	if !ok && strings.EqualFold(path, "email") {
+		// Newer Auth0 password exports list login identifiers instead:
+		// "identifiers": [{"type": "email", "value": "..."}].
+		v, ok = lookupLoose(obj, "identifiers[type=email].value")
+	}
 	if !ok {
 		return ""
 	}
@@ -215,6 +220,20 @@ func lookupLoose(obj map[string]any, path string) (any, bool) {
 	}
 	var v any = obj
 	for _, st := range steps {
+		if st.field != "" {
+			arr, _ := v.([]any)
+			found := false
+			for _, e := range arr {
+				if m, ok := e.(map[string]any); ok && strings.EqualFold(scalarString(m[st.field]), st.value) {
+					v, found = e, true
+					break
+				}
+			}
+			if !found {
+				return nil, false
+			}
+			continue
+		}
 		if st.index >= 0 {
 			arr, ok := v.([]any)
 			if !ok || st.index >= len(arr) {

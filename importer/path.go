@@ -24,6 +24,9 @@ type Path struct {
 type step struct {
 	key   string
 	index int // >= 0 for [n]
+	// [field=value] picks the first element of a list of objects whose
+	// field has that value (credentials[type=password]).
+	field, value string
 }
 
 // String returns the path as written in the mapping.
@@ -51,6 +54,8 @@ func parsePathSteps(s string) ([]step, error) {
 				steps = append(steps, step{index: n})
 			} else if len(inner) >= 2 && (inner[0] == '"' || inner[0] == '\'') && inner[len(inner)-1] == inner[0] {
 				steps = append(steps, step{key: inner[1 : len(inner)-1], index: -1})
+			} else if f, v, ok := strings.Cut(inner, "="); ok && f != "" {
+				steps = append(steps, step{index: -1, field: f, value: v})
 			} else {
 				return nil, fmt.Errorf("path %q: %q is not an index", s, inner)
 			}
@@ -178,6 +183,20 @@ func (p *Path) lookup(row *Row) (any, bool) {
 				return nil, false
 			}
 			v = arr[st.index]
+			continue
+		}
+		if st.field != "" {
+			arr, _ := v.([]any)
+			found := false
+			for _, e := range arr {
+				if obj, ok := e.(map[string]any); ok && scalarString(obj[st.field]) == st.value {
+					v, found = e, true
+					break
+				}
+			}
+			if !found {
+				return nil, false
+			}
 			continue
 		}
 		obj, ok := v.(map[string]any)

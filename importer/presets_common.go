@@ -25,7 +25,7 @@ func PasswordNotes(families map[HashFamily]int, total int, policy string, ofSamp
 	var notes []string
 	what := "records"
 	if ofSample {
-		what = fmt.Sprintf("first %d records (a sample: the whole file is counted by replay --dry-run)", total)
+		what = fmt.Sprintf("first %d records", total)
 	}
 	var fams []HashFamily
 	bad := 0
@@ -45,24 +45,48 @@ func PasswordNotes(families map[HashFamily]int, total int, policy string, ofSamp
 		return fams[i] < fams[j]
 	})
 	if n := families[HashBcrypt]; n > 0 {
-		notes = append(notes, fmt.Sprintf("passwords: %d of the %s have a bcrypt hash, which Authgear imports as it is: those users keep their password", n, what))
+		notes = append(notes, fmt.Sprintf("passwords: %d of the %s %s a bcrypt hash, which Authgear imports as it is: %s", n, what, has(n), keepPhrase(n)))
 	}
 	for _, f := range fams {
 		n := families[f]
 		if !f.IsHash() {
-			notes = append(notes, fmt.Sprintf("passwords: %d of the %s have a password value that is not a recognised hash (%s): those records are reported invalid; fix or remove the value", n, what, f))
+			notes = append(notes, fmt.Sprintf("passwords: %d of the %s %s a password value that is not a recognised hash (%s): reported invalid; fix or remove the value", n, what, has(n), f))
 			continue
 		}
-		notes = append(notes, fmt.Sprintf("passwords: %d of the %s have %s hashes, which Authgear cannot import (it takes bcrypt only)%s", n, what, f, hashWhy(f)))
+		notes = append(notes, fmt.Sprintf("passwords: %d of the %s %s %s hashes, which Authgear cannot import (it takes bcrypt only)%s", n, what, has(n), f, hashWhy(f)))
+	}
+	if ofSample && len(notes) > 0 {
+		notes = append(notes, fmt.Sprintf("these password counts are of the first %d records only (a sample); replay --dry-run counts the whole file", total))
 	}
 	if bad > 0 {
+		those := fmt.Sprintf("those %d users", bad)
+		if bad == 1 {
+			those = "that user"
+		}
+		if ofSample {
+			those = fmt.Sprintf("those users (%d in the sample)", bad)
+		}
 		if policy == PasswordsReject {
-			notes = append(notes, fmt.Sprintf("with passwords.unsupported: reject those %d users are not imported; with drop they would be imported without a password and %s", bad, NewPasswordAdvice))
+			notes = append(notes, fmt.Sprintf("with passwords.unsupported: reject %s are not imported; with drop they would be imported without a password and %s", those, NewPasswordAdvice))
 		} else {
-			notes = append(notes, fmt.Sprintf("those %d users are imported without a password (passwords.unsupported: drop) and %s; to keep their old passwords instead, use Authgear's rolling migration: %s", bad, NewPasswordAdvice, RollingMigrationGuide))
+			notes = append(notes, fmt.Sprintf("%s are imported without a password (passwords.unsupported: drop) and %s; to keep their old passwords instead, use Authgear's rolling migration: %s", those, NewPasswordAdvice, RollingMigrationGuide))
 		}
 	}
 	return notes
+}
+
+func has(n int) string {
+	if n == 1 {
+		return "has"
+	}
+	return "have"
+}
+
+func keepPhrase(n int) string {
+	if n == 1 {
+		return "that user keeps the password"
+	}
+	return "those users keep their passwords"
 }
 
 // hashWhy adds why a family cannot be carried over, where it is not obvious.
@@ -180,20 +204,25 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 		r.rep.Notes = append(r.rep.Notes, PasswordNotes(families, len(rows), m.Passwords.Unsupported, !whole)...)
 	}
 	if noID > 0 {
-		others := mappedIdentifiers(m)
-		hint := ""
-		if len(others) > 1 {
-			hint = fmt.Sprintf(" (or choose another identifier with --identifier: %s)", strings.Join(others, ", "))
+		var others []string
+		for _, id := range mappedIdentifiers(m) {
+			if id != string(m.Identifier) {
+				others = append(others, id)
+			}
 		}
-		r.note("%d of the %d sampled records have no %s: they will be reported invalid, as Authgear needs the identifier%s", noID, len(rows), m.Identifier, hint)
+		hint := ""
+		if len(others) > 0 {
+			hint = fmt.Sprintf(" (or choose another identifier with --identifier: %s)", strings.Join(others, " or "))
+		}
+		r.note("%d of the %d sampled records %s no %s: reported invalid, as Authgear needs the identifier%s", noID, len(rows), has(noID), m.Identifier, hint)
 	}
 	for _, f := range troubleOrder {
 		t := trouble[f]
 		if f == string(m.Identifier) {
-			r.note("%d of the %d sampled records have a %s Authgear refuses (%s): they will be reported invalid", t.n, len(rows), f, t.example)
+			r.note("%d of the %d sampled records %s a %s Authgear refuses (%s): reported invalid", t.n, len(rows), has(t.n), f, t.example)
 			continue
 		}
-		r.note("%d of the %d sampled records have a %s Authgear refuses (%s): they will be reported invalid; remove fields.%s from the mapping to import them without it", t.n, len(rows), f, t.example, f)
+		r.note("%d of the %d sampled records %s a %s Authgear refuses (%s): reported invalid; remove fields.%s from the mapping to import them without it", t.n, len(rows), has(t.n), f, t.example, f)
 	}
 	for _, l := range limits {
 		r.note("not carried over: %s", l)
@@ -217,7 +246,9 @@ func needsReopen(src *Source, m *Mapping) bool {
 	if src.Format() == FormatCSV && m.Source.NoHeader == src.HasHeader() {
 		return true
 	}
-	return m.Source.RecordsKey != "" && src.Format() == FormatJSON && !sampleHasObjects(src)
+	// The loader takes the first array of records unless told which: a
+	// file whose records sit under a key is read again with it.
+	return m.Source.RecordsKey != "" && src.Format() == FormatJSON
 }
 
 func sampleHasObjects(src *Source) bool {
@@ -260,6 +291,9 @@ func unmappedColumns(src *Source, m *Mapping) []string {
 	for _, c := range m.RejectIf {
 		used = append(used, c.From)
 	}
+	for i, u := range used {
+		used[i] = reFilterStep.ReplaceAllString(u, "[0]") // credentials[type=password] reads credentials[0]... too
+	}
 	var out []string
 	for _, c := range src.Columns() {
 		taken := false
@@ -275,6 +309,8 @@ func unmappedColumns(src *Source, m *Mapping) []string {
 	}
 	return out
 }
+
+var reFilterStep = regexp.MustCompile(`\[[^\]=]+=[^\]]*\]`)
 
 // ---- reading columns for detection and building ----
 
@@ -456,3 +492,34 @@ const (
 	noteNoTimes     = "sign-up and last-login times have no counterpart in the import record and are not carried over"
 	noteCustomAttrs = "custom attributes must be defined in the portal (User Profile > Custom Attributes) first: Authgear silently ignores attributes it does not know, and refuses values of the wrong type"
 )
+
+// addSuggestedExtras maps the columns an application added to a standard
+// users table (Laravel's phone, Devise's first_name, ...) by the generic
+// suggestions: only profile fields not mapped yet, from columns the preset
+// does not know (known lists the table's own columns, mapped or not).
+func addSuggestedExtras(src *Source, m *Mapping, r *presetReport, known []string) {
+	sm, srep := Suggest(src, m.Identifier)
+	isKnown := map[string]bool{}
+	for _, k := range known {
+		isKnown[normName(k)] = true
+	}
+	used := map[string]bool{}
+	for _, f := range m.Fields {
+		used[f.From] = true
+	}
+	for _, s := range srep.Suggestions {
+		if isKnown[normName(s.From)] || used[s.From] {
+			continue
+		}
+		if _, done := m.Fields[s.Field]; done {
+			continue
+		}
+		if strings.HasPrefix(s.Field, "password.") || strings.HasPrefix(s.Field, "mfa.") {
+			continue
+		}
+		f := sm.Fields[s.Field]
+		m.Set(s.Field, f.From, f.Transforms...)
+		used[f.From] = true
+		r.rep.Suggestions = append(r.rep.Suggestions, Suggestion{Field: s.Field, From: s.From, Why: s.Why + " (a column your application added)"})
+	}
+}

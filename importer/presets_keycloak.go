@@ -96,23 +96,16 @@ func buildKeycloak(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, err
 	r.set(m, "disabled", "enabled", T("bool"), T("not"))
 	r.set(m, "roles", "realmRoles", T("split"), TA("drop", keycloakInternalRoles))
 	r.set(m, "groups", "groups", T("split"), TA("strip_prefix", "/"))
-	r.set(m, "password.password_hash", "credentials[0].secretData.value", TA("hasher", "credentials[0].credentialData.algorithm"))
+	r.set(m, "password.password_hash", "credentials[type=password].secretData.value", TA("hasher", "credentials[type=password].credentialData.algorithm"))
 	mapUsername(users, m, r, columnsOf(users).find("username"))
 	m.RejectIf = append(m.RejectIf, Condition{From: "serviceAccountClientId", Present: true, Reason: "a Keycloak service account (the identity of a client, not a person): not migrated"})
 
 	// What the sample shows.
-	var notFirst, otp, fed, idp, actions, internalOnly int
+	var otp, fed, idp, actions, internalOnly int
 	for _, row := range users.Sample() {
 		u := row.Object
 		if u == nil {
 			continue
-		}
-		if creds, ok := u["credentials"].([]any); ok {
-			for i, c := range creds {
-				if cm, ok := c.(map[string]any); ok && i > 0 && cm["type"] == "password" {
-					notFirst++
-				}
-			}
 		}
 		if b, _ := u["totp"].(bool); b {
 			otp++
@@ -134,9 +127,6 @@ func buildKeycloak(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, err
 	}
 	n := len(users.Sample())
 	r.note("realmRoles become roles without Keycloak's own default-roles-<realm>, offline_access and uma_authorization (%d of the %d sampled users have no other role); groups lose their leading '/' (a subgroup path such as parent/child is not a valid Authgear key); %s", internalOnly, n, noteRolesExist)
-	if notFirst > 0 {
-		r.note("%d sampled users have their password credential after another credential: the mapping reads credentials[0], so their password is not counted", notFirst)
-	}
 	if otp > 0 {
 		r.note("%d sampled users have an OTP authenticator in Keycloak: it cannot be carried over, they enrol again", otp)
 	}

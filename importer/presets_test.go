@@ -3,6 +3,7 @@ package importer
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -147,5 +148,198 @@ func TestInhouseStaysGeneric(t *testing.T) {
 		if !strings.Contains(strings.Join(rep.Notes, "\n"), "no preset matched") {
 			t.Errorf("%s: no note says that no preset matched: %v", f, rep.Notes)
 		}
+	}
+}
+
+// presetCase is one small synthetic export under testdata/presets.
+type presetCase struct {
+	file      string
+	passwords string // a password export to join (Auth0)
+	preset    string
+	records   int
+	valid     int
+	bcrypt    int
+	notImport int
+	verified  int
+	disabled  int
+	// check looks at the prepared records, by input row number.
+	check func(t *testing.T, m *Mapping, byRow map[int]*Prepared)
+}
+
+func testdataPath(name string) string { return filepath.Join("testdata", "presets", name) }
+
+var presetCases = []presetCase{
+	{file: "auth0-users.csv", passwords: "auth0-password-hashes.ndjson", preset: "auth0",
+		records: 6, valid: 6, bcrypt: 3, verified: 4, disabled: 1,
+		check: func(t *testing.T, m *Mapping, by map[int]*Prepared) {
+			if m.Source.Passwords == nil || m.Source.Passwords.Match != "auth0|{_id}" {
+				t.Errorf("join spec %+v", m.Source.Passwords)
+			}
+			ann := by[1].Record
+			if *ann.Email != "ann@example.com" || *ann.Name != "Ann Lee" || strings.Join(ann.Roles, ",") != "admin,editor" || *ann.Picture != "https://s.gravatar.com/avatar/a1?s=480" {
+				t.Errorf("ann: the ' prefix or the roles: %s %s %v %s", *ann.Email, *ann.Name, ann.Roles, *ann.Picture)
+			}
+			if by[2].Record.Password == nil {
+				t.Error("bob: joined by _ID (a string) should have his password")
+			}
+			if by[3].Record.Password != nil {
+				t.Error("carl, a Google user, got the password of a database user with his email")
+			}
+			if p := by[4].Record; p.Password == nil || *p.Email != "dora@example.com" {
+				t.Error("dora: joined by the email in identifiers[] should have her password")
+			}
+			if by[5].Record.Password != nil {
+				t.Error("eve: her email names two password records; none may be attached")
+			}
+			if *by[6].Record.Name != `Finn "The Human"` {
+				t.Errorf("finn: name %q", *by[6].Record.Name)
+			}
+		}},
+	{file: "auth0-minimal.ndjson", preset: "auth0", records: 3, valid: 3, verified: 2},
+	{file: "firebase-export.csv", preset: "firebase", records: 5, valid: 4, notImport: 3, verified: 3, disabled: 1,
+		check: func(t *testing.T, m *Mapping, by map[int]*Prepared) {
+			if !m.Source.NoHeader || len(m.Source.Columns) != 29 || m.Source.Columns[25] != "phoneNumber" {
+				t.Errorf("source %+v", m.Source)
+			}
+			if *by[2].Record.Name != "Smith, Jane" || *by[3].Record.Name != `Bob "Bobby" Tables` {
+				t.Errorf("names %q %q", *by[2].Record.Name, *by[3].Record.Name)
+			}
+			if *by[1].Record.PhoneNumber != "+14158676723" || by[1].PasswordFamily != HashFirebaseScrypt {
+				t.Errorf("ann: %v %q", *by[1].Record.PhoneNumber, by[1].PasswordFamily)
+			}
+			if by[5].Valid() || !strings.Contains(by[5].Reason(), "identifier (email) is empty") {
+				t.Errorf("the phone-only user: %q", by[5].Reason())
+			}
+		}},
+	{file: "supabase-users.json", preset: "supabase", records: 5, valid: 4, bcrypt: 3, verified: 4, disabled: 1,
+		check: func(t *testing.T, m *Mapping, by map[int]*Prepared) {
+			ann := by[1].Record
+			if *ann.PhoneNumber != "+14158676723" || !*ann.PhoneNumberVerified || *ann.Name != "Ann Lee" || *ann.Picture != "https://example.com/ann.png" {
+				t.Errorf("ann: %+v", ann)
+			}
+			if d := by[3].Record.Disabled; d == nil || *d {
+				t.Errorf("cat's ban is over: disabled = %v", d)
+			}
+			if by[5].Valid() || by[5].Reason() != "deleted in Supabase (deleted_at is set): not migrated" {
+				t.Errorf("dee: %q", by[5].Reason())
+			}
+		}},
+	{file: "clerk-reordered.csv", preset: "clerk", records: 3, valid: 3, verified: 2,
+		check: func(t *testing.T, m *Mapping, by map[int]*Prepared) {
+			if u := by[2].Record.PreferredUsername; u == nil || *u != "bob.t" {
+				t.Errorf("usernames that fit should be mapped: %v", u)
+			}
+			if v := by[1].Record.PhoneNumberVerified; v == nil || !*v {
+				t.Error("ann's phone is verified")
+			}
+		}},
+	{file: "cognito-reordered.csv", preset: "cognito", records: 3, valid: 3, verified: 2, disabled: 1,
+		check: func(t *testing.T, m *Mapping, by map[int]*Prepared) {
+			if by[1].Record.CustomAttributes["plan"] != "gold" {
+				t.Errorf("custom:plan: %v", by[1].Record.CustomAttributes)
+			}
+			if u := by[1].Record.PreferredUsername; u == nil || *u != "ann_lee" {
+				t.Errorf("cognito:username as the username: %v", u)
+			}
+		}},
+	{file: "django-auth-user.csv", preset: "django", records: 5, valid: 5, bcrypt: 1, notImport: 3, disabled: 1,
+		check: func(t *testing.T, m *Mapping, by map[int]*Prepared) {
+			if _, ok := m.Fields["preferred_username"]; ok {
+				t.Error("usernames holding emails should not be mapped")
+			}
+			if p := by[2].Record.Password; p == nil || !strings.HasPrefix(p.PasswordHash, "$2b$12$") {
+				t.Errorf("Django's bcrypt$ prefix: %+v", p)
+			}
+			if by[5].PasswordFamily != "" || by[5].Record.Password != nil {
+				t.Errorf("the unusable password: %q", by[5].PasswordFamily)
+			}
+		}},
+	{file: "django-missing-columns.csv", preset: "django", records: 2, valid: 2, bcrypt: 1, notImport: 1, disabled: 1},
+	{file: "laravel-users.csv", preset: "laravel", records: 3, valid: 3, bcrypt: 2, notImport: 1, verified: 2,
+		check: func(t *testing.T, m *Mapping, by map[int]*Prepared) {
+			if p := by[1].Record.PhoneNumber; p == nil || *p != "+14158676723" {
+				t.Errorf("the app's own phone column: %v", p)
+			}
+		}},
+	{file: "devise-users.csv", preset: "devise", records: 2, valid: 2, bcrypt: 2, verified: 1,
+		check: func(t *testing.T, m *Mapping, by map[int]*Prepared) {
+			if g := by[1].Record.GivenName; g == nil || *g != "Ann" {
+				t.Errorf("the app's first_name: %v", g)
+			}
+		}},
+	{file: "wordpress-users.csv", preset: "wordpress", records: 4, valid: 4, bcrypt: 1, notImport: 3,
+		check: func(t *testing.T, m *Mapping, by map[int]*Prepared) {
+			fams := []HashFamily{by[1].PasswordFamily, by[2].PasswordFamily, by[3].PasswordFamily, by[4].PasswordFamily}
+			want := []HashFamily{HashPHPass, HashWordPressBcrypt, HashBcrypt, HashHexDigest}
+			for i := range want {
+				if fams[i] != want[i] {
+					t.Errorf("row %d: family %q, want %q", i+1, fams[i], want[i])
+				}
+			}
+		}},
+	{file: "keycloak-groups-first.json", preset: "keycloak", records: 4, valid: 3, bcrypt: 1, notImport: 2, verified: 2, disabled: 1,
+		check: func(t *testing.T, m *Mapping, by map[int]*Prepared) {
+			if m.Source.RecordsKey != "users" {
+				t.Errorf("records_key %q", m.Source.RecordsKey)
+			}
+			ann := by[1].Record
+			if strings.Join(ann.Roles, ",") != "editor" || strings.Join(ann.Groups, ",") != "staff" {
+				t.Errorf("ann: roles %v groups %v", ann.Roles, ann.Groups)
+			}
+			if by[2].Record.Password == nil {
+				t.Error("bob's bcrypt credential should be imported")
+			}
+			if by[3].PasswordFamily != HashPBKDF2 {
+				t.Errorf("cat's password credential comes after her OTP one: family %q", by[3].PasswordFamily)
+			}
+			if by[4].Valid() || !strings.Contains(by[4].Reason(), "service account") {
+				t.Errorf("the service account: %q", by[4].Reason())
+			}
+		}},
+	{file: "oidc-generic.csv", preset: "generic", records: 2, valid: 2, verified: 1},
+	{file: "app-users-generic.csv", preset: "generic", records: 2, valid: 2, bcrypt: 2, verified: 1},
+}
+
+// TestPresetTestdata: detection on synthetic variants (reordered and
+// missing columns, look-alikes of other systems), then a dry run through
+// the saved mapping.
+func TestPresetTestdata(t *testing.T) {
+	for _, c := range presetCases {
+		t.Run(c.file, func(t *testing.T) {
+			o := SuggestOptions{}
+			if c.passwords != "" {
+				o.Passwords = testdataPath(c.passwords)
+			}
+			m, rep := suggestFile(t, testdataPath(c.file), o)
+			if m.Preset != c.preset {
+				t.Fatalf("preset %q, want %q; notes: %v", m.Preset, c.preset, rep.Notes)
+			}
+			m = roundTrip(t, m)
+			stats, verified, all := dryRun(t, testdataPath(c.file), m)
+			disabled := 0
+			by := map[int]*Prepared{}
+			for _, p := range all {
+				by[p.Row.Num] = p
+				if p.Record != nil && p.Record.Disabled != nil && *p.Record.Disabled {
+					disabled++
+				}
+			}
+			got := []int{stats.Total, stats.Valid, stats.PasswordsBcrypt, stats.PasswordsNotImportable, verified, disabled}
+			want := []int{c.records, c.valid, c.bcrypt, c.notImport, c.verified, c.disabled}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("records, valid, bcrypt, not importable, verified, disabled = %v, want %v", got, want)
+				for _, p := range all {
+					t.Logf("row %d: %s %q", p.Row.Num, p.Identifier, p.Reason())
+				}
+			}
+			if c.check != nil {
+				c.check(t, m, by)
+			}
+			if testing.Verbose() {
+				for _, n := range rep.Notes {
+					t.Logf("note: %s", n)
+				}
+			}
+		})
 	}
 }

@@ -1,0 +1,51 @@
+package importer
+
+// WordPress: a CSV or JSON dump of the wp_users table. Passwords are phpass
+// ("$P$") or, since WordPress 6.8, bcrypt of an HMAC-SHA384 of the password
+// ("$wp$2y$"): neither is plain bcrypt.
+
+var wordpressColumns = []string{"ID", "user_login", "user_pass", "user_nicename", "user_email", "user_url", "user_registered", "user_activation_key", "user_status", "display_name"}
+
+var wordpressLimits = []string{
+	"WordPress passwords cannot be imported: phpass ($P$) is not bcrypt, and WordPress 6.8's $wp$ hashes run the password through HMAC-SHA384 before bcrypt, so Authgear's bcrypt would not verify them (plain $2y$ bcrypt hashes from a bcrypt plugin can be imported)",
+	"roles and capabilities live in wp_usermeta (wp_capabilities), not in wp_users: they are not mapped",
+	"WordPress does not record whether an email was verified: email_verified is left unset",
+	noteOldIDs,
+	noteNoTimes,
+}
+
+func init() {
+	RegisterPreset(&Preset{
+		Name:   "wordpress",
+		Title:  "WordPress (wp_users table dump)",
+		Detect: detectWordPress,
+		Build:  buildWordPress,
+		Limits: wordpressLimits,
+	})
+}
+
+func detectWordPress(src *Source) int {
+	cs := columnsOf(src)
+	if !cs.has("user_login") || !cs.has("user_pass") {
+		return 0
+	}
+	return clamp(70 + 5*cs.count("user_email", "user_registered", "user_nicename", "display_name", "user_activation_key", "user_status"))
+}
+
+func buildWordPress(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error) {
+	r := newPresetReport("WordPress")
+	m := newPresetMapping(src, o, "wordpress")
+	cs := columnsOf(src)
+	set := func(key, name string, ts ...Transform) {
+		if c := cs.find(name); c != "" {
+			r.set(m, key, c, ts...)
+		}
+	}
+	set("email", "user_email", T("trim"), T("lowercase"))
+	set("name", "display_name", T("trim"))
+	set("website", "user_url", T("trim"))
+	set("password.password_hash", "user_pass", T("trim"))
+	mapUsername(src, m, r, cs.find("user_login"))
+	addSuggestedExtras(src, m, r, wordpressColumns)
+	return finishPreset(src, m, r, wordpressLimits)
+}
