@@ -1,0 +1,475 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/authgear-migrate/authgear-migrate/bench/usergen"
+	"github.com/authgear-migrate/authgear-migrate/importer"
+	"github.com/authgear-migrate/authgear-migrate/sandbox"
+)
+
+// The tests of package main run in the repository's top folder, so
+// examples/ is at hand. Every report goes to a temporary folder.
+
+const (
+	exampleInput   = "examples/users.csv"
+	exampleMapping = "examples/users.mapping.yaml"
+)
+
+type runResult struct {
+	code        int
+	out, errOut string
+}
+
+func (r runResult) String() string {
+	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.out, r.errOut)
+}
+
+// runCmd runs the CLI in-process with env as its whole environment.
+func runCmd(t testing.TB, env map[string]string, args ...string) runResult {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	io := &stdio{
+		In: strings.NewReader(""), Out: &out, Err: &errOut,
+		Getenv:      func(k string) string { return env[k] },
+		ProgramName: "authgear-migrate",
+	}
+	code := run(context.Background(), args, io)
+	return runResult{code: code, out: out.String(), errOut: errOut.String()}
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	rep := filepath.Join(dir, "r.csv")
+	badMapping := filepath.Join(dir, "bad.mapping.yaml")
+	m, err := os.ReadFile(exampleMapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(badMapping, bytes.Replace(m, []byte("from: Email"), []byte("from: E-mail address"), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	valid := filepath.Join(dir, "valid.csv")
+	validMapping := filepath.Join(dir, "valid.mapping.yaml")
+	writeGenerated(t, valid, validMapping, 300)
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		msg  string // in stderr
+	}{
+		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{"missing --input", []string{"replay", "--mapping", exampleMapping}, exitUsage, "--input"},
+		{"missing file", []string{"replay", "--mapping", exampleMapping, "--input", filepath.Join(dir, "nope.csv"), "--dry-run", "--report", rep}, exitUsage, "nope.csv"},
+		{"missing mapping file", []string{"replay", "--mapping", filepath.Join(dir, "nope.yaml"), "--input", exampleInput, "--dry-run", "--report", rep}, exitUsage, "nope.yaml"},
+		{"missing column", []string{"replay", "--mapping", badMapping, "--input", exampleInput, "--dry-run", "--report", rep}, exitUsage, `no column "E-mail address"`},
+		{"bad flag", []string{"replay", "--nope"}, exitUsage, "nope"},
+		{"stray argument", []string{"replay", "--mapping", exampleMapping, "--input", exampleInput, "extra"}, exitUsage, "extra"},
+		{"dry run valid", []string{"replay", "--mapping", validMapping, "--input", valid, "--dry-run", "--report", rep}, exitOK, ""},
+		{"dry run invalid", []string{"replay", "--mapping", exampleMapping, "--input", exampleInput, "--dry-run", "--report", rep}, exitPartial, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCmd(t, nil, tc.args...)
+			if r.code != tc.code {
+				t.Fatalf("want exit %d, got %s", tc.code, r)
+			}
+			if tc.msg != "" && !strings.Contains(r.errOut, tc.msg) {
+				t.Errorf("stderr does not mention %q: %s", tc.msg, r)
+			}
+		})
+	}
+}
+
+// writeGenerated writes an n-record usergen export and its mapping.
+func writeGenerated(t testing.TB, input, mapping string, n int) {
+	t.Helper()
+	f, err := os.Create(input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := usergen.Write(f, usergen.Options{Rows: n}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mapping, []byte(usergen.Mapping), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDryRunJSONAndReportMode(t *testing.T) {
+	dir := t.TempDir()
+	rep := filepath.Join(dir, "users.report.csv")
+	r := runCmd(t, nil, "replay", "--mapping", exampleMapping, "--input", exampleInput, "--dry-run", "--json", "--report", rep)
+	if r.code != exitPartial {
+		t.Fatalf("want exit 3: %s", r)
+	}
+	dec := json.NewDecoder(strings.NewReader(r.out))
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, r.out)
+	}
+	if dec.More() {
+		t.Fatalf("stdout holds more than one JSON value:\n%s", r.out)
+	}
+	for _, k := range []string{"total", "valid", "invalid", "passwords_dropped"} {
+		if _, ok := obj[k].(float64); !ok {
+			t.Errorf("JSON summary has no number %q: %s", k, r.out)
+		}
+	}
+	if obj["total"] != 21.0 || obj["valid"] != 18.0 || obj["invalid"] != 3.0 {
+		t.Errorf("total/valid/invalid = %v/%v/%v, want 21/18/3", obj["total"], obj["valid"], obj["invalid"])
+	}
+	st, err := os.Stat(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("report mode %v, want 0600", st.Mode().Perm())
+	}
+	rows, err := importer.ReadReport(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 21 {
+		t.Errorf("report has %d rows, want 21", len(rows))
+	}
+	// A report that already exists with wider permissions is narrowed.
+	if err := os.Chmod(rep, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runCmd(t, nil, "replay", "--mapping", exampleMapping, "--input", exampleInput, "--dry-run", "--report", rep)
+	if st, _ := os.Stat(rep); st.Mode().Perm() != 0o600 {
+		t.Errorf("rewritten report mode %v, want 0600", st.Mode().Perm())
+	}
+}
+
+func TestReplaySandboxExample(t *testing.T) {
+	rep := filepath.Join(t.TempDir(), "users.report.csv")
+	r := runCmd(t, nil, "replay", "--mapping", exampleMapping, "--input", exampleInput, "--sandbox", "--json",
+		"--sandbox-login-ids", "email,phone", "--sandbox-roles", "*", "--report", rep)
+	if r.code != exitPartial {
+		t.Fatalf("want exit 3: %s", r)
+	}
+	var s summary
+	if err := json.Unmarshal([]byte(r.out), &s); err != nil {
+		t.Fatalf("%v: %s", err, r)
+	}
+	if s.Inserted != 18 || s.Invalid != 3 || s.Failed != 0 || s.Total != 21 {
+		t.Errorf("inserted/invalid/failed/total = %d/%d/%d/%d, want 18/3/0/21", s.Inserted, s.Invalid, s.Failed, s.Total)
+	}
+	rows, err := importer.ReadReport(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]int{}
+	for _, x := range rows {
+		seen[x.Row]++
+	}
+	for row := 1; row <= 21; row++ {
+		if seen[row] != 1 {
+			t.Errorf("row %d has %d report rows", row, seen[row])
+		}
+	}
+}
+
+// TestSecretsNeverPrinted gives the key through AUTHGEAR_ADMIN_KEY and
+// checks that neither it nor a token appears in any output: a successful
+// import, a refused one (403), and a dry run.
+func TestSecretsNeverPrinted(t *testing.T) {
+	kp, err := sandbox.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemBytes, err := kp.PEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := sandbox.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	good, err := sandbox.Start(ctx, "127.0.0.1:0", sandbox.Options{ProjectID: "myapp", Keys: []sandbox.PublicKey{kp.PublicKey()},
+		LoginIDTypes: []string{"email", "phone"}, Roles: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer good.Close()
+	// Same key id, another key: every token is refused with 403.
+	bad, err := sandbox.Start(ctx, "127.0.0.1:0", sandbox.Options{ProjectID: "myapp", Keys: []sandbox.PublicKey{{KID: kp.KID, Key: &other.Private.PublicKey}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+
+	pemLines := strings.Split(strings.TrimSpace(string(pemBytes)), "\n")
+	check := func(what string, r runResult) {
+		t.Helper()
+		all := r.out + r.errOut
+		for _, secret := range append([]string{"PRIVATE KEY", "eyJ"}, pemLines[1:len(pemLines)-1]...) {
+			if strings.Contains(all, secret) {
+				t.Errorf("%s: output contains %q:\n%s", what, secret, r)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name     string
+		endpoint string
+		args     []string
+		code     int
+	}{
+		{"import", good.URL, nil, exitPartial},
+		{"refused", bad.URL, nil, exitError},
+		{"dry run", good.URL, []string{"--dry-run"}, exitPartial},
+		{"json", good.URL, []string{"--json", "--restart"}, exitPartial},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{
+				"AUTHGEAR_ENDPOINT":     tc.endpoint,
+				"AUTHGEAR_PROJECT_ID":   "myapp",
+				"AUTHGEAR_ADMIN_KEY_ID": kp.KID,
+				"AUTHGEAR_ADMIN_KEY":    string(pemBytes),
+			}
+			args := append([]string{"replay", "--mapping", exampleMapping, "--input", exampleInput,
+				"--report", filepath.Join(t.TempDir(), "r.csv")}, tc.args...)
+			r := runCmd(t, env, args...)
+			if r.code != tc.code {
+				t.Errorf("want exit %d: %s", tc.code, r)
+			}
+			if tc.name == "refused" && !strings.Contains(r.out+r.errOut, "403") {
+				t.Errorf("the refusal does not say 403: %s", r)
+			}
+			check(tc.name, r)
+		})
+	}
+}
+
+// buildBinary builds the command once per test binary.
+var buildOnce struct {
+	sync.Once
+	path string
+	err  error
+	out  []byte
+}
+
+func buildBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "authgear-migrate-bin-")
+		if err != nil {
+			buildOnce.err = err
+			return
+		}
+		buildOnce.path = filepath.Join(dir, "authgear-migrate")
+		cmd := exec.Command("go", "build", "-o", buildOnce.path, ".")
+		buildOnce.out, buildOnce.err = cmd.CombinedOutput()
+	})
+	if buildOnce.err != nil {
+		t.Fatalf("go build: %v\n%s", buildOnce.err, buildOnce.out)
+	}
+	return buildOnce.path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildOnce.path != "" {
+		os.RemoveAll(filepath.Dir(buildOnce.path))
+	}
+	os.Exit(code)
+}
+
+// journalHasJob reports whether the journal file holds k accepted jobs.
+func journalJobs(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		if bytes.Contains(sc.Bytes(), []byte(`"t":"job"`)) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestSIGKILLResume runs replay as a child process against a sandbox this
+// test serves, kills it with SIGKILL once the journal shows an accepted job,
+// runs the same command again to completion, and checks from the sandbox's
+// counters that every record was received once (or, when the kill landed
+// between a POST and its journal line, that the report says so).
+func TestSIGKILLResume(t *testing.T) {
+	n, rounds := 5000, 6
+	if testing.Short() {
+		// Only the kill that lands while the server holds an accepted POST.
+		n, rounds = 1000, 0
+	}
+	bin := buildBinary(t)
+	total := 0
+	doubles := 0
+	for round := 0; round < rounds; round++ {
+		t.Run(fmt.Sprint("journal", round), func(t *testing.T) {
+			// Kill after 1, 2, 3... accepted jobs, and a little later each
+			// round, so that the kill lands at different moments.
+			d := killResume(t, bin, n, 1+round, time.Duration(round*7)*time.Millisecond, false)
+			total++
+			if d > 0 {
+				doubles++
+			}
+		})
+	}
+	if total > 0 {
+		t.Logf("%d of %d kills timed by the journal landed between a POST and its journal line (records received twice, explained in the report)", doubles, total)
+	}
+	t.Run("during-post", func(t *testing.T) {
+		if d := killResume(t, bin, n, 0, 0, true); d == 0 {
+			t.Error("the kill during an accepted POST left no record received twice")
+		}
+	})
+}
+
+// killResume runs the child twice; the first is killed after afterJobs
+// accepted jobs in the journal (+delay) or, with duringPOST, while the
+// server holds the POST after the canary, already accepted (the sandbox's
+// InlineWait keeps it open while its tasks run).
+func killResume(t *testing.T, bin string, n, afterJobs int, delay time.Duration, duringPOST bool) (doubled int) {
+	dir := t.TempDir()
+	kp, err := sandbox.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "admin-key.pem")
+	if err := kp.WriteKeyFile(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	so := sandbox.Options{ProjectID: "myapp", Keys: []sandbox.PublicKey{kp.PublicKey()},
+		LoginIDTypes: []string{"email", "phone"}, Rate: 2000}
+	if duringPOST {
+		so.InlineWait = 10 * time.Second
+	}
+	sb, err := sandbox.Start(ctx, "127.0.0.1:0", so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	input := filepath.Join(dir, "users.csv")
+	mapping := filepath.Join(dir, "users.mapping.yaml")
+	writeGenerated(t, input, mapping, n)
+	report := filepath.Join(dir, "users.report.csv")
+	journal := filepath.Join(dir, "users.report.journal")
+	args := []string{"replay", "--mapping", mapping, "--input", input, "--report", report, "--json",
+		"--endpoint", sb.URL, "--project-id", "myapp", "--key-id", kp.KID, "--key-file", keyFile}
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	var out1 bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out1, &out1
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.After(60 * time.Second)
+	killed := false
+wait:
+	for {
+		select {
+		case err := <-exited:
+			t.Fatalf("the first run ended before it could be killed (%v): %s", err, out1.String())
+		case <-deadline:
+			_ = cmd.Process.Kill()
+			t.Fatal("no accepted job in the journal after 60 s")
+		case <-time.After(2 * time.Millisecond):
+			if duringPOST {
+				// The canary (10 records, sent alone) is done and the next
+				// POST's records are queued, but it is not answered:
+				// JobsAccepted counts it only once the inline wait is over.
+				if st := sb.Stats(); st.RecordsReceived > 10 && st.JobsAccepted < 2 {
+					if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+						t.Fatal(err)
+					}
+					killed = true
+					break wait
+				}
+				continue
+			}
+			if journalJobs(journal) >= afterJobs {
+				time.Sleep(delay)
+				if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+				killed = true
+				break wait
+			}
+		}
+	}
+	err = <-exited
+	var ee *exec.ExitError
+	if !killed || !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("the first run was not killed: %v", err)
+	}
+	before := sb.Stats()
+
+	cmd = exec.Command(bin, args...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("the second run: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "resuming") {
+		t.Errorf("the second run did not resume: %s", stderr.String())
+	}
+	st := sb.Stats()
+	rows, err := importer.ReadReport(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byRow := map[int][]importer.ReportRow{}
+	for _, r := range rows {
+		byRow[r.Row] = append(byRow[r.Row], r)
+	}
+	for row := 1; row <= n; row++ {
+		rs := byRow[row]
+		if len(rs) != 1 {
+			t.Fatalf("row %d has %d report rows: %+v", row, len(rs), rs)
+		}
+		r := rs[0]
+		switch c := st.ReceivedByIdentifier[r.Identifier]; {
+		case c == 1 && r.Outcome == importer.OutcomeInserted:
+		case c == 2 && r.Outcome == importer.OutcomeSkipped && strings.Contains(r.Reason, "may have created this user"):
+			doubled++
+		default:
+			t.Errorf("row %d (%s): received %d times, outcome %s %q", row, r.Identifier, c, r.Outcome, r.Reason)
+		}
+	}
+	if st.Users != n {
+		t.Errorf("the sandbox holds %d users, want %d", st.Users, n)
+	}
+	t.Logf("killed after %d accepted jobs (+%v): %d records received before the kill; %d jobs in all; %d records received twice",
+		afterJobs, delay, before.RecordsReceived, st.JobsAccepted, doubled)
+	return doubled
+}
