@@ -21,8 +21,11 @@ func auth0PasswordJoin(file string) *JoinSpec {
 	return &JoinSpec{File: file, Key: "user_id", Match: "auth0|{_id}", AltKey: "email", AltMatch: "email"}
 }
 
+// auth0PasswordLimit is what the preset says of passwords; the notes say it
+// with the counts of the file.
+const auth0PasswordLimit = "Auth0's user export holds no password hashes: they come in a separate export from Auth0 support, joined with --passwords FILE; only its bcrypt hashes can be imported"
+
 var auth0Limits = []string{
-	"Auth0's user export holds no password hashes: they come in a separate export from Auth0 support, joined with --passwords FILE; only its bcrypt hashes can be imported",
 	"social and enterprise identities (Google, Apple, SAML, ...) cannot be imported: those users get an account with their email and sign in with a passwordless login, or through the provider once it is set up in Authgear",
 	"MFA enrolments (OTP apps, SMS, WebAuthn) are not in Auth0's exports: users enrol again",
 	"user_metadata and app_metadata (other than app_metadata.roles) are not mapped: map their keys to custom attributes if the project defines them",
@@ -36,7 +39,7 @@ func init() {
 		Title:  "Auth0 (bulk user export, with the password export from Auth0 support)",
 		Detect: detectAuth0,
 		Build:  buildAuth0,
-		Limits: auth0Limits,
+		Limits: append([]string{auth0PasswordLimit}, auth0Limits...),
 	})
 }
 

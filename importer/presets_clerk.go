@@ -7,9 +7,12 @@ import (
 // Clerk: the user export CSV from the Clerk Dashboard, the only Clerk
 // export with password digests and TOTP secrets.
 
+// clerkPasswordLimit is what the preset says of passwords; the notes say it
+// with the counts of the file.
+const clerkPasswordLimit = "password digests of hashers other than bcrypt (argon2, scrypt_firebase, pbkdf2, bcrypt_sha256_django, bcrypt_peppered, ...) cannot be imported"
+
 var clerkLimits = []string{
 	"only the primary email address and phone number are imported (an Authgear user has one of each): other addresses and numbers in the verified_/unverified_ columns are not",
-	"password digests of hashers other than bcrypt (argon2, scrypt_firebase, pbkdf2, bcrypt_sha256_django, bcrypt_peppered, ...) cannot be imported",
 	"backup codes, passkeys and social connections are not in the export: users set them up again",
 	"public, private and unsafe metadata are not in the Dashboard export",
 	noteOldIDs,
@@ -21,7 +24,7 @@ func init() {
 		Title:  "Clerk (Dashboard user export CSV)",
 		Detect: detectClerk,
 		Build:  buildClerk,
-		Limits: clerkLimits,
+		Limits: append([]string{clerkPasswordLimit}, clerkLimits...),
 	})
 }
 

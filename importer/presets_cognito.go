@@ -9,11 +9,13 @@ import (
 // get-csv-header` (the standard attributes, cognito:mfa_enabled,
 // cognito:username and custom:* attributes), flags written TRUE/false.
 
+// cognitoPasswordLimit is what the preset says of passwords; the notes say it
+// with the counts of the file.
+const cognitoPasswordLimit = "Cognito never exports password hashes: no user keeps a password"
+
 var cognitoLimits = []string{
-	"Cognito never exports password hashes: no user keeps a password",
 	"MFA settings (cognito:mfa_enabled, TOTP devices) cannot be exported: users enrol again",
 	"sign-ins through federated identity providers cannot be imported",
-	"cognito:username is Cognito's own login name (often a generated id): it becomes the username only when it looks like one and there is no preferred_username",
 	noteNoTimes,
 }
 
@@ -23,7 +25,7 @@ func init() {
 		Title:  "AWS Cognito (user CSV with the get-csv-header columns)",
 		Detect: detectCognito,
 		Build:  buildCognito,
-		Limits: cognitoLimits,
+		Limits: append([]string{cognitoPasswordLimit}, cognitoLimits...),
 	})
 }
 
@@ -37,7 +39,7 @@ func detectCognito(src *Source) int {
 		s += 80
 	}
 	if cs.has("cognito:mfa_enabled") {
-		s += 40
+		s += 60 // like every cognito: column, Cognito's own
 	}
 	if cs.hasPrefix("custom:") {
 		s += 20

@@ -5,8 +5,11 @@ package importer
 
 var deviseColumns = []string{"id", "email", "encrypted_password", "reset_password_token", "reset_password_sent_at", "remember_created_at", "sign_in_count", "current_sign_in_at", "last_sign_in_at", "current_sign_in_ip", "last_sign_in_ip", "confirmation_token", "confirmed_at", "confirmation_sent_at", "unconfirmed_email", "failed_attempts", "unlock_token", "locked_at", "created_at", "updated_at", "encrypted_otp_secret", "encrypted_otp_secret_iv", "encrypted_otp_secret_salt", "otp_secret", "consumed_timestep", "otp_required_for_login", "otp_backup_codes"}
 
+// devisePasswordLimit is what the preset says of passwords; the notes say it
+// with the counts of the file.
+const devisePasswordLimit = "if Devise is configured with a pepper (config.pepper), its bcrypt hashes include the pepper and Authgear cannot verify them: remove password.password_hash from the mapping then"
+
 var deviseLimits = []string{
-	"if Devise is configured with a pepper (config.pepper), its bcrypt hashes include the pepper and Authgear cannot verify them: remove password.password_hash from the mapping then",
 	"locks (lockable's locked_at) are not mapped: Devise locks are usually temporary",
 	"unconfirmed email changes (unconfirmed_email) are not carried over: the confirmed email is imported",
 	"two-factor secrets (devise-two-factor's otp_secret) are encrypted with the application's key and cannot be carried over",
@@ -20,7 +23,7 @@ func init() {
 		Title:  "Ruby on Rails Devise (users table dump)",
 		Detect: detectDevise,
 		Build:  buildDevise,
-		Limits: deviseLimits,
+		Limits: append([]string{devisePasswordLimit}, deviseLimits...),
 	})
 }
 
@@ -52,6 +55,7 @@ func buildDevise(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error
 		r.note("the table has no confirmed_at column (Devise's confirmable is off): email_verified is left unset")
 	}
 	set("password.password_hash", "encrypted_password", T("trim"))
+	r.note("%s", devisePasswordLimit)
 	addSuggestedExtras(src, m, r, deviseColumns)
 	return finishPreset(src, m, r, deviseLimits)
 }

@@ -8,8 +8,11 @@ import "strings"
 // djangoColumns are auth_user's own columns.
 var djangoColumns = []string{"id", "password", "last_login", "is_superuser", "username", "first_name", "last_name", "email", "is_staff", "is_active", "date_joined"}
 
+// djangoPasswordLimit is what the preset says of passwords; the notes say it
+// with the counts of the file.
+const djangoPasswordLimit = "only Django's BCryptPasswordHasher hashes (bcrypt$$2b$...) can be imported; PBKDF2 (Django's default), Argon2, scrypt and BCryptSHA256 hashes cannot"
+
 var djangoLimits = []string{
-	"only Django's BCryptPasswordHasher hashes (bcrypt$$2b$...) can be imported; PBKDF2 (Django's default), Argon2, scrypt and BCryptSHA256 hashes cannot",
 	"Django does not record whether an email was verified (django-allauth keeps it in account_emailaddress): email_verified is left unset",
 	"is_staff, is_superuser, groups and permissions are not mapped: create matching roles in Authgear and map them by hand",
 	noteOldIDs,
@@ -22,7 +25,7 @@ func init() {
 		Title:  "Django (auth_user table dump)",
 		Detect: detectDjango,
 		Build:  buildDjango,
-		Limits: djangoLimits,
+		Limits: append([]string{djangoPasswordLimit}, djangoLimits...),
 	})
 }
 

@@ -30,8 +30,11 @@ var firebaseCSVColumns = []string{
 	"createdAt", "lastSignedInAt", "phoneNumber", "disabled", "customAttributes",
 }
 
+// firebasePasswordLimit is what the preset says of passwords; the notes say it
+// with the counts of the file.
+const firebasePasswordLimit = "Firebase's password hashes are Firebase's own modified scrypt, which needs the project's secret signer key: Authgear cannot verify them"
+
 var firebaseLimits = []string{
-	"Firebase's password hashes are Firebase's own modified scrypt, which needs the project's secret signer key: Authgear cannot verify them",
 	"Firebase's export does not say whether a phone number was verified: phone numbers are imported as not verified",
 	"Google, Facebook, Twitter and GitHub sign-ins (providerUserInfo) cannot be imported: those users sign in with a passwordless login, or through the provider once it is set up in Authgear",
 	"custom claims (customAttributes) are not mapped: map their keys to custom attributes or roles by hand",
@@ -46,7 +49,7 @@ func init() {
 		Title:  "Firebase Authentication (firebase auth:export, JSON or CSV)",
 		Detect: detectFirebase,
 		Build:  buildFirebase,
-		Limits: firebaseLimits,
+		Limits: append([]string{firebasePasswordLimit}, firebaseLimits...),
 	})
 }
 

@@ -1,5 +1,7 @@
 package importer
 
+import "fmt"
+
 // Keycloak: a realm export ({"realm": ..., "users": [...]}, from the
 // admin console's partial export or kc.sh export) or a users file of a
 // split export. Each user's credentials[] hold secretData and
@@ -10,10 +12,13 @@ package importer
 // purposes; they mean nothing in Authgear.
 const keycloakInternalRoles = "default-roles-*,offline_access,uma_authorization"
 
+// keycloakPasswordLimit is what the preset says of passwords; the notes say it
+// with the counts of the file.
+const keycloakPasswordLimit = "Keycloak's password hashes (pbkdf2-sha256, pbkdf2-sha512, argon2) cannot be imported: only bcrypt credentials (from a bcrypt provider) can"
+
 var keycloakLimits = []string{
-	"Keycloak's password hashes (pbkdf2-sha256, pbkdf2-sha512, argon2) cannot be imported: only bcrypt credentials (from a bcrypt provider) can",
 	"Keycloak-internal roles (default-roles-<realm>, offline_access, uma_authorization) are dropped; client roles are not mapped",
-	"OTP credentials cannot be carried over (Keycloak keeps the raw secret, not the authenticator's base32 secret in a form Authgear takes): users enrol again",
+	"OTP credentials are not mapped: users enrol their authenticator app again",
 	"identity-provider links (federatedIdentities) and user-federation (LDAP, Kerberos) links cannot be imported",
 	"user attributes are not mapped: map them to custom attributes if the project defines them",
 	noteOldIDs,
@@ -26,7 +31,7 @@ func init() {
 		Title:  "Keycloak (realm export JSON)",
 		Detect: detectKeycloak,
 		Build:  buildKeycloak,
-		Limits: keycloakLimits,
+		Limits: append([]string{keycloakPasswordLimit}, keycloakLimits...),
 	})
 }
 
@@ -74,6 +79,9 @@ func detectKeycloak(src *Source) int {
 }
 
 func buildKeycloak(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error) {
+	if src.Format() == FormatCSV {
+		return nil, nil, fmt.Errorf("Keycloak exports are JSON (a realm export with users[]); %s is CSV", src.Name())
+	}
 	r := newPresetReport("Keycloak")
 	m := newPresetMapping(src, o, "keycloak")
 	users := src
@@ -101,11 +109,14 @@ func buildKeycloak(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, err
 	m.RejectIf = append(m.RejectIf, Condition{From: "serviceAccountClientId", Present: true, Reason: "a Keycloak service account (the identity of a client, not a person): not migrated"})
 
 	// What the sample shows.
-	var otp, fed, idp, actions, internalOnly int
+	var otp, fed, idp, actions, internalOnly, service int
 	for _, row := range users.Sample() {
 		u := row.Object
 		if u == nil {
 			continue
+		}
+		if v, ok := u["serviceAccountClientId"]; ok && !isEmpty(v) {
+			service++
 		}
 		if b, _ := u["totp"].(bool); b {
 			otp++
@@ -139,6 +150,8 @@ func buildKeycloak(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, err
 	if actions > 0 {
 		r.note("%d sampled users have pending required actions (requiredActions) in Keycloak: they are not carried over", actions)
 	}
-	r.note("Keycloak service accounts (serviceAccountClientId set) are not migrated: they are clients, not people")
+	if service > 0 {
+		r.note("%d sampled users are Keycloak service accounts (serviceAccountClientId set): they are clients, not people, and are not migrated (reported invalid with that reason)", service)
+	}
 	return finishPreset(src, m, r, keycloakLimits)
 }

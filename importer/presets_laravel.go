@@ -7,8 +7,11 @@ import "strings"
 
 var laravelColumns = []string{"id", "name", "email", "email_verified_at", "password", "remember_token", "created_at", "updated_at", "two_factor_secret", "two_factor_recovery_codes", "two_factor_confirmed_at", "current_team_id", "profile_photo_path"}
 
+// laravelPasswordLimit is what the preset says of passwords; the notes say it
+// with the counts of the file.
+const laravelPasswordLimit = "Argon2 password hashes (Hash::driver argon/argon2id) cannot be imported, bcrypt ones can"
+
 var laravelLimits = []string{
-	"Argon2 password hashes (Hash::driver argon/argon2id) cannot be imported, bcrypt ones can",
 	"Fortify / Jetstream two-factor secrets are encrypted with the application key: they cannot be carried over, users enrol again",
 	"profile_photo_path is a path in the application's storage, not a URL: it is not mapped",
 	noteOldIDs,
@@ -21,7 +24,7 @@ func init() {
 		Title:  "Laravel (users table dump)",
 		Detect: detectLaravel,
 		Build:  buildLaravel,
-		Limits: laravelLimits,
+		Limits: append([]string{laravelPasswordLimit}, laravelLimits...),
 	})
 }
 

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/authgear-migrate/authgear-migrate/sandbox"
 )
 
 // dryRun opens path the way m says (with its joins) and prepares every
@@ -341,5 +344,200 @@ func TestPresetTestdata(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDetectionSeparates: on every fixture and testdata file, at most one
+// preset reaches the detection threshold, so no file is a coin toss.
+func TestDetectionSeparates(t *testing.T) {
+	var files []string
+	if dir := filepath.Join("..", "..", "shared", "fixtures"); dirExists(dir) {
+		for _, n := range []string{"auth0-users.ndjson", "auth0-password-hashes.ndjson", "clerk-export.csv", "cognito-users.csv", "firebase-auth-export.json", "keycloak-realm-export.json", "supabase-auth-users.csv", "inhouse-users.csv", "guide-users.csv"} {
+			files = append(files, filepath.Join(dir, n))
+		}
+	}
+	more, _ := filepath.Glob(testdataPath("*"))
+	for _, f := range append(files, more...) {
+		src, err := Open(f, SourceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var over []string
+		for _, p := range Presets() {
+			if p.Detect != nil && p.Detect(src) >= MinDetectScore {
+				over = append(over, fmt.Sprintf("%s=%d", p.Name, p.Detect(src)))
+			}
+		}
+		src.Close()
+		if len(over) > 1 {
+			t.Errorf("%s: more than one preset is sure: %v", f, over)
+		}
+	}
+}
+
+func dirExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+// TestDetectionLookAlikes: files of one system that share columns with
+// another, and files that match a preset only partly.
+func TestDetectionLookAlikes(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name, text, preset string
+	}{
+		// Supabase without raw_user_meta_data still has Supabase's own columns;
+		// it shares encrypted_password and confirmed_at with Devise.
+		{"supabase-no-meta.csv", "id,aud,role,email,encrypted_password,email_confirmed_at,confirmed_at,phone,phone_confirmed_at,banned_until,is_sso_user,deleted_at\n" +
+			"1,authenticated,authenticated,a@example.com," + joinBcrypt + ",2023-01-01 00:00:00+00,2023-01-01 00:00:00+00,,,,false,\n", "supabase"},
+		// Devise with only the columns of database_authenticatable + recoverable.
+		{"devise-minimal.csv", "email,encrypted_password,reset_password_token,reset_password_sent_at\na@example.com," + joinBcrypt + ",,\n", "devise"},
+		// A Laravel table without remember_token but with PHP's $2y$ hashes.
+		{"laravel-no-token.csv", "id,name,email,email_verified_at,password\n1,Ann,a@example.com,2023-01-01 00:00:00,$2y$10$92IXUNpkjO0rOQ5byMi.Ye4oKoEa3Ro9llC/.og/at2.uheWG/igi\n", "laravel"},
+		// Cognito without cognito:username, reordered.
+		{"cognito-mfa-only.csv", "phone_number,email,cognito:mfa_enabled,email_verified\n+14158676723,a@example.com,false,true\n", "cognito"},
+		// OIDC claims with a custom: column of a non-Cognito tool: still Cognito-like enough?
+		// No: one custom: column and three claims stay below the threshold.
+		{"claims.csv", "email,custom:tier,name\na@example.com,gold,Ann\n", "generic"},
+		// Clerk's column names on their own are not enough.
+		{"primary-email.csv", "primary_email_address,name\na@example.com,Ann\n", "generic"},
+		// user_id with numbers is no Auth0 export.
+		{"numeric-ids.ndjson", `{"user_id":"17","email":"a@example.com","email_verified":true,"identities":[{"provider":"x"}]}` + "\n" + `{"user_id":"18","email":"b@example.com"}` + "\n", "generic"},
+		// A Firebase-looking JSON without localId is not Firebase.
+		{"display.json", `[{"email":"a@example.com","emailVerified":true,"displayName":"Ann","passwordHash":"x"}]`, "generic"},
+		// Keycloak users from the admin REST API (an array, no credentials).
+		{"kc-admin-api.json", `[{"id":"1","createdTimestamp":1665025161000,"username":"ann","enabled":true,"emailVerified":true,"email":"a@example.com","firstName":"Ann","requiredActions":[],"notBefore":0,"totp":false,"disableableCredentialTypes":[]}]`, "keycloak"},
+	}
+	for _, c := range cases {
+		p := writeFile(t, dir, c.name, c.text)
+		m, rep := suggestFile(t, p, SuggestOptions{})
+		if m.Preset != c.preset {
+			t.Errorf("%s: preset %q, want %q", c.name, m.Preset, c.preset)
+			continue
+		}
+		notes := strings.Join(rep.Notes, "\n")
+		if c.preset == "generic" && !strings.Contains(notes, "no preset matched") {
+			t.Errorf("%s: generic without saying so: %v", c.name, rep.Notes)
+		}
+		if c.preset != "generic" {
+			if _, err := CompileFor(roundTrip(t, m), mustOpen(t, p, m)); err != nil {
+				t.Errorf("%s: %v", c.name, err)
+			}
+		}
+	}
+}
+
+func mustOpen(t *testing.T, path string, m *Mapping) *Source {
+	t.Helper()
+	src, err := OpenInput(path, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src
+}
+
+// TestPresetForced: --preset picks a preset whatever detection says; a
+// preset that cannot read the file says why instead of writing a mapping
+// that maps nothing.
+func TestPresetForced(t *testing.T) {
+	dir := fixturesDir(t)
+	m, _ := suggestFile(t, filepath.Join(dir, "clerk-export.csv"), SuggestOptions{Preset: "clerk", Identifier: IdentifierPhone})
+	if m.Preset != "clerk" || m.Identifier != IdentifierPhone {
+		t.Errorf("preset %q identifier %q", m.Preset, m.Identifier)
+	}
+	src, err := Open(filepath.Join(dir, "cognito-users.csv"), SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if _, _, err := SuggestMapping(src, SuggestOptions{Preset: "clerk"}); err == nil || !strings.Contains(err.Error(), "Clerk") {
+		t.Errorf("clerk on a Cognito file: %v", err)
+	}
+	if _, _, err := SuggestMapping(src, SuggestOptions{Preset: "nosuch"}); err == nil || !strings.Contains(err.Error(), "known:") {
+		t.Errorf("unknown preset: %v", err)
+	}
+	// Firebase has no usernames.
+	fb, _ := Open(filepath.Join(dir, "firebase-auth-export.json"), SourceOptions{})
+	defer fb.Close()
+	if _, _, err := SuggestMapping(fb, SuggestOptions{Identifier: IdentifierUsername}); err == nil || !strings.Contains(err.Error(), "--identifier") {
+		t.Errorf("firebase by username: %v", err)
+	}
+}
+
+// TestSampleCountsSaySo: when the sample is not the whole file, the
+// password counts say they are of the sample.
+func TestSampleCountsSaySo(t *testing.T) {
+	dir := fixturesDir(t)
+	src, err := Open(filepath.Join(dir, "clerk-export.csv"), SourceOptions{SampleSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	_, rep, err := SuggestMapping(src, SuggestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(rep.Notes, "\n")
+	if !strings.Contains(notes, "of the first 10 records") || !strings.Contains(notes, "replay --dry-run counts the whole file") {
+		t.Errorf("notes do not say the counts are of a sample:\n%s", notes)
+	}
+}
+
+// TestPresetsDescribeThemselves: every preset has a title, a detector and
+// says what it cannot carry over.
+func TestPresetsDescribeThemselves(t *testing.T) {
+	want := []string{"auth0", "clerk", "cognito", "devise", "django", "firebase", "generic", "keycloak", "laravel", "supabase", "wordpress"}
+	if got := strings.Join(PresetNames(), ","); got != strings.Join(want, ",") {
+		t.Errorf("presets %s, want %s", got, strings.Join(want, ","))
+	}
+	for _, p := range Presets() {
+		if p.Name == "generic" {
+			continue
+		}
+		if p.Title == "" || p.Detect == nil || p.Build == nil || len(p.Limits) == 0 {
+			t.Errorf("preset %s is incomplete", p.Name)
+		}
+	}
+}
+
+// TestFixturesImportIntoSandbox: with the in-process sandbox, importing
+// each fixture through its preset inserts exactly the records the dry run
+// calls valid (the project has the fixtures' role "admin", as the notes
+// ask; without it those records fail at import time, not before).
+func TestFixturesImportIntoSandbox(t *testing.T) {
+	dir := fixturesDir(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.expected.json"))
+	for _, ef := range files {
+		exp := readExpected(t, ef)
+		t.Run(exp.File, func(t *testing.T) {
+			input := filepath.Join(dir, exp.File)
+			o := SuggestOptions{}
+			if exp.Format == "auth0" {
+				o.Passwords = filepath.Join(dir, "auth0-password-hashes.ndjson")
+			}
+			m, _ := suggestFile(t, input, o)
+			m = roundTrip(t, m)
+			e := startLive(t, sandbox.Options{LoginIDTypes: []string{"email", "phone"}, Roles: []string{"admin"}, CustomAttributes: []string{"tier"}})
+			run := runImport(t, context.Background(), input, m, e.fastOptions(false), nil)
+			if run.err != nil {
+				t.Fatal(run.err)
+			}
+			if run.sum.Inserted != exp.Valid || run.sum.Invalid != exp.Invalid {
+				t.Errorf("inserted %d invalid %d, want %d and %d (summary %+v)", run.sum.Inserted, run.sum.Invalid, exp.Valid, exp.Invalid, run.sum)
+			}
+		})
+	}
+	// Without the role in the project, the users that have it fail.
+	input := filepath.Join(dir, "keycloak-realm-export.json")
+	m, _ := suggestFile(t, input, SuggestOptions{})
+	e := startLive(t, sandbox.Options{})
+	run := runImport(t, context.Background(), input, m, e.fastOptions(false), nil)
+	if run.err != nil {
+		t.Fatal(run.err)
+	}
+	if run.sum.Inserted != 48 || run.sum.Failed != 12 {
+		t.Errorf("without the admin role: inserted %d failed %d, want 48 and 12", run.sum.Inserted, run.sum.Failed)
 	}
 }

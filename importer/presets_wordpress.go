@@ -6,8 +6,11 @@ package importer
 
 var wordpressColumns = []string{"ID", "user_login", "user_pass", "user_nicename", "user_email", "user_url", "user_registered", "user_activation_key", "user_status", "display_name"}
 
+// wordpressPasswordLimit is what the preset says of passwords; the notes say it
+// with the counts of the file.
+const wordpressPasswordLimit = "WordPress passwords cannot be imported: phpass ($P$) is not bcrypt, and WordPress 6.8's $wp$ hashes run the password through HMAC-SHA384 before bcrypt, so Authgear's bcrypt would not verify them (plain $2y$ bcrypt hashes from a bcrypt plugin can be imported)"
+
 var wordpressLimits = []string{
-	"WordPress passwords cannot be imported: phpass ($P$) is not bcrypt, and WordPress 6.8's $wp$ hashes run the password through HMAC-SHA384 before bcrypt, so Authgear's bcrypt would not verify them (plain $2y$ bcrypt hashes from a bcrypt plugin can be imported)",
 	"roles and capabilities live in wp_usermeta (wp_capabilities), not in wp_users: they are not mapped",
 	"WordPress does not record whether an email was verified: email_verified is left unset",
 	noteOldIDs,
@@ -20,7 +23,7 @@ func init() {
 		Title:  "WordPress (wp_users table dump)",
 		Detect: detectWordPress,
 		Build:  buildWordPress,
-		Limits: wordpressLimits,
+		Limits: append([]string{wordpressPasswordLimit}, wordpressLimits...),
 	})
 }
 
