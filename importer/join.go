@@ -23,6 +23,9 @@ func init() {
 // export is held in memory, indexed both ways (it is small next to the
 // users: one short record per password user).
 func attachPasswordFile(src *Source, inputPath string, j *JoinSpec) error {
+	if j.Key == "" && j.Match == "" && j.AltKey == "" && j.AltMatch == "" {
+		j = auth0PasswordJoin(j.File) // only a file named (replay --passwords): Auth0's way
+	}
 	idx, err := loadJoinIndex(resolveJoinFile(j.File, inputPath), j)
 	if err != nil {
 		return err

@@ -118,6 +118,17 @@ func TestPasswordJoinErrors(t *testing.T) {
 	if _, err := OpenInput(users, m); err == nil || !strings.Contains(err.Error(), "neither") {
 		t.Errorf("an input with nothing to join on: %v", err)
 	}
+	// Only a file (replay --passwords on a mapping without a join): Auth0's way.
+	users = writeFile(t, dir, "users.ndjson", `{"user_id":"auth0|1","email":"z@example.com"}`+"\n")
+	m.Source.Passwords = &JoinSpec{File: "hashes.ndjson"}
+	src, err := OpenInput(users, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if got := joinedHashes(t, src); got[1] != "x" {
+		t.Errorf("joined %v", got)
+	}
 }
 
 // The mapping remembers the password file: written, read back and

@@ -108,6 +108,9 @@ func SuggestMapping(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, er
 			} else if err == nil {
 				rep.Notes = append(rep.Notes, "no preset matched this file: mapped from column names and values")
 			}
+			if err == nil {
+				notePasswordsUnused(m, rep, o)
+			}
 			return m, rep, err
 		}
 	}
@@ -116,7 +119,16 @@ func SuggestMapping(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, er
 		return nil, nil, err
 	}
 	m.Preset = p.Name
+	notePasswordsUnused(m, rep, o)
 	return m, rep, nil
+}
+
+// notePasswordsUnused says when a password file was given that the
+// mapping does not join (only Auth0 exports keep hashes in a second file).
+func notePasswordsUnused(m *Mapping, rep *SuggestReport, o SuggestOptions) {
+	if o.Passwords != "" && m.Source.Passwords == nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("the password file %s is not used: only Auth0's user export takes its passwords from a second file (choose --preset auth0 if this is one)", o.Passwords))
+	}
 }
 
 func init() {

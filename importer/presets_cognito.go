@@ -16,6 +16,7 @@ const cognitoPasswordLimit = "Cognito never exports password hashes: no user kee
 var cognitoLimits = []string{
 	"MFA settings (cognito:mfa_enabled, TOTP devices) cannot be exported: users enrol again",
 	"sign-ins through federated identity providers cannot be imported",
+	noteOldIDs,
 	noteNoTimes,
 }
 

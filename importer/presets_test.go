@@ -541,3 +541,11 @@ func TestFixturesImportIntoSandbox(t *testing.T) {
 		t.Errorf("without the admin role: inserted %d failed %d, want 48 and 12", run.sum.Inserted, run.sum.Failed)
 	}
 }
+
+func TestPasswordsFileUnusedIsSaid(t *testing.T) {
+	dir := fixturesDir(t)
+	_, rep := suggestFile(t, filepath.Join(dir, "clerk-export.csv"), SuggestOptions{Passwords: filepath.Join(dir, "auth0-password-hashes.ndjson")})
+	if !strings.Contains(strings.Join(rep.Notes, "\n"), "is not used") {
+		t.Errorf("notes: %v", rep.Notes)
+	}
+}
