@@ -1,7 +1,6 @@
 package importer
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -30,6 +29,11 @@ func attachPasswordFile(src *Source, inputPath string, j *JoinSpec) error {
 	if err != nil {
 		return err
 	}
+	return idx.attach(src, j)
+}
+
+// attach joins the indexed records to src's.
+func (idx *joinIndex) attach(src *Source, j *JoinSpec) error {
 	lookup, err := idx.lookupFor(src, j)
 	if err != nil {
 		return err
@@ -272,39 +276,4 @@ func lookupLoose(obj map[string]any, path string) (any, bool) {
 		return nil, false
 	}
 	return v, true
-}
-
-// joinStats counts how a join matched over some rows.
-type joinStats struct {
-	file    string
-	records int
-	matched int
-	rows    int
-}
-
-// passwordJoinStats opens the password export like attachPasswordFile and
-// counts how many of src's sampled records it matches.
-func passwordJoinStats(src *Source, j *JoinSpec) (joinStats, error) {
-	idx, err := loadJoinIndex(resolveJoinFile(j.File, src.Name()), j)
-	if err != nil {
-		return joinStats{}, err
-	}
-	lookup, err := idx.lookupFor(src, j)
-	if err != nil {
-		return joinStats{}, err
-	}
-	st := joinStats{file: idx.file, records: idx.records}
-	for _, row := range src.Sample() {
-		if row.Err != nil {
-			continue
-		}
-		st.rows++
-		if _, ok := lookup(row); ok {
-			st.matched++
-		}
-	}
-	if idx.records == 0 {
-		return st, errors.New("the password file holds no records")
-	}
-	return st, nil
 }

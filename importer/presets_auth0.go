@@ -133,13 +133,37 @@ func buildAuth0(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error)
 	mapUsername(src, m, r, cs.find("username"))
 
 	if o.Passwords != "" {
-		m.Source.Passwords = auth0PasswordJoin(o.Passwords)
+		j := auth0PasswordJoin(o.Passwords)
+		m.Source.Passwords = j
 		r.set(m, "password.password_hash", passwordsJoinName+".passwordHash")
-		st, err := passwordJoinStats(src, m.Source.Passwords)
+		// Read the sample again with the passwords joined (the export is
+		// loaded once, here), for the counts and for finishPreset.
+		idx, err := loadJoinIndex(resolveJoinFile(j.File, src.Name()), j)
+		if err == nil && idx.records == 0 {
+			err = fmt.Errorf("it holds no password records")
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("Auth0 password export %s: %w", o.Passwords, err)
 		}
-		r.note("password export %s: %d password records, joined to the users by user id (auth0|<_id.$oid>) or else by email; %d of the %d sampled users have one (the others have no password in Auth0, such as social logins, or are missing from that export)", o.Passwords, st.records, st.matched, st.rows)
+		joined, err := Open(src.Name(), m.SourceOptions())
+		if err != nil {
+			return nil, nil, err
+		}
+		defer joined.Close()
+		if err := idx.attach(joined, j); err != nil {
+			return nil, nil, err
+		}
+		r.sample = joined
+		matched, rows := 0, 0
+		for _, row := range joined.Sample() {
+			if row.Err == nil {
+				rows++
+				if _, ok := row.Extra[passwordsJoinName]; ok {
+					matched++
+				}
+			}
+		}
+		r.note("password export %s: %d password records, joined to the users by user id (auth0|<_id.$oid>) or else by email; %d of the %d sampled users have one (the others have no password in Auth0, such as social logins, or are missing from that export)", o.Passwords, idx.records, matched, rows)
 	} else {
 		r.note("Auth0's user export holds no password hashes: without Auth0's password export every user is imported without a password and %s. To keep passwords, ask Auth0 support for the password hash export and run map again with --passwords FILE; or keep them with Authgear's rolling migration: %s", NewPasswordAdvice, RollingMigrationGuide)
 	}

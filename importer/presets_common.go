@@ -108,6 +108,9 @@ func hashWhy(f HashFamily) string {
 type presetReport struct {
 	rep   *SuggestReport
 	title string
+	// sample, when set, is the input read the way the mapping reads it,
+	// opened by the preset (finishPreset then does not open it again).
+	sample *Source
 }
 
 func newPresetReport(title string) *presetReport {
@@ -151,13 +154,26 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 		return nil, nil, err
 	}
 	sample := src
-	if needsReopen(src, m) {
+	if r.sample != nil {
+		sample = r.sample
+	} else if needsReopen(src, m) {
 		s, err := OpenInput(src.Name(), m)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: read %s as the %s preset says: %w", r.title, src.Name(), m.Preset, err)
+		switch {
+		case err == nil:
+			defer s.Close()
+			sample = s
+		case m.Source.Passwords != nil:
+			return nil, nil, fmt.Errorf("%s: read %s with the password file: %w", r.title, src.Name(), err)
+		default:
+			// Not a file that can be opened again (a stream): the mapping
+			// stands, only the counts below are missing.
+			r.note("the sampled records could not be read again the way the mapping reads them (%v): no counts of passwords or problems", err)
+			r.rep.Unmapped = nil
+			for _, l := range limits {
+				r.note("not carried over: %s", l)
+			}
+			return m, r.rep, nil
 		}
-		defer s.Close()
-		sample = s
 	}
 	r.rep.Unmapped = unmappedColumns(sample, m)
 	sort.Slice(r.rep.Suggestions, func(i, j int) bool {

@@ -549,3 +549,31 @@ func TestPasswordsFileUnusedIsSaid(t *testing.T) {
 		t.Errorf("notes: %v", rep.Notes)
 	}
 }
+
+// A source that is not a file (the wizard may stream one) still gets its
+// mapping when the preset reads the file differently; only the counts go.
+func TestPresetOnAStream(t *testing.T) {
+	b, err := os.ReadFile(testdataPath("firebase-export.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := NewSource(bytes.NewReader(b), "stdin", SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, rep, err := SuggestMapping(src, SuggestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Preset != "firebase" || !m.Source.NoHeader || !strings.Contains(strings.Join(rep.Notes, "\n"), "could not be read again") {
+		t.Errorf("preset %q source %+v notes %v", m.Preset, m.Source, rep.Notes)
+	}
+	// The mapping works on the stream read its way.
+	s2, err := NewSource(bytes.NewReader(b), "stdin", m.SourceOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CompileFor(m, s2); err != nil || len(s2.Sample()) != 5 {
+		t.Errorf("compile %v, %d records", err, len(s2.Sample()))
+	}
+}
