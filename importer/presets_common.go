@@ -465,14 +465,20 @@ func usernameVerdict(src *Source, col string) string {
 		seen[n] = true
 	}
 	var why []string
+	verb := func(n int, one, many string) string {
+		if n == 1 {
+			return one
+		}
+		return many
+	}
 	if len(emails) > 0 {
-		why = append(why, fmt.Sprintf("%d are email addresses (the email is imported as the email login ID already)", len(emails)))
+		why = append(why, fmt.Sprintf("%d %s (the email is imported as the email login ID already)", len(emails), verb(len(emails), "is an email address", "are email addresses")))
 	}
 	if len(bad) > 0 {
-		why = append(why, fmt.Sprintf("%d do not fit Authgear's usernames (letters, digits, '-', '_' and '.' only), such as %q", len(bad), bad[0]))
+		why = append(why, fmt.Sprintf("%d %s not fit Authgear's usernames (letters, digits, '-', '_' and '.' only), such as %q", len(bad), verb(len(bad), "does", "do"), bad[0]))
 	}
 	if len(dups) > 0 {
-		why = append(why, fmt.Sprintf("%d are used by more than one user, such as %q (a username must be unique)", len(dups), dups[0]))
+		why = append(why, fmt.Sprintf("%d %s used by more than one user, such as %q (a username must be unique)", len(dups), verb(len(dups), "is", "are"), dups[0]))
 	}
 	return strings.Join(why, "; ")
 }
