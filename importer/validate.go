@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"net/url"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +50,11 @@ type ccInfo struct {
 	known    bool     // the calling code exists
 	simple   bool     // no national-prefix parsing rule that could alter the number
 	prefixes []string // the national prefixes of its regions
+	// npp is the main region's national prefix for parsing, anchored, when
+	// it is a plain pattern (no transform rule) other than the national
+	// prefix ("0|180020" for GB): a number it does not match at the start
+	// is left alone by phonenumbers.Parse, so the fast path applies.
+	npp *regexp.Regexp
 }
 
 var (
@@ -79,6 +85,9 @@ func callingCodeInfo(cc int) ccInfo {
 			np, npp := md.GetNationalPrefix(), md.GetNationalPrefixForParsing()
 			if (npp != "" && npp != np) || md.GetNationalPrefixTransformRule() != "" {
 				info.simple = false
+				if md.GetNationalPrefixTransformRule() == "" {
+					info.npp, _ = regexp.Compile("^(?:" + npp + ")")
+				}
 			}
 			if np != "" {
 				info.prefixes = append(info.prefixes, np)
@@ -133,7 +142,7 @@ func (p *phoneNormalizer) normalize(s, region string) (string, error) {
 				continue
 			}
 			nat := clean[1+l:]
-			if !info.simple || nat == "" || nat[0] == '0' || hasAnyPrefix(nat, info.prefixes) {
+			if (!info.simple && (info.npp == nil || info.npp.MatchString(nat))) || nat == "" || nat[0] == '0' || hasAnyPrefix(nat, info.prefixes) {
 				break // slow path
 			}
 			nn, err := strconv.ParseUint(nat, 10, 64)
