@@ -270,7 +270,7 @@ func printSummary(io *stdio, o replayOptions, m *importer.Mapping, s *summary, r
 		}
 	}
 	if s.PasswordsNotImportable > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("%d passwords use hashes Authgear cannot import (bcrypt only); those users must set a new password (the forgot-password flow or a passwordless login). To keep their old passwords, follow Authgear's rolling migration guide instead of a bulk import for them.", s.PasswordsNotImportable))
+		s.Notes = append(s.Notes, fmt.Sprintf("%d passwords use hashes Authgear cannot import (bcrypt only); those users must set a new password (the forgot-password flow or a passwordless login). To keep their old passwords, move them with a rolling migration instead of a bulk import: %s.", s.PasswordsNotImportable, importer.RollingMigrationGuide))
 	}
 	var attrs []string
 	for _, k := range m.FieldKeys() {

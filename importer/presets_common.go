@@ -7,10 +7,11 @@ import (
 	"strings"
 )
 
-// RollingMigrationGuide is Authgear's guide to moving users over gradually,
-// the way to keep passwords that cannot be imported: the old system keeps
-// checking them until each user has signed in through Authgear.
-const RollingMigrationGuide = "https://docs.authgear.com/admin-and-operations/migration/rolling-migration"
+// RollingMigrationGuide is Authgear's migration guide, whose "Rolling
+// deployment" strategy is the way to keep passwords that cannot be
+// imported: the old system keeps checking them until each user has signed
+// in through Authgear. (authgear/docs: migration/README.md.)
+const RollingMigrationGuide = "https://docs.authgear.com/migration (Migration Strategies: Rolling deployment)"
 
 // NewPasswordAdvice is what users without an importable password must do.
 const NewPasswordAdvice = "must set a new password through the forgot-password flow or sign in with a passwordless login (email or SMS one-time code, magic link)"
