@@ -57,6 +57,10 @@ type journalState struct {
 	maybeSent *bitset
 	maxSeq    int
 	ended     bool
+	// valid is the length of the journal's whole entries: a torn last
+	// line is cut off before appending, or the next entry would be glued
+	// to it and lost with it on the next read.
+	valid int64
 }
 
 // ErrJournalMismatch means the journal belongs to another input or mapping.
@@ -121,6 +125,21 @@ func OpenJournal(path string, fp Fingerprint, restart bool) (*Journal, error) {
 	if err := f.Chmod(0o600); err != nil {
 		f.Close()
 		return nil, err
+	}
+	if j.state != nil {
+		if fi, err := f.Stat(); err == nil && fi.Size() != j.state.valid {
+			// Cut a torn last line; end a whole last line that lost
+			// its newline.
+			if fi.Size() > j.state.valid {
+				err = f.Truncate(j.state.valid)
+			} else {
+				_, err = f.Write([]byte{'\n'})
+			}
+			if err != nil {
+				f.Close()
+				return nil, err
+			}
+		}
 	}
 	j.f, j.w = f, bufio.NewWriter(f)
 	if j.state == nil {
@@ -247,6 +266,7 @@ func readJournal(path string) (*journalState, *Fingerprint, error) {
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			break // torn write at the end
 		}
+		st.valid += int64(len(sc.Bytes())) + 1
 		switch e.T {
 		case "start":
 			fp = e.FP
