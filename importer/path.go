@@ -168,10 +168,15 @@ func (p *Path) lookup(row *Row) (any, bool) {
 		}
 		v = any(row.Object)
 	}
-	for _, st := range p.steps {
+	for i, st := range p.steps {
 		// A string that holds JSON is entered transparently.
 		if s, ok := v.(string); ok {
-			pv, ok := parseJSONCell(s)
+			var pv any
+			if i == 0 && p.extra == "" && p.col >= 0 {
+				pv, ok = row.jsonCell(p.col, s)
+			} else {
+				pv, ok = parseJSONCell(s)
+			}
 			if !ok {
 				return nil, false
 			}
@@ -209,6 +214,26 @@ func (p *Path) lookup(row *Row) (any, bool) {
 		}
 	}
 	return v, true
+}
+
+// jsonCell is parseJSONCell of CSV cell col, decoded once per row however
+// many paths enter it (metadata.plan, metadata.score...). A row is applied
+// on one goroutine; the decoded value is only read.
+func (r *Row) jsonCell(col int, s string) (any, bool) {
+	for _, c := range r.jsonCells {
+		if c.col == col {
+			return c.v, c.ok
+		}
+	}
+	v, ok := parseJSONCell(s)
+	r.jsonCells = append(r.jsonCells, jsonCell{col: col, v: v, ok: ok})
+	return v, ok
+}
+
+type jsonCell struct {
+	col int
+	v   any
+	ok  bool
 }
 
 func parseJSONCell(s string) (any, bool) {

@@ -108,6 +108,8 @@ type Row struct {
 	// Err is a problem with this row alone (a ragged CSV row, a broken
 	// NDJSON line): the row is reported invalid and the load goes on.
 	Err error
+
+	jsonCells []jsonCell // CSV cells decoded as JSON by paths, see jsonCell
 }
 
 // Source streams the records of an export. It is not safe for concurrent use.
