@@ -244,7 +244,8 @@ func parseJSONCell(s string) (any, bool) {
 	d := json.NewDecoder(strings.NewReader(t))
 	d.UseNumber()
 	var v any
-	if err := d.Decode(&v); err != nil || d.More() {
+	// Not d.More(): it reports no more after a stray '}' or ']'.
+	if err := d.Decode(&v); err != nil || strings.TrimSpace(t[d.InputOffset():]) != "" {
 		return nil, false
 	}
 	return v, true

@@ -787,9 +787,10 @@ func (s *Source) initNDJSON(br *bufio.Reader) {
 				row.Err = &ParseError{File: s.name, Line: line, Column: col, Err: fmt.Errorf("invalid JSON: %w", derr)}
 				return row, nil
 			}
-			if d.More() {
-				off := d.InputOffset()
-				row.Err = &ParseError{File: s.name, Line: line, Column: int(off) + 1, Err: errors.New("invalid JSON: more than one value on the line")}
+			// Not d.More(): it reports no more after a stray '}' or ']'.
+			if off := int(d.InputOffset()); len(bytes.TrimSpace(t[off:])) > 0 {
+				col := off + len(t[off:]) - len(bytes.TrimLeft(t[off:], " \t\r\n")) + 1
+				row.Err = &ParseError{File: s.name, Line: line, Column: col, Err: errors.New("invalid JSON: more than one value on the line")}
 				return row, nil
 			}
 			obj, ok := v.(map[string]any)

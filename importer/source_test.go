@@ -430,9 +430,9 @@ func TestJSONSources(t *testing.T) {
 		},
 		{
 			name: "NDJSON broken lines are row errors", format: FormatNDJSON,
-			data: "{\"email\": \"a@x.io\"}\n{\"email\": \n{\"email\": \"c@x.io\"} {}\n[1,2]\nnot json\n{\"email\": \"f@x.io\"}\n",
+			data: "{\"email\": \"a@x.io\"}\n{\"email\": \n{\"email\": \"c@x.io\"} {}\n[1,2]\nnot json\n{\"email\": \"f@x.io\"}\n{\"email\": \"g@x.io\"}}\n{\"email\": \"h@x.io\"} ]\n",
 			cols: []string{"email"},
-			rows: []wantRow{{1, "a@x.io", false}, {2, nil, true}, {3, nil, true}, {4, nil, true}, {5, nil, true}, {6, "f@x.io", false}},
+			rows: []wantRow{{1, "a@x.io", false}, {2, nil, true}, {3, nil, true}, {4, nil, true}, {5, nil, true}, {6, "f@x.io", false}, {7, nil, true}, {8, nil, true}},
 		},
 		{
 			name: "NDJSON CRLF and no final newline", format: FormatNDJSON,
@@ -724,7 +724,7 @@ func TestPathLookup(t *testing.T) {
 	// CSV: a cell holding JSON, and column names with dots.
 	csvData := "email,raw_user_meta_data,address.formatted,address,identities\n" +
 		"a@x.io,\"{\"\"first_name\"\":\"\"Ann\"\",\"\"tags\"\":[\"\"a\"\",\"\"b\"\"]}\",1 Main St,\"{\"\"formatted\"\":\"\"from JSON\"\",\"\"city\"\":\"\"HK\"\"}\",\"[{\"\"provider\"\":\"\"google\"\"}]\"\n" +
-		"b@x.io,not json,,,\n"
+		"b@x.io,not json,,,\"[{\"\"provider\"\":\"\"google\"\"}]]\"\n"
 	s := sourceOf(t, "in.csv", csvData, SourceOptions{})
 	rows, err := drain(t, s)
 	if err != nil || len(rows) != 2 {
@@ -741,10 +741,12 @@ func TestPathLookup(t *testing.T) {
 		{"raw_user_meta_data.tags[1]", 0, "b", true},
 		{"raw_user_meta_data.last_name", 0, nil, false},
 		{"raw_user_meta_data.first_name", 1, nil, false}, // not JSON
+		{"identities[0].provider", 1, nil, false},        // JSON and a stray ']'
 		{"address.formatted", 0, "1 Main St", true},      // the literal column wins
 		{"address.city", 0, "HK", true},                  // a path into the address column
 		{"identities[0].provider", 0, "google", true},
 		{"address.formatted", 1, "", true},
+		{"identities", 1, `[{"provider":"google"}]]`, true},
 	}
 	for _, c := range csvCases {
 		p, err := compilePath(c.path, s.Columns(), true)

@@ -275,7 +275,8 @@ func tJSON(v any, _ string, _ *applyCtx) (any, error) {
 	if err := d.Decode(&out); err != nil {
 		return nil, fmt.Errorf("is not JSON: %v", err)
 	}
-	if d.More() {
+	// Not d.More(): it reports no more after a stray '}' or ']'.
+	if strings.TrimSpace(s[d.InputOffset():]) != "" {
 		return nil, errors.New("is not JSON: more than one value")
 	}
 	return out, nil

@@ -241,6 +241,7 @@ func TestTransformLists(t *testing.T) {
 		{"split", "", `[]`, []any{}, ""},
 		{"split", "", `{"a":1}`, []any{`{"a":1}`}, ""}, // an object is not a list: split as text
 		{"split", "", `[broken`, []any{"[broken"}, ""},
+		{"split", "", `["a"]]`, []any{`["a"]]`}, ""},
 		{"split", "", []any{"x", "y"}, []any{"x", "y"}, ""},
 		{"split", "", json.Number("7"), json.Number("7"), ""},
 		{"split", "", nil, nil, ""},
@@ -351,6 +352,9 @@ func TestTransformJSONAndDefault(t *testing.T) {
 		{"json", "", `12.5`, json.Number("12.5"), ""},
 		{"json", "", `{"a":`, nil, "is not JSON"},
 		{"json", "", `{} {}`, nil, "more than one value"},
+		{"json", "", `{"a":1}}`, nil, "more than one value"},
+		{"json", "", `[1]] `, nil, "more than one value"},
+		{"json", "", " [1] \n", []any{json.Number("1")}, ""},
 		{"json", "", `not json`, nil, "is not JSON"},
 		{"json", "", "", "", ""},
 		{"json", "", nil, nil, ""},
