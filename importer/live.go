@@ -151,6 +151,7 @@ type importer struct {
 
 	notesMu sync.Mutex
 	notes   map[int]string
+	resent  map[int]string // rows of resumed jobs lost to a job-level error
 
 	sem chan struct{}
 	wg  sync.WaitGroup
@@ -365,6 +366,23 @@ func (im *importer) setNote(row int, note string) {
 		im.notes = map[int]string{}
 	}
 	im.notes[row] = note
+}
+
+// setResent marks a row sent again by the stream after a resumed job lost
+// it to a job-level error.
+func (im *importer) setResent(row int, note string) {
+	im.notesMu.Lock()
+	defer im.notesMu.Unlock()
+	if im.resent == nil {
+		im.resent = map[int]string{}
+	}
+	im.resent[row] = note
+}
+
+func (im *importer) resentNote(row int) string {
+	im.notesMu.Lock()
+	defer im.notesMu.Unlock()
+	return im.resent[row]
 }
 
 func (im *importer) takeNote(row int) string {
@@ -624,6 +642,8 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 		var reasons []string
 		if req.note != "" && d.Outcome == adminapi.OutcomeSkipped {
 			reasons = append(reasons, req.note)
+		} else if n := im.resentNote(r.Row); n != "" && d.Outcome == adminapi.OutcomeSkipped {
+			reasons = append(reasons, n)
 		}
 		for _, e := range d.Errors {
 			reasons = append(reasons, describeAPIError(e))
@@ -657,13 +677,17 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 		}
 		lost.rows = append(lost.rows, req.rows[i])
 		lost.ids = append(lost.ids, req.ids[i])
-		lost.recs = append(lost.recs, req.recs[i])
+		if req.recs != nil {
+			lost.recs = append(lost.recs, req.recs[i])
+		}
 	}
 	if lost != nil && req.recs == nil {
 		// A job resumed from the journal: its records are not in memory,
-		// so the lost ones go back to the stream to be prepared and sent.
+		// so the lost ones go back to the stream to be prepared and sent,
+		// and a skip explains itself as for a re-sent request.
 		for _, row := range lost.rows {
 			im.skip.clear(row)
+			im.setResent(row, lost.note)
 		}
 		lost = nil
 	}

@@ -801,6 +801,113 @@ func TestExpiredJobIsReported(t *testing.T) {
 	}
 }
 
+// crashingAPI reports a job-level error for one job: the first time it is
+// read completed, the details of its first `lose` records are dropped and a
+// task error is set, as when the server's task crashed after saving them.
+type crashingAPI struct {
+	ImportAPI
+	mu    sync.Mutex
+	jobID string
+	lose  int
+	done  bool
+}
+
+func (c *crashingAPI) GetImport(ctx context.Context, id string) (*adminapi.Job, error) {
+	job, err := c.ImportAPI.GetImport(ctx, id)
+	if err != nil || !job.Completed() {
+		return job, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if id == c.jobID && !c.done {
+		c.done = true
+		var kept []adminapi.Detail
+		for _, d := range job.Details {
+			if d.Index >= c.lose {
+				kept = append(kept, d)
+			}
+		}
+		job.Details = kept
+		job.Error = &adminapi.APIError{Name: "InternalError", Reason: "UnexpectedError", Message: "unexpected error", Code: 500}
+	}
+	return job, nil
+}
+
+// TestResumedJobLevelError: a job left pending by an interrupted run
+// completes with a job-level error when the next run reads it; the records
+// it lost are sent again, and those the crashed task had saved come back
+// skipped with the reason saying why.
+func TestResumedJobLevelError(t *testing.T) {
+	const n, lose = 600, 50
+	e := startLive(t, sandbox.Options{LoginIDTypes: []string{"email", "phone"}})
+	path, m := genInput(t, n, usergen.Options{Seed: 19})
+	jpath := filepath.Join(t.TempDir(), "users.journal")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	j1 := openTestJournal(t, jpath, path, m)
+	o := e.fastOptions(true)
+	o.Journal = j1
+	o.Grace = 50 * time.Millisecond
+	o.Concurrency = 1
+	var paused atomic.Bool
+	o.Progress = func(p ImportProgress) {
+		if p.Done >= 10 && paused.CompareAndSwap(false, true) {
+			e.sb.Pause()
+		}
+		if paused.Load() && p.InFlight > 0 && p.Sent > 10 {
+			cancel()
+		}
+	}
+	first := runImport(t, ctx, path, m, o, nil)
+	j1.Close()
+	if !errors.Is(first.err, context.Canceled) {
+		t.Fatalf("first run: %v", first.err)
+	}
+	var pendingJob string
+	for _, r := range first.rows {
+		if strings.Contains(r.Reason, "its outcome is not known yet") {
+			pendingJob = strings.Fields(strings.TrimPrefix(r.Reason, "sent in job "))[0]
+			pendingJob = strings.TrimSuffix(pendingJob, ";")
+			break
+		}
+	}
+	if pendingJob == "" {
+		t.Fatalf("no job left pending: %+v", first.sum)
+	}
+	e.sb.Resume()
+	if err := e.sb.WaitIdle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	j2 := openTestJournal(t, jpath, path, m)
+	o.Journal = j2
+	o.Progress = nil
+	o.API = &crashingAPI{ImportAPI: e.api, jobID: pendingJob, lose: lose}
+	second := runImport(t, context.Background(), path, m, o, nil)
+	j2.Close()
+	if second.err != nil {
+		t.Fatalf("second run: %v", second.err)
+	}
+	got := checkComplete(t, second, n)
+	skipped := 0
+	for row, r := range got {
+		switch r.Outcome {
+		case OutcomeInserted:
+		case OutcomeSkipped:
+			skipped++
+			if !strings.Contains(r.Reason, "job-level error") {
+				t.Errorf("row %d skipped without saying why: %q", row, r.Reason)
+			}
+		default:
+			t.Errorf("row %d: %+v", row, r)
+		}
+	}
+	if skipped != lose {
+		t.Errorf("%d rows skipped, want the %d the crashed job lost", skipped, lose)
+	}
+}
+
 // TestUnknownJournaledJob: a journal naming a job id the server never knew
 // (another environment's journal, say) reports its records as expired.
 func TestUnknownJournaledJob(t *testing.T) {
