@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
+	"golang.org/x/text/secure/precis"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -218,20 +219,51 @@ func fold(s string) string {
 }
 
 // NormalizeEmail trims and lowercases an email address the way Authgear
-// stores it (NFKC and case folding for non-ASCII).
+// stores it (see authgearEmail for non-ASCII). An address Authgear's
+// normaliser refuses is returned trimmed, for checkEmail to reject.
 func NormalizeEmail(s string) string {
 	s = strings.TrimSpace(s)
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
+	if isASCII(s) {
 		return strings.ToLower(s)
 	}
-	return fold(norm.NFKC.String(s))
+	if n, err := authgearEmail(s); err == nil {
+		return n
+	}
+	return s
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// authgearEmail normalises an email address as Authgear's login ID
+// normaliser does for case-insensitive emails (EmailNormalizer in
+// pkg/lib/authn/identity/loginid): the local part NFKC, then both parts
+// PRECIS FreeformClass with case folding. The domain gets no NFKC, and
+// PRECIS refuses some runes (C1 controls, unassigned code points, a
+// middle dot outside "l·l"), which fails the record on the server.
+func authgearEmail(s string) (string, error) {
+	at := strings.LastIndex(s, "@")
+	if at < 0 {
+		return "", errors.New("no @")
+	}
+	// A Profile holds a cases.Caser, which must not be shared between
+	// goroutines: a new one per address (non-ASCII addresses only).
+	p := precis.NewFreeform(precis.FoldCase())
+	domain, err := p.String(s[at+1:])
+	if err != nil {
+		return "", err
+	}
+	local, err := p.String(norm.NFKC.String(s[:at]))
+	if err != nil {
+		return "", err
+	}
+	return local + "@" + domain, nil
 }
 
 // NormalizeUsername trims a username and, unless caseSensitive, lowercases it.
@@ -252,6 +284,12 @@ func checkEmail(s string) error {
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Name != "" || a.Address != s {
 		return errors.New("is not an email address")
+	}
+	// What is sent must be what Authgear stores, so that a re-run finds it.
+	if !isASCII(s) {
+		if n, err := authgearEmail(s); err != nil || n != s {
+			return errors.New("has characters that Authgear's email normalisation refuses or changes")
+		}
 	}
 	return nil
 }

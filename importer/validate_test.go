@@ -6,15 +6,20 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/text/secure/precis"
+	"golang.org/x/text/unicode/norm"
 )
 
 // validCase is one value of one field, mapped through a one-column CSV.
@@ -79,7 +84,13 @@ func TestValidateEmail(t *testing.T) {
 		{"user@localhost", "", true, ""},
 		{"u@exämple.com", "", true, ""},
 		{"ÄNN@EXÄMPLE.COM", "änn@exämple.com", true, ""},
-		{"ﬁ@x.io", "fi@x.io", true, ""}, // NFKC
+		{"ﬁ@x.io", "fi@x.io", true, ""}, // NFKC in the local part
+		{"Straße@X.io", "strasse@x.io", true, ""},
+		{"a@ＥＸＡＭＰＬＥ.com", "a@ｅｘａｍｐｌｅ.com", true, ""}, // no NFKC in the domain, as Authgear
+		{"用户@例子.中国", "", true, ""},
+		{"aĿb@x.io", "", false, "email normalisation refuses or changes"}, // NFKC gives l·, which PRECIS refuses
+		{"a\u0085b@x.io", "", false, "email normalisation refuses or changes"},
+		{"a\ue000b@x.io", "", false, "email normalisation refuses or changes"}, // private use
 		{"a@[192.0.2.1]", "", true, ""},
 		{long, "", true, ""},
 		{"x" + long, "", false, "longer than 320 characters"},
@@ -106,6 +117,71 @@ func TestValidateEmail(t *testing.T) {
 	if got := NormalizeEmail(" Mixed@Case.IO "); got != "mixed@case.io" {
 		t.Errorf("NormalizeEmail = %q", got)
 	}
+}
+
+// authgearNormalizeEmail is Authgear's EmailNormalizer.Normalize for
+// case-insensitive emails (pkg/lib/authn/identity/loginid/normalizer.go).
+func authgearNormalizeEmail(loginID string) (string, error) {
+	at := strings.LastIndex(loginID, "@")
+	local, domain := loginID[:at], loginID[at+1:]
+	p := precis.NewFreeform(precis.FoldCase())
+	domain, err := p.String(domain)
+	if err != nil {
+		return "", err
+	}
+	local = norm.NFKC.String(local)
+	local, err = p.String(local)
+	if err != nil {
+		return "", err
+	}
+	return local + "@" + domain, nil
+}
+
+// TestEmailNormalisationMatchesAuthgear: for every letter (and a few
+// other runes) in the local part and in the domain, what we send is what
+// Authgear's normaliser makes of the input, and Authgear keeps it as it
+// is; what Authgear would refuse we reject.
+func TestEmailNormalisationMatchesAuthgear(t *testing.T) {
+	step := rune(1)
+	if testing.Short() {
+		step = 7
+	}
+	checked, rejected := 0, 0
+	for r := rune(0x80); r < 0x30000; r += step {
+		if !utf8.ValidRune(r) || !(unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsNumber(r) || unicode.IsSymbol(r)) {
+			continue
+		}
+		for _, in := range []string{"a" + string(r) + "B@x.io", "ab@X" + string(r) + ".io"} {
+			if !mailOK(in) && !mailOK(strings.ToLower(in)) {
+				continue // net/mail refuses it whatever its case
+			}
+			n := NormalizeEmail(in)
+			err := checkEmail(n)
+			want, werr := authgearNormalizeEmail(in)
+			if werr == nil {
+				if again, err2 := authgearNormalizeEmail(want); err2 != nil || again != want {
+					werr = fmt.Errorf("not stable")
+				}
+			}
+			checked++
+			if err != nil {
+				rejected++
+				if werr == nil && n == want && mailOK(want) {
+					t.Errorf("%U %q: we reject %q (%v); Authgear stores it", r, in, n, err)
+				}
+				continue
+			}
+			if werr != nil || n != want {
+				t.Errorf("%U %q: we send %q; Authgear makes %q of it (%v)", r, in, n, want, werr)
+			}
+		}
+	}
+	t.Logf("%d addresses, %d rejected", checked, rejected)
+}
+
+func mailOK(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s && len(s) <= 320
 }
 
 func TestValidatePhone(t *testing.T) {
