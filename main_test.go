@@ -473,3 +473,54 @@ wait:
 		afterJobs, delay, before.RecordsReceived, st.JobsAccepted, doubled)
 	return doubled
 }
+
+// TestSandboxInterruptThenRerun: Ctrl-C during an import into the
+// in-process sandbox exits 130; the sandbox ends with the run, so the same
+// command rehearses from the start and gives a complete report, with no
+// failures for the first sandbox's jobs that the new one never knew.
+func TestSandboxInterruptThenRerun(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "users.csv")
+	mapping := filepath.Join(dir, "users.mapping.yaml")
+	writeGenerated(t, input, mapping, 1500)
+	report := filepath.Join(dir, "users.report.csv")
+	args := []string{"replay", "--mapping", mapping, "--input", input, "--report", report,
+		"--sandbox", "--sandbox-login-ids", "email,phone", "--sandbox-rate", "2000"}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut bytes.Buffer
+	io := &stdio{In: strings.NewReader(""), Out: &out, Err: &errOut, Getenv: func(string) string { return "" }, ProgramName: "authgear-migrate"}
+	journal := filepath.Join(dir, "users.report.journal")
+	go func() {
+		for ctx.Err() == nil {
+			if journalJobs(journal) >= 2 {
+				cancel()
+				return
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	code := run(ctx, args, io)
+	cancel()
+	if code != exitInterrupted {
+		t.Fatalf("want exit 130: %s", runResult{code, out.String(), errOut.String()})
+	}
+	if !strings.Contains(out.String(), "rehearses from the start") {
+		t.Errorf("the summary does not say the next run starts over:\n%s", out.String())
+	}
+	r := runCmd(t, nil, args...)
+	rows, err := importer.ReadReport(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[importer.Outcome]int{}
+	for _, x := range rows {
+		counts[x.Outcome]++
+		if x.Outcome == importer.OutcomeFailed {
+			t.Errorf("row %d failed: %s", x.Row, x.Reason)
+			break
+		}
+	}
+	if r.code != exitOK || len(rows) != 1500 {
+		t.Errorf("rerun: %d report rows %v; %s", len(rows), counts, r)
+	}
+}
