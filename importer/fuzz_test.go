@@ -289,7 +289,7 @@ func fuzzMapping(id Identifier, possible bool) *Mapping {
 
 // checkSendable fails when a valid record holds what the server refuses
 // or mangles: an empty string, a control character, invalid UTF-8.
-func checkSendable(t *testing.T, p *Prepared, id Identifier) {
+func checkSendable(t *testing.T, p *Prepared, plan *Plan) {
 	if !p.Valid() {
 		return
 	}
@@ -336,7 +336,7 @@ func checkSendable(t *testing.T, p *Prepared, id Identifier) {
 	}
 	walk("", v)
 	r := p.Record
-	if r.IdentifierValue(id) == "" {
+	if r.IdentifierValue(plan.mapping.Identifier) == "" {
 		t.Fatalf("valid record without its identifier: %s", b)
 	}
 	if r.Email != nil && checkEmail(*r.Email) != nil {
@@ -350,6 +350,32 @@ func checkSendable(t *testing.T, p *Prepared, id Identifier) {
 	if r.Password != nil && CheckBcrypt(r.Password.PasswordHash) != nil {
 		t.Fatalf("valid record with hash %q", r.Password.PasswordHash)
 	}
+	// Normalised login IDs are fixed points: the same value imported
+	// again normalises to itself, so re-runs find the same user.
+	if r.Email != nil && NormalizeEmail(*r.Email) != *r.Email {
+		t.Fatalf("email %q normalises again to %q", *r.Email, NormalizeEmail(*r.Email))
+	}
+	if r.PreferredUsername != nil {
+		if again := NormalizeUsername(*r.PreferredUsername, plan.mapping.UsernameCaseSensitive); again != *r.PreferredUsername {
+			t.Fatalf("username %q normalises again to %q", *r.PreferredUsername, again)
+		}
+	}
+	for _, ph := range []*string{r.PhoneNumber, mfaPhone(r)} {
+		if ph == nil {
+			continue
+		}
+		again, err := plan.phones.normalize(*ph, "")
+		if err != nil || again != *ph {
+			t.Fatalf("phone %q normalises again to %q, %v", *ph, again, err)
+		}
+	}
+}
+
+func mfaPhone(r *Record) *string {
+	if r.MFA == nil {
+		return nil
+	}
+	return r.MFA.PhoneNumber
 }
 
 // fuzzPlans are compiled once per process.
@@ -415,7 +441,7 @@ func FuzzApply(f *testing.F) {
 			if p.Valid() && p.Record == nil {
 				t.Fatal("valid without a record")
 			}
-			checkSendable(t, p, plan.mapping.Identifier)
+			checkSendable(t, p, plan)
 			for _, pr := range p.Problems {
 				if pr.Message == "" {
 					t.Fatalf("empty problem %+v", pr)
