@@ -145,10 +145,20 @@ func (f *FieldSpec) UnmarshalYAML(n *yaml.Node) error {
 		f.From = n.Value
 		return nil
 	}
+	if n.Kind == yaml.MappingNode {
+		// yaml.v3 does not carry KnownFields into custom unmarshalers:
+		// check the keys here, so that a typo is not silently dropped.
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			switch k := n.Content[i].Value; k {
+			case "from", "value", "transforms":
+			default:
+				return fmt.Errorf("line %d: field %q not found in a field mapping (known: from, value, transforms)", n.Content[i].Line, k)
+			}
+		}
+	}
 	type plain FieldSpec
 	var p plain
-	dec := n.Decode
-	if err := dec(&p); err != nil {
+	if err := n.Decode(&p); err != nil {
 		return err
 	}
 	*f = FieldSpec(p)

@@ -391,8 +391,10 @@ func (p *Plan) Apply(row *Row) *Prepared {
 		}
 		if present == c.Present {
 			reason := c.Reason
-			if reason == "" {
+			if reason == "" && c.Present {
 				reason = fmt.Sprintf("%s is set: not migrated", c.From)
+			} else if reason == "" {
+				reason = fmt.Sprintf("%s is empty: not migrated", c.From)
 			}
 			out.addProblem("", reason)
 		}
@@ -509,5 +511,13 @@ func toStringList(v any) ([]string, error) {
 	case json.Number:
 		return []string{t.String()}, nil
 	}
-	return nil, fmt.Errorf("is a %s, not a list", jsonType(v))
+	return nil, fmt.Errorf("is %s, not a list", withArticle(jsonType(v)))
+}
+
+// withArticle puts "a" or "an" before a type name.
+func withArticle(s string) string {
+	if s != "" && strings.ContainsRune("aeiou", rune(s[0])) {
+		return "an " + s
+	}
+	return "a " + s
 }

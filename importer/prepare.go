@@ -82,6 +82,10 @@ func Prepare(ctx context.Context, src *Source, plan *Plan, o PrepareOptions, emi
 
 	todo := make(chan *chunk, o.Workers*2)
 	done := make(chan *chunk, o.Workers*2)
+	// tokens bounds the chunks between the reader and emit, so that one
+	// slow chunk cannot let the reader pile the rest of the file up in
+	// the re-sequencing map.
+	tokens := make(chan struct{}, o.Workers*4)
 	var readErr error
 	// Reader.
 	go func() {
@@ -101,6 +105,11 @@ func Prepare(ctx context.Context, src *Source, plan *Plan, o PrepareOptions, emi
 				c.rows = append(c.rows, row)
 			}
 			if len(c.rows) > 0 {
+				select {
+				case tokens <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
 				select {
 				case todo <- c:
 				case <-ctx.Done():
@@ -161,6 +170,7 @@ func Prepare(ctx context.Context, src *Source, plan *Plan, o PrepareOptions, emi
 					break
 				}
 			}
+			<-tokens
 			if emitErr != nil {
 				break
 			}

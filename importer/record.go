@@ -265,7 +265,12 @@ func targetOrder(key string) int {
 		}
 	}
 	if strings.HasPrefix(key, CustomAttributePrefix) {
-		return len(Targets) - 7 // custom attributes sit before roles
+		// Custom attributes sit just before roles, as in the record.
+		for i, t := range Targets {
+			if t.Key == "roles" {
+				return i
+			}
+		}
 	}
 	return len(Targets)
 }

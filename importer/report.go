@@ -2,7 +2,9 @@ package importer
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -177,7 +179,18 @@ func (w *RetryWriter) Write(row *Row) error {
 	if w.csvw != nil {
 		return w.csvw.Write(row.Fields)
 	}
-	if _, err := w.bw.Write(row.Raw); err != nil {
+	// A record from a pretty-printed JSON document spans lines: compact it
+	// so that the retry file is NDJSON.
+	raw := row.Raw
+	if bytes.IndexByte(raw, '\n') >= 0 || bytes.IndexByte(raw, '\r') >= 0 {
+		var b bytes.Buffer
+		if err := json.Compact(&b, raw); err == nil {
+			raw = b.Bytes()
+		} else {
+			raw = bytes.ReplaceAll(bytes.ReplaceAll(raw, []byte("\r"), nil), []byte("\n"), []byte(" "))
+		}
+	}
+	if _, err := w.bw.Write(raw); err != nil {
 		return err
 	}
 	return w.bw.WriteByte('\n')

@@ -542,8 +542,7 @@ func TestRejectIfDefaultReason(t *testing.T) {
 	if got.Valid() {
 		t.Fatal("reject_if present: false did not reject")
 	}
-	if got.Reason() != "last_login is set: not migrated" {
+	if got.Reason() != "last_login is empty: not migrated" {
 		t.Fatalf("reason %q", got.Reason())
 	}
-	t.Skip(`BUG (plan.go Apply): reject_if {from: last_login, present: false} without a reason rejects with "last_login is set: not migrated"; it should say the value is empty`)
 }
