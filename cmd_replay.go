@@ -580,7 +580,9 @@ func startSandbox(ctx context.Context, o replayOptions) (*sandbox.Running, *admi
 		Groups:       splitList(o.sandboxGroups),
 		Rate:         o.sandboxRate,
 	}
-	sb, err := sandbox.Start(ctx, "127.0.0.1:0", opts)
+	// Not ctx: on Ctrl-C the jobs in flight are still read for a grace
+	// period, so the sandbox must outlive ctx; replayLive closes it.
+	sb, err := sandbox.Start(context.WithoutCancel(ctx), "127.0.0.1:0", opts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -504,6 +504,11 @@ func TestSandboxInterruptThenRerun(t *testing.T) {
 	if code != exitInterrupted {
 		t.Fatalf("want exit 130: %s", runResult{code, out.String(), errOut.String()})
 	}
+	// The job in flight at the interrupt is still read (the sandbox
+	// outlives the interrupt by the grace period): its records have outcomes.
+	if !strings.Contains(out.String(), "inserted") || strings.Contains(out.String(), "inserted             10\n") {
+		t.Errorf("the job in flight at the interrupt was not read:\n%s", out.String())
+	}
 	if !strings.Contains(out.String(), "rehearses from the start") {
 		t.Errorf("the summary does not say the next run starts over:\n%s", out.String())
 	}
