@@ -557,7 +557,7 @@ func TestValidateListsAndCustomAttributes(t *testing.T) {
 		{nil, nil, map[string]any{"tier": json.Number("7"), "meta": false}, ""},
 		{[]string{"1", "nested"}, []string{"x", "y"}, nil, ""},
 		{nil, nil, nil, "roles has an element that is an object, not text (map one of its keys with a path)"},
-		{[]string{"ad\x00min"}, nil, map[string]any{"tier": "a\x01b"}, "roles contains the control character U+0000; custom attribute tier contains the control character U+0001"},
+		{[]string{"ad\x00min"}, nil, map[string]any{"tier": "a\x01b"}, "custom attribute tier contains the control character U+0001; roles contains the control character U+0000"},
 		{nil, nil, nil, "roles is a boolean, not a list"},
 		{nil, nil, nil, "roles has an element that is a list of 2 values, not one (add the first transform)"},
 	}
