@@ -263,6 +263,9 @@ func printSummary(io *stdio, o replayOptions, m *importer.Mapping, s *summary, r
 	if runErr != nil {
 		s.Error = runErr.Error()
 		var se *importer.StopError
+		if s.inProcess && errors.Is(runErr, context.Canceled) {
+			s.Error = "interrupted"
+		}
 		if s.inProcess {
 			s.Notes = append(s.Notes, "the in-process sandbox ended with this run: running the command again rehearses from the start")
 		} else if errors.As(runErr, &se) || errors.Is(runErr, context.Canceled) {

@@ -698,7 +698,7 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 	if lost != nil && (lost.attempt > 2 || job.Error == nil) {
 		why := "the server reported no outcome for this record"
 		if jobErr != "" {
-			why = "job-level error, twice: " + jobErr
+			why = "job-level error on every attempt: " + jobErr
 		}
 		for i := range lost.rows {
 			rows = append(rows, ReportRow{Row: lost.rows[i], Identifier: lost.ids[i], Outcome: OutcomeFailed, Reason: why})

@@ -313,7 +313,9 @@ func (p *Plan) Apply(row *Row) *Prepared {
 			case "mfa.totp.secret":
 				totp = s
 			}
-			if msg := p.normalizeAndCheck(f.target, &s); msg != "" {
+			if _, checked := v.(e164Phone); checked && f.target.format == "phone" {
+				// Normalised and checked by the phone transform.
+			} else if msg := p.normalizeAndCheck(f.target, &s); msg != "" {
 				out.addProblem(key, msg)
 			}
 			if f.target.str != nil {
@@ -473,6 +475,8 @@ func toText(v any) (string, error) {
 	switch t := v.(type) {
 	case string:
 		return t, nil
+	case e164Phone:
+		return string(t), nil
 	case json.Number:
 		return t.String(), nil
 	case bool:

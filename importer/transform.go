@@ -226,8 +226,12 @@ func tPhone(v any, arg string, c *applyCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e164, nil
+	return e164Phone(e164), nil
 }
+
+// e164Phone is a phone number the phone transform has normalised and
+// checked already, so that the field's own check does not repeat the work.
+type e164Phone string
 
 func tSplit(v any, arg string, _ *applyCtx) (any, error) {
 	switch t := v.(type) {

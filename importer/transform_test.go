@@ -191,18 +191,18 @@ func TestTransformFuture(t *testing.T) {
 func TestTransformPhone(t *testing.T) {
 	none := transformPlan(t, "")
 	runTransformCases(t, none, []transformCase{
-		{"phone", "", "+852 9876 5433", "+85298765433", ""},
-		{"phone", "", "+1 (415) 555-0100", "+14155550100", ""},
-		{"phone", "", "+44 20 7946 0958", "+442079460958", ""},
-		{"phone", "", "+44 (0)20 7946 0958", "+442079460958", ""},
-		{"phone", "", "  +85298765433  ", "+85298765433", ""},
-		{"phone", "", "85298765433", "+85298765433", ""}, // stored without + (Supabase)
-		{"phone", "", json.Number("85298765433"), "+85298765433", ""},
-		{"phone", "HK", "9876 5433", "+85298765433", ""},
-		{"phone", "hk", "98765433", "+85298765433", ""},
-		{"phone", "US", "(415) 555-0100", "+14155550100", ""},
-		{"phone", "GB", "020 7946 0958", "+442079460958", ""},
-		{"phone", "US", "+852 9876 5433", "+85298765433", ""}, // a + wins over the region
+		{"phone", "", "+852 9876 5433", e164Phone("+85298765433"), ""},
+		{"phone", "", "+1 (415) 555-0100", e164Phone("+14155550100"), ""},
+		{"phone", "", "+44 20 7946 0958", e164Phone("+442079460958"), ""},
+		{"phone", "", "+44 (0)20 7946 0958", e164Phone("+442079460958"), ""},
+		{"phone", "", "  +85298765433  ", e164Phone("+85298765433"), ""},
+		{"phone", "", "85298765433", e164Phone("+85298765433"), ""}, // stored without + (Supabase)
+		{"phone", "", json.Number("85298765433"), e164Phone("+85298765433"), ""},
+		{"phone", "HK", "9876 5433", e164Phone("+85298765433"), ""},
+		{"phone", "hk", "98765433", e164Phone("+85298765433"), ""},
+		{"phone", "US", "(415) 555-0100", e164Phone("+14155550100"), ""},
+		{"phone", "GB", "020 7946 0958", e164Phone("+442079460958"), ""},
+		{"phone", "US", "+852 9876 5433", e164Phone("+85298765433"), ""}, // a + wins over the region
 		{"phone", "", "", nil, ""},
 		{"phone", "", "   ", nil, ""},
 		{"phone", "", nil, nil, ""},
@@ -218,9 +218,9 @@ func TestTransformPhone(t *testing.T) {
 	// The mapping's default region applies when the transform has none.
 	hk := transformPlan(t, "HK")
 	runTransformCases(t, hk, []transformCase{
-		{"phone", "", "9876 5433", "+85298765433", ""},
-		{"phone", "US", "415 555 0100", "+14155550100", ""},
-		{"phone", "", "+1 415 555 0100", "+14155550100", ""},
+		{"phone", "", "9876 5433", e164Phone("+85298765433"), ""},
+		{"phone", "US", "415 555 0100", e164Phone("+14155550100"), ""},
+		{"phone", "", "+1 415 555 0100", e164Phone("+14155550100"), ""},
 	})
 }
 
