@@ -236,14 +236,7 @@ func (e *printedError) Unwrap() error { return e.err }
 
 // summary is what replay prints at the end (--json: one object).
 type summary struct {
-	importer.PrepareStats
-	Inserted int      `json:"inserted"`
-	Updated  int      `json:"updated"`
-	Skipped  int      `json:"skipped"`
-	Failed   int      `json:"failed"`
-	NotSent  int      `json:"not_sent"`
-	Resumed  int      `json:"resumed"`
-	Jobs     int      `json:"jobs"`
+	importer.ImportSummary
 	DryRun   bool     `json:"dry_run"`
 	Target   string   `json:"target,omitempty"`
 	Input    string   `json:"input"`
@@ -487,9 +480,8 @@ func replayLive(ctx context.Context, o replayOptions, io *stdio, m *importer.Map
 		return rep.Write(r)
 	})
 	prog.done()
-	sum.PrepareStats = is.PrepareStats
+	sum.ImportSummary = is
 	sum.Total = is.Inserted + is.Updated + is.Skipped + is.Failed + is.Invalid + is.NotSent
-	sum.Inserted, sum.Updated, sum.Skipped, sum.Failed, sum.NotSent, sum.Resumed, sum.Jobs = is.Inserted, is.Updated, is.Skipped, is.Failed, is.NotSent, is.Resumed, is.Jobs
 	if err != nil {
 		// Stopped early: the records never read still get a line each.
 		n, rerr := reportUnread(o.input, m, is.LastRow, rep, bad)

@@ -556,22 +556,7 @@ func (im *importer) postFailed(ctx context.Context, req *request, err error) {
 			{rows: req.rows[:half], ids: req.ids[:half], recs: req.recs[:half], attempt: req.attempt, note: req.note},
 			{rows: req.rows[half:], ids: req.ids[half:], recs: req.recs[half:], attempt: req.attempt, note: req.note},
 		} {
-			part.bytes = len(im.prefix) + 2
-			for _, r := range part.recs {
-				part.bytes += len(r) + 1
-			}
-			im.mu.Lock()
-			im.seq++
-			part.seq = im.seq
-			im.sum.Jobs++
-			im.mu.Unlock()
-			if im.o.Journal != nil {
-				if jerr := im.o.Journal.Request(part.seq, part.rows); jerr != nil {
-					im.stop(jerr)
-				}
-			}
-			im.wg.Add(1)
-			im.send(ctx, part, false)
+			im.sendFollowUp(ctx, part)
 		}
 	case adminapi.IsTooLarge(err):
 		im.settle(req, nil, "the server refused the record as too large (413 JSONTooLarge)")
@@ -738,24 +723,31 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 		}
 	}
 	if lost != nil {
-		im.mu.Lock()
-		im.seq++
-		lost.seq = im.seq
-		im.sum.Jobs++
-		im.mu.Unlock()
-		if im.o.Journal != nil {
-			if err := im.o.Journal.Request(lost.seq, lost.rows); err != nil {
-				im.stop(err)
-			}
-		}
-		lost.bytes = len(im.prefix) + 2
-		for _, r := range lost.recs {
-			lost.bytes += len(r) + 1
-		}
-		im.wg.Add(1)
-		im.send(ctx, lost, false)
+		im.sendFollowUp(ctx, lost)
 	}
 	im.progress()
+}
+
+// sendFollowUp numbers, journals and sends (in the calling goroutine) a
+// request made from another: a half after a 413, or records a job-level
+// error lost.
+func (im *importer) sendFollowUp(ctx context.Context, req *request) {
+	req.bytes = len(im.prefix) + 2
+	for _, r := range req.recs {
+		req.bytes += len(r) + 1
+	}
+	im.mu.Lock()
+	im.seq++
+	req.seq = im.seq
+	im.sum.Jobs++
+	im.mu.Unlock()
+	if im.o.Journal != nil {
+		if err := im.o.Journal.Request(req.seq, req.rows); err != nil {
+			im.stop(err)
+		}
+	}
+	im.wg.Add(1)
+	im.send(ctx, req, false)
 }
 
 func (im *importer) sumFailedAll(rows []ReportRow) bool {
