@@ -484,18 +484,19 @@ func replayLive(ctx context.Context, o replayOptions, io *stdio, m *importer.Map
 	sum.Total = is.Inserted + is.Updated + is.Skipped + is.Failed + is.Invalid + is.NotSent
 	if err != nil {
 		// Stopped early: the records never read still get a line each.
-		n, rerr := reportUnread(o.input, m, is.LastRow, rep, bad)
+		n, rerr := reportUnread(o.input, m, is, rep, bad)
 		sum.NotSent += n
 		sum.Total += n
 		if rerr != nil {
-			prog.println("warning: could not list the records after row " + fmt.Sprint(is.LastRow) + ": " + rerr.Error())
+			prog.println("warning: could not list the records the run never read: " + rerr.Error())
 		}
 	}
 	return err
 }
 
-// reportUnread gives every record after lastRow a "not sent" line.
-func reportUnread(input string, m *importer.Mapping, lastRow int, rep *importer.ReportWriter, bad *rowSet) (int, error) {
+// reportUnread gives every record the stopped run never reported a "not
+// sent" line.
+func reportUnread(input string, m *importer.Mapping, is importer.ImportSummary, rep *importer.ReportWriter, bad *rowSet) (int, error) {
 	src, err := importer.Open(input, m.SourceOptions())
 	if err != nil {
 		return 0, err
@@ -510,7 +511,7 @@ func reportUnread(input string, m *importer.Mapping, lastRow int, rep *importer.
 		if err != nil {
 			return n, err
 		}
-		if row.Num <= lastRow {
+		if is.Reported(row.Num) {
 			continue
 		}
 		n++

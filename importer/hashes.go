@@ -166,7 +166,19 @@ func HasherFamily(name string) HashFamily {
 	case n == "":
 		return HashUnknown
 	}
-	return HashFamily(strings.ToLower(strings.TrimSpace(name)))
+	// An unknown name comes from the data: keep it short and plain, since
+	// it is printed in notes and reasons (and a mis-mapped column must not
+	// spill its values there).
+	clean := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-' {
+			return r
+		}
+		return -1
+	}, n)
+	if clean == "" || len(clean) > 32 {
+		return HashFamily("unrecognised hasher")
+	}
+	return HashFamily(clean)
 }
 
 // importableHash returns the hash as Authgear should receive it (prefixes

@@ -91,10 +91,9 @@ type ImportSummary struct {
 	NotSent int `json:"not_sent"`
 	// Resumed counts records whose outcome came from the journal.
 	Resumed int `json:"resumed"`
-	// LastRow is the last input record handed to the import; after an
-	// interruption the records after it were not read at all.
-	LastRow int `json:"-"`
-	Jobs    int `json:"jobs"`
+	// reported holds the rows that got a report line in this run.
+	reported *bitset
+	Jobs     int `json:"jobs"`
 	// Warnings are run-level remarks for the person.
 	Warnings []string `json:"warnings,omitempty"`
 }
@@ -140,11 +139,16 @@ type importer struct {
 	rate     float64
 	started  time.Time
 	lastDone time.Time
-	stopErr  error
-	seq      int
-	reportMu sync.Mutex
+	// firstSend and served measure the server's pace in this run:
+	// outcomes it gave since the first request, not journal or local ones.
+	firstSend time.Time
+	served    int
+	stopErr   error
+	seq       int
+	reportMu  sync.Mutex
 
-	skip *bitset // rows settled by an earlier run
+	skip     *bitset // rows settled by an earlier run
+	reported *bitset // rows reported in this run (under reportMu)
 	// maybeSent are rows an interrupted earlier run may have sent in a job
 	// the journal never learnt of.
 	maybeSent *bitset
@@ -198,7 +202,8 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 	}
 	m := plan.Mapping()
 	im := &importer{
-		o: o, m: m, report: report, rate: o.InitialRate, started: o.Now(),
+		reported: &bitset{},
+		o:        o, m: m, report: report, rate: o.InitialRate, started: o.Now(),
 		sem:    make(chan struct{}, o.Concurrency),
 		prefix: []byte(fmt.Sprintf(`{"identifier":%q,"upsert":%t,"records":[`, m.Identifier, m.Upsert)),
 	}
@@ -221,6 +226,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		skip = st.settled
 		for _, r := range st.results {
 			if err := im.emit(r); err != nil {
+				im.sum.reported = im.reported
 				return im.sum, err
 			}
 			im.countOutcome(r.Outcome)
@@ -238,9 +244,8 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 			im.send(ctx, req, false)
 		}
 		st.accepted = nil
-		if err := im.stopped(); err != nil {
-			return im.sum, err
-		}
+		// A stop while reading them (a poll that failed) is handled by the
+		// stream below, which reports every other record as not sent.
 	}
 
 	// Stream: prepare, report the invalid, batch the valid.
@@ -263,7 +268,11 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		im.mu.Unlock()
 		if o.Journal != nil {
 			if err := o.Journal.Request(req.seq, req.rows); err != nil {
-				return err
+				// Without the journal line a resume could not tell these
+				// were never sent: send nothing more.
+				im.stop(&StopError{Reason: "the journal could not be written (" + err.Error() + "): nothing more was sent", Err: err})
+				im.reportUnsent(req, "not sent: the journal could not be written")
+				return nil
 			}
 		}
 		if canaryPending {
@@ -279,7 +288,6 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 	stats, err := Prepare(ctx, src, plan, PrepareOptions{}, func(p *Prepared) error {
 		im.mu.Lock()
 		im.prog.Prepared++
-		im.sum.LastRow = p.Row.Num
 		im.mu.Unlock()
 		if skip != nil && skip.has(p.Row.Num) {
 			return nil
@@ -288,12 +296,13 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 			im.mu.Lock()
 			im.prog.Invalid++
 			im.mu.Unlock()
-			if o.Rejected != nil {
-				if err := o.Rejected(p.Row); err != nil {
-					return err
-				}
+			if err := im.emit(ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeInvalid, Reason: p.Reason()}); err != nil {
+				return err
 			}
-			return im.emit(ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeInvalid, Reason: p.Reason()})
+			if o.Rejected != nil {
+				return o.Rejected(p.Row)
+			}
+			return nil
 		}
 		if err := im.stopped(); err != nil {
 			im.mu.Lock()
@@ -354,6 +363,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 	if err != nil && errors.Is(err, context.Canceled) {
 		err = &StopError{Reason: "interrupted: jobs already accepted are in the journal; run the same command again to continue", Err: err}
 	}
+	im.sum.reported = im.reported
 	return im.sum, err
 }
 
@@ -396,8 +406,14 @@ func (im *importer) takeNote(row int) string {
 func (im *importer) emit(r ReportRow) error {
 	im.reportMu.Lock()
 	defer im.reportMu.Unlock()
+	im.reported.set(r.Row)
 	return im.report(r)
 }
+
+// Reported reports whether input record row got its report line in the
+// run; after a stop or an interruption, the records that did not are the
+// ones never read.
+func (s ImportSummary) Reported(row int) bool { return s.reported != nil && s.reported.has(row) }
 
 func (im *importer) countOutcome(o Outcome) {
 	im.mu.Lock()
@@ -478,14 +494,26 @@ func (im *importer) send(ctx context.Context, req *request, canary bool) {
 	var job *adminapi.Job
 	var err error
 	if req.jobID == "" {
-		if err := im.stopped(); err != nil {
-			im.unsent(req, "not sent: "+err.Error())
+		stopped := im.stopped()
+		if stopped == nil && ctx.Err() != nil {
+			stopped = errors.New("the run was interrupted; run the same command again to continue")
+		}
+		if stopped != nil {
+			if req.attempt > 0 {
+				// Records a job-level error lost: the server may have saved
+				// them. Not journaled as unsent, so that a resume says so
+				// when they come back skipped.
+				im.reportUnsent(req, "sent, but "+req.note+"; not sent again because "+stopped.Error())
+				return
+			}
+			im.unsent(req, "not sent: "+stopped.Error())
 			return
 		}
-		if ctx.Err() != nil {
-			im.unsent(req, "not sent: the run was interrupted; run the same command again to continue")
-			return
+		im.mu.Lock()
+		if im.firstSend.IsZero() {
+			im.firstSend = im.o.Now()
 		}
+		im.mu.Unlock()
 		job, err = im.o.API.CreateImport(ctx, im.body(req))
 		if err != nil {
 			im.postFailed(ctx, req, err)
@@ -869,15 +897,19 @@ func (im *importer) pendingUnknown(req *request) {
 	}
 }
 
-// measure updates the throughput estimate after n records got outcomes.
+// measure updates the throughput estimate after the server gave n
+// outcomes.
 func (im *importer) measure(n int) {
 	im.mu.Lock()
 	defer im.mu.Unlock()
 	now := im.o.Now()
 	im.lastDone = now
-	el := now.Sub(im.started).Seconds()
-	if el > 0.05 && im.prog.Done > 0 {
-		im.rate = float64(im.prog.Done) / el
+	im.served += n
+	if im.firstSend.IsZero() {
+		return
+	}
+	if el := now.Sub(im.firstSend).Seconds(); el > 0.05 && im.served > 0 {
+		im.rate = float64(im.served) / el
 	}
 }
 

@@ -84,6 +84,11 @@ type PhoneSpec struct {
 	// Validation mirrors Authgear's ui.phone_input.validation:
 	// isValidNumber (default) or isPossibleNumber.
 	Validation string `yaml:"validation,omitempty"`
+	// AssumeInternational reads numbers without '+' and without a default
+	// region as international ("85298765433" → "+85298765433"), for
+	// exports that store them so (Supabase). Off by default: a national
+	// number read that way is a valid number of another country.
+	AssumeInternational bool `yaml:"assume_international,omitempty"`
 }
 
 // FieldSpec fills one record field from a column or path, or a constant.

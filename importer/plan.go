@@ -114,7 +114,7 @@ func compile(m *Mapping, columns []string, isCSV bool, extras []string) (*Plan, 
 	p := &Plan{
 		mapping: m,
 		extra:   map[string]*Path{},
-		phones:  &phoneNormalizer{possibleOnly: m.Phone.Validation == PhoneIsPossibleNumber},
+		phones:  &phoneNormalizer{possibleOnly: m.Phone.Validation == PhoneIsPossibleNumber, assumeInternational: m.Phone.AssumeInternational},
 		now:     time.Now(),
 	}
 	var errs []string
@@ -285,10 +285,8 @@ func (p *Plan) Apply(row *Row) *Prepared {
 			if rec.CustomAttributes == nil {
 				rec.CustomAttributes = map[string]any{}
 			}
-			if s, ok := v.(string); ok {
-				if err := checkText(s); err != nil {
-					out.addProblem(key, f.target.Label+" "+err.Error())
-				}
+			if err := checkJSONText(v); err != nil {
+				out.addProblem(key, f.target.Label+" "+err.Error())
 			}
 			rec.CustomAttributes[name] = v
 		default:
@@ -524,4 +522,29 @@ func withArticle(s string) string {
 		return "an " + s
 	}
 	return "a " + s
+}
+
+// checkJSONText applies checkText to every string and key of a JSON value
+// (custom attributes may be objects and lists).
+func checkJSONText(v any) error {
+	switch t := v.(type) {
+	case string:
+		return checkText(t)
+	case []any:
+		for _, e := range t {
+			if err := checkJSONText(e); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for k, e := range t {
+			if err := checkText(k); err != nil {
+				return err
+			}
+			if err := checkJSONText(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

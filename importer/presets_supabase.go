@@ -88,7 +88,8 @@ func buildSupabase(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, err
 		r.note("users deleted in Supabase (deleted_at set) are not migrated: they are reported invalid with that reason")
 	}
 	if _, ok := m.Fields["phone_number"]; ok {
-		r.note("Supabase stores phone numbers without the '+': they are read as international numbers (leave phone.default_region unset for this file)")
+		m.Phone.AssumeInternational = true
+		r.note("Supabase stores phone numbers without the '+': they are read as international numbers (phone.assume_international)")
 	}
 	// OAuth and SSO users.
 	if prov := col("raw_app_meta_data"); prov != "" {

@@ -189,6 +189,13 @@ func TestTransformFuture(t *testing.T) {
 }
 
 func TestTransformPhone(t *testing.T) {
+	intl := transformPlan(t, "")
+	intl.phones.assumeInternational = true
+	runTransformCases(t, intl, []transformCase{
+		{"phone", "", "85298765433", e164Phone("+85298765433"), ""}, // stored without + (Supabase)
+		{"phone", "", json.Number("85298765433"), e164Phone("+85298765433"), ""},
+		{"phone", "", "98765433", nil, "not a valid phone number"}, // +98 765433
+	})
 	none := transformPlan(t, "")
 	runTransformCases(t, none, []transformCase{
 		{"phone", "", "+852 9876 5433", e164Phone("+85298765433"), ""},
@@ -196,8 +203,8 @@ func TestTransformPhone(t *testing.T) {
 		{"phone", "", "+44 20 7946 0958", e164Phone("+442079460958"), ""},
 		{"phone", "", "+44 (0)20 7946 0958", e164Phone("+442079460958"), ""},
 		{"phone", "", "  +85298765433  ", e164Phone("+85298765433"), ""},
-		{"phone", "", "85298765433", e164Phone("+85298765433"), ""}, // stored without + (Supabase)
-		{"phone", "", json.Number("85298765433"), e164Phone("+85298765433"), ""},
+		{"phone", "", "85298765433", nil, "no country code"}, // no + and no region: refused, not guessed
+		{"phone", "", json.Number("85298765433"), nil, "no country code"},
 		{"phone", "HK", "9876 5433", e164Phone("+85298765433"), ""},
 		{"phone", "hk", "98765433", e164Phone("+85298765433"), ""},
 		{"phone", "US", "(415) 555-0100", e164Phone("+14155550100"), ""},
@@ -206,8 +213,8 @@ func TestTransformPhone(t *testing.T) {
 		{"phone", "", "", nil, ""},
 		{"phone", "", "   ", nil, ""},
 		{"phone", "", nil, nil, ""},
-		{"phone", "", true, true, ""},                              // not text: left for the field check
-		{"phone", "", "98765433", nil, "not a valid phone number"}, // no +: taken as international, and +98 765433 is not valid
+		{"phone", "", true, true, ""}, // not text: left for the field check
+		{"phone", "", "98765433", nil, "no country code"},
 		{"phone", "", "0207946 0958", nil, "no country code"},
 		{"phone", "", "+10000000000", nil, "not a valid phone number"},
 		{"phone", "", "+852 9876", nil, "not a valid phone number"},

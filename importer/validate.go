@@ -44,6 +44,8 @@ const (
 // project's Authgear does.
 type phoneNormalizer struct {
 	possibleOnly bool
+	// assumeInternational reads "85298765433" as "+85298765433".
+	assumeInternational bool
 }
 
 // ccInfo says per calling code whether the fast path applies.
@@ -168,11 +170,13 @@ func (p *phoneNormalizer) normalize(s, region string) (string, error) {
 		input = clean
 	}
 	if !strings.HasPrefix(input, "+") && region == "" {
-		// Numbers stored without '+' (Supabase) are international.
-		if clean != "" && len(clean) >= 8 && clean[0] != '0' {
+		// Only an export known to store international numbers without
+		// their '+' (Supabase) may be read that way: a national number
+		// read as international is a valid number of another country.
+		if p.assumeInternational && clean != "" && len(clean) >= 8 && clean[0] != '0' {
 			input = "+" + clean
 		} else {
-			return "", errors.New("has no country code (+...) and the mapping sets no default region")
+			return "", errors.New("has no country code (+...): set phone.default_region in the mapping (or phone.assume_international when the export stores international numbers without their +)")
 		}
 	}
 	num, err := phonenumbers.Parse(input, strings.ToUpper(region))
@@ -369,11 +373,23 @@ func checkBirthdate(s string) error {
 	return errors.New("is not a birthdate (YYYY-MM-DD, --MM-DD or YYYY)")
 }
 
+// zoneCache remembers time.LoadLocation's verdict per name: loading a zone
+// costs tens of microseconds, and an export repeats a handful of names.
+var zoneCache sync.Map // string -> bool
+
 func checkZoneinfo(s string) error {
 	if !strings.Contains(s, "/") {
 		return errors.New("is not an IANA time zone name such as Europe/Paris")
 	}
-	if _, err := time.LoadLocation(s); err != nil {
+	ok, seen := zoneCache.Load(s)
+	if !seen {
+		_, err := time.LoadLocation(s)
+		ok = err == nil
+		if len(s) <= 64 {
+			zoneCache.Store(s, ok)
+		}
+	}
+	if !ok.(bool) {
 		return errors.New("is not an IANA time zone name")
 	}
 	return nil
@@ -416,6 +432,14 @@ func CheckBcrypt(h string) error {
 	}
 	if len(h) != 60 {
 		return errors.New("is not a valid bcrypt hash")
+	}
+	// Salt and digest in bcrypt's base64 alphabet: anything else would be
+	// stored and then never verify (or, a NUL, fail the record).
+	for i := 7; i < len(h); i++ {
+		c := h[i]
+		if !(c == '.' || c == '/' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return errors.New("is not a valid bcrypt hash")
+		}
 	}
 	return nil
 }

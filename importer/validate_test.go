@@ -196,12 +196,13 @@ func TestValidatePhone(t *testing.T) {
 		{"+49 30 901820", "+4930901820", true, ""},
 		{"+39 06 6988 0000", "+390669880000", true, ""}, // Italian leading zero kept
 		{"+7 912 345-67-89", "+79123456789", true, ""},
-		{"85298765433", "+85298765433", true, ""}, // without +, no default region: international
+		{"85298765433", "", false, "no country code"}, // without + and no default region: ambiguous
+		{"6465550123", "", false, "no country code"},  // a US number, not New Zealand's +64 65550123
 		{"+10000000000", "", false, "not a valid phone number"},
 		{"+85212345678", "", false, "not a valid phone number"}, // possible, not valid
 		{"+852 9876", "", false, "not a valid phone number"},
 		{"+999 1234 5678", "", false, "phone number"},
-		{"98765433", "", false, "not a valid phone number"}, // +98 765433
+		{"98765433", "", false, "no country code"},
 		{"0987654321", "", false, "no country code"},
 		{"call me maybe", "", false, "no country code"},
 		{"++85298765433", "+85298765433", true, ""}, // as libphonenumber reads it
@@ -215,6 +216,14 @@ func TestValidatePhone(t *testing.T) {
 		{"+1 415 555 0100", "+14155550100", true, ""},
 		{"1234 5678", "", false, "not a valid phone number"},
 		{"85298765433", "+85298765433", true, ""}, // the region's own country code is recognised
+	})
+	intl := NewMapping(IdentifierEmail)
+	intl.Phone.AssumeInternational = true
+	checkField(t, intl, "phone_number", get, []validCase{
+		{"85298765433", "+85298765433", true, ""}, // Supabase stores international numbers without +
+		{"14155550100", "+14155550100", true, ""},
+		{"98765433", "", false, "not a valid phone number"}, // +98 765433
+		{"0987654321", "", false, "no country code"},
 	})
 	possible := NewMapping(IdentifierEmail)
 	possible.Phone.Validation = PhoneIsPossibleNumber
