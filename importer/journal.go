@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -48,9 +50,9 @@ type journalEntry struct {
 
 // journalState is what an earlier run left.
 type journalState struct {
-	settled  *bitset     // rows with an outcome or in an accepted job
-	results  []ReportRow // outcomes already known
-	accepted []*request  // jobs accepted and not read
+	settled  *bitset    // rows with an outcome or in an accepted job
+	results  int        // outcomes already known (read again by eachResult)
+	accepted []*request // jobs accepted and not read
 	// maybeSent holds the rows of requests that were journaled but never
 	// seen accepted nor known refused: the run stopped between the POST
 	// and the journal's "job" line, so the server may have created them.
@@ -157,7 +159,7 @@ func (j *Journal) Resuming() (bool, int) {
 	if j.state == nil {
 		return false, 0
 	}
-	return true, len(j.state.results)
+	return true, j.state.results
 }
 
 // Path is the journal's file name.
@@ -264,7 +266,13 @@ func readJournal(path string) (*journalState, *Fingerprint, error) {
 	for sc.Scan() {
 		var e journalEntry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			break // torn write at the end
+			// Only the last line can be torn by a crash mid-write; a bad
+			// line before others means the file was damaged, and cutting
+			// it would lose the job ids after it.
+			if sc.Scan() {
+				return nil, nil, fmt.Errorf("%s: line %d is not a journal entry and is not the last line: the journal is damaged (run with --restart to start over; records already imported will come back skipped)", path, lineNo(st.valid, path)+1)
+			}
+			break
 		}
 		st.valid += int64(len(sc.Bytes())) + 1
 		switch e.T {
@@ -293,9 +301,8 @@ func readJournal(path string) (*journalState, *Fingerprint, error) {
 				r.done = true
 			}
 			for _, x := range e.Res {
-				var row int
-				fmt.Sscan(x[0], &row)
-				st.results = append(st.results, ReportRow{Row: row, Outcome: Outcome(x[1]), UserID: x[2], Reason: x[3], Identifier: x[4]})
+				row, _ := strconv.Atoi(x[0])
+				st.results++
 				st.settled.set(row)
 			}
 		case "end":
@@ -330,4 +337,48 @@ func readJournal(path string) (*journalState, *Fingerprint, error) {
 		st.accepted = append(st.accepted, req)
 	}
 	return st, fp, nil
+}
+
+// lineNo counts the lines in the first n bytes of the file at path.
+func lineNo(n int64, path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	b := make([]byte, n)
+	m, _ := io.ReadFull(f, b)
+	return bytes.Count(b[:m], []byte("\n"))
+}
+
+// eachResult streams the outcomes an earlier run recorded, so that a
+// resume of a million-record import does not hold them all in memory.
+func (j *Journal) eachResult(fn func(ReportRow) error) error {
+	if j.state == nil {
+		return nil
+	}
+	f, err := os.Open(j.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(io.LimitReader(f, j.state.valid))
+	sc.Buffer(make([]byte, 1<<20), 256<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if !bytes.Contains(line, []byte(`"t":"res"`)) {
+			continue
+		}
+		var e journalEntry
+		if err := json.Unmarshal(line, &e); err != nil {
+			return fmt.Errorf("%s: %w", j.path, err)
+		}
+		for _, x := range e.Res {
+			row, _ := strconv.Atoi(x[0])
+			if err := fn(ReportRow{Row: row, Outcome: Outcome(x[1]), UserID: x[2], Reason: x[3], Identifier: x[4]}); err != nil {
+				return err
+			}
+		}
+	}
+	return sc.Err()
 }

@@ -76,8 +76,12 @@ func TestJournalReplay(t *testing.T) {
 	if st.ended || st.maxSeq != 6 {
 		t.Errorf("ended %v maxSeq %d", st.ended, st.maxSeq)
 	}
-	if len(st.results) != 2 || st.results[1].Reason != `r, with "quotes"` || st.results[0].UserID != "u1" || st.results[1].Identifier != "b@x" {
-		t.Errorf("results %+v", st.results)
+	var results []ReportRow
+	if err := (&Journal{path: path, state: st}).eachResult(func(r ReportRow) error { results = append(results, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if st.results != 2 || len(results) != 2 || results[1].Reason != `r, with "quotes"` || results[0].UserID != "u1" || results[1].Identifier != "b@x" {
+		t.Errorf("results %d %+v", st.results, results)
 	}
 	var accepted []string
 	for _, r := range st.accepted {
@@ -156,8 +160,8 @@ func TestJournalTornLastLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.accepted) != 1 || len(st.results) != 0 {
-		t.Errorf("accepted %d, results %d: the torn line was not ignored", len(st.accepted), len(st.results))
+	if len(st.accepted) != 1 || st.results != 0 {
+		t.Errorf("accepted %d, results %d: the torn line was not ignored", len(st.accepted), st.results)
 	}
 	j, err = OpenJournal(path, fp, false)
 	if err != nil {

@@ -224,15 +224,14 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 	if j := o.Journal; j != nil && j.state != nil {
 		st := j.state
 		skip = st.settled
-		for _, r := range st.results {
-			if err := im.emit(r); err != nil {
-				im.sum.reported = im.reported
-				return im.sum, err
-			}
+		if err := j.eachResult(func(r ReportRow) error {
 			im.countOutcome(r.Outcome)
 			im.sum.Resumed++
+			return im.emit(r)
+		}); err != nil {
+			im.sum.reported = im.reported
+			return im.sum, err
 		}
-		st.results = nil
 		im.seq = st.maxSeq
 		im.skip = skip
 		im.maybeSent = st.maybeSent

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -217,4 +218,40 @@ func TestBcryptAlphabetAndNestedCustomAttributes(t *testing.T) {
 			t.Errorf("HasherFamily(%q) = %q, want %q", name, got, want)
 		}
 	}
+}
+
+// TestJournalDamagedMiddleLine: only a torn last line is forgiven; garbage
+// before other entries refuses the journal instead of dropping what follows.
+func TestJournalDamagedMiddleLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j")
+	fp := Fingerprint{Input: "x", Mapping: "y"}
+	j, err := OpenJournal(path, fp, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Request(1, []int{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Accepted(1, "userimport_00000000000000000000000000000001"); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	data, _ := os.ReadFile(path)
+	lines := strings.SplitAfter(string(data), "\n")
+	damaged := lines[0] + "{not json\n" + strings.Join(lines[1:], "")
+	if err := os.WriteFile(path, []byte(damaged), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenJournal(path, fp, false); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("a damaged journal was opened: %v", err)
+	}
+	// A torn last line is still forgiven.
+	if err := os.WriteFile(path, []byte(string(data)+`{"t":"res","seq":1,"res":[["1","ins`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	j, err = OpenJournal(path, fp, false)
+	if err != nil {
+		t.Fatalf("a torn last line refused the journal: %v", err)
+	}
+	j.Close()
 }
