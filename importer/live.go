@@ -276,6 +276,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		}
 		if canaryPending {
 			canaryPending = false
+			im.wg.Add(1)
 			im.send(ctx, req, true)
 			im.wg.Wait()
 			return nil
@@ -485,10 +486,8 @@ func (im *importer) launch(ctx context.Context, req *request) {
 
 // send posts a request (unless it is a resumed job), polls the job and
 // reports its records. It calls wg.Done when finished.
+// The caller has done wg.Add(1).
 func (im *importer) send(ctx context.Context, req *request, canary bool) {
-	if canary {
-		im.wg.Add(1)
-	}
 	defer im.wg.Done()
 	var job *adminapi.Job
 	var err error
@@ -612,8 +611,8 @@ func (im *importer) poll(req *request, job *adminapi.Job) (*adminapi.Job, error)
 	interval := im.o.PollMin
 	for job == nil || job.Pending() {
 		if job != nil {
-			// Wait about as long as the job should take at the measured
-			// rate, within bounds, growing while it stays pending.
+			// Back off while the job stays pending: PollMin growing by
+			// 1.6 up to PollMax.
 			if err := im.o.Sleep(im.pollCtx, interval); err != nil {
 				return nil, err
 			}
@@ -787,9 +786,6 @@ func (im *importer) sumFailedAll(rows []ReportRow) bool {
 }
 
 func loginIDName(id Identifier) string {
-	if id == "mfa.phone_number" {
-		return "phone"
-	}
 	switch id {
 	case IdentifierPhone:
 		return "phone"

@@ -237,7 +237,7 @@ func (m *Mapping) Check() error {
 		errs = append(errs, fmt.Sprintf("source.format %q must be csv, json or ndjson", m.Source.Format))
 	}
 	if d := m.Source.Delimiter; d != "" && (len([]rune(d)) != 1 || d == "\"" || d == "\n" || d == "\r") {
-		if d != `\t` {
+		if d != `\t` && d != "tab" {
 			errs = append(errs, fmt.Sprintf("source.delimiter %q must be one character", d))
 		}
 	}

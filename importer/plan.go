@@ -39,21 +39,13 @@ type Prepared struct {
 	PasswordFamily HashFamily
 	// PasswordDropped is set when the policy dropped an unimportable hash.
 	PasswordDropped bool
-
-	// Outcome, UserID and ServerReason are filled in by the live import.
-	Outcome      Outcome
-	UserID       string
-	ServerReason string
 }
 
 // Valid reports whether the record can be sent.
 func (p *Prepared) Valid() bool { return len(p.Problems) == 0 }
 
-// Reason joins the problems, or the server's reason, or the notes.
+// Reason joins the problems, or else the notes.
 func (p *Prepared) Reason() string {
-	if p.ServerReason != "" {
-		return p.ServerReason
-	}
 	if len(p.Problems) > 0 {
 		msgs := make([]string, len(p.Problems))
 		for i, pr := range p.Problems {
@@ -359,12 +351,6 @@ func (p *Plan) Apply(row *Row) *Prepared {
 	}
 	if totp != "" {
 		mfa(rec).TOTP = &TOTP{Secret: totp}
-	}
-	if rec.Address != nil && *rec.Address == (Address{}) {
-		rec.Address = nil
-	}
-	if rec.MFA != nil && *rec.MFA == (MFA{}) {
-		rec.MFA = nil
 	}
 	// The identifier.
 	id := rec.IdentifierValue(m.Identifier)

@@ -106,7 +106,7 @@ func (r *Record) IdentifierValue(id Identifier) string {
 	return *p
 }
 
-// MarshalJSON encodes the record compactly and without HTML escaping, as it
+// AppendJSON appends the record encoded compactly and without HTML escaping, as it
 // goes on the wire.
 func (r *Record) AppendJSON(b []byte) ([]byte, error) {
 	var buf bytes.Buffer
@@ -117,30 +117,6 @@ func (r *Record) AppendJSON(b []byte) ([]byte, error) {
 		return b, err
 	}
 	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...), nil
-}
-
-// Redacted returns a copy of the record with secrets replaced by "REDACTED",
-// as Authgear echoes records in a job's details.
-func (r *Record) Redacted() *Record {
-	c := *r
-	if r.Password != nil {
-		p := *r.Password
-		p.PasswordHash = "REDACTED"
-		c.Password = &p
-	}
-	if r.MFA != nil {
-		m := *r.MFA
-		if m.Password != nil {
-			p := *m.Password
-			p.PasswordHash = "REDACTED"
-			m.Password = &p
-		}
-		if m.TOTP != nil {
-			m.TOTP = &TOTP{Secret: "REDACTED"}
-		}
-		c.MFA = &m
-	}
-	return &c
 }
 
 type fieldKind int

@@ -219,14 +219,12 @@ func (w *RetryWriter) Close() error {
 	return w.f.Close()
 }
 
-// WriteRecordsJSON streams records as the import API's records array.
+// JSONRecordsWriter streams records as one import request document.
 type JSONRecordsWriter struct {
-	f     *os.File
-	bw    *bufio.Writer
-	n     int
-	id    Identifier
-	buf   []byte
-	upser bool
+	f   *os.File
+	bw  *bufio.Writer
+	n   int
+	buf []byte
 }
 
 // NewJSONRecordsWriter creates the --emit-json file (mode 0600: it holds
@@ -236,7 +234,7 @@ func NewJSONRecordsWriter(path string, id Identifier, upsert bool) (*JSONRecords
 	if err != nil {
 		return nil, err
 	}
-	w := &JSONRecordsWriter{f: f, bw: bufio.NewWriterSize(f, 64<<10), id: id, upser: upsert}
+	w := &JSONRecordsWriter{f: f, bw: bufio.NewWriterSize(f, 64<<10)}
 	fmt.Fprintf(w.bw, "{\n  \"identifier\": %q,\n  \"upsert\": %t,\n  \"records\": [", id, upsert)
 	return w, nil
 }

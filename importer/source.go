@@ -575,7 +575,6 @@ func (s *Source) initJSON(br *bufio.Reader, o SourceOptions) error {
 		}
 		return s.jsonError(lc, dec, err)
 	}
-	single := false
 	switch tok {
 	case json.Delim('['):
 	case json.Delim('{'):
@@ -595,7 +594,6 @@ func (s *Source) initJSON(br *bufio.Reader, o SourceOptions) error {
 				}
 				continue
 			}
-			var raw json.RawMessage
 			// Peek: is it an array?
 			t2, err := dec.Token()
 			if err != nil {
@@ -650,14 +648,12 @@ func (s *Source) initJSON(br *bufio.Reader, o SourceOptions) error {
 				}
 				skipped[key] = t2
 			}
-			_ = raw
 		}
 		if !found {
 			if o.RecordsKey != "" {
 				return &ParseError{File: s.name, Err: fmt.Errorf("%w under key %q", ErrNoRecords, o.RecordsKey)}
 			}
 			// The document is one object: one record.
-			single = true
 			obj := skipped
 			if obj == nil {
 				obj = map[string]any{}
@@ -678,7 +674,6 @@ func (s *Source) initJSON(br *bufio.Reader, o SourceOptions) error {
 	default:
 		return &ParseError{File: s.name, Line: 1, Column: 1, Err: fmt.Errorf("%w: the document is not an array or an object", ErrNoRecords)}
 	}
-	_ = single
 	s.next = func() (*Row, error) {
 		if !dec.More() {
 			return nil, io.EOF
