@@ -34,6 +34,11 @@ func runMap(ctx context.Context, args []string, io *stdio) error {
 	if *input == "" {
 		return usagef("map: --input is required\n\n%s", mapUsage)
 	}
+	switch importer.Format(*format) {
+	case importer.FormatAuto, importer.FormatCSV, importer.FormatJSON, importer.FormatNDJSON:
+	default:
+		return usagef("map: --format must be csv, json or ndjson, not %q", *format)
+	}
 	id := importer.Identifier(*identifier)
 	if id != "" && !id.Valid() {
 		return usagef("map: --identifier must be email, phone_number or preferred_username, not %q", *identifier)

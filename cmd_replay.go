@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -35,6 +37,7 @@ again after a crash or Ctrl-C continues where it stopped.
 
 type replayOptions struct {
 	mapping, input, report, emitJSON, passwords, journal string
+	journalFlag                                          string // --journal as given
 	dryRun, jsonOut, upsert, restart, useSandbox         bool
 	endpoint, keyFile, keyID, projectID                  string
 	concurrency                                          int
@@ -68,6 +71,7 @@ func runReplay(ctx context.Context, args []string, io *stdio) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	o.journalFlag = o.journal
 	if o.mapping == "" || o.input == "" {
 		return usagef("replay: --mapping and --input are required\n\n%s", replayUsage)
 	}
@@ -76,6 +80,9 @@ func runReplay(ctx context.Context, args []string, io *stdio) error {
 	}
 	if o.dryRun && o.useSandbox {
 		return usagef("replay: --dry-run sends nothing; drop --sandbox or --dry-run")
+	}
+	if o.emitJSON != "" && !o.dryRun {
+		return usagef("replay: --emit-json goes with --dry-run (the records as they would be sent)")
 	}
 	for _, f := range [][2]string{{o.mapping, "--mapping"}, {o.input, "--input"}} {
 		if err := checkReadable(f[0], f[1]); err != nil {
@@ -124,6 +131,19 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 	if o.journal == "" {
 		o.journal = strings.TrimSuffix(o.report, filepath.Ext(o.report)) + ".journal"
 	}
+	if err := checkOutputPaths(o, m, src.Format()); err != nil {
+		return err
+	}
+	// Everything that can be refused is checked before any output file
+	// is touched.
+	var tgt *target
+	if !o.dryRun {
+		if tgt, err = resolveTarget(ctx, o, io); err != nil {
+			return err
+		}
+		defer tgt.close()
+	}
+	limitMemory(io, tgt)
 	rep, err := importer.NewReportWriter(o.report)
 	if err != nil {
 		return fmt.Errorf("create the report: %w", err)
@@ -185,7 +205,7 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 		sum.PrepareStats = stats
 		runErr = err
 	} else {
-		runErr = replayLive(ctx, o, io, m, src, plan, rep, retry, bad, prog, &sum)
+		runErr = replayLive(ctx, o, tgt, m, src, plan, rep, retry, bad, prog, &sum)
 	}
 	reportClosed = true
 	if err := rep.Close(); err != nil && runErr == nil {
@@ -326,17 +346,17 @@ func printSummary(io *stdio, o replayOptions, m *importer.Mapping, s *summary, r
 
 func resumeCommand(o replayOptions) string {
 	parts := []string{"authgear-migrate", "replay", "--mapping", shellQuote(o.mapping), "--input", shellQuote(o.input), "--report", shellQuote(o.report)}
-	if o.passwords != "" {
-		parts = append(parts, "--passwords", shellQuote(o.passwords))
+	for _, f := range [][2]string{{"--passwords", o.passwords}, {"--journal", o.journalFlag}, {"--endpoint", o.endpoint},
+		{"--key-file", o.keyFile}, {"--key-id", o.keyID}, {"--project-id", o.projectID}} {
+		if f[1] != "" {
+			parts = append(parts, f[0], shellQuote(f[1]))
+		}
 	}
 	if o.upsert {
 		parts = append(parts, "--upsert")
 	}
-	if o.useSandbox {
-		parts = append(parts, "--sandbox")
-	}
-	if o.endpoint != "" {
-		parts = append(parts, "--endpoint", shellQuote(o.endpoint))
+	if o.concurrency != 2 {
+		parts = append(parts, "--concurrency", fmt.Sprint(o.concurrency))
 	}
 	return strings.Join(parts, " ")
 }
@@ -392,9 +412,19 @@ func addFailedToRetry(o replayOptions, m *importer.Mapping, bad *rowSet, w *impo
 	}
 }
 
-// replayLive imports into the configured endpoint or the sandbox.
-func replayLive(ctx context.Context, o replayOptions, io *stdio, m *importer.Mapping, src *importer.Source, plan *importer.Plan,
-	rep *importer.ReportWriter, retry *importer.RetryWriter, bad *rowSet, prog *lineProgress, sum *summary) error {
+// target is where a live replay sends the records.
+type target struct {
+	api       importer.ImportAPI
+	name      string // for the summary
+	id        string // endpoint and project, in the journal's fingerprint
+	inProcess bool
+	warnings  []string
+	close     func()
+}
+
+// resolveTarget checks the endpoint, credentials and sandbox options (usage
+// errors) and returns the client, or starts the in-process sandbox.
+func resolveTarget(ctx context.Context, o replayOptions, io *stdio) (*target, error) {
 	cfg := adminapi.ConfigFromEnv(io.Getenv)
 	if o.endpoint != "" {
 		cfg.Endpoint = o.endpoint
@@ -408,38 +438,102 @@ func replayLive(ctx context.Context, o replayOptions, io *stdio, m *importer.Map
 	if o.projectID != "" {
 		cfg.ProjectID = o.projectID
 	}
-	var api importer.ImportAPI
-	inProcess := o.useSandbox || cfg.Endpoint == ""
-	sum.inProcess = inProcess
-	if inProcess {
+	if o.useSandbox || cfg.Endpoint == "" {
+		if o.sandboxRate < 0 {
+			return nil, usagef("replay: --sandbox-rate must not be negative")
+		}
+		for _, t := range splitList(o.sandboxLoginIDs) {
+			if t != "email" && t != "phone" && t != "username" {
+				return nil, usagef("replay: --sandbox-login-ids takes email, phone and username, not %q", t)
+			}
+		}
 		sb, client, err := startSandbox(ctx, o)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer sb.Close()
-		api = client
-		sum.Target = "the in-process sandbox at " + sb.URL + " (a rehearsal: nothing was sent to Authgear)"
+		t := &target{api: client, inProcess: true, close: func() { sb.Close() },
+			name: "the in-process sandbox at " + sb.URL + " (a rehearsal: nothing was sent to Authgear)"}
 		if !o.useSandbox {
-			prog.println("no endpoint configured (AUTHGEAR_ENDPOINT or --endpoint): importing into the in-process sandbox")
+			t.warnings = append(t.warnings, "no endpoint configured (AUTHGEAR_ENDPOINT or --endpoint): importing into the in-process sandbox")
 		}
-	} else {
-		endpoint, err := adminapi.ParseEndpoint(cfg.Endpoint)
+		return t, nil
+	}
+	endpoint, err := adminapi.ParseEndpoint(cfg.Endpoint)
+	if err != nil {
+		return nil, &usageError{msg: err.Error()}
+	}
+	creds, warnings, err := adminapi.LoadCredentials(cfg)
+	if err != nil {
+		return nil, &usageError{msg: err.Error()}
+	}
+	tokens, err := adminapi.NewTokenSource(creds)
+	if err != nil {
+		return nil, &usageError{msg: err.Error()}
+	}
+	return &target{api: adminapi.New(endpoint, tokens), name: endpoint.String(), warnings: warnings,
+		id: endpoint.String() + " project " + creds.ProjectID, close: func() {}}, nil
+}
+
+// checkOutputPaths refuses outputs that would overwrite an input (or each
+// other): the report is created before the input is read to its end.
+func checkOutputPaths(o replayOptions, m *importer.Mapping, f importer.Format) error {
+	abs := func(p string) string {
+		a, err := filepath.Abs(p)
 		if err != nil {
-			return &usageError{msg: err.Error()}
+			return p
 		}
-		creds, warnings, err := adminapi.LoadCredentials(cfg)
-		if err != nil {
-			return &usageError{msg: err.Error()}
+		return a
+	}
+	inputs := map[string]string{abs(o.input): "--input", abs(o.mapping): "--mapping"}
+	if m.Source.Passwords != nil && m.Source.Passwords.File != "" {
+		inputs[abs(m.Source.Passwords.File)] = "--passwords"
+	}
+	outputs := [][2]string{{o.report, "--report"}, {importer.RetryPath(o.report, f), "the retry file"}}
+	if o.emitJSON != "" {
+		outputs = append(outputs, [2]string{o.emitJSON, "--emit-json"})
+	}
+	if !o.dryRun {
+		outputs = append(outputs, [2]string{o.journal, "the journal"})
+	}
+	seen := map[string]string{}
+	for _, out := range outputs {
+		a := abs(out[0])
+		if in, ok := inputs[a]; ok {
+			return usagef("replay: %s (%s) is the same file as %s: it would be overwritten", out[1], out[0], in)
 		}
-		for _, w := range warnings {
-			prog.println("warning: " + w)
+		if other, ok := seen[a]; ok {
+			return usagef("replay: %s and %s are the same file (%s)", other, out[1], out[0])
 		}
-		tokens, err := adminapi.NewTokenSource(creds)
-		if err != nil {
-			return &usageError{msg: err.Error()}
-		}
-		api = adminapi.New(endpoint, tokens)
-		sum.Target = endpoint.String()
+		seen[a] = out[1]
+	}
+	return nil
+}
+
+// limitMemory sets a soft memory limit for the engine's own runs (a dry run
+// or a client-only import): the working set is small, and without a limit
+// Go lets the heap reach twice it. An in-process sandbox keeps every user
+// in memory, so it runs without one. GOMEMLIMIT overrides.
+func limitMemory(io *stdio, t *target) {
+	if io.Getenv("GOMEMLIMIT") != "" || (t != nil && t.inProcess) {
+		return
+	}
+	debug.SetMemoryLimit(110 << 20)
+}
+
+// replayLive imports into the resolved target.
+func replayLive(ctx context.Context, o replayOptions, tgt *target, m *importer.Mapping, src *importer.Source, plan *importer.Plan,
+	rep *importer.ReportWriter, retry *importer.RetryWriter, bad *rowSet, prog *lineProgress, sum *summary) error {
+	api := tgt.api
+	sum.Target = tgt.name
+	sum.inProcess = tgt.inProcess
+	for _, w := range tgt.warnings {
+		prog.println("warning: " + w)
+	}
+	if tgt.inProcess {
+		// The in-process sandbox ends with the process: its jobs cannot be
+		// resumed, so a rehearsal keeps no journal (and never touches the
+		// journal of a real import next to the same report).
+		return runImport(ctx, o, api, nil, m, src, plan, rep, retry, bad, prog, sum)
 	}
 	files := []string{o.input}
 	if m.Source.Passwords != nil && m.Source.Passwords.File != "" {
@@ -449,9 +543,8 @@ func replayLive(ctx context.Context, o replayOptions, io *stdio, m *importer.Map
 	if err != nil {
 		return err
 	}
-	// The in-process sandbox ends with the process, so its jobs cannot be
-	// resumed: a rehearsal always starts over.
-	journal, err := importer.OpenJournal(o.journal, fp, o.restart || inProcess)
+	fp.Target = tgt.id
+	journal, err := importer.OpenJournal(o.journal, fp, o.restart)
 	if err != nil {
 		if errors.Is(err, importer.ErrJournalMismatch) {
 			return &usageError{msg: err.Error()}
@@ -463,6 +556,12 @@ func replayLive(ctx context.Context, o replayOptions, io *stdio, m *importer.Map
 	if resuming, n := journal.Resuming(); resuming {
 		prog.println(fmt.Sprintf("resuming the import recorded in %s (%d records already have an outcome)", o.journal, n))
 	}
+	return runImport(ctx, o, api, journal, m, src, plan, rep, retry, bad, prog, sum)
+}
+
+// runImport runs the pipeline with or without a journal.
+func runImport(ctx context.Context, o replayOptions, api importer.ImportAPI, journal *importer.Journal, m *importer.Mapping, src *importer.Source, plan *importer.Plan,
+	rep *importer.ReportWriter, retry *importer.RetryWriter, bad *rowSet, prog *lineProgress, sum *summary) error {
 	total, _ := countRecords(o.input, m)
 	is, err := importer.Import(ctx, src, plan, importer.ImportOptions{
 		API:         api,
@@ -607,6 +706,9 @@ func splitList(s string) []string {
 
 func runSandbox(ctx context.Context, args []string, io *stdio) error {
 	err := sandbox.Main(ctx, args, io.Out, io.Err)
+	if errors.Is(err, flag.ErrHelp) {
+		return flag.ErrHelp
+	}
 	if errors.Is(err, sandbox.ErrUsage) {
 		return &usageError{msg: err.Error()}
 	}

@@ -16,20 +16,13 @@ import (
 	"context"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 )
 
 func main() {
-	// The working set of a large run is small (the file streams; what
-	// grows is about 30 bytes per login ID for duplicate detection), but
-	// Go's collector lets the heap reach twice it before collecting. A soft
-	// limit keeps peak memory near the working set, for a few percent of
-	// CPU; GOMEMLIMIT overrides it.
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(110 << 20)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first Ctrl-C the run winds down; a second one ends it at once.
+	go func() { <-ctx.Done(); stop() }()
 	code := run(ctx, os.Args[1:], newIO())
 	stop()
 	os.Exit(code)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -487,27 +488,36 @@ func TestSandboxInterruptThenRerun(t *testing.T) {
 	args := []string{"replay", "--mapping", mapping, "--input", input, "--report", report,
 		"--sandbox", "--sandbox-login-ids", "email,phone", "--sandbox-rate", "2000"}
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut bytes.Buffer
-	io := &stdio{In: strings.NewReader(""), Out: &out, Err: &errOut, Getenv: func(string) string { return "" }, ProgramName: "authgear-migrate"}
-	journal := filepath.Join(dir, "users.report.journal")
-	go func() {
-		for ctx.Err() == nil {
-			if journalJobs(journal) >= 2 {
-				cancel()
-				return
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-	}()
+	var out bytes.Buffer
+	// A rehearsal keeps no journal: interrupt once the progress line
+	// (redrawn every 100 ms on a terminal) shows the first job's records.
+	errOut := &interruptWriter{cancel: cancel}
+	io := &stdio{In: strings.NewReader(""), Out: &out, Err: errOut, StderrTTY: true, Getenv: func(string) string { return "" }, ProgramName: "authgear-migrate"}
 	code := run(ctx, args, io)
 	cancel()
 	if code != exitInterrupted {
 		t.Fatalf("want exit 130: %s", runResult{code, out.String(), errOut.String()})
 	}
+	if _, err := os.Stat(filepath.Join(dir, "users.report.journal")); !os.IsNotExist(err) {
+		t.Errorf("a rehearsal wrote a journal: %v", err)
+	}
 	// The job in flight at the interrupt is still read (the sandbox
 	// outlives the interrupt by the grace period): its records have outcomes.
-	if !strings.Contains(out.String(), "inserted") || strings.Contains(out.String(), "inserted             10\n") {
-		t.Errorf("the job in flight at the interrupt was not read:\n%s", out.String())
+	first, err := importer.ReadReport(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inserted := 0
+	for _, x := range first {
+		if x.Outcome == importer.OutcomeInserted {
+			inserted++
+		}
+		if strings.Contains(x.Reason, "not known yet") || strings.Contains(x.Reason, "maybe sent") {
+			t.Fatalf("row %d of a job in flight at the interrupt was not read: %s", x.Row, x.Reason)
+		}
+	}
+	if inserted == 0 || len(first) != 1500 {
+		t.Errorf("interrupted run: %d report rows, %d inserted\n%s", len(first), inserted, out.String())
 	}
 	if !strings.Contains(out.String(), "rehearses from the start") {
 		t.Errorf("the summary does not say the next run starts over:\n%s", out.String())
@@ -527,5 +537,116 @@ func TestSandboxInterruptThenRerun(t *testing.T) {
 	}
 	if r.code != exitOK || len(rows) != 1500 {
 		t.Errorf("rerun: %d report rows %v; %s", len(rows), counts, r)
+	}
+}
+
+// interruptWriter collects stderr and cancels once a progress line reports
+// inserted records.
+type interruptWriter struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	cancel func()
+}
+
+var insertedRe = regexp.MustCompile(`: ([1-9][0-9]*) inserted`)
+
+func (w *interruptWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if insertedRe.Match(p) {
+		w.cancel()
+	}
+	return w.buf.Write(p)
+}
+
+func (w *interruptWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// TestRefusedBeforeAnyOutput: settings that cannot work are usage errors
+// found before the report (or anything else) is written.
+func TestRefusedBeforeAnyOutput(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "users.csv")
+	mapping := filepath.Join(dir, "users.mapping.yaml")
+	writeGenerated(t, input, mapping, 20)
+	before, _ := os.ReadFile(input)
+	rep := filepath.Join(dir, "r.csv")
+	if err := os.WriteFile(rep, []byte("an earlier report\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		msg  string
+	}{
+		{"report is the input", nil, []string{"replay", "--mapping", mapping, "--input", input, "--dry-run", "--report", input}, "same file"},
+		{"emit-json is the mapping", nil, []string{"replay", "--mapping", mapping, "--input", input, "--dry-run", "--report", rep, "--emit-json", mapping}, "same file"},
+		{"emit-json on a live run", nil, []string{"replay", "--mapping", mapping, "--input", input, "--sandbox", "--report", rep, "--emit-json", filepath.Join(dir, "x.json")}, "--dry-run"},
+		{"missing key id", map[string]string{"AUTHGEAR_ENDPOINT": "https://myapp.authgear.cloud"}, []string{"replay", "--mapping", mapping, "--input", input, "--report", rep}, "AUTHGEAR_ADMIN_KEY"},
+		{"http endpoint off loopback", map[string]string{"AUTHGEAR_ENDPOINT": "http://example.com"}, []string{"replay", "--mapping", mapping, "--input", input, "--report", rep}, "http"},
+		{"bad sandbox login id", nil, []string{"replay", "--mapping", mapping, "--input", input, "--sandbox", "--report", rep, "--sandbox-login-ids", "fax"}, "fax"},
+		{"bad map format", nil, []string{"map", "--input", input, "--output", filepath.Join(dir, "m.yaml"), "--format", "xml"}, "--format"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCmd(t, tc.env, tc.args...)
+			if r.code != exitUsage || !strings.Contains(r.errOut, tc.msg) {
+				t.Errorf("want exit 2 with %q: %s", tc.msg, r)
+			}
+			if r.out != "" {
+				t.Errorf("a refused run printed a summary:\n%s", r.out)
+			}
+			if got, _ := os.ReadFile(input); !bytes.Equal(got, before) {
+				t.Fatal("the input was changed")
+			}
+			if got, _ := os.ReadFile(rep); string(got) != "an earlier report\n" {
+				t.Errorf("the earlier report was touched: %q", got)
+			}
+		})
+	}
+	if r := runCmd(t, nil, "sandbox", "-h"); r.code != exitOK {
+		t.Errorf("sandbox -h: %s", r)
+	}
+}
+
+// TestJournalBelongsToItsTarget: a journal of an import into one project is
+// not resumed against another.
+func TestJournalBelongsToItsTarget(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "users.csv")
+	mapping := filepath.Join(dir, "users.mapping.yaml")
+	writeGenerated(t, input, mapping, 20)
+	m, err := importer.ReadMappingFile(mapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := importer.FingerprintFiles(m, input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp.Target = "https://a.authgear.cloud project a"
+	path := filepath.Join(dir, "j")
+	j, err := importer.OpenJournal(path, fp, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Request(1, []int{1})
+	j.Close()
+	fp.Target = "https://b.authgear.cloud project b"
+	if _, err := importer.OpenJournal(path, fp, false); !errors.Is(err, importer.ErrJournalMismatch) || !strings.Contains(err.Error(), "a.authgear.cloud") {
+		t.Fatalf("a journal of another target was opened: %v", err)
+	}
+}
+
+func TestResumeCommandKeepsFlags(t *testing.T) {
+	o := replayOptions{mapping: "m.yaml", input: "in put.csv", report: "r.csv", journalFlag: "j.journal", keyFile: "k.pem", keyID: "kid", projectID: "p", endpoint: "https://p.authgear.cloud", concurrency: 3, upsert: true}
+	got := resumeCommand(o)
+	for _, want := range []string{"--journal j.journal", "--key-file k.pem", "--key-id kid", "--project-id p", "--endpoint https://p.authgear.cloud", "--concurrency 3", "--upsert", "'in put.csv'"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("resume command %q lacks %q", got, want)
+		}
 	}
 }

@@ -36,6 +36,9 @@ type Fingerprint struct {
 	Mapping string `json:"mapping"` // sha256 of the mapping as written
 	Size    int64  `json:"size"`
 	Name    string `json:"name"` // the input's path, for messages
+	// Target names the endpoint and project the records go to: the jobs
+	// of one project cannot be read in another.
+	Target string `json:"target,omitempty"`
 }
 
 type journalEntry struct {
@@ -106,6 +109,9 @@ func OpenJournal(path string, fp Fingerprint, restart bool) (*Journal, error) {
 		case err != nil && !os.IsNotExist(err):
 			return nil, fmt.Errorf("read journal %s: %w", path, err)
 		case err == nil && old != nil && !st.ended:
+			if old.Target != fp.Target {
+				return nil, fmt.Errorf("%w: %s holds an unfinished import into %s, not %s; run it against that target to finish it, or use --restart (or another --report) to start over here", ErrJournalMismatch, path, old.Target, fp.Target)
+			}
 			if old.Input != fp.Input || old.Mapping != fp.Mapping {
 				what := "input"
 				if old.Input == fp.Input {
