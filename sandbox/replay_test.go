@@ -247,8 +247,20 @@ func (r *replayer) replay(t *testing.T, f *fixture) {
 	if err := dec.Decode(&have); err != nil {
 		t.Fatalf("%s: answer is not JSON: %v: %s", f.file, err, truncate(got.body))
 	}
-	if !bytes.HasSuffix(got.body, []byte("\n")) {
-		t.Errorf("%s: answer does not end with a newline like json.Encoder's", f.file)
+	if bytes.HasSuffix(got.body, []byte("\n")) {
+		t.Errorf("%s: answer ends with a newline; the recorded content-lengths show none", f.file)
+	}
+	// Byte for byte: the answer is compact JSON, and with the run-specific
+	// values (ids, timestamps) replaced by the recorded ones it is exactly
+	// as long as the recorded answer.
+	if compact, _ := json.Marshal(have); len(compact) != len(got.body) {
+		t.Errorf("%s: the answer is not compact JSON (%d bytes, %d compact)", f.file, len(got.body), len(compact))
+	}
+	if cl := f.Response.Headers["content-length"]; cl != "" {
+		patched, _ := json.Marshal(patchStrings(want, have))
+		if fmt.Sprint(len(patched)) != cl {
+			t.Errorf("%s: %d bytes with the recorded ids and times, the server sent %s", f.file, len(patched), cl)
+		}
 	}
 
 	if req.Method == http.MethodPost && got.status == 200 {
@@ -649,4 +661,34 @@ func (r *replayer) checkC29(f *fixture) {
 	} else {
 		r.passed["c"]++
 	}
+}
+
+// patchStrings returns have with every string that differs from the
+// recorded value at the same place replaced by it.
+func patchStrings(want, have any) any {
+	switch h := have.(type) {
+	case string:
+		if w, ok := want.(string); ok {
+			return w
+		}
+	case map[string]any:
+		w, _ := want.(map[string]any)
+		out := make(map[string]any, len(h))
+		for k, v := range h {
+			out[k] = patchStrings(w[k], v)
+		}
+		return out
+	case []any:
+		w, _ := want.([]any)
+		out := make([]any, len(h))
+		for i, v := range h {
+			var wv any
+			if i < len(w) {
+				wv = w[i]
+			}
+			out[i] = patchStrings(wv, v)
+		}
+		return out
+	}
+	return have
 }

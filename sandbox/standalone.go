@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -20,12 +21,13 @@ type Running struct {
 	// URL is the endpoint, "http://127.0.0.1:PORT".
 	URL string
 
-	srv      *http.Server
-	ln       net.Listener
-	done     chan struct{}
-	stopCtx  func() bool
-	closeErr error
-	closed   chan struct{}
+	srv       *http.Server
+	ln        net.Listener
+	done      chan struct{}
+	stopCtx   func() bool
+	closeErr  error
+	closeOnce sync.Once
+	closed    chan struct{}
 }
 
 // Start creates a Server and serves it on addr ("127.0.0.1:0" picks a free
@@ -57,29 +59,25 @@ func Start(ctx context.Context, addr string, o Options) (*Running, error) {
 	return r, nil
 }
 
-// Close stops listening, closes open connections and the worker.
+// Close stops listening, closes open connections and the worker. It is
+// safe to call more than once and from several goroutines (Ctrl-C ends the
+// context while Main's deferred Close runs).
 func (r *Running) Close() error {
-	select {
-	case <-r.closed:
-		return r.closeErr
-	default:
-	}
-	r.stopCtx()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := r.srv.Shutdown(ctx)
-	if err != nil {
-		err = r.srv.Close()
-	}
-	<-r.done
-	_ = r.Server.Close()
-	select {
-	case <-r.closed:
-	default:
+	r.closeOnce.Do(func() {
+		r.stopCtx()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err := r.srv.Shutdown(ctx)
+		if err != nil {
+			err = r.srv.Close()
+		}
+		<-r.done
+		_ = r.Server.Close()
 		r.closeErr = err
 		close(r.closed)
-	}
-	return err
+	})
+	<-r.closed
+	return r.closeErr
 }
 
 // ErrUsage marks command-line usage errors of Main (exit status 2).
@@ -200,8 +198,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if created {
 		fmt.Fprintf(stderr, "sandbox: wrote a new admin API key to %s (mode 0600)\n", path)
 	}
+	endpoint := loopbackURL(r.URL)
 	fmt.Fprintf(stdout, "Authgear User Import API sandbox for project %q listening on %s\n", *projectID, r.URL)
-	fmt.Fprintf(stdout, "export AUTHGEAR_ENDPOINT=%s\n", shellQuote(r.URL))
+	fmt.Fprintf(stdout, "export AUTHGEAR_ENDPOINT=%s\n", shellQuote(endpoint))
 	fmt.Fprintf(stdout, "export AUTHGEAR_PROJECT_ID=%s\n", shellQuote(*projectID))
 	fmt.Fprintf(stdout, "export AUTHGEAR_ADMIN_KEY_ID=%s\n", shellQuote(kp.KID))
 	fmt.Fprintf(stdout, "export AUTHGEAR_ADMIN_KEY_FILE=%s\n", shellQuote(path))
@@ -226,4 +225,16 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// loopbackURL turns a wildcard listen address (http://[::]:3100,
+// http://0.0.0.0:3100) into the loopback URL a client on this machine uses:
+// plain http is accepted only on loopback.
+func loopbackURL(u string) string {
+	for _, wild := range []string{"http://[::]:", "http://0.0.0.0:"} {
+		if port, ok := strings.CutPrefix(u, wild); ok {
+			return "http://127.0.0.1:" + port
+		}
+	}
+	return u
 }
