@@ -54,9 +54,10 @@ const headBytes = 4 << 10
 // min(maxDelay, base*2^(n-1)) after the n-th failure; a Retry-After in
 // seconds is honoured up to maxDelay), at most the configured number of
 // attempts, and never past the context's end. GET is always safe to retry.
-// POST is retried too: after a dial error or a 5xx answer no job was created
-// (a 502 or 504 from a gateway is the exception: the server behind it may
-// have received the request); when the connection fails after the whole
+// POST is retried too: after a dial error or a 503 answer no job was
+// created (a 500 may come after some of the job's tasks were enqueued, and a
+// 502 or 504 from a gateway may hide a server that received the request:
+// those are marked ambiguous); when the connection fails after the whole
 // request was written and no answer came, the server may have created the
 // job, and the retry goes ahead anyway because the caller must learn each
 // record's outcome, but the result is marked Ambiguous (Job.Ambiguous, or
@@ -330,6 +331,11 @@ func (c *Client) attempt(ctx context.Context, method, path string, body []byte) 
 			// A gateway answered; the server behind it may have got the
 			// request.
 			res.ambiguous = true
+		case s == http.StatusInternalServerError && resp.Request != nil && resp.Request.Method == http.MethodPost:
+			// Authgear enqueues a job's tasks before it writes the job
+			// record (authgear-import-api.md §2.2): a 500 part-way leaves
+			// tasks that import records with no job id to read them by.
+			res.ambiguous = true
 		}
 		if cut && ctx.Err() != nil {
 			res.stopped = ctx.Err()
@@ -383,6 +389,9 @@ func (c *Client) readAnswer(resp *http.Response, token string) (job *Job, res at
 	switch {
 	case env.Error != nil:
 		env.Error.Status = status
+		// A server (or proxy) that echoes the request must not carry the
+		// token into an error message.
+		env.Error.Message = redact(env.Error.Message, token)
 		return nil, attemptResult{
 			err:        env.Error,
 			retry:      retryableStatus(status),

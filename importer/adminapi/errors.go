@@ -196,7 +196,7 @@ func (e *RequestError) Error() string {
 		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 	}
 	if e.Ambiguous {
-		b.WriteString("; an attempt was fully sent and got no answer, so the server may have created an import job for these records anyway")
+		b.WriteString("; an attempt reached the server without a clear answer (no answer, a 500 or a gateway error), so the server may have imported some of these records anyway")
 	}
 	return b.String()
 }
