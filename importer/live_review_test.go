@@ -181,6 +181,9 @@ func TestResumedRunMeasuresOnlyItsOwnPace(t *testing.T) {
 	if _, err := Import(context.Background(), src, plan, ImportOptions{API: api, Journal: j, CanarySize: -1, Concurrency: 1, Now: now, PollMin: time.Millisecond}, func(ReportRow) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
+	if len(sizes) == 0 {
+		t.Fatal("the resumed run sent nothing")
+	}
 	for i, n := range sizes {
 		if n > 2000 {
 			t.Fatalf("request %d holds %d records: at 100 records/s that is %d s, far over the 10 s target (sizes %v)", i+1, n, n/100, sizes)
