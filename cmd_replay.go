@@ -391,7 +391,17 @@ func (s *rowSet) has(i int) bool { return i/64 < len(s.w) && s.w[i/64]&(1<<(uint
 // addFailedToRetry re-reads the input and adds the records the server
 // failed (or that were not sent) to the retry file, in the input's format.
 func addFailedToRetry(o replayOptions, m *importer.Mapping, bad *rowSet, w *importer.RetryWriter) error {
-	src, err := importer.Open(o.input, m.SourceOptions())
+	return eachRow(o.input, m, func(row *importer.Row) error {
+		if bad.has(row.Num) {
+			return w.Write(row)
+		}
+		return nil
+	})
+}
+
+// eachRow reads the input again, the way the mapping reads it.
+func eachRow(input string, m *importer.Mapping, fn func(*importer.Row) error) error {
+	src, err := importer.Open(input, m.SourceOptions())
 	if err != nil {
 		return err
 	}
@@ -404,10 +414,8 @@ func addFailedToRetry(o replayOptions, m *importer.Mapping, bad *rowSet, w *impo
 		if err != nil {
 			return err
 		}
-		if bad.has(row.Num) {
-			if err := w.Write(row); err != nil {
-				return err
-			}
+		if err := fn(row); err != nil {
+			return err
 		}
 	}
 }
@@ -596,29 +604,16 @@ func runImport(ctx context.Context, o replayOptions, api importer.ImportAPI, jou
 // reportUnread gives every record the stopped run never reported a "not
 // sent" line.
 func reportUnread(input string, m *importer.Mapping, is importer.ImportSummary, rep *importer.ReportWriter, bad *rowSet) (int, error) {
-	src, err := importer.Open(input, m.SourceOptions())
-	if err != nil {
-		return 0, err
-	}
-	defer src.Close()
 	n := 0
-	for {
-		row, err := src.Next()
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
+	err := eachRow(input, m, func(row *importer.Row) error {
 		if is.Reported(row.Num) {
-			continue
+			return nil
 		}
 		n++
 		bad.add(row.Num)
-		if err := rep.Write(importer.ReportRow{Row: row.Num, Outcome: importer.OutcomeFailed, Reason: "not sent: the run stopped before this record was read; run the same command again to continue"}); err != nil {
-			return n, err
-		}
-	}
+		return rep.Write(importer.ReportRow{Row: row.Num, Outcome: importer.OutcomeFailed, Reason: "not sent: the run stopped before this record was read; run the same command again to continue"})
+	})
+	return n, err
 }
 
 func progressLine(p importer.ImportProgress) string {
@@ -642,22 +637,9 @@ func progressLine(p importer.ImportProgress) string {
 
 // countRecords counts the input's records for the ETA (a fast pass).
 func countRecords(path string, m *importer.Mapping) (int, error) {
-	src, err := importer.Open(path, m.SourceOptions())
-	if err != nil {
-		return 0, err
-	}
-	defer src.Close()
 	n := 0
-	for {
-		_, err := src.Next()
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-		n++
-	}
+	err := eachRow(path, m, func(*importer.Row) error { n++; return nil })
+	return n, err
 }
 
 // startSandbox runs an in-process sandbox with a fresh key and returns a

@@ -94,8 +94,6 @@ type ImportSummary struct {
 	// reported holds the rows that got a report line in this run.
 	reported *bitset
 	Jobs     int `json:"jobs"`
-	// Warnings are run-level remarks for the person.
-	Warnings []string `json:"warnings,omitempty"`
 }
 
 // StopError stops an import before every record was sent; the journal lets
