@@ -319,34 +319,23 @@ func (p *Plan) Apply(row *Row) *Prepared {
 			}
 		}
 	}
-	// Passwords.
+	// Passwords: the primary and the MFA one follow the same policy.
 	if passwordHash != "" {
 		out.PasswordFamily = RecogniseHash(passwordHash)
-		if h, ok := importableHash(passwordHash); ok {
+		if h, ok := p.password(out, "password.password_hash", "password", passwordHash, out.PasswordFamily); ok {
 			rec.Password = &Password{Type: "bcrypt", PasswordHash: h}
 			if expireAfter != "" {
 				rec.Password.ExpireAfter = &expireAfter
 			}
-		} else if out.PasswordFamily.IsHash() {
-			if m.Passwords.Unsupported == PasswordsReject {
-				out.addProblem("password.password_hash", fmt.Sprintf("password hash is %s, which Authgear cannot import (bcrypt only)", out.PasswordFamily))
-			} else {
-				out.PasswordDropped = true
-				out.Notes = append(out.Notes, fmt.Sprintf("password dropped: %s hashes cannot be imported; the user must set a new password", out.PasswordFamily))
-			}
-		} else {
-			out.addProblem("password.password_hash", "password hash is not a valid bcrypt hash")
+		} else if out.PasswordFamily.IsHash() && m.Passwords.Unsupported == PasswordsDrop {
+			out.PasswordDropped = true
 		}
 	} else if expireAfter != "" {
 		out.Notes = append(out.Notes, "password expire_after ignored: the record has no password")
 	}
 	if mfaPasswordHash != "" {
-		if h, ok := importableHash(mfaPasswordHash); ok {
+		if h, ok := p.password(out, "mfa.password.password_hash", "MFA password", mfaPasswordHash, RecogniseHash(mfaPasswordHash)); ok {
 			mfa(rec).Password = &Password{Type: "bcrypt", PasswordHash: h}
-		} else if fam := RecogniseHash(mfaPasswordHash); fam.IsHash() && m.Passwords.Unsupported == PasswordsDrop {
-			out.Notes = append(out.Notes, fmt.Sprintf("MFA password dropped: %s hashes cannot be imported", fam))
-		} else {
-			out.addProblem("mfa.password.password_hash", "MFA password hash is not a valid bcrypt hash")
 		}
 	}
 	if totp != "" {
@@ -387,6 +376,23 @@ func (p *Plan) Apply(row *Row) *Prepared {
 	}
 	out.Record = rec
 	return out
+}
+
+// password applies the password policy to one hash: it returns the hash to
+// send, or notes the drop, or adds the problem.
+func (p *Plan) password(out *Prepared, field, label, hash string, fam HashFamily) (string, bool) {
+	if h, ok := importableHash(hash); ok {
+		return h, true
+	}
+	switch {
+	case !fam.IsHash():
+		out.addProblem(field, label+" hash is not a valid bcrypt hash")
+	case p.mapping.Passwords.Unsupported == PasswordsReject:
+		out.addProblem(field, fmt.Sprintf("%s hash is %s, which Authgear cannot import (bcrypt only)", label, fam))
+	default:
+		out.Notes = append(out.Notes, fmt.Sprintf("%s dropped: %s hashes cannot be imported; the user must set a new %s", label, fam, label))
+	}
+	return "", false
 }
 
 // boolTrue and boolFalse back every boolean field of every record; they
