@@ -510,7 +510,10 @@ func (im *importer) send(ctx context.Context, req *request, canary bool) {
 			im.firstSend = im.o.Now()
 		}
 		im.mu.Unlock()
-		job, err = im.o.API.CreateImport(ctx, im.body(req))
+		// A POST under way when the run is interrupted finishes (within
+		// the grace period): abandoning it would leave records that may or
+		// may not have been imported.
+		job, err = im.o.API.CreateImport(im.pollCtx, im.body(req))
 		if err != nil {
 			im.postFailed(ctx, req, err)
 			return
