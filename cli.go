@@ -129,7 +129,7 @@ func exitCode(err error, io *stdio) int {
 }
 
 // newFlagSet returns a flag set whose errors become usage errors and whose
-// -h output goes to stdout.
+// -h output goes to stderr (the top-level help goes to stdout).
 func newFlagSet(name, usage string, io *stdio) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(discard{})

@@ -693,8 +693,9 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 			lost.recs = append(lost.recs, req.recs[i])
 		}
 	}
-	if lost != nil && req.recs == nil {
-		// A job resumed from the journal: its records are not in memory,
+	if lost != nil && req.recs == nil && job.Error != nil {
+		// A job resumed from the journal that lost a task: its records
+		// are not in memory,
 		// so the lost ones go back to the stream to be prepared and sent,
 		// and a skip explains itself as for a re-sent request.
 		for _, row := range lost.rows {
