@@ -741,27 +741,7 @@ func TestExpiredJobIsReported(t *testing.T) {
 
 	// The first run: the worker is paused after the canary, so the next
 	// jobs stay pending; cancel once a job is accepted, with a short grace.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	j1 := openTestJournal(t, jpath, path, m)
-	o := e.fastOptions(true)
-	o.Journal = j1
-	o.Grace = 50 * time.Millisecond
-	o.Concurrency = 1
-	var paused atomic.Bool
-	o.Progress = func(p ImportProgress) {
-		if p.Done >= 10 && paused.CompareAndSwap(false, true) {
-			e.sb.Pause()
-		}
-		if paused.Load() && p.InFlight > 0 && p.Sent > 10 {
-			cancel()
-		}
-	}
-	first := runImport(t, ctx, path, m, o, nil)
-	j1.Close()
-	if !errors.Is(first.err, context.Canceled) {
-		t.Fatalf("first run: %v", first.err)
-	}
+	first := interruptAfterCanary(t, e, jpath, path, m)
 	checkComplete(t, first, n)
 	pending := 0
 	for _, r := range first.rows {
@@ -777,9 +757,9 @@ func TestExpiredJobIsReported(t *testing.T) {
 	offset.Store(int64(2 * time.Minute))
 	e.sb.Resume()
 	j2 := openTestJournal(t, jpath, path, m)
+	o := e.fastOptions(true)
+	o.Concurrency = 1
 	o.Journal = j2
-	o.Progress = nil
-	o.Grace = 0
 	second := runImport(t, context.Background(), path, m, o, nil)
 	j2.Close()
 	if second.err != nil {
@@ -843,27 +823,7 @@ func TestResumedJobLevelError(t *testing.T) {
 	path, m := genInput(t, n, usergen.Options{Seed: 19})
 	jpath := filepath.Join(t.TempDir(), "users.journal")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	j1 := openTestJournal(t, jpath, path, m)
-	o := e.fastOptions(true)
-	o.Journal = j1
-	o.Grace = 50 * time.Millisecond
-	o.Concurrency = 1
-	var paused atomic.Bool
-	o.Progress = func(p ImportProgress) {
-		if p.Done >= 10 && paused.CompareAndSwap(false, true) {
-			e.sb.Pause()
-		}
-		if paused.Load() && p.InFlight > 0 && p.Sent > 10 {
-			cancel()
-		}
-	}
-	first := runImport(t, ctx, path, m, o, nil)
-	j1.Close()
-	if !errors.Is(first.err, context.Canceled) {
-		t.Fatalf("first run: %v", first.err)
-	}
+	first := interruptAfterCanary(t, e, jpath, path, m)
 	var pendingJob string
 	for _, r := range first.rows {
 		if strings.Contains(r.Reason, "its outcome is not known yet") {
@@ -881,8 +841,10 @@ func TestResumedJobLevelError(t *testing.T) {
 	}
 
 	j2 := openTestJournal(t, jpath, path, m)
+	o := e.fastOptions(true)
+	o.Concurrency = 1
+	o.Grace = 50 * time.Millisecond
 	o.Journal = j2
-	o.Progress = nil
 	o.API = &crashingAPI{ImportAPI: e.api, jobID: pendingJob, lose: lose}
 	second := runImport(t, context.Background(), path, m, o, nil)
 	j2.Close()
@@ -949,4 +911,34 @@ func TestUnknownJournaledJob(t *testing.T) {
 	if st := e.sb.Stats(); st.RecordsReceived != n-50 {
 		t.Errorf("sandbox received %d records, want %d", st.RecordsReceived, n-50)
 	}
+}
+
+// interruptAfterCanary runs an import with a journal, pauses the sandbox's
+// worker once the canary is done (so the next jobs stay pending) and
+// cancels once a job is accepted, with a short grace: the journal is left
+// with accepted jobs whose results were never read.
+func interruptAfterCanary(t *testing.T, e *liveEnv, jpath, path string, m *Mapping) *liveRun {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	j := openTestJournal(t, jpath, path, m)
+	o := e.fastOptions(true)
+	o.Journal = j
+	o.Grace = 50 * time.Millisecond
+	o.Concurrency = 1
+	var paused atomic.Bool
+	o.Progress = func(p ImportProgress) {
+		if p.Done >= 10 && paused.CompareAndSwap(false, true) {
+			e.sb.Pause()
+		}
+		if paused.Load() && p.InFlight > 0 && p.Sent > 10 {
+			cancel()
+		}
+	}
+	first := runImport(t, ctx, path, m, o, nil)
+	j.Close()
+	if !errors.Is(first.err, context.Canceled) {
+		t.Fatalf("first run: %v", first.err)
+	}
+	return first
 }
