@@ -14,7 +14,7 @@ import (
 
 	"github.com/authgear-migrate/authgear-migrate/importer"
 	"github.com/authgear-migrate/authgear-migrate/importer/adminapi"
-	"github.com/authgear-migrate/authgear-migrate/sandbox"
+	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
 )
 
 const replayUsage = `Usage: authgear-migrate replay --mapping MAPPING.yaml --input FILE [flags]

@@ -19,7 +19,7 @@ import (
 
 	"github.com/authgear-migrate/authgear-migrate/bench/usergen"
 	"github.com/authgear-migrate/authgear-migrate/importer"
-	"github.com/authgear-migrate/authgear-migrate/sandbox"
+	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
 )
 
 // The tests of package main run in the repository's top folder, so

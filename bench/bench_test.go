@@ -27,7 +27,7 @@ import (
 	"github.com/authgear-migrate/authgear-migrate/bench/usergen"
 	"github.com/authgear-migrate/authgear-migrate/importer"
 	"github.com/authgear-migrate/authgear-migrate/importer/adminapi"
-	"github.com/authgear-migrate/authgear-migrate/sandbox"
+	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
 )
 
 func benchRows(def int) int { return envInt("BENCH_ROWS", def) }

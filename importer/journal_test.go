@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/authgear-migrate/authgear-migrate/bench/usergen"
-	"github.com/authgear-migrate/authgear-migrate/sandbox"
+	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
 )
 
 func testFingerprint(input, mapping string) Fingerprint {

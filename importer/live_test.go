@@ -15,7 +15,7 @@ import (
 
 	"github.com/authgear-migrate/authgear-migrate/bench/usergen"
 	"github.com/authgear-migrate/authgear-migrate/importer/adminapi"
-	"github.com/authgear-migrate/authgear-migrate/sandbox"
+	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
 )
 
 // The live tests run Import against the in-process sandbox on 127.0.0.1:0,

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authgear-migrate/authgear-migrate/sandbox"
+	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
 )
 
 // dryRun opens path the way m says (with its joins) and prepares every

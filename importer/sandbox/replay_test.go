@@ -36,7 +36,7 @@ import (
 
 func fixtureDir(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "real-server")
+	dir := filepath.Join("..", "..", "..", "shared", "real-server")
 	if _, err := os.Stat(dir); err != nil {
 		t.Skipf("real-server fixtures not found at %s", dir)
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authgear-migrate/authgear-migrate/sandbox"
+	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
 )
 
 // Run a sandbox, import a record with the Admin API JWT a client would
