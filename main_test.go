@@ -623,7 +623,7 @@ func TestJournalBelongsToItsTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fp, err := importer.FingerprintFiles(m, input)
+	fp, err := importer.FingerprintFiles(context.Background(), m, input)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,12 +3,14 @@ package importer
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"sync"
@@ -27,7 +29,7 @@ type Journal struct {
 	path  string
 	f     *os.File
 	w     *bufio.Writer
-	state *journalState
+	state *Resume
 }
 
 // Fingerprint identifies the input and the mapping of a run.
@@ -41,8 +43,19 @@ type Fingerprint struct {
 	Target string `json:"target,omitempty"`
 }
 
+// Kinds of journal entries.
+const (
+	entryStart   = "start"  // the fingerprint: the first line
+	entryRequest = "req"    // a request's rows, before it is sent
+	entryJob     = "job"    // the job id the server gave the request
+	entryResult  = "res"    // the outcomes of a request's records
+	entrySplit   = "split"  // the request was split in two after a 413
+	entryUnsent  = "unsent" // the request was never sent
+	entryEnd     = "end"    // the run finished
+)
+
 type journalEntry struct {
-	T    string       `json:"t"` // start, req, job, res, split, unsent, end
+	T    string       `json:"t"` // one of the entry kinds
 	Seq  int          `json:"seq,omitempty"`
 	Rows [][2]int     `json:"rows,omitempty"` // ranges of record numbers
 	Job  string       `json:"job,omitempty"`
@@ -51,8 +64,10 @@ type journalEntry struct {
 	At   string       `json:"at,omitempty"`
 }
 
-// journalState is what an earlier run left.
-type journalState struct {
+// Resume is what an unfinished earlier run left in the journal: the
+// records it settled, the jobs it left to read, and the requests it may
+// have sent without learning their job.
+type Resume struct {
 	settled  *bitset    // rows with an outcome or in an accepted job
 	results  int        // outcomes already known (read again by eachResult)
 	accepted []*request // jobs accepted and not read
@@ -71,8 +86,9 @@ type journalState struct {
 // ErrJournalMismatch means the journal belongs to another input or mapping.
 var ErrJournalMismatch = errors.New("the journal belongs to a different input or mapping")
 
-// FingerprintFiles hashes the input files and the mapping.
-func FingerprintFiles(m *Mapping, files ...string) (Fingerprint, error) {
+// FingerprintFiles hashes the input files and the mapping. It stops when
+// ctx ends.
+func FingerprintFiles(ctx context.Context, m *Mapping, files ...string) (Fingerprint, error) {
 	h := sha256.New()
 	var size int64
 	for _, p := range files {
@@ -80,7 +96,7 @@ func FingerprintFiles(m *Mapping, files ...string) (Fingerprint, error) {
 		if err != nil {
 			return Fingerprint{}, err
 		}
-		n, err := io.Copy(h, f)
+		n, err := io.Copy(h, ctxReader{ctx, f})
 		f.Close()
 		if err != nil {
 			return Fingerprint{}, err
@@ -103,6 +119,9 @@ func FingerprintFiles(m *Mapping, files ...string) (Fingerprint, error) {
 // refused unless restart; a finished one is started over.
 func OpenJournal(path string, fp Fingerprint, restart bool) (*Journal, error) {
 	j := &Journal{path: path}
+	if err := checkJournalFile(path); err != nil {
+		return nil, err
+	}
 	if !restart {
 		st, old, err := readJournal(path)
 		switch {
@@ -151,7 +170,7 @@ func OpenJournal(path string, fp Fingerprint, restart bool) (*Journal, error) {
 	}
 	j.f, j.w = f, bufio.NewWriter(f)
 	if j.state == nil {
-		if err := j.append(journalEntry{T: "start", FP: &fp, At: time.Now().UTC().Format(time.RFC3339)}); err != nil {
+		if err := j.append(journalEntry{T: entryStart, FP: &fp, At: time.Now().UTC().Format(time.RFC3339)}); err != nil {
 			f.Close()
 			return nil, err
 		}
@@ -159,14 +178,67 @@ func OpenJournal(path string, fp Fingerprint, restart bool) (*Journal, error) {
 	return j, nil
 }
 
-// Resuming reports whether an earlier run is being continued, and how many
-// records it already settled.
-func (j *Journal) Resuming() (bool, int) {
-	if j.state == nil {
-		return false, 0
+// checkJournalFile refuses to replace anything at path but a journal: a
+// link, a folder, or a file of another kind (the journal's name may be
+// given by hand).
+func checkJournalFile(path string) error {
+	if err := refuseNonRegular(path); err != nil {
+		return err
 	}
-	return true, j.state.results
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(io.LimitReader(f, 1<<20)).ReadBytes('\n')
+	if len(line) == 0 && err == io.EOF {
+		return nil // empty
+	}
+	var e journalEntry
+	if json.Unmarshal(line, &e) != nil || e.T != entryStart || e.FP == nil {
+		return fmt.Errorf("%s is not a journal of authgear-migrate: it is not replaced (choose another --journal or --report)", path)
+	}
+	return nil
 }
+
+// JournalTarget reads the target a journal's run imported into ("" for a
+// journal of no live run); ok is false when path holds no journal.
+func JournalTarget(path string) (target string, ok bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	line, _ := bufio.NewReader(io.LimitReader(f, 1<<20)).ReadBytes('\n')
+	var e journalEntry
+	if json.Unmarshal(line, &e) != nil || e.T != entryStart || e.FP == nil {
+		return "", false
+	}
+	return e.FP.Target, true
+}
+
+// ctxReader stops a long read when ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// Resume is the unfinished earlier run this journal continues, or nil
+// when it starts a new one.
+func (j *Journal) Resume() *Resume { return j.state }
+
+// Settled is how many records the earlier run gave an outcome.
+func (r *Resume) Settled() int { return r.results }
 
 // Path is the journal's file name.
 func (j *Journal) Path() string { return j.path }
@@ -202,24 +274,24 @@ func ranges(rows []int) [][2]int {
 
 // Request records a request's rows before it is sent.
 func (j *Journal) Request(seq int, rows []int) error {
-	return j.append(journalEntry{T: "req", Seq: seq, Rows: ranges(rows)})
+	return j.append(journalEntry{T: entryRequest, Seq: seq, Rows: ranges(rows)})
 }
 
 // Accepted records the job id the server gave a request.
 func (j *Journal) Accepted(seq int, jobID string) error {
-	return j.append(journalEntry{T: "job", Seq: seq, Job: jobID})
+	return j.append(journalEntry{T: entryJob, Seq: seq, Job: jobID})
 }
 
 // Split records that a request was split into others (after a 413).
 func (j *Journal) Split(seq int) error {
-	return j.append(journalEntry{T: "split", Seq: seq})
+	return j.append(journalEntry{T: entrySplit, Seq: seq})
 }
 
 // Unsent records that a request was never accepted (it was not sent, or
 // the server refused it unambiguously), so that a resume does not take
 // its records for ones an interrupted POST may have created.
 func (j *Journal) Unsent(seq int) error {
-	return j.append(journalEntry{T: "unsent", Seq: seq})
+	return j.append(journalEntry{T: entryUnsent, Seq: seq})
 }
 
 // Result records the outcomes of a request's records.
@@ -228,11 +300,11 @@ func (j *Journal) Result(seq int, rows []ReportRow) error {
 	for i, r := range rows {
 		res[i] = [5]string{fmt.Sprint(r.Row), string(r.Outcome), r.UserID, r.Reason, r.Identifier}
 	}
-	return j.append(journalEntry{T: "res", Seq: seq, Res: res})
+	return j.append(journalEntry{T: entryResult, Seq: seq, Res: res})
 }
 
 // End marks the run complete.
-func (j *Journal) End() error { return j.append(journalEntry{T: "end"}) }
+func (j *Journal) End() error { return j.append(journalEntry{T: entryEnd}) }
 
 // Close closes the file.
 func (j *Journal) Close() error {
@@ -250,13 +322,13 @@ func (j *Journal) Close() error {
 
 // readJournal replays a journal. A torn last line (a crash mid-write) is
 // ignored.
-func readJournal(path string) (*journalState, *Fingerprint, error) {
+func readJournal(path string) (*Resume, *Fingerprint, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	st := &journalState{settled: &bitset{}, maybeSent: &bitset{}}
+	st := &Resume{settled: &bitset{}, maybeSent: &bitset{}}
 	var fp *Fingerprint
 	type reqInfo struct {
 		rows   [][2]int
@@ -282,27 +354,27 @@ func readJournal(path string) (*journalState, *Fingerprint, error) {
 		}
 		st.valid += int64(len(sc.Bytes())) + 1
 		switch e.T {
-		case "start":
+		case entryStart:
 			fp = e.FP
-		case "req":
+		case entryRequest:
 			reqs[e.Seq] = &reqInfo{rows: e.Rows}
 			order = append(order, e.Seq)
 			if e.Seq > st.maxSeq {
 				st.maxSeq = e.Seq
 			}
-		case "job":
+		case entryJob:
 			if r := reqs[e.Seq]; r != nil {
 				r.job = e.Job
 			}
-		case "split":
+		case entrySplit:
 			if r := reqs[e.Seq]; r != nil {
 				r.split = true
 			}
-		case "unsent":
+		case entryUnsent:
 			if r := reqs[e.Seq]; r != nil {
 				r.unsent = true
 			}
-		case "res":
+		case entryResult:
 			if r := reqs[e.Seq]; r != nil {
 				r.done = true
 			}
@@ -311,7 +383,7 @@ func readJournal(path string) (*journalState, *Fingerprint, error) {
 				st.results++
 				st.settled.set(row)
 			}
-		case "end":
+		case entryEnd:
 			st.ended = true
 		}
 	}
@@ -357,6 +429,9 @@ func lineNo(n int64, path string) int {
 	return bytes.Count(b[:m], []byte("\n"))
 }
 
+// resultMarker finds result lines without decoding the others.
+var resultMarker = []byte(`"t":"` + entryResult + `"`)
+
 // eachResult streams the outcomes an earlier run recorded, so that a
 // resume of a million-record import does not hold them all in memory.
 func (j *Journal) eachResult(fn func(ReportRow) error) error {
@@ -372,7 +447,7 @@ func (j *Journal) eachResult(fn func(ReportRow) error) error {
 	sc.Buffer(make([]byte, 1<<20), 256<<20)
 	for sc.Scan() {
 		line := sc.Bytes()
-		if !bytes.Contains(line, []byte(`"t":"res"`)) {
+		if !bytes.Contains(line, resultMarker) {
 			continue
 		}
 		var e journalEntry

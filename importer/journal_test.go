@@ -36,7 +36,7 @@ func TestJournalReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resuming, _ := j.Resuming(); resuming {
+	if j.Resume() != nil {
 		t.Fatal("a new journal resumes")
 	}
 	steps := []error{
@@ -119,8 +119,8 @@ func TestJournalReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resuming, n := j.Resuming(); !resuming || n != 2 {
-		t.Errorf("Resuming = %v, %d; want true, 2", resuming, n)
+	if r := j.Resume(); r == nil || r.Settled() != 2 {
+		t.Errorf("Resume = %+v; want one with 2 settled records", r)
 	}
 	if err := j.End(); err != nil {
 		t.Fatal(err)
@@ -131,7 +131,7 @@ func TestJournalReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resuming, _ := j.Resuming(); resuming {
+	if j.Resume() != nil {
 		t.Error("a finished journal resumes")
 	}
 	j.Close()
@@ -236,7 +236,7 @@ func TestJournalMismatchAndRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resuming, _ := j.Resuming(); resuming {
+	if j.Resume() != nil {
 		t.Error("--restart resumes")
 	}
 	j.Close()
@@ -248,7 +248,8 @@ func TestJournalMismatchAndRestart(t *testing.T) {
 
 func TestJournalMode0600(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "j")
-	if err := os.WriteFile(path, []byte("junk\n"), 0o644); err != nil {
+	// A finished journal of an earlier run, left with a wider mode.
+	if err := os.WriteFile(path, []byte(`{"t":"start","fp":{"input":"x","mapping":"y","size":1,"name":"in"}}`+"\n"+`{"t":"end"}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	j, err := OpenJournal(path, testFingerprint("in", "map"), false)
@@ -333,5 +334,34 @@ func TestJournalHoldsNoSecrets(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `"t":"end"`) {
 		t.Error("the finished run did not end its journal")
+	}
+}
+
+// TestJournalNeverReplacesOtherFiles: a file that is not a journal, a link
+// and a folder at the journal's path are refused and left as they were,
+// with --restart too.
+func TestJournalNeverReplacesOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "users.csv")
+	if err := os.WriteFile(junk, []byte("email\na@example.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.journal")
+	if err := os.Symlink(junk, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, restart := range []bool{false, true} {
+		for _, p := range []string{junk, link, dir} {
+			if j, err := OpenJournal(p, testFingerprint("in", "map"), restart); err == nil {
+				j.Close()
+				t.Errorf("OpenJournal(%s, restart=%v) replaced it", p, restart)
+			}
+		}
+	}
+	if b, _ := os.ReadFile(junk); string(b) != "email\na@example.com\n" {
+		t.Fatalf("the file changed: %q", b)
+	}
+	if target, ok := JournalTarget(junk); ok || target != "" {
+		t.Errorf("JournalTarget of a CSV = %q, %v", target, ok)
 	}
 }

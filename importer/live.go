@@ -43,10 +43,16 @@ type ImportOptions struct {
 	PollMin, PollMax time.Duration
 	// Grace is how long in-flight jobs are still polled after ctx ends.
 	Grace time.Duration
-	// Journal, when set, makes the run resumable.
+	// PendingLimit is how long a job may stay pending before the run gives
+	// up on it and stops with the advice to resume later (default 15
+	// minutes; the real server finishes 100 records a second).
+	PendingLimit time.Duration
+	// Journal, when set, makes the run resumable; an unfinished earlier run
+	// it holds is continued.
 	Journal *Journal
-	// Total is the number of input records, when known, for the ETA.
-	Total int
+	// Total returns the number of input records once known (for the ETA),
+	// or 0.
+	Total func() int
 	// Rejected, when set, receives each invalid input row (for the retry
 	// file), in input order.
 	Rejected func(*Row) error
@@ -59,15 +65,11 @@ type ImportOptions struct {
 
 // ImportProgress is a snapshot of a running import.
 type ImportProgress struct {
+	Counts        // the report's lines so far
 	Total     int // input records, when known
 	Prepared  int // records read, mapped and validated
-	Invalid   int
 	Sent      int // records in accepted jobs
 	Done      int // records with a known outcome from the server
-	Inserted  int
-	Updated   int
-	Skipped   int
-	Failed    int
 	InFlight  int // jobs sent and not complete
 	Estimated int // records the server has probably finished in pending jobs (an estimate)
 	Rate      float64
@@ -79,6 +81,74 @@ type ImportProgress struct {
 func (p ImportProgress) Accounted() int {
 	return p.Invalid + p.Inserted + p.Updated + p.Skipped + p.Failed
 }
+
+// Counts tallies the report's lines by outcome. The import counts each
+// line as it is written, and the progress and the summary are both read
+// from it, so that they always agree with the report.
+type Counts struct {
+	Valid    int
+	Invalid  int
+	Inserted int
+	Updated  int
+	Skipped  int
+	// Failed counts records the server failed or refused; NotSent, the
+	// failed lines of records a resume sends (or reads) again.
+	Failed  int
+	NotSent int
+	// Resumed counts the lines whose outcome came from the journal.
+	Resumed int
+}
+
+func (c *Counts) add(r ReportRow) {
+	if r.Resumed {
+		c.Resumed++
+	}
+	switch {
+	case r.Unsent != Settled:
+		c.NotSent++
+	case r.Outcome == OutcomeValid:
+		c.Valid++
+	case r.Outcome == OutcomeInvalid:
+		c.Invalid++
+	case r.Outcome == OutcomeInserted:
+		c.Inserted++
+	case r.Outcome == OutcomeUpdated:
+		c.Updated++
+	case r.Outcome == OutcomeSkipped:
+		c.Skipped++
+	default:
+		c.Failed++
+	}
+}
+
+// Lines is the number of report lines counted.
+func (c Counts) Lines() int {
+	return c.Valid + c.Invalid + c.Inserted + c.Updated + c.Skipped + c.Failed + c.NotSent
+}
+
+// Unsent says why a failed line has no outcome from the server yet. A
+// record with any kind but Settled is not settled in the journal: running
+// the same command again sends it, or reads its job.
+type Unsent uint8
+
+// Kinds of unsent records.
+const (
+	// Settled: the line is the record's outcome.
+	Settled Unsent = iota
+	// NotSent: the record was read (and batched) but the run stopped
+	// before sending it.
+	NotSent
+	// NotRead: the run stopped before the record was read.
+	NotRead
+	// MaybeSent: its request was sent and no answer came: the server may
+	// have created the user.
+	MaybeSent
+	// Unknown: its job was accepted and the results could not be read.
+	Unknown
+	// NotResent: a job-level error lost it and the run stopped before it
+	// was sent again: the first attempt may have saved it.
+	NotResent
+)
 
 // ImportSummary counts the outcomes of a whole run.
 type ImportSummary struct {
@@ -94,6 +164,13 @@ type ImportSummary struct {
 	// reported holds the rows that got a report line in this run.
 	reported *bitset
 	Jobs     int `json:"jobs"`
+}
+
+// summarise fills the outcome fields from the report's tally.
+func (s *ImportSummary) summarise(c Counts) {
+	s.Inserted, s.Updated, s.Skipped, s.Failed = c.Inserted, c.Updated, c.Skipped, c.Failed
+	s.NotSent, s.Resumed = c.NotSent, c.Resumed
+	s.Invalid = c.Invalid
 }
 
 // StopError stops an import before every record was sent; the journal lets
@@ -143,7 +220,9 @@ type importer struct {
 	served    int
 	stopErr   error
 	seq       int
-	reportMu  sync.Mutex
+	// reportMu serialises report lines and guards counts.
+	reportMu sync.Mutex
+	counts   Counts
 
 	skip     *bitset // rows settled by an earlier run
 	reported *bitset // rows reported in this run (under reportMu)
@@ -192,6 +271,9 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 	if o.Grace <= 0 {
 		o.Grace = 10 * time.Second
 	}
+	if o.PendingLimit <= 0 {
+		o.PendingLimit = 15 * time.Minute
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -205,7 +287,6 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		sem:    make(chan struct{}, o.Concurrency),
 		prefix: []byte(fmt.Sprintf(`{"identifier":%q,"upsert":%t,"records":[`, m.Identifier, m.Upsert)),
 	}
-	im.prog.Total = o.Total
 	im.prog.Phase = "importing"
 	im.lastDone = im.started
 
@@ -219,35 +300,37 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 
 	// Resume: report what the journal knows, poll what it accepted.
 	var skip *bitset
-	if j := o.Journal; j != nil && j.state != nil {
-		st := j.state
-		skip = st.settled
-		if err := j.eachResult(func(r ReportRow) error {
-			im.countOutcome(r.Outcome)
-			im.sum.Resumed++
+	var resume *Resume
+	if o.Journal != nil {
+		resume = o.Journal.Resume()
+	}
+	if resume != nil {
+		skip = resume.settled
+		if err := o.Journal.eachResult(func(r ReportRow) error {
+			r.Resumed = true
 			return im.emit(r)
 		}); err != nil {
 			im.sum.reported = im.reported
 			return im.sum, err
 		}
-		im.seq = st.maxSeq
+		im.seq = resume.maxSeq
 		im.skip = skip
-		im.maybeSent = st.maybeSent
+		im.maybeSent = resume.maybeSent
 		// Read the jobs the earlier run left in flight before sending
 		// anything new; records they lost are prepared and sent again.
-		for _, req := range st.accepted {
+		for _, req := range resume.accepted {
 			im.sum.Jobs++
 			im.wg.Add(1)
 			im.send(ctx, req, false)
 		}
-		st.accepted = nil
+		resume.accepted = nil
 		// A stop while reading them (a poll that failed) is handled by the
 		// stream below, which reports every other record as not sent.
 	}
 
 	// Stream: prepare, report the invalid, batch the valid.
 	var cur *request
-	canaryPending := o.CanarySize > 0 && (o.Journal == nil || o.Journal.state == nil || o.Journal.state.maxSeq == 0)
+	canaryPending := o.CanarySize > 0 && (resume == nil || resume.maxSeq == 0)
 	flush := func() error {
 		if cur == nil || len(cur.rows) == 0 {
 			return nil
@@ -255,7 +338,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		req := cur
 		cur = nil
 		if err := im.stopped(); err != nil {
-			im.unsent(req, "not sent: "+err.Error())
+			im.failRequest(req, NotSent, "not sent: "+err.Error())
 			return nil
 		}
 		im.mu.Lock()
@@ -268,7 +351,8 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 				// Without the journal line a resume could not tell these
 				// were never sent: send nothing more.
 				im.stop(&StopError{Reason: "the journal could not be written (" + err.Error() + "): nothing more was sent", Err: err})
-				im.reportUnsent(req, "not sent: the journal could not be written")
+				req.seq = 0 // not in the journal
+				im.failRequest(req, NotSent, "not sent: the journal could not be written")
 				return nil
 			}
 		}
@@ -291,9 +375,6 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 			return nil
 		}
 		if !p.Valid() {
-			im.mu.Lock()
-			im.prog.Invalid++
-			im.mu.Unlock()
 			if err := im.emit(ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeInvalid, Reason: p.Reason()}); err != nil {
 				return err
 			}
@@ -303,10 +384,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 			return nil
 		}
 		if err := im.stopped(); err != nil {
-			im.mu.Lock()
-			im.sum.NotSent++
-			im.mu.Unlock()
-			return im.emit(ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeFailed, Reason: "not sent: the run stopped before this record (run the same command again to continue)"})
+			return im.emit(ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeFailed, Unsent: NotSent, Reason: "not sent: the run stopped before this record (run the same command again to continue)"})
 		}
 		var err error
 		buf, err = p.Record.AppendJSON(buf[:0])
@@ -314,7 +392,6 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 			return err
 		}
 		if len(im.prefix)+len(buf)+2 > o.MaxBodyBytes {
-			im.countOutcome(OutcomeFailed)
 			return im.emit(ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeFailed,
 				Reason: fmt.Sprintf("the record is %d bytes, more than fits in one request (%d bytes)", len(buf), o.MaxBodyBytes)})
 		}
@@ -339,11 +416,13 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 	if err == nil {
 		err = flush()
 	} else if cur != nil && len(cur.rows) > 0 {
-		im.unsent(cur, "not sent: the run was interrupted; run the same command again to continue")
+		im.failRequest(cur, NotSent, "not sent: the run was interrupted; run the same command again to continue")
 	}
 	im.wg.Wait()
 	im.sum.PrepareStats = stats
-	im.sum.Invalid = im.prog.Invalid
+	im.reportMu.Lock()
+	im.sum.summarise(im.counts)
+	im.reportMu.Unlock()
 	if err == nil {
 		err = im.stopped()
 	}
@@ -401,10 +480,13 @@ func (im *importer) takeNote(row int) string {
 	return n
 }
 
+// emit writes a report line and counts it: the only place outcomes are
+// counted.
 func (im *importer) emit(r ReportRow) error {
 	im.reportMu.Lock()
 	defer im.reportMu.Unlock()
 	im.reported.set(r.Row)
+	im.counts.add(r)
 	return im.report(r)
 }
 
@@ -412,30 +494,6 @@ func (im *importer) emit(r ReportRow) error {
 // run; after a stop or an interruption, the records that did not are the
 // ones never read.
 func (s ImportSummary) Reported(row int) bool { return s.reported != nil && s.reported.has(row) }
-
-func (im *importer) countOutcome(o Outcome) {
-	im.mu.Lock()
-	defer im.mu.Unlock()
-	switch o {
-	case OutcomeInserted:
-		im.sum.Inserted++
-		im.prog.Inserted++
-	case OutcomeUpdated:
-		im.sum.Updated++
-		im.prog.Updated++
-	case OutcomeSkipped:
-		im.sum.Skipped++
-		im.prog.Skipped++
-	case OutcomeFailed:
-		im.sum.Failed++
-		im.prog.Failed++
-	case OutcomeInvalid:
-		im.prog.Invalid++
-	}
-	if o != OutcomeInvalid {
-		im.prog.Done++
-	}
-}
 
 func (im *importer) stopped() error {
 	im.mu.Lock()
@@ -472,7 +530,7 @@ func (im *importer) launch(ctx context.Context, req *request) {
 	select {
 	case im.sem <- struct{}{}:
 	case <-ctx.Done():
-		im.unsent(req, "not sent: the run was interrupted; run the same command again to continue")
+		im.failRequest(req, NotSent, "not sent: the run was interrupted; run the same command again to continue")
 		return
 	}
 	im.wg.Add(1)
@@ -499,10 +557,10 @@ func (im *importer) send(ctx context.Context, req *request, canary bool) {
 				// Records a job-level error lost: the server may have saved
 				// them. Not journaled as unsent, so that a resume says so
 				// when they come back skipped.
-				im.reportUnsent(req, "sent, but "+req.note+"; not sent again because "+stopped.Error())
+				im.failRequest(req, NotResent, "sent, but "+req.note+"; not sent again because "+stopped.Error())
 				return
 			}
-			im.unsent(req, "not sent: "+stopped.Error())
+			im.failRequest(req, NotSent, "not sent: "+stopped.Error())
 			return
 		}
 		im.mu.Lock()
@@ -541,11 +599,16 @@ func (im *importer) send(ctx context.Context, req *request, canary bool) {
 	im.mu.Unlock()
 	if err != nil {
 		if adminapi.IsTaskNotFound(err) {
-			im.settle(req, nil, fmt.Sprintf("job %s: its results expired on the server (kept 24 hours) before they were read; check these users in the portal", req.jobID))
+			im.failRequest(req, Settled, fmt.Sprintf("job %s: its results expired on the server (kept 24 hours) before they were read; check these users in the portal", req.jobID))
 			return
 		}
-		im.stop(&StopError{Reason: fmt.Sprintf("lost track of job %s: %v; its records are in the journal: run the same command again to read its results", req.jobID, err), Err: err})
-		im.pendingUnknown(req)
+		var pe *pendingError
+		if errors.As(err, &pe) {
+			im.stop(&StopError{Reason: fmt.Sprintf("job %s stayed pending for %s: the server has not started or finished it; its records are in the journal: run the same command again later to read its results", req.jobID, pe.waited.Round(time.Second)), Err: err})
+		} else {
+			im.stop(&StopError{Reason: fmt.Sprintf("lost track of job %s: %v; its records are in the journal: run the same command again to read its results", req.jobID, err), Err: err})
+		}
+		im.failRequest(req, Unknown, "sent in job "+req.jobID+"; its outcome is not known yet: run the same command again to read it")
 		return
 	}
 	im.complete(ctx, req, job, canary)
@@ -564,11 +627,13 @@ func (im *importer) body(req *request) []byte {
 }
 
 func (im *importer) postFailed(ctx context.Context, req *request, err error) {
-	unsent := im.unsent
+	unsent := func(req *request, reason string) { im.failRequest(req, NotSent, reason) }
 	if adminapi.IsAmbiguous(err) {
 		// An attempt was fully sent and got no answer: the records may
 		// be in a job nobody knows the id of. Not "not sent".
-		unsent = im.maybeUnsent
+		unsent = func(req *request, reason string) {
+			im.failRequest(req, MaybeSent, "maybe sent: the request was sent and no answer came, so the server may have created these users; "+strings.TrimPrefix(reason, "not sent: "))
+		}
 	}
 	switch {
 	case adminapi.IsTooLarge(err) && len(req.rows) > 1:
@@ -586,7 +651,7 @@ func (im *importer) postFailed(ctx context.Context, req *request, err error) {
 			im.sendFollowUp(ctx, part)
 		}
 	case adminapi.IsTooLarge(err):
-		im.settle(req, nil, "the server refused the record as too large (413 JSONTooLarge)")
+		im.failRequest(req, Settled, "the server refused the record as too large (413 JSONTooLarge)")
 	case adminapi.IsQuotaExceeded(err):
 		im.stop(&StopError{Reason: "the project's user import quota is used up (429 UsageLimitExceeded): no more records were sent. Records already accepted are in the report; when the quota resets (see the portal's usage page or ask Authgear to raise it), run the same command again to continue", Err: err})
 		unsent(req, "not sent: the project's import quota is used up; run the same command again when it resets")
@@ -599,7 +664,7 @@ func (im *importer) postFailed(ctx context.Context, req *request, err error) {
 		var ae *adminapi.APIError
 		if errors.As(err, &ae) && ae.Code == 400 {
 			// The request as a whole was refused: every record fails.
-			im.settle(req, nil, "the server refused the request: "+ae.Error())
+			im.failRequest(req, Settled, "the server refused the request: "+ae.Error())
 			return
 		}
 		im.stop(&StopError{Reason: fmt.Sprintf("sending a request failed: %v; run the same command again to continue", err), Err: err})
@@ -607,10 +672,22 @@ func (im *importer) postFailed(ctx context.Context, req *request, err error) {
 	}
 }
 
-// poll follows a job until it completes.
+// pendingError gives up on a job that stays pending.
+type pendingError struct{ waited time.Duration }
+
+func (e *pendingError) Error() string {
+	return fmt.Sprintf("the job stayed pending for %s", e.waited.Round(time.Second))
+}
+
+// poll follows a job until it completes, or until it has stayed pending
+// for PendingLimit.
 func (im *importer) poll(req *request, job *adminapi.Job) (*adminapi.Job, error) {
 	interval := im.o.PollMin
+	since := im.o.Now()
 	for job == nil || job.Pending() {
+		if waited := im.o.Now().Sub(since); job != nil && waited >= im.o.PendingLimit {
+			return nil, &pendingError{waited: waited}
+		}
 		if job != nil {
 			// Back off while the job stays pending: PollMin growing by
 			// 1.6 up to PollMax.
@@ -724,7 +801,6 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 		}
 	}
 	for _, r := range rows {
-		im.countOutcome(r.Outcome)
 		if err := im.emit(r); err != nil {
 			im.stop(err)
 		}
@@ -835,60 +911,31 @@ func describeAPIError(e *adminapi.APIError) string {
 	return s
 }
 
-// settle reports every record of req with one outcome and reason.
-func (im *importer) settle(req *request, _ error, reason string) {
+// failRequest gives every record of req a failed line with one reason.
+// Settled lines are the records' outcomes and are journaled as such; the
+// other kinds leave the records to a resume, which sends them (NotSent,
+// MaybeSent, NotResent) or reads their job (Unknown) again.
+func (im *importer) failRequest(req *request, kind Unsent, reason string) {
 	rows := make([]ReportRow, len(req.rows))
 	for i := range req.rows {
-		rows[i] = ReportRow{Row: req.rows[i], Identifier: req.ids[i], Outcome: OutcomeFailed, Reason: reason}
-		im.countOutcome(OutcomeFailed)
-		if err := im.emit(rows[i]); err != nil {
+		rows[i] = ReportRow{Row: req.rows[i], Identifier: req.ids[i], Outcome: OutcomeFailed, Reason: reason, Unsent: kind}
+	}
+	if j := im.o.Journal; j != nil && req.seq > 0 {
+		var err error
+		switch kind {
+		case Settled:
+			err = j.Result(req.seq, rows)
+		case NotSent:
+			err = j.Unsent(req.seq)
+		}
+		// MaybeSent and NotResent stay unsettled so that a resume explains
+		// a skip; Unknown keeps its accepted job to read.
+		if err != nil {
 			im.stop(err)
 		}
 	}
-	if im.o.Journal != nil {
-		if err := im.o.Journal.Result(req.seq, rows); err != nil {
-			im.stop(err)
-		}
-	}
-}
-
-// unsent reports records that were never accepted; a resume sends them.
-func (im *importer) unsent(req *request, reason string) {
-	if req.seq > 0 && im.o.Journal != nil {
-		if err := im.o.Journal.Unsent(req.seq); err != nil {
-			im.stop(err)
-		}
-	}
-	im.reportUnsent(req, reason)
-}
-
-// maybeUnsent reports records whose POST got no answer: the server may
-// have created their job. A resume sends them again and explains a skip.
-func (im *importer) maybeUnsent(req *request, reason string) {
-	reason = strings.TrimPrefix(reason, "not sent: ")
-	im.reportUnsent(req, "maybe sent: the request was sent and no answer came, so the server may have created these users; "+reason)
-}
-
-func (im *importer) reportUnsent(req *request, reason string) {
-	for i := range req.rows {
-		im.mu.Lock()
-		im.sum.NotSent++
-		im.mu.Unlock()
-		if err := im.emit(ReportRow{Row: req.rows[i], Identifier: req.ids[i], Outcome: OutcomeFailed, Reason: reason}); err != nil {
-			im.stop(err)
-		}
-	}
-}
-
-// pendingUnknown reports records of an accepted job whose results could
-// not be read; a resume polls the job.
-func (im *importer) pendingUnknown(req *request) {
-	for i := range req.rows {
-		im.mu.Lock()
-		im.sum.NotSent++
-		im.mu.Unlock()
-		if err := im.emit(ReportRow{Row: req.rows[i], Identifier: req.ids[i], Outcome: OutcomeFailed,
-			Reason: "sent in job " + req.jobID + "; its outcome is not known yet: run the same command again to read it"}); err != nil {
+	for _, r := range rows {
+		if err := im.emit(r); err != nil {
 			im.stop(err)
 		}
 	}
@@ -916,8 +963,16 @@ func (im *importer) progress() {
 	if im.o.Progress == nil {
 		return
 	}
+	im.reportMu.Lock()
+	counts := im.counts
+	im.reportMu.Unlock()
 	im.mu.Lock()
 	p := im.prog
+	p.Counts = counts
+	p.Done = counts.Inserted + counts.Updated + counts.Skipped + counts.Failed
+	if im.o.Total != nil {
+		p.Total = im.o.Total()
+	}
 	p.Rate = im.rate
 	inFlight := p.Sent - p.Done
 	if inFlight < 0 {

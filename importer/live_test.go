@@ -555,7 +555,7 @@ func TestTooLargeSplits(t *testing.T) {
 // openTestJournal opens (or resumes) the journal at path for input+mapping.
 func openTestJournal(t testing.TB, path, input string, m *Mapping) *Journal {
 	t.Helper()
-	fp, err := FingerprintFiles(m, input)
+	fp, err := FingerprintFiles(context.Background(), m, input)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -611,7 +611,7 @@ func TestResumeAfterCancel(t *testing.T) {
 			t.Logf("first run: %+v", first.sum)
 
 			j2 := openTestJournal(t, jpath, path, m)
-			if resuming, _ := j2.Resuming(); !resuming {
+			if j2.Resume() == nil {
 				t.Fatal("the journal does not resume")
 			}
 			o.Journal = j2

@@ -21,6 +21,12 @@ type ReportRow struct {
 	Outcome    Outcome `csv:"outcome"`
 	UserID     string  `csv:"user_id"`
 	Reason     string  `csv:"reason"`
+
+	// Unsent says why a failed line is not the record's outcome yet (a
+	// resume sends or reads it again); Resumed marks a line whose outcome
+	// came from the journal. Neither is written to the report.
+	Unsent  Unsent `csv:"-"`
+	Resumed bool   `csv:"-"`
 }
 
 // ReportWriter writes the report CSV: row,identifier,outcome,user_id,reason.
