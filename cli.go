@@ -8,7 +8,9 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 
+	"github.com/authgear-migrate/authgear-migrate/importer"
 	"github.com/charmbracelet/x/term"
 )
 
@@ -18,17 +20,22 @@ const (
 	exitError       = 1
 	exitUsage       = 2
 	exitPartial     = 3
-	exitInterrupted = 130
+	exitInterrupted = 130 // SIGINT (Ctrl-C)
+	exitTerminated  = 143 // SIGTERM
 )
+
+// signalError is the cause of the context's end when a signal stopped the
+// program.
+type signalError struct{ sig os.Signal }
+
+func (e signalError) Error() string { return "stopped by " + e.sig.String() }
 
 // stdio is the process's streams with their terminal state, injectable
 // for tests.
 type stdio struct {
 	In          io.Reader
 	Out, Err    io.Writer
-	StdoutTTY   bool
 	StderrTTY   bool
-	StdinTTY    bool
 	Getenv      func(string) string
 	ProgramName string
 }
@@ -36,9 +43,7 @@ type stdio struct {
 func newIO() *stdio {
 	return &stdio{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
-		StdoutTTY:   term.IsTerminal(os.Stdout.Fd()),
 		StderrTTY:   term.IsTerminal(os.Stderr.Fd()),
-		StdinTTY:    term.IsTerminal(os.Stdin.Fd()),
 		Getenv:      os.Getenv,
 		ProgramName: "authgear-migrate",
 	}
@@ -75,13 +80,14 @@ Settings for a live import come from flags naming files and from the environment
   AUTHGEAR_ENDPOINT, AUTHGEAR_PROJECT_ID, AUTHGEAR_ADMIN_KEY_ID, AUTHGEAR_ADMIN_KEY_FILE
 The Admin API private key is never taken as a flag value.
 
-Exit codes: 0 all good, 1 fatal error, 2 usage error, 3 some records invalid or failed, 130 interrupted.
+Exit codes: 0 all good, 1 fatal error, 2 usage error, 3 some records invalid or failed,
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 Environment: NO_COLOR=1 disables colour.
 `
 
 func run(ctx context.Context, args []string, io *stdio) int {
 	err := dispatch(ctx, args, io)
-	return exitCode(err, io)
+	return exitCode(ctx, err, io)
 }
 
 func dispatch(ctx context.Context, args []string, io *stdio) error {
@@ -104,27 +110,36 @@ func dispatch(ctx context.Context, args []string, io *stdio) error {
 	return usagef("unknown command %q\n\n%s", args[0], topUsage)
 }
 
-// exitCode maps an error to the process exit code and prints it.
-func exitCode(err error, io *stdio) int {
+// exitCode maps an error to the process exit code, and prints it unless
+// it was printed already. It is the only place that decides exit codes.
+func exitCode(ctx context.Context, err error, io *stdio) int {
 	if err == nil {
 		return exitOK
 	}
 	var ue *usageError
 	var pe *partialError
+	var re *importer.RefusedError
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(io.Err, "%s: %s\n", io.ProgramName, strings.TrimRight(ue.msg, "\n"))
+		fmt.Fprintf(io.Err, "%s: %s\n", io.ProgramName, importer.PrintableLines(strings.TrimRight(ue.msg, "\n")))
+		return exitUsage
+	case errors.As(err, &re):
+		fmt.Fprintf(io.Err, "%s: %s\n", io.ProgramName, importer.Printable(re.Msg))
 		return exitUsage
 	case errors.As(err, &pe):
 		return exitPartial
+	case errors.Is(err, errInterrupted), errors.Is(err, context.Canceled):
+		var se signalError
+		if errors.As(context.Cause(ctx), &se) && se.sig == syscall.SIGTERM {
+			return exitTerminated
+		}
+		return exitInterrupted
 	case errors.As(err, new(*printedError)):
 		return exitError
-	case errors.Is(err, errInterrupted), errors.Is(err, context.Canceled):
-		return exitInterrupted
 	}
-	fmt.Fprintf(io.Err, "%s: %v\n", io.ProgramName, err)
+	fmt.Fprintf(io.Err, "%s: %s\n", io.ProgramName, importer.Printable(err.Error()))
 	return exitError
 }
 

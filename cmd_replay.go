@@ -6,8 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -37,7 +35,6 @@ again after a crash or Ctrl-C continues where it stopped.
 
 type replayOptions struct {
 	mapping, input, report, emitJSON, passwords, journal string
-	journalFlag                                          string // --journal as given
 	dryRun, jsonOut, upsert, restart, useSandbox         bool
 	endpoint, keyFile, keyID, projectID                  string
 	concurrency                                          int
@@ -71,7 +68,6 @@ func runReplay(ctx context.Context, args []string, io *stdio) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	o.journalFlag = o.journal
 	if o.mapping == "" || o.input == "" {
 		return usagef("replay: --mapping and --input are required\n\n%s", replayUsage)
 	}
@@ -97,209 +93,74 @@ func runReplay(ctx context.Context, args []string, io *stdio) error {
 	return replay(ctx, o, io)
 }
 
-// replay runs a mapping over an input; main and the demo share it.
+// replay runs a mapping over an input through importer.Run; main and the
+// demo share it. It resolves the target, turns the run's events into
+// stderr lines and prints the summary; exitCode maps what it returns.
 func replay(ctx context.Context, o replayOptions, io *stdio) error {
 	m, err := importer.ReadMappingFile(o.mapping)
 	if err != nil {
 		return &usageError{msg: err.Error()}
 	}
-	if o.passwords != "" {
-		if m.Source.Passwords == nil {
-			m.Source.Passwords = &importer.JoinSpec{}
-		}
-		m.Source.Passwords.File = o.passwords
-	}
-	if o.upsert {
-		m.Upsert = true
-	}
-	src, err := importer.OpenInput(o.input, m)
-	if err != nil {
-		return fmt.Errorf("load %s: %w", o.input, err)
-	}
-	defer src.Close()
-	plan, err := importer.CompileFor(m, src)
-	if err != nil {
-		var me *importer.MappingError
-		if errors.As(err, &me) {
-			return usagef("%s does not fit %s: %v", o.mapping, o.input, err)
-		}
-		return err
-	}
 	if o.report == "" {
-		o.report = stem(o.input) + ".report.csv"
+		o.report = importer.DefaultReport(o.input)
 	}
-	if o.journal == "" {
-		o.journal = strings.TrimSuffix(o.report, filepath.Ext(o.report)) + ".journal"
+	cfg := importer.RunConfig{
+		Mapping: m, MappingPath: o.mapping, Input: o.input, Passwords: o.passwords, Upsert: o.upsert,
+		DryRun: o.dryRun, Report: o.report, Journal: o.journal, Restart: o.restart, EmitJSON: o.emitJSON,
+		Concurrency: o.concurrency, ResumeCommand: resumeCommand(o),
 	}
-	if err := checkOutputPaths(o, m, src.Format()); err != nil {
-		return err
-	}
-	// Everything that can be refused is checked before any output file
-	// is touched.
-	var tgt *target
 	if !o.dryRun {
-		if tgt, err = resolveTarget(ctx, o, io); err != nil {
+		t, err := resolveTarget(ctx, o, io)
+		if err != nil {
 			return err
 		}
-		defer tgt.close()
+		defer t.Close()
+		cfg.Target = t
 	}
-	limitMemory(io, tgt)
-	rep, err := importer.NewReportWriter(o.report)
-	if err != nil {
-		return fmt.Errorf("create the report: %w", err)
-	}
-	reportClosed := false
-	defer func() {
-		if !reportClosed {
-			rep.Close()
-		}
-	}()
+	limitMemory(io, cfg.Target)
 	prog := newLineProgress(io.Err, io.StderrTTY)
-	start := time.Now()
-	// Rejected records go to the retry file as they come (invalid ones);
-	// records the server failed are added by a second pass at the end.
-	retry := importer.NewRetryWriter(importer.RetryPath(o.report, src.Format()), src)
-	retryClosed := false
-	defer func() {
-		if !retryClosed {
-			retry.Close()
-		}
-	}()
-	bad := &rowSet{}
-	var sum summary
-	sum.Input, sum.Report, sum.DryRun = o.input, o.report, o.dryRun
-	var runErr error
-	if o.dryRun {
-		var emit *importer.JSONRecordsWriter
-		if o.emitJSON != "" {
-			if emit, err = importer.NewJSONRecordsWriter(o.emitJSON, m.Identifier, m.Upsert); err != nil {
-				return fmt.Errorf("create %s: %w", o.emitJSON, err)
+	cfg.Events = func(e importer.Event) {
+		switch e := e.(type) {
+		case importer.Validating:
+			prog.update(fmt.Sprintf("validated %d records (%d invalid)", e.Stats.Total, e.Stats.Invalid), false)
+		case importer.Importing:
+			prog.update(progressLine(e.Progress), false)
+		case importer.Warning:
+			prog.println("warning: " + importer.Printable(e.Message))
+		case importer.Resuming:
+			prog.println(fmt.Sprintf("resuming the import recorded in %s (%d records already have an outcome)", e.Journal, e.Settled))
+		case importer.Done:
+			if e.Summary.DryRun {
+				prog.update(fmt.Sprintf("validated %d records (%d invalid)", e.Summary.Total, e.Summary.Invalid), true)
 			}
-		}
-		stats, err := importer.Prepare(ctx, src, plan, importer.PrepareOptions{
-			Progress: func(s importer.PrepareStats) {
-				prog.update(fmt.Sprintf("validated %d records (%d invalid)", s.Total, s.Invalid), false)
-			},
-		}, func(p *importer.Prepared) error {
-			r := importer.ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: importer.OutcomeValid, Reason: p.Reason()}
-			if !p.Valid() {
-				r.Outcome = importer.OutcomeInvalid
-				if err := retry.Write(p.Row); err != nil {
-					return err
-				}
-			} else if emit != nil {
-				if err := emit.Write(p.Record); err != nil {
-					return err
-				}
-			}
-			return rep.Write(r)
-		})
-		if emit != nil {
-			if cerr := emit.Close(); err == nil {
-				err = cerr
-			}
-			sum.EmitJSON = o.emitJSON
-		}
-		prog.update(fmt.Sprintf("validated %d records (%d invalid)", stats.Total, stats.Invalid), true)
-		prog.done()
-		sum.PrepareStats = stats
-		runErr = err
-	} else {
-		runErr = replayLive(ctx, o, tgt, m, src, plan, rep, retry, bad, prog, &sum)
-	}
-	reportClosed = true
-	if err := rep.Close(); err != nil && runErr == nil {
-		runErr = fmt.Errorf("write the report: %w", err)
-	}
-	if bad.n > 0 {
-		if err := addFailedToRetry(o, m, bad, retry); err != nil && runErr == nil {
-			runErr = err
+			prog.done()
 		}
 	}
-	retryClosed = true
-	if err := retry.Close(); err != nil && runErr == nil {
-		runErr = fmt.Errorf("write the retry file: %w", err)
+	s, err := importer.Run(ctx, cfg)
+	var re *importer.RefusedError
+	if errors.As(err, &re) {
+		return &usageError{msg: "replay: " + re.Msg}
 	}
-	if retry.Count() > 0 {
-		sum.Retry = retry.Path()
+	printSummary(io, o, &s)
+	if err != nil {
+		// The summary showed it ("stopped: ..."): exitCode only sets the
+		// exit code.
+		return &printedError{err}
 	}
-	sum.Seconds = time.Since(start).Seconds()
-	printSummary(io, o, m, &sum, runErr)
-	if runErr != nil {
-		var se *importer.StopError
-		if errors.As(runErr, &se) && errors.Is(runErr, context.Canceled) {
-			return errInterrupted
-		}
-		if errors.Is(runErr, context.Canceled) {
-			return errInterrupted
-		}
-		var pe *importer.ParseError
-		if errors.As(runErr, &pe) {
-			return fmt.Errorf("load: %w", runErr)
-		}
-		if errors.As(runErr, &se) {
-			return &printedError{runErr}
-		}
-		return runErr
-	}
-	if sum.Invalid > 0 || sum.Failed > 0 || sum.NotSent > 0 {
-		return &partialError{invalid: sum.Invalid, failed: sum.Failed}
+	if s.Partial() {
+		return &partialError{invalid: s.Invalid, failed: s.Failed}
 	}
 	return nil
 }
 
-// printedError has been shown in the summary already; it only sets exit 1.
+// printedError has been shown in the summary already; it only sets the
+// exit code.
 type printedError struct{ err error }
 
 func (e *printedError) Error() string { return e.err.Error() }
 func (e *printedError) Unwrap() error { return e.err }
 
-// summary is what replay prints at the end (--json: one object).
-type summary struct {
-	importer.ImportSummary
-	DryRun   bool     `json:"dry_run"`
-	Target   string   `json:"target,omitempty"`
-	Input    string   `json:"input"`
-	Report   string   `json:"report"`
-	Retry    string   `json:"retry,omitempty"`
-	EmitJSON string   `json:"emit_json,omitempty"`
-	Journal  string   `json:"journal,omitempty"`
-	Seconds  float64  `json:"seconds"`
-	Error    string   `json:"error,omitempty"`
-	Resume   string   `json:"resume_command,omitempty"`
-	Notes    []string `json:"notes,omitempty"`
-
-	inProcess bool
-}
-
-func printSummary(io *stdio, o replayOptions, m *importer.Mapping, s *summary, runErr error) {
-	if runErr != nil {
-		s.Error = runErr.Error()
-		var se *importer.StopError
-		if s.inProcess && errors.Is(runErr, context.Canceled) {
-			s.Error = "interrupted"
-		}
-		if s.inProcess {
-			s.Notes = append(s.Notes, "the in-process sandbox ended with this run: running the command again rehearses from the start")
-		} else if errors.As(runErr, &se) || errors.Is(runErr, context.Canceled) {
-			s.Resume = resumeCommand(o)
-		}
-	}
-	if s.PasswordsNotImportable > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("%d passwords use hashes Authgear cannot import (bcrypt only); those users must set a new password (the forgot-password flow or a passwordless login). To keep their old passwords, move them with a rolling migration instead of a bulk import: %s.", s.PasswordsNotImportable, importer.RollingMigrationGuide))
-	}
-	var attrs []string
-	for _, k := range m.FieldKeys() {
-		if name, ok := strings.CutPrefix(k, importer.CustomAttributePrefix); ok {
-			attrs = append(attrs, name)
-		}
-	}
-	if len(attrs) > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("custom attributes (%s) are stored only if the project defines them (portal: User Profile > Custom Attributes); Authgear silently ignores the others, with no warning.", strings.Join(attrs, ", ")))
-	}
-	if m.Upsert && !s.DryRun {
-		s.Notes = append(s.Notes, "upsert: existing users were updated, but their passwords (and MFA password and TOTP) are never changed by an import.")
-	}
+func printSummary(io *stdio, o replayOptions, s *importer.RunSummary) {
 	if o.jsonOut {
 		enc := json.NewEncoder(io.Out)
 		enc.SetEscapeHTML(false)
@@ -334,10 +195,10 @@ func printSummary(io *stdio, o replayOptions, m *importer.Mapping, s *summary, r
 		fmt.Fprintf(w, "records as sent: %s\n", s.EmitJSON)
 	}
 	for _, n := range s.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
+		fmt.Fprintf(w, "note: %s\n", importer.Printable(n))
 	}
 	if s.Error != "" {
-		fmt.Fprintf(w, "stopped: %s\n", s.Error)
+		fmt.Fprintf(w, "stopped: %s\n", importer.Printable(s.Error))
 	}
 	if s.Resume != "" {
 		fmt.Fprintf(w, "resume: %s\n", s.Resume)
@@ -345,11 +206,11 @@ func printSummary(io *stdio, o replayOptions, m *importer.Mapping, s *summary, r
 }
 
 func resumeCommand(o replayOptions) string {
-	parts := []string{"authgear-migrate", "replay", "--mapping", shellQuote(o.mapping), "--input", shellQuote(o.input), "--report", shellQuote(o.report)}
-	for _, f := range [][2]string{{"--passwords", o.passwords}, {"--journal", o.journalFlag}, {"--endpoint", o.endpoint},
+	parts := []string{"authgear-migrate", "replay", "--mapping", importer.ShellQuote(o.mapping), "--input", importer.ShellQuote(o.input), "--report", importer.ShellQuote(o.report)}
+	for _, f := range [][2]string{{"--passwords", o.passwords}, {"--journal", o.journal}, {"--endpoint", o.endpoint},
 		{"--key-file", o.keyFile}, {"--key-id", o.keyID}, {"--project-id", o.projectID}} {
 		if f[1] != "" {
-			parts = append(parts, f[0], shellQuote(f[1]))
+			parts = append(parts, f[0], importer.ShellQuote(f[1]))
 		}
 	}
 	if o.upsert {
@@ -361,78 +222,9 @@ func resumeCommand(o replayOptions) string {
 	return strings.Join(parts, " ")
 }
 
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == ':' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// rowSet is the record numbers that go to the retry file.
-type rowSet struct {
-	w []uint64
-	n int
-}
-
-func (s *rowSet) add(i int) {
-	for i/64 >= len(s.w) {
-		s.w = append(s.w, 0)
-	}
-	if s.w[i/64]&(1<<(uint(i)%64)) == 0 {
-		s.n++
-	}
-	s.w[i/64] |= 1 << (uint(i) % 64)
-}
-
-func (s *rowSet) has(i int) bool { return i/64 < len(s.w) && s.w[i/64]&(1<<(uint(i)%64)) != 0 }
-
-// addFailedToRetry re-reads the input and adds the records the server
-// failed (or that were not sent) to the retry file, in the input's format.
-func addFailedToRetry(o replayOptions, m *importer.Mapping, bad *rowSet, w *importer.RetryWriter) error {
-	return eachRow(o.input, m, func(row *importer.Row) error {
-		if bad.has(row.Num) {
-			return w.Write(row)
-		}
-		return nil
-	})
-}
-
-// eachRow reads the input again, the way the mapping reads it.
-func eachRow(input string, m *importer.Mapping, fn func(*importer.Row) error) error {
-	src, err := importer.Open(input, m.SourceOptions())
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	for {
-		row, err := src.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := fn(row); err != nil {
-			return err
-		}
-	}
-}
-
-// target is where a live replay sends the records.
-type target struct {
-	api       importer.ImportAPI
-	name      string // for the summary
-	id        string // endpoint and project, in the journal's fingerprint
-	inProcess bool
-	warnings  []string
-	close     func()
-}
-
 // resolveTarget checks the endpoint, credentials and sandbox options (usage
 // errors) and returns the client, or starts the in-process sandbox.
-func resolveTarget(ctx context.Context, o replayOptions, io *stdio) (*target, error) {
+func resolveTarget(ctx context.Context, o replayOptions, io *stdio) (*importer.Destination, error) {
 	cfg := adminapi.ConfigFromEnv(io.Getenv)
 	if o.endpoint != "" {
 		cfg.Endpoint = o.endpoint
@@ -446,174 +238,35 @@ func resolveTarget(ctx context.Context, o replayOptions, io *stdio) (*target, er
 	if o.projectID != "" {
 		cfg.ProjectID = o.projectID
 	}
+	var t *importer.Destination
+	var err error
 	if o.useSandbox || cfg.Endpoint == "" {
-		if o.sandboxRate < 0 {
-			return nil, usagef("replay: --sandbox-rate must not be negative")
-		}
-		for _, t := range splitList(o.sandboxLoginIDs) {
-			if t != "email" && t != "phone" && t != "username" {
-				return nil, usagef("replay: --sandbox-login-ids takes email, phone and username, not %q", t)
-			}
-		}
-		sb, client, err := startSandbox(ctx, o)
-		if err != nil {
-			return nil, err
-		}
-		t := &target{api: client, inProcess: true, close: func() { sb.Close() },
-			name: "the in-process sandbox at " + sb.URL + " (a rehearsal: nothing was sent to Authgear)"}
-		if !o.useSandbox {
-			t.warnings = append(t.warnings, "no endpoint configured (AUTHGEAR_ENDPOINT or --endpoint): importing into the in-process sandbox")
-		}
-		return t, nil
+		t, err = importer.StartSandbox(ctx, importer.SandboxConfig{
+			LoginIDTypes: importer.SplitList(o.sandboxLoginIDs),
+			Roles:        importer.SplitList(o.sandboxRoles),
+			Groups:       importer.SplitList(o.sandboxGroups),
+			Rate:         o.sandboxRate,
+			NoEndpoint:   !o.useSandbox,
+		})
+	} else {
+		t, err = importer.AdminAPITarget(cfg)
 	}
-	endpoint, err := adminapi.ParseEndpoint(cfg.Endpoint)
-	if err != nil {
-		return nil, &usageError{msg: err.Error()}
+	var re *importer.RefusedError
+	if errors.As(err, &re) {
+		return nil, usagef("replay: %s", re.Msg)
 	}
-	creds, warnings, err := adminapi.LoadCredentials(cfg)
-	if err != nil {
-		return nil, &usageError{msg: err.Error()}
-	}
-	tokens, err := adminapi.NewTokenSource(creds)
-	if err != nil {
-		return nil, &usageError{msg: err.Error()}
-	}
-	return &target{api: adminapi.New(endpoint, tokens), name: endpoint.String(), warnings: warnings,
-		id: endpoint.String() + " project " + creds.ProjectID, close: func() {}}, nil
-}
-
-// checkOutputPaths refuses outputs that would overwrite an input (or each
-// other): the report is created before the input is read to its end.
-func checkOutputPaths(o replayOptions, m *importer.Mapping, f importer.Format) error {
-	abs := func(p string) string {
-		a, err := filepath.Abs(p)
-		if err != nil {
-			return p
-		}
-		return a
-	}
-	inputs := map[string]string{abs(o.input): "--input", abs(o.mapping): "--mapping"}
-	if m.Source.Passwords != nil && m.Source.Passwords.File != "" {
-		inputs[abs(m.Source.Passwords.File)] = "--passwords"
-	}
-	outputs := [][2]string{{o.report, "--report"}, {importer.RetryPath(o.report, f), "the retry file"}}
-	if o.emitJSON != "" {
-		outputs = append(outputs, [2]string{o.emitJSON, "--emit-json"})
-	}
-	if !o.dryRun {
-		outputs = append(outputs, [2]string{o.journal, "the journal"})
-	}
-	seen := map[string]string{}
-	for _, out := range outputs {
-		a := abs(out[0])
-		if in, ok := inputs[a]; ok {
-			return usagef("replay: %s (%s) is the same file as %s: it would be overwritten", out[1], out[0], in)
-		}
-		if other, ok := seen[a]; ok {
-			return usagef("replay: %s and %s are the same file (%s)", other, out[1], out[0])
-		}
-		seen[a] = out[1]
-	}
-	return nil
+	return t, err
 }
 
 // limitMemory sets a soft memory limit for the engine's own runs (a dry run
 // or a client-only import): the working set is small, and without a limit
 // Go lets the heap reach twice it. An in-process sandbox keeps every user
 // in memory, so it runs without one. GOMEMLIMIT overrides.
-func limitMemory(io *stdio, t *target) {
-	if io.Getenv("GOMEMLIMIT") != "" || (t != nil && t.inProcess) {
+func limitMemory(io *stdio, t *importer.Destination) {
+	if io.Getenv("GOMEMLIMIT") != "" || (t != nil && t.Rehearsal) {
 		return
 	}
 	debug.SetMemoryLimit(110 << 20)
-}
-
-// replayLive imports into the resolved target.
-func replayLive(ctx context.Context, o replayOptions, tgt *target, m *importer.Mapping, src *importer.Source, plan *importer.Plan,
-	rep *importer.ReportWriter, retry *importer.RetryWriter, bad *rowSet, prog *lineProgress, sum *summary) error {
-	api := tgt.api
-	sum.Target = tgt.name
-	sum.inProcess = tgt.inProcess
-	for _, w := range tgt.warnings {
-		prog.println("warning: " + w)
-	}
-	if tgt.inProcess {
-		// The in-process sandbox ends with the process: its jobs cannot be
-		// resumed, so a rehearsal keeps no journal (and never touches the
-		// journal of a real import next to the same report).
-		return runImport(ctx, o, api, nil, m, src, plan, rep, retry, bad, prog, sum)
-	}
-	files := []string{o.input}
-	if m.Source.Passwords != nil && m.Source.Passwords.File != "" {
-		files = append(files, m.Source.Passwords.File)
-	}
-	fp, err := importer.FingerprintFiles(m, files...)
-	if err != nil {
-		return err
-	}
-	fp.Target = tgt.id
-	journal, err := importer.OpenJournal(o.journal, fp, o.restart)
-	if err != nil {
-		if errors.Is(err, importer.ErrJournalMismatch) {
-			return &usageError{msg: err.Error()}
-		}
-		return err
-	}
-	defer journal.Close()
-	sum.Journal = o.journal
-	if resuming, n := journal.Resuming(); resuming {
-		prog.println(fmt.Sprintf("resuming the import recorded in %s (%d records already have an outcome)", o.journal, n))
-	}
-	return runImport(ctx, o, api, journal, m, src, plan, rep, retry, bad, prog, sum)
-}
-
-// runImport runs the pipeline with or without a journal.
-func runImport(ctx context.Context, o replayOptions, api importer.ImportAPI, journal *importer.Journal, m *importer.Mapping, src *importer.Source, plan *importer.Plan,
-	rep *importer.ReportWriter, retry *importer.RetryWriter, bad *rowSet, prog *lineProgress, sum *summary) error {
-	total, _ := countRecords(o.input, m)
-	is, err := importer.Import(ctx, src, plan, importer.ImportOptions{
-		API:         api,
-		Concurrency: o.concurrency,
-		Journal:     journal,
-		Total:       total,
-		Rejected:    retry.Write,
-		Progress: func(p importer.ImportProgress) {
-			prog.update(progressLine(p), false)
-		},
-	}, func(r importer.ReportRow) error {
-		if r.Outcome == importer.OutcomeFailed {
-			bad.add(r.Row)
-		}
-		return rep.Write(r)
-	})
-	prog.done()
-	sum.ImportSummary = is
-	sum.Total = is.Inserted + is.Updated + is.Skipped + is.Failed + is.Invalid + is.NotSent
-	if err != nil {
-		// Stopped early: the records never read still get a line each.
-		n, rerr := reportUnread(o.input, m, is, rep, bad)
-		sum.NotSent += n
-		sum.Total += n
-		if rerr != nil {
-			prog.println("warning: could not list the records the run never read: " + rerr.Error())
-		}
-	}
-	return err
-}
-
-// reportUnread gives every record the stopped run never reported a "not
-// sent" line.
-func reportUnread(input string, m *importer.Mapping, is importer.ImportSummary, rep *importer.ReportWriter, bad *rowSet) (int, error) {
-	n := 0
-	err := eachRow(input, m, func(row *importer.Row) error {
-		if is.Reported(row.Num) {
-			return nil
-		}
-		n++
-		bad.add(row.Num)
-		return rep.Write(importer.ReportRow{Row: row.Num, Outcome: importer.OutcomeFailed, Reason: "not sent: the run stopped before this record was read; run the same command again to continue"})
-	})
-	return n, err
 }
 
 func progressLine(p importer.ImportProgress) string {
@@ -633,57 +286,6 @@ func progressLine(p importer.ImportProgress) string {
 		s += ", ETA " + p.ETA.Round(time.Second).String()
 	}
 	return s
-}
-
-// countRecords counts the input's records for the ETA (a fast pass).
-func countRecords(path string, m *importer.Mapping) (int, error) {
-	n := 0
-	err := eachRow(path, m, func(*importer.Row) error { n++; return nil })
-	return n, err
-}
-
-// startSandbox runs an in-process sandbox with a fresh key and returns a
-// client for it.
-func startSandbox(ctx context.Context, o replayOptions) (*sandbox.Running, *adminapi.Client, error) {
-	kp, err := sandbox.GenerateKey()
-	if err != nil {
-		return nil, nil, err
-	}
-	opts := sandbox.Options{
-		ProjectID:    "sandbox",
-		Keys:         []sandbox.PublicKey{kp.PublicKey()},
-		LoginIDTypes: splitList(o.sandboxLoginIDs),
-		Roles:        splitList(o.sandboxRoles),
-		Groups:       splitList(o.sandboxGroups),
-		Rate:         o.sandboxRate,
-	}
-	// Not ctx: on Ctrl-C the jobs in flight are still read for a grace
-	// period, so the sandbox must outlive ctx; replayLive closes it.
-	sb, err := sandbox.Start(context.WithoutCancel(ctx), "127.0.0.1:0", opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	endpoint, err := adminapi.ParseEndpoint(sb.URL)
-	if err != nil {
-		sb.Close()
-		return nil, nil, err
-	}
-	tokens, err := adminapi.NewTokenSource(adminapi.Credentials{ProjectID: "sandbox", KeyID: kp.KID, Key: kp.Private})
-	if err != nil {
-		sb.Close()
-		return nil, nil, err
-	}
-	return sb, adminapi.New(endpoint, tokens), nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func runSandbox(ctx context.Context, args []string, io *stdio) error {

@@ -2,27 +2,40 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+)
+
+// The bundled example, embedded so that the demo runs from any folder.
+var (
+	//go:embed examples/users.csv
+	exampleCSV []byte
+	//go:embed examples/users.mapping.yaml
+	exampleMappingYAML []byte
 )
 
 // runDemo imports the bundled example export into the in-process sandbox:
-// the README's first command. Once the wizard exists it will run instead
-// on a terminal.
+// the README's first command when there is no terminal. Its files (the
+// example, the report) go to a temporary folder that is kept for reading.
 func runDemo(ctx context.Context, io *stdio) error {
-	const mapping, input = "examples/users.mapping.yaml", "examples/users.csv"
-	if _, err := os.Stat(input); err != nil {
-		return usagef("run from the repository's top folder (%s not found), or use: authgear-migrate replay --mapping FILE --input FILE", input)
-	}
 	dir, err := os.MkdirTemp("", "authgear-migrate-demo-")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(io.Err, "demo: importing %s with %s into the in-process sandbox\n", input, mapping)
+	input, mapping := filepath.Join(dir, "users.csv"), filepath.Join(dir, "users.mapping.yaml")
+	if err := os.WriteFile(input, exampleCSV, 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(mapping, exampleMappingYAML, 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Err, "demo: importing the bundled example (examples/users.csv, copied to %s) into the in-process sandbox\n", dir)
 	err = replay(ctx, replayOptions{
 		mapping: mapping, input: input, useSandbox: true, concurrency: 2,
-		report: dir + "/users.report.csv", sandboxLoginIDs: "email,phone",
+		report: filepath.Join(dir, "users.report.csv"), sandboxLoginIDs: "email,phone",
 		sandboxRoles: "admin,editor,viewer",
 	}, io)
 	var pe *partialError

@@ -20,10 +20,17 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// After the first Ctrl-C the run winds down; a second one ends it at once.
-	go func() { <-ctx.Done(); stop() }()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first signal the run winds down; the default action
+		// comes back, so a second one ends the program at once.
+		sig := <-sigs
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+		cancel(signalError{sig})
+	}()
 	code := run(ctx, os.Args[1:], newIO())
-	stop()
+	cancel(nil)
 	os.Exit(code)
 }

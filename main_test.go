@@ -167,7 +167,7 @@ func TestReplaySandboxExample(t *testing.T) {
 	if r.code != exitPartial {
 		t.Fatalf("want exit 3: %s", r)
 	}
-	var s summary
+	var s importer.RunSummary
 	if err := json.Unmarshal([]byte(r.out), &s); err != nil {
 		t.Fatalf("%v: %s", err, r)
 	}
@@ -642,7 +642,7 @@ func TestJournalBelongsToItsTarget(t *testing.T) {
 }
 
 func TestResumeCommandKeepsFlags(t *testing.T) {
-	o := replayOptions{mapping: "m.yaml", input: "in put.csv", report: "r.csv", journalFlag: "j.journal", keyFile: "k.pem", keyID: "kid", projectID: "p", endpoint: "https://p.authgear.cloud", concurrency: 3, upsert: true}
+	o := replayOptions{mapping: "m.yaml", input: "in put.csv", report: "r.csv", journal: "j.journal", keyFile: "k.pem", keyID: "kid", projectID: "p", endpoint: "https://p.authgear.cloud", concurrency: 3, upsert: true}
 	got := resumeCommand(o)
 	for _, want := range []string{"--journal j.journal", "--key-file k.pem", "--key-id kid", "--project-id p", "--endpoint https://p.authgear.cloud", "--concurrency 3", "--upsert", "'in put.csv'"} {
 		if !strings.Contains(got, want) {

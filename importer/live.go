@@ -1023,6 +1023,15 @@ func (b *bitset) clear(i int) {
 	}
 }
 
+func (b *bitset) empty() bool {
+	for _, w := range b.w {
+		if w != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 func (b *bitset) has(i int) bool {
 	return i/64 < len(b.w) && b.w[i/64]&(1<<(uint(i)%64)) != 0
 }

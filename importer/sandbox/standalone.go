@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/authgear-migrate/authgear-migrate/importer/internal/cmdline"
 	"io"
 	"net"
 	"net/http"
@@ -171,10 +172,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := Options{
 		ProjectID:        *projectID,
 		Keys:             []PublicKey{kp.PublicKey()},
-		LoginIDTypes:     splitList(*loginIDs),
-		Roles:            splitList(*roles),
-		Groups:           splitList(*groups),
-		CustomAttributes: splitList(*customAttrs),
+		LoginIDTypes:     cmdline.SplitList(*loginIDs),
+		Roles:            cmdline.SplitList(*roles),
+		Groups:           cmdline.SplitList(*groups),
+		CustomAttributes: cmdline.SplitList(*customAttrs),
 		PhoneValidation:  *phone,
 		Rate:             *rate,
 		Retention:        *retention,
@@ -200,31 +201,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	endpoint := loopbackURL(r.URL)
 	fmt.Fprintf(stdout, "Authgear User Import API sandbox for project %q listening on %s\n", *projectID, r.URL)
-	fmt.Fprintf(stdout, "export AUTHGEAR_ENDPOINT=%s\n", shellQuote(endpoint))
-	fmt.Fprintf(stdout, "export AUTHGEAR_PROJECT_ID=%s\n", shellQuote(*projectID))
-	fmt.Fprintf(stdout, "export AUTHGEAR_ADMIN_KEY_ID=%s\n", shellQuote(kp.KID))
-	fmt.Fprintf(stdout, "export AUTHGEAR_ADMIN_KEY_FILE=%s\n", shellQuote(path))
+	fmt.Fprintf(stdout, "export AUTHGEAR_ENDPOINT=%s\n", cmdline.ShellQuote(endpoint))
+	fmt.Fprintf(stdout, "export AUTHGEAR_PROJECT_ID=%s\n", cmdline.ShellQuote(*projectID))
+	fmt.Fprintf(stdout, "export AUTHGEAR_ADMIN_KEY_ID=%s\n", cmdline.ShellQuote(kp.KID))
+	fmt.Fprintf(stdout, "export AUTHGEAR_ADMIN_KEY_FILE=%s\n", cmdline.ShellQuote(path))
 
 	<-ctx.Done()
 	return nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@%+=,") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // loopbackURL turns a wildcard listen address (http://[::]:3100,

@@ -1,0 +1,493 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// RunConfig is a migration run: a mapping, its inputs, where the outputs
+// go, and (unless DryRun) the target. Run resolves and checks all of it
+// before any file is touched.
+type RunConfig struct {
+	// Mapping is the mapping read from MappingPath; MappingPath names it in
+	// messages and in the check that no output replaces it.
+	Mapping     *Mapping
+	MappingPath string
+	// Input is the export.
+	Input string
+	// Passwords, when set, is a password-hash export joined to the input
+	// (Auth0); it overrides the mapping's.
+	Passwords string
+	// Upsert, when set, overrides the mapping's.
+	Upsert bool
+
+	// DryRun validates only: nothing is sent.
+	DryRun bool
+	// Report is the per-record report (default: INPUT-NAME.report.csv in
+	// the current folder). The retry file is named after it.
+	Report string
+	// Journal makes a live import resumable (default: next to the report).
+	Journal string
+	// Restart ignores an unfinished earlier run in the journal.
+	Restart bool
+	// EmitJSON, in a dry run, writes the records as they would be sent.
+	EmitJSON string
+
+	// Target receives the records of a live run.
+	Target *Destination
+	// Concurrency is the number of jobs in flight (default 2).
+	Concurrency int
+	// Import tunes the live import further (its API, Journal, Total,
+	// Rejected and Progress are set by Run).
+	Import ImportOptions
+	// ResumeCommand is shown in the summary when a stopped run can be
+	// continued.
+	ResumeCommand string
+
+	// Events receives what happens, from several goroutines, one at a time.
+	Events func(Event)
+}
+
+// An Event is something a front end shows while a run goes on: one of
+// the types below.
+type Event interface{ event() }
+
+// Loading: the input is open and its format known.
+type Loading struct {
+	Input  string
+	Format Format
+}
+
+// Counted: the input holds Total records (counted beside a live import,
+// for the ETA).
+type Counted struct{ Total int }
+
+// Validating: dry-run progress.
+type Validating struct{ Stats PrepareStats }
+
+// Importing: live-import progress.
+type Importing struct{ Progress ImportProgress }
+
+// Warning: something the person should know before it matters.
+type Warning struct{ Message string }
+
+// Resuming: the journal holds an unfinished run that this one continues.
+type Resuming struct {
+	Journal string
+	Settled int
+}
+
+// Stopped: the run stopped before every record was sent; Advice says
+// what to do.
+type Stopped struct{ Advice string }
+
+// Done: the run is over; the summary is also Run's result.
+type Done struct{ Summary RunSummary }
+
+func (Loading) event()    {}
+func (Counted) event()    {}
+func (Validating) event() {}
+func (Importing) event()  {}
+func (Warning) event()    {}
+func (Resuming) event()   {}
+func (Stopped) event()    {}
+func (Done) event()       {}
+
+// RunSummary is the end of a run: what replay --json prints.
+type RunSummary struct {
+	ImportSummary
+	DryRun   bool     `json:"dry_run"`
+	Target   string   `json:"target,omitempty"`
+	Input    string   `json:"input"`
+	Report   string   `json:"report"`
+	Retry    string   `json:"retry,omitempty"`
+	EmitJSON string   `json:"emit_json,omitempty"`
+	Journal  string   `json:"journal,omitempty"`
+	Seconds  float64  `json:"seconds"`
+	Error    string   `json:"error,omitempty"`
+	Resume   string   `json:"resume_command,omitempty"`
+	Notes    []string `json:"notes,omitempty"`
+	// Rehearsal: the target was an in-process sandbox.
+	Rehearsal bool `json:"-"`
+}
+
+// Partial reports whether some records were invalid, failed or not sent.
+func (s *RunSummary) Partial() bool { return s.Invalid > 0 || s.Failed > 0 || s.NotSent > 0 }
+
+// RefusedError refuses a run before any output is touched: the command
+// line, the mapping or the outputs are wrong (exit 2).
+type RefusedError struct{ Msg string }
+
+func (e *RefusedError) Error() string { return e.Msg }
+
+// DefaultReport is the report's default name: INPUT-NAME.report.csv in
+// the current folder.
+func DefaultReport(input string) string {
+	base := filepath.Base(input)
+	if i := strings.LastIndexByte(base, '.'); i > 0 {
+		base = base[:i]
+	}
+	return base + ".report.csv"
+}
+
+// DefaultJournal is the journal's default name, next to the report.
+func DefaultJournal(report string) string {
+	return strings.TrimSuffix(report, filepath.Ext(report)) + ".journal"
+}
+
+// Run is one migration run, the same for every front end: it loads the
+// input with the mapping, validates every record, and in a dry run reports
+// each one valid or invalid; otherwise it imports the valid ones into the
+// target (resuming an unfinished earlier run from the journal). Every
+// input record gets exactly one report line, records never read included.
+// Refusals (*RefusedError) come before any output is opened. The error is
+// nil when the run went through, whatever the records' outcomes; a stop
+// is a *StopError, a broken input a *ParseError.
+func Run(ctx context.Context, c RunConfig) (RunSummary, error) {
+	r := &run{c: c, start: time.Now()}
+	s, err := r.run(ctx)
+	s.Seconds = time.Since(r.start).Seconds()
+	if err != nil {
+		var re *RefusedError
+		if errors.As(err, &re) {
+			return s, err
+		}
+		s.Error = err.Error()
+		var se *StopError
+		if s.Rehearsal && errors.Is(err, context.Canceled) {
+			s.Error = "interrupted"
+		}
+		if s.Rehearsal {
+			s.Notes = append(s.Notes, "the in-process sandbox ended with this run: running the command again rehearses from the start")
+		} else if (errors.As(err, &se) || errors.Is(err, context.Canceled)) && !c.DryRun {
+			s.Resume = c.ResumeCommand
+		}
+		if se != nil || errors.Is(err, context.Canceled) {
+			r.event(Stopped{Advice: s.Error})
+		}
+	}
+	r.notes(&s)
+	r.event(Done{Summary: s})
+	return s, err
+}
+
+type run struct {
+	c       RunConfig
+	m       *Mapping
+	start   time.Time
+	total   atomic.Int64 // counted records, 0 until known
+	eventMu sync.Mutex
+}
+
+func (r *run) event(e Event) {
+	if r.c.Events != nil {
+		r.eventMu.Lock()
+		defer r.eventMu.Unlock()
+		r.c.Events(e)
+	}
+}
+
+func (r *run) run(ctx context.Context) (RunSummary, error) {
+	c := r.c
+	var s RunSummary
+	s.DryRun, s.Input = c.DryRun, c.Input
+	if c.Mapping == nil || c.Input == "" {
+		return s, &RefusedError{Msg: "a run needs a mapping and an input"}
+	}
+	if !c.DryRun && c.Target == nil {
+		return s, &RefusedError{Msg: "a live run needs a target"}
+	}
+	if c.DryRun && c.Target != nil {
+		return s, &RefusedError{Msg: "a dry run sends nothing: it takes no target"}
+	}
+	if c.EmitJSON != "" && !c.DryRun {
+		return s, &RefusedError{Msg: "the request document (--emit-json) goes with a dry run"}
+	}
+	m := *c.Mapping
+	if c.Passwords != "" {
+		j := JoinSpec{}
+		if m.Source.Passwords != nil {
+			j = *m.Source.Passwords
+		}
+		j.File = c.Passwords
+		m.Source.Passwords = &j
+	}
+	if c.Upsert {
+		m.Upsert = true
+	}
+	r.m = &m
+	// The inputs, resolved once: the joined file is looked for beside the
+	// input as OpenInput does, and every later use takes this path.
+	passwords := ""
+	if m.Source.Passwords != nil && m.Source.Passwords.File != "" {
+		passwords = resolveJoinFile(m.Source.Passwords.File, c.Input)
+	}
+	src, err := OpenInput(c.Input, &m)
+	if err != nil {
+		return s, fmt.Errorf("load %s: %w", c.Input, err)
+	}
+	defer src.Close()
+	r.event(Loading{Input: c.Input, Format: src.Format()})
+	plan, err := CompileFor(&m, src)
+	if err != nil {
+		var me *MappingError
+		if errors.As(err, &me) {
+			return s, &RefusedError{Msg: fmt.Sprintf("%s does not fit %s: %v", c.MappingPath, c.Input, err)}
+		}
+		return s, err
+	}
+
+	// The outputs, checked against the inputs and each other.
+	report := c.Report
+	if report == "" {
+		report = DefaultReport(c.Input)
+	}
+	journalPath := c.Journal
+	if journalPath == "" {
+		journalPath = DefaultJournal(report)
+	}
+	retryPath := RetryPath(report, src.Format())
+	s.Report = report
+	inputs := []NamedPath{{c.Input, "--input"}, {c.MappingPath, "--mapping"}, {passwords, "--passwords"}}
+	outputs := []NamedPath{{report, "--report"}, {retryPath, "the retry file"}, {c.EmitJSON, "--emit-json"}}
+	live := !c.DryRun && !c.Target.Rehearsal
+	if live {
+		outputs = append(outputs, NamedPath{journalPath, "the journal"})
+	}
+	if err := CheckOutputs(inputs, outputs); err != nil {
+		return s, &RefusedError{Msg: err.Error()}
+	}
+	if !live {
+		// A rehearsal or a dry run never replaces the report of a live
+		// import: it may be the only record of the users' new ids.
+		if target, ok := JournalTarget(journalPath); ok && target != "" && fileExists(report) {
+			what := "a dry run"
+			if !c.DryRun {
+				what = "a rehearsal in the sandbox"
+			}
+			return s, &RefusedError{Msg: fmt.Sprintf("%s is the report of a live import into %s (its journal %s says so): %s never replaces it; choose another --report", report, target, journalPath, what)}
+		}
+	}
+	var journal *Journal
+	if live {
+		files := []string{c.Input}
+		if passwords != "" {
+			files = append(files, passwords)
+		}
+		fp, err := FingerprintFiles(ctx, &m, files...)
+		if err != nil {
+			return s, err
+		}
+		fp.Target = c.Target.ID
+		journal, err = OpenJournal(journalPath, fp, c.Restart)
+		if err != nil {
+			if errors.Is(err, ErrJournalMismatch) {
+				return s, &RefusedError{Msg: err.Error()}
+			}
+			return s, err
+		}
+		defer journal.Close()
+		s.Journal = journalPath
+		if res := journal.Resume(); res != nil {
+			r.event(Resuming{Journal: journalPath, Settled: res.Settled()})
+		}
+	}
+
+	// Nothing was refused: the outputs are opened (as temporary files,
+	// renamed into place when complete).
+	rep, err := NewReportWriter(report)
+	if err != nil {
+		return s, fmt.Errorf("create the report: %w", err)
+	}
+	retry := NewRetryWriter(retryPath, src)
+	var emit *JSONRecordsWriter
+	if c.EmitJSON != "" {
+		if emit, err = NewJSONRecordsWriter(c.EmitJSON, m.Identifier, m.Upsert); err != nil {
+			rep.Close()
+			return s, fmt.Errorf("create %s: %w", c.EmitJSON, err)
+		}
+		s.EmitJSON = c.EmitJSON
+	}
+	// bad holds the records the server failed or that were not sent: they
+	// join the invalid ones in the retry file.
+	bad := &bitset{}
+	var reported *bitset
+	var runErr error
+	if c.DryRun {
+		var counts Counts
+		reported = &bitset{}
+		stats, err := Prepare(ctx, src, plan, PrepareOptions{
+			Progress: func(st PrepareStats) { r.event(Validating{Stats: st}) },
+		}, func(p *Prepared) error {
+			row := ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeValid, Reason: p.Reason()}
+			if !p.Valid() {
+				row.Outcome = OutcomeInvalid
+				if err := retry.Write(p.Row); err != nil {
+					return err
+				}
+			} else if emit != nil {
+				if err := emit.Write(p.Record); err != nil {
+					return err
+				}
+			}
+			reported.set(row.Row)
+			counts.add(row)
+			return rep.Write(row)
+		})
+		r.event(Validating{Stats: stats})
+		s.PrepareStats = stats
+		runErr = err
+	} else {
+		s.Target, s.Rehearsal = c.Target.Name, c.Target.Rehearsal
+		for _, w := range c.Target.Warnings {
+			r.event(Warning{Message: w})
+		}
+		countCtx, stopCount := context.WithCancel(ctx)
+		counted := make(chan struct{})
+		go func() { defer close(counted); r.count(countCtx) }()
+		defer func() { stopCount(); <-counted }()
+		o := c.Import
+		o.API, o.Journal, o.Concurrency = c.Target.API, journal, c.Concurrency
+		o.Total = func() int { return int(r.total.Load()) }
+		o.Rejected = retry.Write
+		o.Progress = func(p ImportProgress) { r.event(Importing{Progress: p}) }
+		is, err := Import(ctx, src, plan, o, func(row ReportRow) error {
+			if row.Outcome == OutcomeFailed {
+				bad.set(row.Row)
+			}
+			return rep.Write(row)
+		})
+		s.ImportSummary = is
+		reported = is.reported
+		runErr = err
+	}
+	// A stopped run: the records never read get their line too, and every
+	// record the server failed (or that was not sent) joins the retry file.
+	if !c.DryRun && (runErr != nil || !bad.empty()) {
+		n, err := r.finish(ctx, runErr != nil, reported, bad, rep, retry)
+		s.NotSent += n
+		if err != nil && runErr == nil {
+			runErr = err
+		} else if err != nil {
+			r.event(Warning{Message: "could not list the records the run never read: " + err.Error()})
+		}
+	}
+	if !c.DryRun {
+		s.Total = s.Inserted + s.Updated + s.Skipped + s.Failed + s.Invalid + s.NotSent
+	}
+	if emit != nil {
+		if err := emit.Close(); err != nil && runErr == nil {
+			runErr = fmt.Errorf("write %s: %w", c.EmitJSON, err)
+		}
+	}
+	if err := rep.Close(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("write the report: %w", err)
+	}
+	if err := retry.Close(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("write the retry file: %w", err)
+	}
+	if retry.Count() > 0 {
+		s.Retry = retry.Path()
+	}
+	var pe *ParseError
+	if errors.As(runErr, &pe) && !strings.HasPrefix(runErr.Error(), "load") {
+		runErr = fmt.Errorf("load: %w", runErr)
+	}
+	return s, runErr
+}
+
+// count counts the input's records for the ETA, beside the import.
+func (r *run) count(ctx context.Context) {
+	n := 0
+	err := eachRow(ctx, r.c.Input, r.m, func(*Row) error { n++; return nil })
+	if err == nil {
+		r.total.Store(int64(n))
+		r.event(Counted{Total: n})
+	}
+}
+
+// finish reads the input once more, without preparing it: a record that
+// got no report line (the run stopped before reading it) gets one, and
+// joins the retry file with the records in bad. It returns how many
+// records were never read.
+func (r *run) finish(ctx context.Context, stopped bool, reported, bad *bitset, rep *ReportWriter, retry *RetryWriter) (int, error) {
+	n := 0
+	// The person may have pressed Ctrl-C: this pass is short and what it
+	// writes is what makes the report whole, so it does not stop with ctx.
+	err := eachRow(context.WithoutCancel(ctx), r.c.Input, r.m, func(row *Row) error {
+		if stopped && (reported == nil || !reported.has(row.Num)) {
+			n++
+			if err := rep.Write(ReportRow{Row: row.Num, Outcome: OutcomeFailed, Unsent: NotRead,
+				Reason: "not sent: the run stopped before this record was read; run the same command again to continue"}); err != nil {
+				return err
+			}
+			return retry.Write(row)
+		}
+		if bad.has(row.Num) {
+			return retry.Write(row)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// eachRow reads the input the way the mapping reads it, without the
+// joins: the rows' numbers and raw text only.
+func eachRow(ctx context.Context, input string, m *Mapping, fn func(*Row) error) error {
+	src, err := Open(input, m.SourceOptions())
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		row, err := src.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(row); err != nil {
+			return err
+		}
+	}
+}
+
+// notes adds what the person should know about the whole run.
+func (r *run) notes(s *RunSummary) {
+	if s.PasswordsNotImportable > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d passwords use hashes Authgear cannot import (bcrypt only); those users must set a new password (the forgot-password flow or a passwordless login). To keep their old passwords, move them with a rolling migration instead of a bulk import: %s.", s.PasswordsNotImportable, RollingMigrationGuide))
+	}
+	m := r.m
+	if m == nil {
+		return
+	}
+	var attrs []string
+	for _, k := range m.FieldKeys() {
+		if name, ok := strings.CutPrefix(k, CustomAttributePrefix); ok {
+			attrs = append(attrs, name)
+		}
+	}
+	if len(attrs) > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("custom attributes (%s) are stored only if the project defines them (portal: User Profile > Custom Attributes); Authgear silently ignores the others, with no warning.", strings.Join(attrs, ", ")))
+	}
+	if m.Upsert && !s.DryRun {
+		s.Notes = append(s.Notes, "upsert: existing users were updated, but their passwords (and MFA password and TOTP) are never changed by an import.")
+	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
