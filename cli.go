@@ -82,7 +82,6 @@ The Admin API private key is never taken as a flag value.
 
 Exit codes: 0 all good, 1 fatal error, 2 usage error, 3 some records invalid or failed,
 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
-Environment: NO_COLOR=1 disables colour.
 `
 
 func run(ctx context.Context, args []string, io *stdio) int {

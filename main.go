@@ -9,7 +9,7 @@
 //	authgear-migrate replay --mapping MAPPING.yaml --input FILE [--dry-run]
 //	authgear-migrate sandbox --listen 127.0.0.1:3100 ...
 //
-// Run a command with -h for its flags. NO_COLOR is honoured.
+// Run a command with -h for its flags.
 package main
 
 import (
