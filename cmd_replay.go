@@ -38,6 +38,7 @@ type replayOptions struct {
 	dryRun, jsonOut, upsert, restart, useSandbox         bool
 	endpoint, keyFile, keyID, projectID                  string
 	concurrency                                          int
+	jobTimeout                                           time.Duration
 	sandboxRoles, sandboxGroups, sandboxLoginIDs         string
 	sandboxRate                                          float64
 }
@@ -59,6 +60,7 @@ func runReplay(ctx context.Context, args []string, io *stdio) error {
 	fs.StringVar(&o.projectID, "project-id", "", "the project id (default: AUTHGEAR_PROJECT_ID, or from the endpoint)")
 	fs.BoolVar(&o.upsert, "upsert", false, "update users that already exist (passwords are never updated)")
 	fs.IntVar(&o.concurrency, "concurrency", 2, "import jobs in flight at once")
+	fs.DurationVar(&o.jobTimeout, "job-timeout", 15*time.Minute, "give up on a job that stays pending this long: the run stops, and the same command reads the job later")
 	fs.BoolVar(&o.restart, "restart", false, "ignore the journal of an unfinished earlier run and start over")
 	fs.StringVar(&o.journal, "journal", "", "the resume journal (default: next to the report)")
 	fs.StringVar(&o.sandboxRoles, "sandbox-roles", "", "roles that exist in the sandbox project, comma-separated, or * for any")
@@ -70,6 +72,9 @@ func runReplay(ctx context.Context, args []string, io *stdio) error {
 	}
 	if o.mapping == "" || o.input == "" {
 		return usagef("replay: --mapping and --input are required\n\n%s", replayUsage)
+	}
+	if o.jobTimeout < time.Second {
+		return usagef("replay: --job-timeout must be at least 1s")
 	}
 	if o.concurrency < 1 || o.concurrency > 16 {
 		return usagef("replay: --concurrency must be between 1 and 16")
@@ -108,6 +113,7 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 		Mapping: m, MappingPath: o.mapping, Input: o.input, Passwords: o.passwords, Upsert: o.upsert,
 		DryRun: o.dryRun, Report: o.report, Journal: o.journal, Restart: o.restart, EmitJSON: o.emitJSON,
 		Concurrency: o.concurrency, ResumeCommand: resumeCommand(o),
+		Import:      importer.ImportOptions{PendingLimit: o.jobTimeout},
 	}
 	if !o.dryRun {
 		t, err := resolveTarget(ctx, o, io)
