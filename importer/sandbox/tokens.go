@@ -357,4 +357,3 @@ func tokenMain(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout, tok)
 	return nil
 }
-
