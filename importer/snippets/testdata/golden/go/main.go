@@ -26,7 +26,7 @@ const authgearEndpoint = "https://myapp.authgear.cloud"
 
 // Claims are those of Authgear's JWT access token.
 type Claims struct {
-	jwt.RegisteredClaims // iss, aud, sub (the user id), exp, iat, jti
+	jwt.RegisteredClaims        // iss, aud, sub (the user id), exp, iat, jti
 	ClientID             string `json:"client_id"`
 	IsVerified           bool   `json:"https://authgear.com/claims/user/is_verified"`
 	IsAnonymous          bool   `json:"https://authgear.com/claims/user/is_anonymous"`
