@@ -51,31 +51,31 @@ type Stack struct {
 	Snippet []string
 	// Run is the command that starts the project from its folder.
 	Run string
-	// Tested says how the tests check the stack on this project's machines.
+	// Tested says how authgear-migrate's own tests check the stack.
 	Tested string
 }
 
 var stacks = []Stack{
 	{Name: "express", Title: "Express (Node.js, jose)", Snippet: []string{"server.js"},
-		Run: "npm install && npm start", Tested: "run with Node.js against the sandbox"},
+		Run: "npm install && npm start", Tested: "run against the sandbox in the tests (Node.js)"},
 	{Name: "nextjs", Title: "Next.js middleware (jose)", Snippet: []string{"middleware.js"},
-		Run: "npm install && npm run dev (or npm run build && npm start)", Tested: "run with next dev against the sandbox"},
+		Run: "npm install && npm run dev (or npm run build && npm start)", Tested: "run against the sandbox in the tests (next dev)"},
 	{Name: "go", Title: "Go net/http (golang-jwt/jwt/v5, keyfunc)", Snippet: []string{"main.go"},
-		Run: "go run .", Tested: "built and run against the sandbox"},
+		Run: "go run .", Tested: "built and run against the sandbox in the tests"},
 	{Name: "flask", Title: "Python Flask (PyJWT PyJWKClient)", Snippet: []string{"app.py"},
-		Run: "pip install -r requirements.txt && python3 app.py", Tested: "run with Debian's python3-flask and python3-jwt against the sandbox"},
+		Run: "pip install -r requirements.txt && python3 app.py", Tested: "run against the sandbox in the tests (Debian python3-flask, python3-jwt)"},
 	{Name: "fastapi", Title: "Python FastAPI (PyJWT PyJWKClient)", Snippet: []string{"main.py"},
-		Run: "pip install -r requirements.txt && python3 main.py", Tested: "run with Debian's python3-fastapi, python3-uvicorn and python3-jwt against the sandbox"},
+		Run: "pip install -r requirements.txt && python3 main.py", Tested: "run against the sandbox in the tests (Debian python3-fastapi, python3-uvicorn)"},
 	{Name: "spring-boot", Title: "Java Spring Boot resource server (issuer-uri)",
 		Snippet: []string{"src/main/resources/application.yml", "src/main/java/com/example/authgear/ProtectedApiApplication.java"},
-		Run:     "mvn spring-boot:run", Tested: "not built: no Maven Central here"},
+		Run:     "mvn spring-boot:run", Tested: "not built in the tests (no Maven Central where they run)"},
 	{Name: "aspnet", Title: "ASP.NET Core (AddJwtBearer)", Snippet: []string{"Program.cs"},
-		Run: "dotnet run", Tested: "not built: no .NET SDK here"},
+		Run: "dotnet run", Tested: "not built in the tests (no .NET SDK where they run)"},
 	{Name: "php", Title: "PHP and Laravel middleware (firebase/php-jwt)",
 		Snippet: []string{"src/AuthgearJwt.php", "app/Http/Middleware/AuthgearAuthenticate.php"},
-		Run:     "composer install && php -S 127.0.0.1:${PORT:-3000} public/index.php", Tested: "php -l only: no Packagist here"},
+		Run:     "composer install && php -S 127.0.0.1:${PORT:-3000} public/index.php", Tested: "php -l in the tests (no Packagist where they run)"},
 	{Name: "nginx", Title: "nginx auth_request to Authgear's resolver", Snippet: []string{"nginx.conf.template"},
-		Run: "sh run.sh", Tested: "run with Debian's nginx against the sandbox's resolver"},
+		Run: "sh run.sh", Tested: "run against the sandbox's resolver in the tests (Debian nginx)"},
 }
 
 // Stacks returns the supported stacks, in a stable order.
