@@ -110,6 +110,13 @@ type Options struct {
 	// Logf, if set, receives one line per accepted job and finished task.
 	// Tokens are never logged.
 	Logf func(format string, args ...any)
+	// TokenKey, if set, is the key that signs the project's access tokens
+	// (separate from the Admin API keys): the server then also serves
+	// OIDC discovery, /oauth2/jwks and /_resolver/resolve (tokens.go).
+	TokenKey *KeyPair
+	// Issuer is the endpoint in the discovery document and the iss and aud
+	// the resolver expects; default: the scheme and Host of each request.
+	Issuer string
 }
 
 // Server is the sandbox: an http.Handler serving the User Import API of one
@@ -232,6 +239,9 @@ func normalizeOptions(o *Options) error {
 		if k.KID == "" || k.Key == nil {
 			return errors.New("sandbox: every key needs a KID and a public key")
 		}
+	}
+	if o.TokenKey != nil && (o.TokenKey.KID == "" || o.TokenKey.Private == nil) {
+		return errors.New("sandbox: the token key needs a KID and a private key")
 	}
 	if o.LoginIDTypes == nil {
 		o.LoginIDTypes = []string{keyEmail}
@@ -449,6 +459,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		s.serveAPI(w, r, p[len(importPath)+1:])
 	default:
+		if s.serveTokenAPI(w, r) {
+			return
+		}
 		http.NotFound(w, r)
 	}
 }

@@ -99,12 +99,17 @@ func usagef(format string, args ...any) error {
 //
 //	authgear-migrate sandbox --listen ADDR --project-id ID --key-id KID --key-file PATH
 //	    [--rate N] [--login-ids email,phone,username] [--roles a,b] [--groups a,b]
+//	    [--token-key-file PATH]
+//	authgear-migrate sandbox token --token-key-file PATH --issuer URL --subject ID [--expires-in 5m]
 //
 // When --key-file does not exist, an RSA-2048 key is generated and written
 // there (PKCS#8 PEM, mode 0600); otherwise it is loaded. The endpoint and
 // the environment variables for authgear-migrate are printed to stdout;
 // the private key never is.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "token" {
+		return tokenMain(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:3002", "`address` to listen on (port 0 picks a free one)")
@@ -118,6 +123,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	customAttrs := fs.String("custom-attributes", "", "configured custom attribute `names`, comma-separated")
 	phone := fs.String("phone-validation", PhoneIsValidNumber, "isValidNumber or isPossibleNumber")
 	retention := fs.Duration("retention", 24*time.Hour, "how long job results stay readable")
+	tokenKeyFile := fs.String("token-key-file", "", "`path` of the key signing access tokens (PKCS#8 PEM; created, mode 0600, if missing): serves OIDC discovery, /oauth2/jwks and /_resolver/resolve")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: authgear-migrate sandbox --key-file PATH [flags]")
 		fmt.Fprintln(fs.Output(), "Serves an Authgear User Import API sandbox for one project.")
@@ -169,7 +175,26 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return statErr
 	}
 
+	var tokenKey *KeyPair
+	if *tokenKeyFile != "" {
+		tokenPath, err := filepath.Abs(*tokenKeyFile)
+		if err != nil {
+			return err
+		}
+		if tokenPath == path {
+			return usagef("sandbox: --token-key-file must not be the Admin API key file")
+		}
+		var tokenCreated bool
+		if tokenKey, tokenCreated, err = LoadOrCreateKeyFile(tokenPath); err != nil {
+			return err
+		}
+		if tokenCreated {
+			fmt.Fprintf(stderr, "sandbox: wrote a new access-token signing key to %s (mode 0600)\n", tokenPath)
+		}
+	}
+
 	o := Options{
+		TokenKey:         tokenKey,
 		ProjectID:        *projectID,
 		Keys:             []PublicKey{kp.PublicKey()},
 		LoginIDTypes:     cmdline.SplitList(*loginIDs),
@@ -205,6 +230,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "export AUTHGEAR_PROJECT_ID=%s\n", cmdline.ShellQuote(*projectID))
 	fmt.Fprintf(stdout, "export AUTHGEAR_ADMIN_KEY_ID=%s\n", cmdline.ShellQuote(kp.KID))
 	fmt.Fprintf(stdout, "export AUTHGEAR_ADMIN_KEY_FILE=%s\n", cmdline.ShellQuote(path))
+	if tokenKey != nil {
+		fmt.Fprintf(stdout, "# access tokens: authgear-migrate sandbox token --token-key-file %s --issuer %s --subject USER_ID\n", cmdline.ShellQuote(*tokenKeyFile), cmdline.ShellQuote(endpoint))
+	}
 
 	<-ctx.Done()
 	return nil
