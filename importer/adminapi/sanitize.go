@@ -117,13 +117,14 @@ func (d *Detail) sanitize() {
 		d.UserID = ""
 		notes = append(notes, Warning{Message: WarningUserIDDropped})
 	}
-	errs := d.Errors[:0]
+	given := countNonNil(d.Errors)
+	errs := make([]*APIError, 0, min(given, MaxDetailErrors))
 	for _, e := range d.Errors {
 		if e == nil {
 			continue
 		}
 		if len(errs) == MaxDetailErrors {
-			notes = append(notes, Warning{Message: fmt.Sprintf("the server gave %d errors for this record; only the first %d are kept", countNonNil(d.Errors), MaxDetailErrors)})
+			notes = append(notes, Warning{Message: fmt.Sprintf("the server gave %d errors for this record; only the first %d are kept", given, MaxDetailErrors)})
 			break
 		}
 		e.sanitize()
