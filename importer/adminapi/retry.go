@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"syscall"
 	"time"
+	"unicode"
 )
 
 // RetryEvent describes a failed attempt that is about to be retried. It is
@@ -77,12 +79,22 @@ func (c *Client) notifyRetry(ctx context.Context, ev RetryEvent) {
 	}
 }
 
-// retryReason describes a retryable failure briefly.
+// retryReason describes a retryable failure briefly, in printable
+// characters only (it is meant for a terminal line).
 func retryReason(err error) string {
+	return strings.Map(func(r rune) rune {
+		if !unicode.IsPrint(r) {
+			return '?'
+		}
+		return r
+	}, reasonOf(err))
+}
+
+func reasonOf(err error) string {
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Status != 0 {
 		s := statusLine(ae.Status)
-		if ae.Reason != "" {
+		if ae.Reason != "" && identLike(ae.Reason) {
 			s += " (" + clip(ae.Reason, 40) + ")"
 		}
 		return s
@@ -137,4 +149,15 @@ func netReason(err error, took time.Duration, sec *secretSet) string {
 		inner = next
 	}
 	return "network error: " + clip(sec.string(inner.Error()), 80)
+}
+
+// identLike reports whether s looks like an Authgear reason
+// ("UnexpectedError"): letters, digits and underscores.
+func identLike(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return s != ""
 }

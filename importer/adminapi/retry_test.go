@@ -192,6 +192,24 @@ func TestOnRetryReasons(t *testing.T) {
 	})
 }
 
+func TestRetryReasonIsPrintable(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{&APIError{Status: 500, Reason: "UnexpectedError"}, "500 Internal Server Error (UnexpectedError)"},
+		{&APIError{Status: 502, Reason: "\x1b[2J=HYPERLINK(x)"}, "502 Bad Gateway"},
+		{&HTTPError{Status: 599}, "HTTP 599"},
+		{&transportError{reason: "network error: bad \x1b[2J\x00"}, "network error: bad ?[2J?"},
+		{&transportError{}, "error"},
+	}
+	for _, tt := range tests {
+		if got := retryReason(tt.err); got != tt.want {
+			t.Errorf("retryReason(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
 // TestRetryBudget: no attempt starts after the budget is spent.
 func TestRetryBudget(t *testing.T) {
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request, n int) { write(w, 503, "text/plain", "busy") })
