@@ -117,7 +117,8 @@ type Option func(*Client)
 // followed (a redirect could carry the token elsewhere, and the Admin API
 // never redirects) and, if its transport is an *http.Transport with
 // InsecureSkipVerify, that setting is turned off. hc.Timeout bounds each
-// attempt.
+// attempt; hc's transport is used as it is (DefaultResponseHeaderTimeout is
+// only set on the client's own default transport).
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) {
 		if hc != nil {
