@@ -1,7 +1,6 @@
 package adminapi
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -38,8 +37,19 @@ const (
 	// DefaultMaxResponseBytes bounds how much of an answer is read. The
 	// final status of a 15,623-record job is about 2.1 MB.
 	DefaultMaxResponseBytes = 64 << 20
-	// DefaultTimeout bounds one attempt (the default http.Client's Timeout).
+	// DefaultTimeout bounds one attempt, from sending the request to the
+	// end of the answer (the default http.Client's Timeout).
 	DefaultTimeout = 2 * time.Minute
+	// DefaultResponseHeaderTimeout bounds the wait for the start of an
+	// answer once the request is sent (the default transport's
+	// ResponseHeaderTimeout). A real server starts answering a 500 KB POST
+	// within 0.2 s; a server that says nothing is given up on after this,
+	// so six attempts of a silent server take under 5 minutes, not 12.
+	DefaultResponseHeaderTimeout = 45 * time.Second
+	// DefaultMaxElapsed is the retry budget: no attempt is started after
+	// this much time since the first one. With DefaultTimeout, one request
+	// (all its attempts and waits) lasts at most 7 minutes.
+	DefaultMaxElapsed = 5 * time.Minute
 	// DefaultUserAgent is sent as User-Agent.
 	DefaultUserAgent = "authgear-migrate"
 )
@@ -63,8 +73,25 @@ const headBytes = 4 << 10
 // record's outcome, but the result is marked Ambiguous (Job.Ambiguous, or
 // RequestError.Ambiguous). A 2xx answer to a POST whose body is cut short
 // is retried and marked the same way; one whose body is not the expected
-// JSON is an error marked Ambiguous. 4xx answers (400, 403, 404, 413, 415,
-// 429) are never retried.
+// JSON is an error marked Ambiguous, and so is one whose job id is not an
+// import job id (ValidJobID). 4xx answers (400, 403, 404, 413, 415, 429)
+// are never retried.
+//
+// Time: one attempt is bounded by the http.Client's Timeout
+// (DefaultTimeout) and, with the default transport, the wait for the first
+// byte of the answer by DefaultResponseHeaderTimeout; no new attempt starts
+// after the retry budget (DefaultMaxElapsed, WithMaxElapsed) is spent. So a
+// request lasts at most the budget plus one attempt. Before each wait the
+// OnRetry hooks (WithOnRetry, ContextWithOnRetry) are told why and for how
+// long, so a caller can say so.
+//
+// Answers: every answer is read whole (up to WithMaxResponseBytes) and the
+// bearer tokens the client sent (and their parts, and a long key id) are
+// replaced by RedactedMarker in the raw bytes, before anything is decoded
+// or kept (see redact.go for the forms covered). What is kept of the
+// server's strings is bounded (MaxServerTextBytes and the limits beside it),
+// and a user_id that is not a UUID is dropped with a warning
+// (WarningUserIDDropped).
 type Client struct {
 	endpoint    *url.URL
 	hc          *http.Client
@@ -75,7 +102,11 @@ type Client struct {
 	sleep       func(ctx context.Context, d time.Duration) error
 	userAgent   string
 	maxResponse int64
+	maxElapsed  time.Duration
 	jitter      func(n int64) int64 // uniform in [0, n)
+	now         func() time.Time
+	onRetry     func(RetryEvent)
+	red         *redactor
 }
 
 // Option configures a Client.
@@ -86,7 +117,8 @@ type Option func(*Client)
 // followed (a redirect could carry the token elsewhere, and the Admin API
 // never redirects) and, if its transport is an *http.Transport with
 // InsecureSkipVerify, that setting is turned off. hc.Timeout bounds each
-// attempt.
+// attempt; hc's transport is used as it is (DefaultResponseHeaderTimeout is
+// only set on the client's own default transport).
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) {
 		if hc != nil {
@@ -107,6 +139,14 @@ func WithRetry(attempts int, base, maxDelay time.Duration) Option {
 			c.maxDelay = c.baseDelay
 		}
 	}
+}
+
+// WithMaxElapsed sets the retry budget: after a retryable failure, no
+// further attempt is made if it would start more than d after the first
+// attempt (the error then has RequestError.OutOfTime set). Zero or less
+// means no budget: only the number of attempts bounds the retries.
+func WithMaxElapsed(d time.Duration) Option {
+	return func(c *Client) { c.maxElapsed = nonNeg(d) }
 }
 
 // WithSleep replaces the backoff wait, for tests. sleep must return early
@@ -155,7 +195,10 @@ func New(endpoint *url.URL, tokens *TokenSource, opts ...Option) *Client {
 		sleep:       sleepCtx,
 		userAgent:   DefaultUserAgent,
 		maxResponse: DefaultMaxResponseBytes,
+		maxElapsed:  DefaultMaxElapsed,
 		jitter:      rand.Int64N,
+		now:         time.Now,
+		red:         newRedactor(tokens.KeyID()),
 	}
 	for _, o := range opts {
 		o(c)
@@ -218,8 +261,10 @@ type attemptResult struct {
 	stopped    error // the context ended during the attempt
 }
 
+// do sends the request until it succeeds or may not be retried.
 func (c *Client) do(ctx context.Context, method, path string, body []byte) (*Job, error) {
 	rerr := &RequestError{Method: method, Path: path}
+	start := c.now()
 	for {
 		if err := ctx.Err(); err != nil {
 			rerr.Stopped = err
@@ -243,7 +288,19 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) (*Job
 		if !res.retry || rerr.Attempts >= c.attempts {
 			return nil, rerr
 		}
-		if err := c.sleep(ctx, c.backoff(rerr.Attempts, res.retryAfter)); err != nil {
+		wait := c.backoff(rerr.Attempts, res.retryAfter)
+		if c.maxElapsed > 0 && c.now().Sub(start)+wait > c.maxElapsed {
+			rerr.OutOfTime = c.maxElapsed
+			return nil, rerr
+		}
+		c.notifyRetry(ctx, RetryEvent{
+			Method: method, Path: path,
+			Attempt: rerr.Attempts, MaxAttempts: c.attempts,
+			Wait:      wait,
+			Reason:    retryReason(res.err),
+			Ambiguous: rerr.Ambiguous,
+		})
+		if err := c.sleep(ctx, wait); err != nil {
 			if ctx.Err() != nil {
 				err = ctx.Err()
 			}
@@ -277,6 +334,7 @@ func (c *Client) attempt(ctx context.Context, method, path string, body []byte) 
 	if err != nil {
 		return nil, attemptResult{err: err}
 	}
+	sec := c.red.sent(token)
 	var wrote atomic.Bool
 	trace := &httptrace.ClientTrace{
 		WroteRequest: func(info httptrace.WroteRequestInfo) {
@@ -302,6 +360,7 @@ func (c *Client) attempt(ctx context.Context, method, path string, body []byte) 
 		req.Header.Set("Content-Type", "application/json")
 	}
 
+	began := c.now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		ambiguous := wrote.Load()
@@ -310,7 +369,7 @@ func (c *Client) attempt(ctx context.Context, method, path string, body []byte) 
 		}
 		retry, hint := classifyNetErr(err)
 		return nil, attemptResult{
-			err:       &transportError{msg: hint, err: err, retryable: retry},
+			err:       newTransportError(hint, err, retry, sec, netReason(err, c.now().Sub(began), sec)),
 			retry:     retry,
 			ambiguous: ambiguous,
 		}
@@ -319,7 +378,7 @@ func (c *Client) attempt(ctx context.Context, method, path string, body []byte) 
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 256<<10))
 		_ = resp.Body.Close()
 	}()
-	job, res, cut := c.readAnswer(resp, token)
+	job, res, cut := c.readAnswer(resp, method, sec)
 	if res.err != nil {
 		s := resp.StatusCode
 		switch {
@@ -344,19 +403,24 @@ func (c *Client) attempt(ctx context.Context, method, path string, body []byte) 
 	return job, res
 }
 
-// readAnswer decodes {"result": job} or {"error": APIError} as a stream;
-// anything else becomes an *HTTPError. cut reports that reading the body
-// failed part-way (a network failure).
-func (c *Client) readAnswer(resp *http.Response, token string) (job *Job, res attemptResult, cut bool) {
+// readAnswer reads the whole answer (up to maxResponse), redacts it, and
+// decodes {"result": job} or {"error": APIError}; anything else becomes an
+// *HTTPError. cut reports that reading the body failed part-way (a network
+// failure).
+func (c *Client) readAnswer(resp *http.Response, method string, sec *secretSet) (job *Job, res attemptResult, cut bool) {
 	status := resp.StatusCode
 	ok2xx := status >= 200 && status < 300
-	ct := resp.Header.Get("Content-Type")
+	ct := clip(sec.string(resp.Header.Get("Content-Type")), maxShortText)
 	br := &boundedReader{r: resp.Body, max: c.maxResponse}
-	buf := bufio.NewReaderSize(br, 32<<10)
+	raw, _ := io.ReadAll(br) // failures are recorded in br
+	// The one place where the server's bytes are redacted: nothing below
+	// sees the raw body.
+	body := sec.bytes(raw)
 
 	httpErr := func() (*Job, attemptResult, bool) {
-		he := &HTTPError{Status: status, ContentType: ct, Body: redact(string(br.head), token)}
-		he.Hint = c.hint(status, resp)
+		head := body[:min(len(body), headBytes)]
+		he := &HTTPError{Status: status, ContentType: ct, Body: string(head)}
+		he.Hint = c.hint(status, resp, sec)
 		return nil, attemptResult{
 			err:        he,
 			retry:      retryableStatus(status),
@@ -364,56 +428,62 @@ func (c *Client) readAnswer(resp *http.Response, token string) (job *Job, res at
 		}, false
 	}
 
-	first, _ := firstNonSpace(buf)
-	if first != '{' {
-		_, _ = io.Copy(io.Discard, io.LimitReader(buf, headBytes))
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
 		if br.ioErr != nil && ok2xx {
-			return nil, readFailure(status, br.ioErr), true
+			return nil, readFailure(status, br.ioErr, sec), true
 		}
 		return httpErr()
+	}
+	if br.tooBig {
+		return nil, attemptResult{err: newTransportError(fmt.Sprintf("the answer (HTTP %d) is larger than %d bytes; not reading it", status, c.maxResponse), nil, false, sec, "")}, false
 	}
 
 	var env struct {
 		Result *Job      `json:"result"`
 		Error  *APIError `json:"error"`
 	}
-	if err := json.NewDecoder(buf).Decode(&env); err != nil {
-		switch {
-		case br.tooBig:
-			return nil, attemptResult{err: &transportError{msg: fmt.Sprintf("the answer (HTTP %d) is larger than %d bytes; not reading it", status, c.maxResponse)}}, false
-		case br.ioErr != nil:
-			return nil, readFailure(status, br.ioErr), true
+	if err := json.NewDecoder(bytes.NewReader(trimmed)).Decode(&env); err != nil {
+		if br.ioErr != nil {
+			return nil, readFailure(status, br.ioErr, sec), true
 		}
 		return httpErr()
 	}
 	switch {
 	case env.Error != nil:
+		env.Error.sanitize()
 		env.Error.Status = status
-		// A server (or proxy) that echoes the request must not carry the
-		// token into an error message.
-		env.Error.Message = redact(env.Error.Message, token)
 		return nil, attemptResult{
 			err:        env.Error,
 			retry:      retryableStatus(status),
 			retryAfter: retryAfter(resp, status),
 		}, false
 	case env.Result != nil && ok2xx:
-		if env.Result.ID == "" {
+		j := env.Result
+		switch {
+		case j.ID == "":
 			return httpErr()
+		case method == http.MethodPost && !ValidJobID(j.ID):
+			// The POST may have created a job, but not one this client
+			// can follow or journal: an ambiguous failure (attempt marks
+			// it so), not retried.
+			return nil, attemptResult{err: &AnswerError{Status: status,
+				Problem: fmt.Sprintf("the job id %q is not an import job id (%s followed by letters and digits)", clip(j.ID, 80), jobIDPrefix)}}, false
 		}
-		return env.Result, attemptResult{}, false
+		j.sanitize()
+		return j, attemptResult{}, false
 	}
 	return httpErr()
 }
 
-func readFailure(status int, err error) attemptResult {
+func readFailure(status int, err error, sec *secretSet) attemptResult {
 	return attemptResult{
-		err:   &transportError{msg: fmt.Sprintf("reading the answer (HTTP %d) failed", status), err: err, retryable: true},
+		err:   newTransportError(fmt.Sprintf("reading the answer (HTTP %d) failed", status), err, true, sec, fmt.Sprintf("the answer (HTTP %d) was cut short", status)),
 		retry: true,
 	}
 }
 
-func (c *Client) hint(status int, resp *http.Response) string {
+func (c *Client) hint(status int, resp *http.Response, sec *secretSet) string {
 	switch {
 	case status == http.StatusForbidden:
 		return fmt.Sprintf("Authgear refused the Admin API token (every authentication failure is this same 403). Check: "+
@@ -429,7 +499,7 @@ func (c *Client) hint(status int, resp *http.Response) string {
 	case status == http.StatusUnsupportedMediaType:
 		return "the server refused the request's content type; a proxy between here and Authgear may have changed it"
 	case status >= 300 && status < 400:
-		loc := resp.Header.Get("Location")
+		loc := sec.string(resp.Header.Get("Location"))
 		if loc == "" {
 			return "redirects are not followed"
 		}
@@ -486,27 +556,11 @@ func classifyNetErr(err error) (retry bool, hint string) {
 	return true, ""
 }
 
-func firstNonSpace(r *bufio.Reader) (byte, error) {
-	for {
-		b, err := r.ReadByte()
-		if err != nil {
-			return 0, err
-		}
-		switch b {
-		case ' ', '\t', '\r', '\n':
-			continue
-		}
-		_ = r.UnreadByte()
-		return b, nil
-	}
-}
-
-// boundedReader reads at most max bytes, keeps the first headBytes, and
-// remembers a failure of the underlying reader.
+// boundedReader reads at most max bytes and remembers a failure of the
+// underlying reader.
 type boundedReader struct {
 	r      io.Reader
 	max, n int64
-	head   []byte
 	ioErr  error
 	tooBig bool
 }
@@ -528,21 +582,11 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 		p = p[:b.max-b.n]
 	}
 	n, err := b.r.Read(p)
-	if n > 0 && len(b.head) < headBytes {
-		b.head = append(b.head, p[:min(n, headBytes-len(b.head))]...)
-	}
 	b.n += int64(n)
 	if err != nil && err != io.EOF {
 		b.ioErr = err
 	}
 	return n, err
-}
-
-func redact(s, token string) string {
-	if token == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, token, "[REDACTED]")
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -562,6 +606,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 func defaultTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	t.ResponseHeaderTimeout = DefaultResponseHeaderTimeout
 	return t
 }
 

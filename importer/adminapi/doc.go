@@ -35,4 +35,20 @@
 // The package never prints and never logs. Nothing it returns (errors,
 // String and Format output, slog values) contains the private key or a
 // bearer token.
+//
+// Text from the server is not trusted:
+//
+//   - every answer is redacted once, on its raw bytes, before it is
+//     decoded: the tokens the client sent, each part of them, and a long key
+//     id become RedactedMarker, raw or written with JSON \u or URL %XX
+//     escapes (redact.go says exactly what is covered);
+//   - what is kept of the server's strings is bounded (MaxServerTextBytes,
+//     MaxDetailErrors, MaxDetailWarnings; sanitize.go has the rest);
+//   - a POST answered with a job id that is not an import job id
+//     (ValidJobID) fails, marked ambiguous; a user_id that is not a UUID
+//     (ValidUserID) is dropped, with the warning WarningUserIDDropped.
+//
+// Retries are never silent: WithOnRetry and ContextWithOnRetry hooks get a
+// RetryEvent before each wait, and the retry budget (WithMaxElapsed)
+// bounds a request's total time.
 package adminapi

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Reasons the import API answers with.
@@ -162,6 +163,23 @@ func (e *HTTPError) Error() string {
 	return b.String()
 }
 
+// AnswerError is a 2xx answer the client refuses although it is well-formed
+// JSON: a job id that is not an import job id (see ValidJobID), or a status
+// answer about another job than the one asked for. A refused answer to a
+// POST is marked Ambiguous in its RequestError: the server may have created
+// a job whose id cannot be used. It is not retried.
+type AnswerError struct {
+	Status int
+	// Problem says what is wrong; any server value in it is quoted,
+	// redacted and cut short.
+	Problem string
+}
+
+// Error names the status and the problem.
+func (e *AnswerError) Error() string {
+	return fmt.Sprintf("HTTP %d: the server's answer was refused: %s", e.Status, e.Problem)
+}
+
 // RequestError is what CreateImport and GetImport return when they fail.
 // Err is the last attempt's error: an *APIError, an *HTTPError, a network
 // error, or the context's error. errors.As and errors.Is see through it.
@@ -177,6 +195,10 @@ type RequestError struct {
 	Err error
 	// Stopped is the context's error when the context ended the retries.
 	Stopped error
+	// OutOfTime is set when the client stopped retrying a retryable
+	// failure because the next attempt would have started after its retry
+	// budget (WithMaxElapsed) was spent; it holds that budget.
+	OutOfTime time.Duration
 }
 
 // Error describes the request, the last error and how it ended.
@@ -194,6 +216,9 @@ func (e *RequestError) Error() string {
 	}
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
+	}
+	if e.OutOfTime > 0 {
+		fmt.Fprintf(&b, "; stopped retrying: the next attempt would have started more than %s after the first", e.OutOfTime)
 	}
 	if e.Ambiguous {
 		b.WriteString("; an attempt reached the server without a clear answer (no answer, a 500 or a gateway error), so the server may have imported some of these records anyway")
@@ -303,21 +328,33 @@ func retryableStatus(s int) bool {
 }
 
 // transportError is a failure to get an answer: a network error, a body cut
-// short, or an answer too large. It wraps the underlying error.
+// short, or an answer too large. It wraps the underlying error, whose text
+// (which may quote the server, as in a malformed status line) is kept
+// redacted in detail.
 type transportError struct {
 	msg       string
 	err       error
+	detail    string // err.Error(), redacted
 	retryable bool
+	reason    string // a few words for RetryEvent.Reason
+}
+
+func newTransportError(msg string, err error, retryable bool, sec *secretSet, reason string) *transportError {
+	te := &transportError{msg: msg, err: err, retryable: retryable, reason: reason}
+	if err != nil {
+		te.detail = clip(sec.string(err.Error()), MaxServerTextBytes)
+	}
+	return te
 }
 
 func (e *transportError) Error() string {
-	if e.err == nil {
+	if e.detail == "" {
 		return e.msg
 	}
 	if e.msg == "" {
-		return e.err.Error()
+		return e.detail
 	}
-	return e.msg + ": " + e.err.Error()
+	return e.msg + ": " + e.detail
 }
 
 func (e *transportError) Unwrap() error { return e.err }

@@ -34,6 +34,7 @@ const RecordsPerTask = 100
 // a status answer.
 type Job struct {
 	// ID is the job id, "userimport_" followed by 32 base32 characters.
+	// CreateImport never returns a job whose id fails ValidJobID.
 	ID string `json:"id"`
 	// CreatedAt is when the job was created.
 	CreatedAt time.Time `json:"created_at"`
@@ -88,10 +89,15 @@ type Detail struct {
 	// OutcomeFailed.
 	Outcome string `json:"outcome"`
 	// UserID is the user that was inserted, updated or matched (skipped).
+	// A value from the server that is not a UUID (ValidUserID) is not
+	// kept: UserID is then empty and a WarningUserIDDropped warning added.
 	UserID string `json:"user_id,omitempty"`
-	// Warnings are notes on a record that was not failed.
+	// Warnings are notes on a record that was not failed: the server's
+	// (at most MaxDetailWarnings), then the client's own notes on what it
+	// dropped (a user_id, errors or warnings beyond the bounds).
 	Warnings []Warning `json:"warnings,omitempty"`
-	// Errors explain a failed record; there is one in practice.
+	// Errors explain a failed record; there is one in practice. At most
+	// MaxDetailErrors are kept, never a nil one.
 	Errors []*APIError `json:"errors,omitempty"`
 }
 
