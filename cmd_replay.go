@@ -133,6 +133,8 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 			prog.update(progressLine(e.Progress), false)
 		case importer.Warning:
 			prog.println("warning: " + importer.Printable(e.Message))
+		case importer.Retrying:
+			prog.println("retrying: " + importer.Printable(e.Retry.String()))
 		case importer.Resuming:
 			prog.println(fmt.Sprintf("resuming the import recorded in %s (%d records already have an outcome)", e.Journal, e.Settled))
 		case importer.Done:

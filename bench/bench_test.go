@@ -237,7 +237,7 @@ func nullImportServer() http.Handler {
 			if i > 0 {
 				out = append(out, ',')
 			}
-			out = fmt.Appendf(out, `{"index":%d,"outcome":"inserted","user_id":"u%d"}`, i, i)
+			out = fmt.Appendf(out, `{"index":%d,"outcome":"inserted","user_id":"%08x-0000-4000-8000-000000000000"}`, i, i)
 		}
 		out = append(out, "]}}"...)
 		w.Header().Set("Content-Type", "application/json")

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/authgear-migrate/authgear-migrate/importer/adminapi"
 )
 
 // RunConfig is a migration run: a mapping, its inputs, where the outputs
@@ -85,6 +87,10 @@ type Resuming struct {
 	Settled int
 }
 
+// Retrying: a request failed and is tried again after a wait (the server
+// did not answer, or answered 5xx).
+type Retrying struct{ Retry adminapi.RetryEvent }
+
 // Stopped: the run stopped before every record was sent; Advice says
 // what to do.
 type Stopped struct{ Advice string }
@@ -99,6 +105,7 @@ func (Importing) event()  {}
 func (Warning) event()    {}
 func (Resuming) event()   {}
 func (Stopped) event()    {}
+func (Retrying) event()   {}
 func (Done) event()       {}
 
 // RunSummary is the end of a run: what replay --json prints.
@@ -359,7 +366,10 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		o.Total = func() int { return int(r.total.Load()) }
 		o.Rejected = retry.Write
 		o.Progress = func(p ImportProgress) { r.event(Importing{Progress: p}) }
-		is, err := Import(ctx, src, plan, o, func(row ReportRow) error {
+		// Every retry is told: a server that does not answer is never a
+		// silent stall.
+		ictx := adminapi.ContextWithOnRetry(ctx, func(ev adminapi.RetryEvent) { r.event(Retrying{Retry: ev}) })
+		is, err := Import(ictx, src, plan, o, func(row ReportRow) error {
 			if row.Outcome == OutcomeFailed {
 				bad.set(row.Row)
 			}
