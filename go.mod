@@ -4,7 +4,6 @@ go 1.26.8
 
 require (
 	github.com/charmbracelet/x/term v0.2.2
-	github.com/gocarina/gocsv v0.0.0-20240520201108-78e41c74b4b1
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/nyaruka/phonenumbers v1.8.1
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
