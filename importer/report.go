@@ -367,6 +367,9 @@ func (w *RetryWriter) write(row *Row) error {
 // not taken for this run's; anything but a regular file there (a link) is
 // left alone and refused.
 func (w *RetryWriter) Close() error {
+	if w.f == nil && w.err != nil {
+		return w.err
+	}
 	if w.f == nil {
 		if err := refuseNonRegular(w.path); err != nil {
 			return fmt.Errorf("the retry file of an earlier run was not removed: %w", err)
@@ -474,3 +477,28 @@ var (
 	_ io.Closer = (*RetryWriter)(nil)
 	_ io.Closer = (*JSONRecordsWriter)(nil)
 )
+
+// LooksLikeUserID reports whether id, a user id given by the server, has
+// the shape of an Authgear user id: a UUID in its 36-character text form
+// (8-4-4-4-12 hexadecimal digits). Anything else (a formula, a sentence,
+// an escape sequence) from a server is not an id to put in the report as
+// one.
+func LooksLikeUserID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
