@@ -328,6 +328,16 @@ func (w *RetryWriter) write(row *Row) error {
 	}
 	w.n++
 	if w.csvw != nil {
+		if len(row.Fields) == 0 || len(row.Fields) == 1 && row.Fields[0] == "" {
+			// The CSV writer gives an empty line, which every reader
+			// skips: the record would be lost.
+			w.csvw.Flush()
+			if err := w.csvw.Error(); err != nil {
+				return err
+			}
+			_, err := w.bw.WriteString("\"\"\n")
+			return err
+		}
 		return w.csvw.Write(row.Fields)
 	}
 	raw := row.Raw

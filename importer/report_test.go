@@ -220,6 +220,7 @@ func TestRetryRoundTrip(t *testing.T) {
 		{"NDJSON, format detected", "users.jsonl", "{\"email\":\"a@x.io\"}\n{\"email\":\"b@x.io\"}\n", SourceSpec{}, "", ".ndjson"},
 		{"CSV with ;", "users.csv", "email;name;note\r\na@x.io;Ann;\"x;y\"\r\nb@x.io;\"=1+2\";\"multi\nline\"\r\nc@x.io;\" lead\";\"\"\"q\"\"\"\r\n", SourceSpec{Delimiter: ";"}, "", ".csv"},
 		{"CSV with tab, detected", "users.csv", "email\tname\na@x.io\tA\nb@x.io\tB, jr\n", SourceSpec{}, "", ".csv"},
+		{"CSV of one column with an empty value", "users.csv", "email\n\"\"\na@x.io\n\"\"\n", SourceSpec{}, "", ".csv"},
 		{"CSV without header", "users.csv", "a@x.io,A\nb@x.io,\"B\nC\"\n", SourceSpec{NoHeader: true, Columns: []string{"email", "name"}}, "", ".csv"},
 	}
 	for _, tc := range tests {
