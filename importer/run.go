@@ -315,6 +315,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		return s, fmt.Errorf("create the report: %w", err)
 	}
 	retry := NewRetryWriter(retryPath, src)
+	retry.SetRecordsKey(m.Source.RecordsKey)
 	var emit *JSONRecordsWriter
 	if c.EmitJSON != "" {
 		if emit, err = NewJSONRecordsWriter(c.EmitJSON, m.Identifier, m.Upsert); err != nil {
