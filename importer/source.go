@@ -295,27 +295,92 @@ var errRecordLimit = errors.New("record over the size limit")
 
 // recordLimiter sits under a decoder that buffers a whole field or value
 // (encoding/csv, encoding/json) and fails once the bytes read since the
-// start of the current record, which the caller sets before each record,
-// exceed limit: so a huge field is refused after about limit bytes instead
-// of being read whole into memory.
+// start of the current record, which the caller sets with begin before
+// each record, exceed limit: so a huge field is refused after about limit
+// bytes instead of being read whole into memory.
 type recordLimiter struct {
 	r     io.Reader
 	read  int64 // bytes handed to the decoder
 	start int64 // offset where the current record starts
 	limit int64
+
+	// For CSV, whose reader skips blank lines without holding them, a
+	// record is counted from its first byte that is not a line end, so
+	// that a long run of empty lines is not an oversize record.
+	skipBlank bool
+	blankFrom int64 // the bytes read from blankFrom on are all line ends
+	skipping  bool  // the current record has not started yet
+	pendingCR bool  // skipping, and the last byte read is a '\r'
+	endsCR    bool  // the last byte read is a '\r'
+}
+
+// begin starts a record at offset start.
+func (l *recordLimiter) begin(start int64) {
+	l.start = start
+	l.skipping = l.skipBlank && l.blankFrom <= start
+	l.pendingCR = l.skipping && l.endsCR
 }
 
 func (l *recordLimiter) Read(p []byte) (int, error) {
-	room := l.start + l.limit - l.read
-	if room <= 0 {
-		return 0, errRecordLimit
-	}
-	if int64(len(p)) > room {
-		p = p[:room]
+	if !l.skipping {
+		room := l.start + l.limit - l.read
+		if room <= 0 {
+			return 0, errRecordLimit
+		}
+		if int64(len(p)) > room {
+			p = p[:room]
+		}
 	}
 	n, err := l.r.Read(p)
+	if l.skipBlank && n > 0 {
+		l.scan(p[:n])
+	}
 	l.read += int64(n)
 	return n, err
+}
+
+// scan follows line ends in b, the next bytes handed to the decoder: where
+// the current record's first byte is, and where the run of line ends at
+// the end of what was read starts. A line end is "\n" or "\r\n"; a '\r'
+// not followed by '\n' is text (encoding/csv keeps it in the line).
+func (l *recordLimiter) scan(b []byte) {
+	if l.skipping {
+		i := 0
+		if l.pendingCR {
+			l.pendingCR = false
+			if b[0] != '\n' {
+				l.start, l.skipping = l.read-1, false
+			}
+		}
+		for l.skipping && i < len(b) {
+			switch {
+			case b[i] == '\n':
+				i++
+			case b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n':
+				i += 2
+			case b[i] == '\r' && i+1 == len(b):
+				l.pendingCR = true
+				i++
+			default:
+				l.start, l.skipping = l.read+int64(i), false
+			}
+		}
+	}
+	// The run of line ends at the end of b.
+	j := len(b)
+	l.endsCR = b[j-1] == '\r'
+	if b[j-1] == '\r' {
+		j--
+	}
+	for j > 0 && b[j-1] == '\n' {
+		j--
+		if j > 0 && b[j-1] == '\r' {
+			j--
+		}
+	}
+	if j > 0 {
+		l.blankFrom = l.read + int64(j)
+	}
 }
 
 // decodeBOM strips a UTF-8 byte order mark and decodes UTF-16 with a BOM.
@@ -525,7 +590,7 @@ func (s *Source) initCSV(br *bufio.Reader, head []byte, o SourceOptions) error {
 	// row: where it ends cannot be known without reading it through the
 	// quoting rules, and it is almost always a quote left open, after which
 	// nothing that follows would be read as the export means it.
-	lim := &recordLimiter{r: br, limit: MaxRecordBytes + readAheadSlack}
+	lim := &recordLimiter{r: br, limit: MaxRecordBytes + readAheadSlack, skipBlank: true}
 	r := csv.NewReader(lim)
 	r.Comma = s.delim
 	r.FieldsPerRecord = -1
@@ -554,7 +619,7 @@ func (s *Source) initCSV(br *bufio.Reader, head []byte, o SourceOptions) error {
 		return &ParseError{File: s.name, Err: err}
 	}
 	read := func() ([]string, int, error) {
-		lim.start = r.InputOffset()
+		lim.begin(r.InputOffset())
 		rec, err := r.Read()
 		if err != nil {
 			return nil, 0, err
@@ -736,16 +801,16 @@ func (s *Source) jsonError(lc *lineCounter, dec *json.Decoder, err error) error 
 // read: a failed read leaves the decoder before the value's leading white
 // space.
 func valueStart(dec *json.Decoder) int64 {
-	off := dec.InputOffset()
+	// When only white space was read, that is where it starts.
+	start := dec.InputOffset()
 	r := dec.Buffered()
 	b := make([]byte, 1)
-	for {
+	for off := start; ; off++ {
 		if _, err := r.Read(b); err != nil {
-			return off
+			return start
 		}
 		switch b[0] {
 		case ' ', '\t', '\r', '\n':
-			off++
 			continue
 		}
 		return off
