@@ -866,7 +866,7 @@ func TestMapStopsOnCancel(t *testing.T) {
 	dir := t.TempDir()
 	input := filepath.Join(dir, "wide.csv")
 	var b bytes.Buffer
-	const cols, rows = 1000, 200
+	const cols, rows = 300, 200
 	for i := 0; i < cols; i++ {
 		if i > 0 {
 			b.WriteByte(',')
@@ -899,7 +899,7 @@ func TestMapStopsOnCancel(t *testing.T) {
 	}
 	// Cancelled at points spread over the run (reading, detecting,
 	// suggesting), it stops with context.Canceled and writes nothing.
-	for _, at := range []int64{0, 1, n / 10, n / 2, n - 2} {
+	for _, at := range []int64{0, n / 10, n / 2, n - 2} {
 		ctx := &mapCountdownCtx{Context: context.Background()}
 		ctx.left.Store(at)
 		err := runMap(ctx, []string{"--input", input, "--output", out}, io)

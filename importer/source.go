@@ -799,9 +799,8 @@ func (s *Source) jsonError(lc *lineCounter, dec *json.Decoder, err error) error 
 
 // valueStart is the offset of the first byte of the value dec failed to
 // read: a failed read leaves the decoder before the value's leading white
-// space.
+// space. When only white space was read, that is where it starts.
 func valueStart(dec *json.Decoder) int64 {
-	// When only white space was read, that is where it starts.
 	start := dec.InputOffset()
 	r := dec.Buffered()
 	b := make([]byte, 1)
