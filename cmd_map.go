@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/authgear-migrate/authgear-migrate/importer"
 )
@@ -27,7 +33,7 @@ func runMap(ctx context.Context, args []string, io *stdio) error {
 	identifier := fs.String("identifier", "", "email, phone_number or preferred_username (default: chosen from the columns)")
 	passwords := fs.String("passwords", "", "a separate password-hash export to join (Auth0)")
 	format := fs.String("format", "", "force the input format: csv, json or ndjson")
-	force := fs.Bool("force", false, "overwrite an existing mapping file")
+	force := fs.Bool("force", false, "replace an existing mapping file (never an input, a link or anything but a mapping)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -59,28 +65,99 @@ func runMap(ctx context.Context, args []string, io *stdio) error {
 	if *output == "" {
 		*output = stem(*input) + ".mapping.yaml"
 	}
-	if _, err := os.Stat(*output); err == nil && !*force {
-		return usagef("map: %s exists; pass --force to overwrite it or --output to write elsewhere", *output)
+	// The mapping is never written over an input (by name, link or hard
+	// link), through a symbolic link, or over anything but a regular file
+	// that holds a mapping: checked before anything is read or written,
+	// whatever --force says.
+	inputs := []importer.NamedPath{{Path: *input, Role: "--input"}, {Path: *passwords, Role: "--passwords"}}
+	if err := importer.CheckOutputs(inputs, []importer.NamedPath{{Path: *output, Role: "--output"}}); err != nil {
+		return usagef("map: %s", printable(err.Error()))
 	}
-	src, err := importer.Open(*input, importer.SourceOptions{Format: importer.Format(*format)})
+	if _, err := os.Lstat(*output); err == nil {
+		if !*force {
+			return usagef("map: %s exists; pass --force to replace it or --output to write elsewhere", printable(*output))
+		}
+		if err := checkMappingFile(*output); err != nil {
+			return usagef("map: --output %s: %v: --force replaces only a mapping file; choose another --output", printable(*output), err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	src, err := importer.OpenContext(ctx, *input, importer.SourceOptions{Format: importer.Format(*format)})
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
 		return fmt.Errorf("load %s: %w", *input, err)
 	}
 	defer src.Close()
 	m, rep, err := importer.SuggestMapping(src, importer.SuggestOptions{Preset: *preset, Identifier: id, Passwords: *passwords})
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
 	if err != nil {
 		return err
 	}
-	if err := m.WriteFile(*output); err != nil {
+	if err := writeMapping(*output, m); err != nil {
 		return fmt.Errorf("write %s: %w", *output, err)
 	}
 	printSuggestion(io, *input, *output, src, m, rep)
 	return nil
 }
 
+// writeMapping writes m to a new temporary file beside path (an
+// unpredictable name, created exclusively, so a link planted there is not
+// followed) and renames it over path once complete. A mapping holds no
+// secrets: it is made readable by all, as a mapping always was.
+func writeMapping(path string, m *importer.Mapping) error {
+	f, err := importer.CreateAtomic(path)
+	if err != nil {
+		return err
+	}
+	if err := m.Write(f); err != nil {
+		f.Abort()
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
+}
+
+// checkMappingFile accepts an existing file that --force may replace: a
+// mapping (a YAML object with fields or an identifier), or an empty file.
+// Anything else (another export, a report, a document) is refused.
+func checkMappingFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 16<<20+1))
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	var doc map[string]any
+	if len(data) <= 16<<20 && yaml.Unmarshal(data, &doc) == nil {
+		if _, ok := doc["fields"]; ok {
+			return nil
+		}
+		if _, ok := doc["identifier"]; ok {
+			return nil
+		}
+	}
+	return errors.New("exists and is not a mapping file")
+}
+
 func printSuggestion(io *stdio, input, output string, src *importer.Source, m *importer.Mapping, rep *importer.SuggestReport) {
 	w := io.Out
-	fmt.Fprintf(w, "%s: %s", input, src.Format())
+	// Every name and value from the file goes through printable.
+	fmt.Fprintf(w, "%s: %s", printable(input), src.Format())
 	if src.Format() == importer.FormatCSV {
 		fmt.Fprintf(w, ", delimiter %q", string(src.Delimiter()))
 	}
@@ -90,9 +167,9 @@ func printSuggestion(io *stdio, input, output string, src *importer.Source, m *i
 		if p, ok := importer.LookupPreset(m.Preset); ok {
 			title = p.Title
 		}
-		fmt.Fprintf(w, "preset: %s (%s)\n", m.Preset, title)
+		fmt.Fprintf(w, "preset: %s (%s)\n", printable(m.Preset), printable(title))
 	}
-	fmt.Fprintf(w, "identifier: %s\n\nmapped:\n", m.Identifier)
+	fmt.Fprintf(w, "identifier: %s\n\nmapped:\n", printable(string(m.Identifier)))
 	why := map[string]string{}
 	for _, s := range rep.Suggestions {
 		why[s.Field] = s.Why
@@ -107,28 +184,73 @@ func printSuggestion(io *stdio, input, output string, src *importer.Source, m *i
 		for _, t := range f.Transforms {
 			ts = append(ts, t.String())
 		}
-		line := fmt.Sprintf("  %-24s ← %s", key, from)
+		line := fmt.Sprintf("  %-24s ← %s", printable(key), printable(from))
 		if len(ts) > 0 {
-			line += "  [" + strings.Join(ts, ", ") + "]"
+			line += "  [" + printable(strings.Join(ts, ", ")) + "]"
 		}
 		if why[key] != "" {
-			line += "  (" + why[key] + ")"
+			line += "  (" + printable(why[key]) + ")"
 		}
 		fmt.Fprintln(w, line)
 	}
 	if len(rep.Unmapped) > 0 {
 		unmapped := append([]string(nil), rep.Unmapped...)
 		sort.Strings(unmapped)
+		for i, u := range unmapped {
+			unmapped[i] = printable(u)
+		}
 		fmt.Fprintf(w, "\nnot mapped: %s\n", strings.Join(unmapped, ", "))
 		fmt.Fprintln(w, "  (map any of them as custom_attributes.<name> if the project defines such a custom attribute)")
 	}
 	if len(rep.Notes) > 0 {
 		fmt.Fprintln(w, "\nnotes:")
 		for _, n := range rep.Notes {
-			fmt.Fprintf(w, "  - %s\n", n)
+			fmt.Fprintf(w, "  - %s\n", printable(n))
 		}
 	}
-	fmt.Fprintf(w, "\nwrote %s\nnext: authgear-migrate replay --mapping %s --input %s --dry-run\n", output, output, input)
+	fmt.Fprintf(w, "\nwrote %s\nnext: authgear-migrate replay --mapping %s --input %s --dry-run\n", printable(output), printable(output), printable(input))
+}
+
+// printable escapes what a terminal would act on or hide in text from a
+// file (column names, values) or from a command line: C0 controls, DEL,
+// C1 controls, the bidirectional overrides and isolates (U+202A-U+202E,
+// U+2066-U+2069) and invalid UTF-8 become Go-style escapes (\x1b, \n,
+// \u202e); everything else, backslashes included, is kept.
+//
+// TODO(lead): replace with importer.Printable
+func printable(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r >= 0x80 && r <= 0x9f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 func runPresets(io *stdio) error {

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -647,6 +648,270 @@ func TestResumeCommandKeepsFlags(t *testing.T) {
 	for _, want := range []string{"--journal j.journal", "--key-file k.pem", "--key-id kid", "--project-id p", "--endpoint https://p.authgear.cloud", "--concurrency 3", "--upsert", "'in put.csv'"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("resume command %q lacks %q", got, want)
+		}
+	}
+}
+
+// ---- map: outputs, escapes, cancellation ----
+
+// mapFixture writes a small export into a temporary folder.
+func mapFixture(t *testing.T) (dir, input string) {
+	t.Helper()
+	dir = t.TempDir()
+	input = filepath.Join(dir, "users.csv")
+	if err := os.WriteFile(input, []byte("email,name\na@example.com,Ann\nb@example.com,Bob\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, input
+}
+
+// fileState is a file's bytes and mode, to show it was left alone.
+func fileState(t *testing.T, path string) string {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%v %q", st.Mode(), b)
+}
+
+func TestMapOutputNeverAnInput(t *testing.T) {
+	cases := []struct {
+		name string
+		// setup returns the --output and extra flags, and the files that
+		// must be left as they were.
+		setup func(t *testing.T, dir, input string) (output string, flags []string, keep []string)
+		want  string
+	}{
+		{"the input itself", func(t *testing.T, dir, input string) (string, []string, []string) {
+			return input, nil, []string{input}
+		}, "is the same file as --input"},
+		{"the input by another spelling", func(t *testing.T, dir, input string) (string, []string, []string) {
+			return filepath.Join(dir, ".", "sub", "..", "users.csv"), nil, []string{input}
+		}, "is the same file as --input"},
+		{"a hard link to the input", func(t *testing.T, dir, input string) (string, []string, []string) {
+			out := filepath.Join(dir, "m.yaml")
+			if err := os.Link(input, out); err != nil {
+				t.Skip(err)
+			}
+			return out, nil, []string{input}
+		}, "is the same file as --input"},
+		{"a symbolic link to the input", func(t *testing.T, dir, input string) (string, []string, []string) {
+			out := filepath.Join(dir, "m.yaml")
+			if err := os.Symlink(input, out); err != nil {
+				t.Skip(err)
+			}
+			return out, nil, []string{input}
+		}, "symbolic link"},
+		{"a symbolic link elsewhere", func(t *testing.T, dir, input string) (string, []string, []string) {
+			other := filepath.Join(dir, "notes.txt")
+			os.WriteFile(other, []byte("mine"), 0o600)
+			out := filepath.Join(dir, "m.yaml")
+			if err := os.Symlink(other, out); err != nil {
+				t.Skip(err)
+			}
+			return out, nil, []string{input, other}
+		}, "symbolic link"},
+		{"the password file", func(t *testing.T, dir, input string) (string, []string, []string) {
+			pw := filepath.Join(dir, "passwords.json")
+			os.WriteFile(pw, []byte(`{"_id":{"$oid":"1"},"email":"a@example.com","passwordHash":"$2b$10$abcdefghijklmnopqrstuv"}`+"\n"), 0o600)
+			return pw, []string{"--passwords", pw}, []string{input, pw}
+		}, "is the same file as --passwords"},
+		{"another export", func(t *testing.T, dir, input string) (string, []string, []string) {
+			other := filepath.Join(dir, "other.csv")
+			os.WriteFile(other, []byte("email\nc@example.com\n"), 0o600)
+			return other, nil, []string{input, other}
+		}, "is not a mapping file"},
+		{"a folder", func(t *testing.T, dir, input string) (string, []string, []string) {
+			out := filepath.Join(dir, "m.yaml")
+			os.Mkdir(out, 0o700)
+			return out, nil, []string{input}
+		}, "not a regular file"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir, input := mapFixture(t)
+			out, flags, keep := c.setup(t, dir, input)
+			before := map[string]string{}
+			for _, k := range keep {
+				before[k] = fileState(t, k)
+			}
+			args := append([]string{"map", "--input", input, "--output", out, "--force"}, flags...)
+			r := runCmd(t, nil, args...)
+			if r.code != exitUsage || !strings.Contains(r.errOut, c.want) {
+				t.Errorf("want exit %d and %q:\n%s", exitUsage, c.want, r)
+			}
+			for _, k := range keep {
+				if got := fileState(t, k); got != before[k] {
+					t.Errorf("%s changed: %s, was %s", k, got, before[k])
+				}
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) > len(keep)+1 {
+				t.Errorf("files left behind: %v", entries)
+			}
+		})
+	}
+
+	// --force replaces a mapping, and only the mapping.
+	dir, input := mapFixture(t)
+	out := filepath.Join(dir, "users.mapping.yaml")
+	os.WriteFile(out, []byte("identifier: email\nfields:\n  email: old\n"), 0o600)
+	if r := runCmd(t, nil, "map", "--input", input, "--output", out); r.code != exitUsage || !strings.Contains(r.errOut, "--force") {
+		t.Errorf("an existing mapping was replaced without --force:\n%s", r)
+	}
+	if r := runCmd(t, nil, "map", "--input", input, "--output", out, "--force"); r.code != exitOK {
+		t.Fatalf("--force over a mapping:\n%s", r)
+	}
+	if m, err := importer.ReadMappingFile(out); err != nil || m.Fields["email"].From != "email" {
+		t.Errorf("the mapping was not replaced: %v", err)
+	}
+	if st, _ := os.Stat(out); st.Mode().Perm() != 0o644 {
+		t.Errorf("mapping mode %v, want 0644", st.Mode().Perm())
+	}
+}
+
+// TestMapTemporaryNameIsNotPredictable: a link planted at OUTPUT.tmp (the
+// name map used to write through) is neither followed nor removed.
+func TestMapTemporaryNameIsNotPredictable(t *testing.T) {
+	dir, input := mapFixture(t)
+	out := filepath.Join(dir, "users.mapping.yaml")
+	victim := filepath.Join(dir, "victim.txt")
+	os.WriteFile(victim, []byte("precious"), 0o600)
+	if err := os.Symlink(victim, out+".tmp"); err != nil {
+		t.Skip(err)
+	}
+	before := fileState(t, victim)
+	if r := runCmd(t, nil, "map", "--input", input, "--output", out); r.code != exitOK {
+		t.Fatalf("map:\n%s", r)
+	}
+	if got := fileState(t, victim); got != before {
+		t.Errorf("the file behind OUTPUT.tmp changed: %s, was %s", got, before)
+	}
+	if _, err := importer.ReadMappingFile(out); err != nil {
+		t.Errorf("no mapping written: %v", err)
+	}
+	if target, err := os.Readlink(out + ".tmp"); err != nil || target != victim {
+		t.Errorf("the planted link was touched: %q, %v", target, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") && e.Name() != "users.mapping.yaml.tmp" {
+			t.Errorf("temporary file left behind: %s", e.Name())
+		}
+	}
+}
+
+func TestMapEscapesFileText(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "users.csv")
+	header := "email,\x1b]0;pwned\x07title,\x1b[2Jclear,\u202eevil,bad\xff\n"
+	if err := os.WriteFile(input, []byte(header+"a@example.com,1,2,3,4\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCmd(t, nil, "map", "--input", input, "--output", filepath.Join(dir, "m.yaml"))
+	if r.code != exitOK {
+		t.Fatalf("map:\n%s", r)
+	}
+	all := r.out + r.errOut
+	for _, raw := range []string{"\x1b", "\x07", "\u202e", "\xff"} {
+		if strings.Contains(all, raw) {
+			t.Errorf("map printed %q raw:\n%s", raw, all)
+		}
+	}
+	for _, esc := range []string{`\x1b]0;pwned\x07title`, `\x1b[2Jclear`, `\u202eevil`, `bad\xff`} {
+		if !strings.Contains(r.out, esc) {
+			t.Errorf("map output lacks %s:\n%s", esc, r.out)
+		}
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain text, é 漢字 ←":              "plain text, é 漢字 ←",
+		"\x1b]0;pwned\x07":                `\x1b]0;pwned\x07`,
+		"\x1b[2J":                         `\x1b[2J`,
+		"a\tb\nc\rd\x00e\x7f":             `a\tb\nc\rd\x00e\x7f`,
+		"\u0085\u009b":                    `\u0085\u009b`,
+		"\u202a\u202e\u2066\u2069x\u200d": `\u202a\u202e\u2066\u2069x` + "\u200d",
+		"bad\xff\xc3":                     `bad\xff\xc3`,
+		`C:\path`:                         `C:\path`,
+	} {
+		if got := printable(in); got != want {
+			t.Errorf("printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// mapCountdownCtx is a context whose Err turns to Canceled after left
+// calls: a cancel at a chosen point of a run, without timing.
+type mapCountdownCtx struct {
+	context.Context
+	left  atomic.Int64
+	calls atomic.Int64
+}
+
+func (c *mapCountdownCtx) Err() error {
+	c.calls.Add(1)
+	if c.left.Add(-1) < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+func TestMapStopsOnCancel(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "wide.csv")
+	var b bytes.Buffer
+	const cols, rows = 300, 200
+	for i := 0; i < cols; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "col%d", i)
+	}
+	b.WriteString(",email\n")
+	for r := 0; r < rows; r++ {
+		for i := 0; i < cols; i++ {
+			fmt.Fprintf(&b, "v%d,", r*i)
+		}
+		fmt.Fprintf(&b, "u%d@example.com\n", r)
+	}
+	if err := os.WriteFile(input, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "wide.mapping.yaml")
+	io := &stdio{In: strings.NewReader(""), Out: &bytes.Buffer{}, Err: &bytes.Buffer{}, Getenv: func(string) string { return "" }, ProgramName: "authgear-migrate"}
+
+	// How often a whole map looks at its context.
+	full := &mapCountdownCtx{Context: context.Background()}
+	full.left.Store(1 << 62)
+	if err := runMap(full, []string{"--input", input, "--output", out}, io); err != nil {
+		t.Fatalf("map: %v", err)
+	}
+	os.Remove(out)
+	n := full.calls.Load()
+	if n < 100 {
+		t.Fatalf("a map of %d columns looked at its context %d times", cols, n)
+	}
+	// Cancelled at points spread over the run (reading, detecting,
+	// suggesting), it stops with context.Canceled and writes nothing.
+	for _, at := range []int64{0, n / 10, n / 2, n - 2} {
+		ctx := &mapCountdownCtx{Context: context.Background()}
+		ctx.left.Store(at)
+		err := runMap(ctx, []string{"--input", input, "--output", out}, io)
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled after %d of %d checks: %v, want context.Canceled", at, n, err)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("cancelled after %d of %d checks: a mapping was written", at, n)
+			os.Remove(out)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+			t.Errorf("cancelled after %d checks: files left %v", at, entries)
 		}
 	}
 }

@@ -121,6 +121,8 @@ func FuzzCSVSource(f *testing.F) {
 		"",
 		",,,\n,,,\n",
 		"a,a,a\n1,2,3\n",
+		"a,a,a (2)\n1,2,3\n",
+		"a\n\r\n\r\r\n\n1\n",
 	} {
 		f.Add([]byte(s), uint8(0))
 	}
@@ -154,6 +156,11 @@ func FuzzJSONSource(f *testing.F) {
 		`{`,
 		`42`,
 		`{"users":[], "data":[{"a":1}]}`,
+		"[{\"a\":1}]][",
+		"[{\"a\":1}]\n{}",
+		"{\"a\":1}\n{\"a\":2}",
+		"{\"users\":[{\"a\":1}],\"n\":{\"x\":[1]}} 1",
+		"{\"users\":[]}\r\n\t ",
 	} {
 		f.Add([]byte(s), "")
 	}

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -25,7 +26,7 @@ func attachPasswordFile(src *Source, inputPath string, j *JoinSpec) error {
 	if j.Key == "" && j.Match == "" && j.AltKey == "" && j.AltMatch == "" {
 		j = auth0PasswordJoin(j.File) // only a file named (replay --passwords): Auth0's way
 	}
-	idx, err := loadJoinIndex(resolveJoinFile(j.File, inputPath), j)
+	idx, err := loadJoinIndex(src.Context(), resolveJoinFile(j.File, inputPath), j)
 	if err != nil {
 		return err
 	}
@@ -78,11 +79,11 @@ type joinIndex struct {
 	prefix string
 }
 
-func loadJoinIndex(path string, j *JoinSpec) (*joinIndex, error) {
+func loadJoinIndex(ctx context.Context, path string, j *JoinSpec) (*joinIndex, error) {
 	if j.Match == "" && j.AltMatch == "" {
 		return nil, fmt.Errorf("the password file join names no match path")
 	}
-	s, err := Open(path, SourceOptions{})
+	s, err := OpenContext(ctx, path, SourceOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("password file: %w", err)
 	}

@@ -133,6 +133,12 @@ func compilePathExtra(text string, columns []string, isCSV bool, extras []string
 	return p, nil
 }
 
+// columnPath is the path of CSV column i named name, as compilePath finds
+// it when the column names are unique (they are: see uniqueColumns).
+func columnPath(name string, i int) *Path {
+	return &Path{text: name, col: i}
+}
+
 // MissingColumnError says a mapping names a column the input does not have.
 type MissingColumnError struct {
 	Field  string

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -75,7 +76,7 @@ func DetectPreset(src *Source) (*Preset, int) {
 	var best *Preset
 	bestScore := 0
 	for _, p := range Presets() {
-		if p.Detect == nil {
+		if p.Detect == nil || src.Context().Err() != nil {
 			continue
 		}
 		if s := p.Detect(src); s > bestScore {
@@ -90,8 +91,17 @@ func DetectPreset(src *Source) (*Preset, int) {
 }
 
 // SuggestMapping writes a mapping for src: with the named preset, with the
-// detected one, or from column names and values (the generic preset).
+// detected one, or from column names and values (the generic preset). It
+// returns the error of src's context once that is cancelled.
 func SuggestMapping(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error) {
+	m, rep, err := suggestMapping(src, o)
+	if cerr := src.Context().Err(); cerr != nil {
+		return nil, nil, cerr
+	}
+	return m, rep, err
+}
+
+func suggestMapping(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error) {
 	var p *Preset
 	if o.Preset != "" {
 		var ok bool
@@ -101,6 +111,9 @@ func SuggestMapping(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, er
 	} else {
 		var score int
 		p, score = DetectPreset(src)
+		if err := src.Context().Err(); err != nil {
+			return nil, nil, err
+		}
 		if p.Name == "generic" {
 			m, rep, err := p.Build(src, o)
 			if err == nil && score > 0 {
@@ -146,7 +159,14 @@ func init() {
 // OpenInput opens an export the way a mapping says to read it, with the
 // joins it names (such as a password export) attached.
 func OpenInput(path string, m *Mapping) (*Source, error) {
-	src, err := Open(path, m.SourceOptions())
+	return OpenInputContext(context.Background(), path, m)
+}
+
+// OpenInputContext is OpenInput bound to ctx (see NewSourceContext): the
+// reading of the input and of a joined password file stop once ctx is
+// cancelled.
+func OpenInputContext(ctx context.Context, path string, m *Mapping) (*Source, error) {
+	src, err := OpenContext(ctx, path, m.SourceOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -138,14 +138,14 @@ func buildAuth0(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error)
 		r.set(m, "password.password_hash", passwordsJoinName+".passwordHash")
 		// Read the sample again with the passwords joined (the export is
 		// loaded once, here), for the counts and for finishPreset.
-		idx, err := loadJoinIndex(resolveJoinFile(j.File, src.Name()), j)
+		idx, err := loadJoinIndex(src.Context(), resolveJoinFile(j.File, src.Name()), j)
 		if err == nil && idx.records == 0 {
 			err = fmt.Errorf("it holds no password records")
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("Auth0 password export %s: %w", o.Passwords, err)
 		}
-		joined, err := Open(src.Name(), m.SourceOptions())
+		joined, err := OpenContext(src.Context(), src.Name(), m.SourceOptions())
 		if err != nil {
 			return nil, nil, err
 		}

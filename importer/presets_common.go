@@ -158,7 +158,7 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 	if r.sample != nil {
 		sample = r.sample
 	} else if needsReopen(src, m) {
-		s, err := OpenInput(src.Name(), m)
+		s, err := OpenInputContext(src.Context(), src.Name(), m)
 		switch {
 		case err == nil:
 			defer s.Close()

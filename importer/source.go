@@ -3,6 +3,7 @@ package importer
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -37,7 +38,42 @@ var (
 	ErrNotObject = errors.New("record is not a JSON object")
 	// ErrNoRecords means a JSON document holds no array of records.
 	ErrNoRecords = errors.New("no array of records found")
+	// ErrRecordTooLarge means one record holds more than MaxRecordBytes.
+	ErrRecordTooLarge = errors.New("record too large")
+	// ErrTooManyColumns means a CSV header (or first row) has more than
+	// MaxColumns fields.
+	ErrTooManyColumns = errors.New("too many columns")
+	// ErrTrailingData means a JSON document is followed by more than
+	// white space.
+	ErrTrailingData = errors.New("invalid JSON: more data after the end of the document")
 )
+
+// Limits on the shape of an input, so that a hostile or broken file (a
+// quote left open, a single 600 MB field, a header of a million columns)
+// cannot take the memory or the time of a run: the reader never holds
+// more than about MaxRecordBytes of one record.
+const (
+	// MaxRecordBytes is the most input one record may take (its bytes in
+	// the file, delimiters and quotes included). The import API refuses
+	// request bodies over 500,000 bytes, so no record anywhere near this
+	// size can be imported: 1 MiB leaves room for quoting and escapes.
+	MaxRecordBytes = 1 << 20
+	// MaxColumns is the most columns a CSV header may name, and the most
+	// paths listed for the records of a JSON export.
+	MaxColumns = 10000
+	// maxSampleBytes bounds the records read ahead for Sample, whatever
+	// SampleSize says.
+	maxSampleBytes = 32 << 20
+	// readAheadSlack is what the CSV and JSON decoders may have buffered
+	// beyond the end of a record when the next one starts (encoding/csv
+	// reads in 4 KB steps; the margin is generous).
+	readAheadSlack = 64 << 10
+)
+
+// tooLarge is the reason given for a record over MaxRecordBytes.
+func tooLarge(what string) error {
+	return fmt.Errorf("%w: %s is over 1 MiB (%d bytes), the most one record may hold (the import API takes at most 500,000 bytes per request); a quote or bracket left open can cause this", ErrRecordTooLarge, what, MaxRecordBytes)
+}
 
 // ParseError is a problem at a position of an input file. Line and Column
 // are 1-based; Column counts bytes, like encoding/csv.
@@ -114,12 +150,15 @@ type Row struct {
 
 // Source streams the records of an export. It is not safe for concurrent use.
 type Source struct {
+	ctx     context.Context
 	name    string
 	format  Format
 	delim   rune
 	columns []string
 	header  bool
 	closer  io.Closer
+	// capped says the JSON column list stopped at MaxColumns.
+	capped bool
 
 	sample []*Row
 	pos    int // next index into sample
@@ -132,6 +171,11 @@ type Source struct {
 
 // Open opens an export file for streaming.
 func Open(path string, o SourceOptions) (*Source, error) {
+	return OpenContext(context.Background(), path, o)
+}
+
+// OpenContext is Open bound to ctx: see NewSourceContext.
+func OpenContext(ctx context.Context, path string, o SourceOptions) (*Source, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -139,7 +183,7 @@ func Open(path string, o SourceOptions) (*Source, error) {
 	if o.Format == FormatAuto {
 		o.Format = formatFromName(path)
 	}
-	s, err := NewSource(f, path, o)
+	s, err := NewSourceContext(ctx, f, path, o)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -160,11 +204,24 @@ func formatFromName(path string) Format {
 
 // NewSource reads an export from r; name is used in error messages.
 func NewSource(r io.Reader, name string, o SourceOptions) (*Source, error) {
+	return NewSourceContext(context.Background(), r, name, o)
+}
+
+// NewSourceContext reads an export from r until ctx is cancelled. The
+// source keeps ctx: once it is cancelled, reading ahead, Next, and the
+// work done over the source's sample (DetectPreset, Suggest,
+// SuggestMapping, a preset reading the file again or joining a password
+// file) stop and return ctx.Err(). (A context kept in a struct, because
+// the presets' Detect and Build take only the source.)
+func NewSourceContext(ctx context.Context, r io.Reader, name string, o SourceOptions) (*Source, error) {
 	if o.SampleSize <= 0 {
 		o.SampleSize = 200
 	}
-	br := stripBOM(bufio.NewReaderSize(r, 256<<10))
-	s := &Source{name: name, format: o.Format}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	br := stripBOM(bufio.NewReaderSize(&ctxReader{ctx: ctx, r: r}, 256<<10))
+	s := &Source{ctx: ctx, name: name, format: o.Format}
 	head, _ := br.Peek(64 << 10)
 	if s.format == FormatAuto {
 		s.format = sniffFormat(head)
@@ -184,24 +241,146 @@ func NewSource(r io.Reader, name string, o SourceOptions) (*Source, error) {
 		return nil, err
 	}
 	// Read the sample ahead.
-	for len(s.sample) < o.SampleSize {
+	sampled := 0
+	for len(s.sample) < o.SampleSize && sampled < maxSampleBytes {
 		row, err := s.read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, cerr
+			}
 			s.err = err
 			break
 		}
 		s.sample = append(s.sample, row)
+		sampled += rowBytes(row)
 	}
 	if s.format == FormatJSON || s.format == FormatNDJSON {
-		s.columns = jsonColumns(s.sample)
+		s.columns, s.capped = jsonColumns(s.sample)
 	}
 	if s.err != nil && len(s.sample) == 0 {
 		return nil, s.err
 	}
 	return s, nil
+}
+
+// rowBytes is about how much input a row took.
+func rowBytes(r *Row) int {
+	n := len(r.Raw)
+	for _, f := range r.Fields {
+		n += len(f) + 1
+	}
+	return n
+}
+
+// ctxReader fails reads once its context is cancelled, so that a scan of
+// a large file stops on the first signal.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// errRecordLimit is what recordLimiter returns; the readers turn it into a
+// ParseError that wraps ErrRecordTooLarge.
+var errRecordLimit = errors.New("record over the size limit")
+
+// recordLimiter sits under a decoder that buffers a whole field or value
+// (encoding/csv, encoding/json) and fails once the bytes read since the
+// start of the current record, which the caller sets with begin before
+// each record, exceed limit: so a huge field is refused after about limit
+// bytes instead of being read whole into memory.
+type recordLimiter struct {
+	r     io.Reader
+	read  int64 // bytes handed to the decoder
+	start int64 // offset where the current record starts
+	limit int64
+
+	// For CSV, whose reader skips blank lines without holding them, a
+	// record is counted from its first byte that is not a line end, so
+	// that a long run of empty lines is not an oversize record.
+	skipBlank bool
+	blankFrom int64 // the bytes read from blankFrom on are all line ends
+	skipping  bool  // the current record has not started yet
+	pendingCR bool  // skipping, and the last byte read is a '\r'
+	endsCR    bool  // the last byte read is a '\r'
+}
+
+// begin starts a record at offset start.
+func (l *recordLimiter) begin(start int64) {
+	l.start = start
+	l.skipping = l.skipBlank && l.blankFrom <= start
+	l.pendingCR = l.skipping && l.endsCR
+}
+
+func (l *recordLimiter) Read(p []byte) (int, error) {
+	if !l.skipping {
+		room := l.start + l.limit - l.read
+		if room <= 0 {
+			return 0, errRecordLimit
+		}
+		if int64(len(p)) > room {
+			p = p[:room]
+		}
+	}
+	n, err := l.r.Read(p)
+	if l.skipBlank && n > 0 {
+		l.scan(p[:n])
+	}
+	l.read += int64(n)
+	return n, err
+}
+
+// scan follows line ends in b, the next bytes handed to the decoder: where
+// the current record's first byte is, and where the run of line ends at
+// the end of what was read starts. A line end is "\n" or "\r\n"; a '\r'
+// not followed by '\n' is text (encoding/csv keeps it in the line).
+func (l *recordLimiter) scan(b []byte) {
+	if l.skipping {
+		i := 0
+		if l.pendingCR {
+			l.pendingCR = false
+			if b[0] != '\n' {
+				l.start, l.skipping = l.read-1, false
+			}
+		}
+		for l.skipping && i < len(b) {
+			switch {
+			case b[i] == '\n':
+				i++
+			case b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n':
+				i += 2
+			case b[i] == '\r' && i+1 == len(b):
+				l.pendingCR = true
+				i++
+			default:
+				l.start, l.skipping = l.read+int64(i), false
+			}
+		}
+	}
+	// The run of line ends at the end of b.
+	j := len(b)
+	l.endsCR = b[j-1] == '\r'
+	if b[j-1] == '\r' {
+		j--
+	}
+	for j > 0 && b[j-1] == '\n' {
+		j--
+		if j > 0 && b[j-1] == '\r' {
+			j--
+		}
+	}
+	if j > 0 {
+		l.blankFrom = l.read + int64(j)
+	}
 }
 
 // decodeBOM strips a UTF-8 byte order mark and decodes UTF-16 with a BOM.
@@ -253,8 +432,21 @@ func (s *Source) Format() Format { return s.format }
 func (s *Source) Delimiter() rune { return s.delim }
 
 // Columns lists the CSV header, or for JSON the paths of the values seen in
-// the sampled records (user_metadata.plan, identities[0].provider, ...).
+// the sampled records (user_metadata.plan, identities[0].provider, ...),
+// at most MaxColumns of them.
 func (s *Source) Columns() []string { return s.columns }
+
+// ColumnsCapped reports whether the sampled JSON records hold more paths
+// than MaxColumns, of which Columns lists the first.
+func (s *Source) ColumnsCapped() bool { return s.capped }
+
+// Context is the context the source was opened with.
+func (s *Source) Context() context.Context {
+	if s.ctx == nil {
+		return context.Background()
+	}
+	return s.ctx
+}
 
 // HasHeader reports whether the CSV's first row was a header.
 func (s *Source) HasHeader() bool { return s.header }
@@ -329,9 +521,16 @@ func (s *Source) read() (*Row, error) {
 	if s.done {
 		return nil, io.EOF
 	}
+	if err := s.Context().Err(); err != nil {
+		s.done = true
+		return nil, err
+	}
 	row, err := s.next()
 	if err != nil {
 		s.done = true
+		if cerr := s.Context().Err(); cerr != nil {
+			return nil, cerr
+		}
 		return nil, err
 	}
 	s.num++
@@ -385,11 +584,26 @@ func (s *Source) initCSV(br *bufio.Reader, head []byte, o SourceOptions) error {
 	if s.delim == 0 {
 		s.delim = DetectDelimiter(head)
 	}
-	r := csv.NewReader(br)
+	// encoding/csv buffers a whole line and a whole field: the limiter
+	// under it stops a record at MaxRecordBytes. An oversize record stops
+	// the load with a ParseError rather than being skipped as one invalid
+	// row: where it ends cannot be known without reading it through the
+	// quoting rules, and it is almost always a quote left open, after which
+	// nothing that follows would be read as the export means it.
+	lim := &recordLimiter{r: br, limit: MaxRecordBytes + readAheadSlack, skipBlank: true}
+	r := csv.NewReader(lim)
 	r.Comma = s.delim
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = o.LazyQuotes
+	nextLine := 1 // where the next record starts at the earliest
 	wrap := func(err error) error {
+		if errors.Is(err, errRecordLimit) {
+			line := nextLine
+			if l, ok := fieldLine(r); ok {
+				line = l
+			}
+			return &ParseError{File: s.name, Line: line, Err: tooLarge("the record that starts on this line")}
+		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			err := pe.Err
@@ -404,30 +618,53 @@ func (s *Source) initCSV(br *bufio.Reader, head []byte, o SourceOptions) error {
 		}
 		return &ParseError{File: s.name, Err: err}
 	}
+	read := func() ([]string, int, error) {
+		lim.begin(r.InputOffset())
+		rec, err := r.Read()
+		if err != nil {
+			return nil, 0, err
+		}
+		line, _ := r.FieldPos(0)
+		if last, _ := r.FieldPos(len(rec) - 1); last >= line {
+			nextLine = last + 1
+		}
+		return rec, line, nil
+	}
+	tooWide := func(line, n int, what string) error {
+		return &ParseError{File: s.name, Line: line, Err: fmt.Errorf("%w: the %s has %d columns, at most %d are supported", ErrTooManyColumns, what, n, MaxColumns)}
+	}
 	if !o.NoHeader {
-		hdr, err := r.Read()
+		hdr, line, err := read()
 		if err == io.EOF {
 			return &ParseError{File: s.name, Line: 1, Err: errors.New("the file is empty: no header row")}
 		}
 		if err != nil {
 			return wrap(err)
 		}
+		if len(hdr) > MaxColumns {
+			return tooWide(line, len(hdr), "header")
+		}
 		s.header = true
 		s.columns = uniqueColumns(hdr)
 	} else if len(o.Columns) > 0 {
+		if len(o.Columns) > MaxColumns {
+			return tooWide(0, len(o.Columns), "mapping's source.columns")
+		}
 		s.columns = append([]string(nil), o.Columns...)
 	}
 	s.next = func() (*Row, error) {
-		rec, err := r.Read()
+		rec, line, err := read()
 		if err == io.EOF {
 			return nil, io.EOF
 		}
 		if err != nil {
 			return nil, wrap(err)
 		}
-		line, _ := r.FieldPos(0)
 		row := &Row{Line: line, Fields: rec}
 		if s.columns == nil { // headerless, unnamed: name by the first row
+			if len(rec) > MaxColumns {
+				return nil, tooWide(line, len(rec), "first row")
+			}
 			for i := range rec {
 				s.columns = append(s.columns, fmt.Sprintf("column%d", i+1))
 			}
@@ -450,7 +687,22 @@ func (s *Source) initCSV(br *bufio.Reader, head []byte, o SourceOptions) error {
 	return nil
 }
 
-// uniqueColumns trims header names and renames repeats ("Email", "Email (2)").
+// fieldLine is the line where the record r failed on starts, when r knows
+// it (encoding/csv keeps the positions of a failed record's fields, but
+// FieldPos panics when there are none).
+func fieldLine(r *csv.Reader) (line int, ok bool) {
+	defer func() {
+		if recover() != nil {
+			line, ok = 0, false
+		}
+	}()
+	line, _ = r.FieldPos(0)
+	return line, line > 0
+}
+
+// uniqueColumns trims header names and renames repeats ("Email", "Email
+// (2)"), so that every column has its own name, even when a header names
+// a column "Email (2)" itself.
 func uniqueColumns(hdr []string) []string {
 	out := make([]string, len(hdr))
 	seen := make(map[string]int, len(hdr))
@@ -460,11 +712,17 @@ func uniqueColumns(hdr []string) []string {
 			h = fmt.Sprintf("column%d", i+1)
 		}
 		if n := seen[h]; n > 0 {
-			seen[h] = n + 1
-			h = fmt.Sprintf("%s (%d)", h, n+1)
-		} else {
-			seen[h] = 1
+			base := h
+			for {
+				n++
+				h = fmt.Sprintf("%s (%d)", base, n)
+				if seen[h] == 0 {
+					break
+				}
+			}
+			seen[base] = n
 		}
+		seen[h] = 1
 		out[i] = h
 	}
 	return out
@@ -514,10 +772,16 @@ func (c *lineCounter) pos(off int64) (line, col int) {
 
 // jsonError turns an error of dec into a *ParseError at the offending byte.
 func (s *Source) jsonError(lc *lineCounter, dec *json.Decoder, err error) error {
+	if cerr := s.Context().Err(); cerr != nil {
+		return cerr
+	}
 	var off int64 = -1
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
+	case errors.Is(err, errRecordLimit):
+		line, col := lc.pos(valueStart(dec))
+		return &ParseError{File: s.name, Line: line, Column: col, Err: tooLarge("the JSON value that starts here")}
 	case errors.As(err, &se):
 		off = syntaxErrorOffset(dec)
 	case errors.As(err, &te):
@@ -531,6 +795,61 @@ func (s *Source) jsonError(lc *lineCounter, dec *json.Decoder, err error) error 
 		return &ParseError{File: s.name, Line: line, Column: col, Err: fmt.Errorf("invalid JSON: %w", err)}
 	}
 	return &ParseError{File: s.name, Err: fmt.Errorf("invalid JSON: %w", err)}
+}
+
+// valueStart is the offset of the first byte of the value dec failed to
+// read: a failed read leaves the decoder before the value's leading white
+// space. When only white space was read, that is where it starts.
+func valueStart(dec *json.Decoder) int64 {
+	start := dec.InputOffset()
+	r := dec.Buffered()
+	b := make([]byte, 1)
+	for off := start; ; off++ {
+		if _, err := r.Read(b); err != nil {
+			return start
+		}
+		switch b[0] {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return off
+	}
+}
+
+// checkTrailing refuses anything but white space after the end of the
+// JSON document: a second document, a stray bracket, or records written
+// one per line after a first object (NDJSON read as JSON) would otherwise
+// be ignored without a word. It reads past the record limiter: white space
+// is streamed, never held.
+func (s *Source) checkTrailing(lc *lineCounter, dec *json.Decoder) error {
+	off := dec.InputOffset()
+	r := io.MultiReader(dec.Buffered(), lc)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		for i, c := range buf[:n] {
+			switch c {
+			case ' ', '\t', '\r', '\n':
+				continue
+			}
+			line, col := lc.pos(off + int64(i))
+			e := ErrTrailingData
+			if c == '{' || c == '[' {
+				e = fmt.Errorf("%w (a JSON file holds one array or one object; a file with one JSON object per line is NDJSON: name it .ndjson or set source.format: ndjson in the mapping)", e)
+			}
+			return &ParseError{File: s.name, Line: line, Column: col, Err: e}
+		}
+		off += int64(n)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if cerr := s.Context().Err(); cerr != nil {
+				return cerr
+			}
+			return &ParseError{File: s.name, Err: err}
+		}
+	}
 }
 
 // syntaxErrorOffset returns the input offset of the byte at which dec met a
@@ -566,66 +885,88 @@ func nextIsObject(dec *json.Decoder) bool {
 
 func (s *Source) initJSON(br *bufio.Reader, o SourceOptions) error {
 	lc := &lineCounter{r: br}
-	dec := json.NewDecoder(lc)
+	// encoding/json buffers a whole value: the limiter under the decoder
+	// stops a record at MaxRecordBytes. An oversize record stops the load
+	// with a ParseError: the decoder cannot skip a value without reading it
+	// into memory, and a value that large is most often a string or
+	// bracket left open, after which the rest of the file means nothing.
+	lim := &recordLimiter{r: lc, limit: MaxRecordBytes + readAheadSlack}
+	dec := json.NewDecoder(lim)
 	dec.UseNumber()
+	fail := func(err error) error { return s.jsonError(lc, dec, err) }
 	tok, err := dec.Token()
 	if err != nil {
 		if err == io.EOF {
+			if cerr := s.Context().Err(); cerr != nil {
+				return cerr
+			}
 			return &ParseError{File: s.name, Line: 1, Err: errors.New("the file is empty")}
 		}
-		return s.jsonError(lc, dec, err)
+		return fail(err)
 	}
+	wrapped := false // the records array sits in an object
 	switch tok {
 	case json.Delim('['):
 	case json.Delim('{'):
-		found := false
-		// Look for the records array among the object's keys.
+		found, empty := false, false
+		objStart := dec.InputOffset() - 1
+		// Values of other keys are kept in case the object is itself one
+		// record, unless they add up to more than a record may hold.
 		var skipped map[string]any
+		overflow := false
+		keep := func(key string, v any) {
+			if overflow {
+				return
+			}
+			if dec.InputOffset()-objStart > MaxRecordBytes {
+				overflow, skipped = true, nil
+				return
+			}
+			if skipped == nil {
+				skipped = map[string]any{}
+			}
+			skipped[key] = v
+		}
+		// Look for the records array among the object's keys.
 		for dec.More() {
+			lim.start = dec.InputOffset() // each value of the object is capped
 			kt, err := dec.Token()
 			if err != nil {
-				return s.jsonError(lc, dec, err)
+				return fail(err)
 			}
 			key, _ := kt.(string)
 			if o.RecordsKey != "" && key != o.RecordsKey {
 				var discard json.RawMessage
 				if err := dec.Decode(&discard); err != nil {
-					return s.jsonError(lc, dec, err)
+					return fail(err)
 				}
 				continue
 			}
 			// Peek: is it an array?
 			t2, err := dec.Token()
 			if err != nil {
-				return s.jsonError(lc, dec, err)
+				return fail(err)
 			}
 			if t2 == json.Delim('[') {
 				if !dec.More() {
 					// An empty array: no records, unless another key has them.
 					if _, err := dec.Token(); err != nil {
-						return s.jsonError(lc, dec, err)
+						return fail(err)
 					}
 					if o.RecordsKey != "" {
-						found = true
-						s.next = func() (*Row, error) { return nil, io.EOF }
+						found, empty = true, true
 						break
 					}
-					if skipped == nil {
-						skipped = map[string]any{}
-					}
-					skipped[key] = []any{}
+					keep(key, []any{})
 					continue
 				}
 				if o.RecordsKey == "" && !nextIsObject(dec) {
 					// A list of scalars belongs to a single record.
 					var rest any
 					if err := decodeRest(dec, '[', &rest); err != nil {
-						return s.jsonError(lc, dec, err)
+						return fail(err)
 					}
-					if skipped == nil {
-						skipped = map[string]any{}
-					}
-					skipped[key] = rest
+					keep(key, rest)
 					continue
 				}
 				found = true
@@ -636,24 +977,36 @@ func (s *Source) initJSON(br *bufio.Reader, o SourceOptions) error {
 				// Re-assemble the nested value: decode the remainder.
 				var rest any
 				if err := decodeRest(dec, d, &rest); err != nil {
-					return s.jsonError(lc, dec, err)
+					return fail(err)
 				}
-				if skipped == nil {
-					skipped = map[string]any{}
-				}
-				skipped[key] = rest
+				keep(key, rest)
 			} else {
-				if skipped == nil {
-					skipped = map[string]any{}
-				}
-				skipped[key] = t2
+				keep(key, t2)
 			}
 		}
-		if !found {
-			if o.RecordsKey != "" {
-				return &ParseError{File: s.name, Err: fmt.Errorf("%w under key %q", ErrNoRecords, o.RecordsKey)}
+		switch {
+		case empty:
+			if err := s.endWrapper(lc, lim, dec); err != nil {
+				return err
 			}
+			s.next = func() (*Row, error) { return nil, io.EOF }
+			return nil
+		case found:
+			wrapped = true
+		case o.RecordsKey != "":
+			return &ParseError{File: s.name, Err: fmt.Errorf("%w under key %q", ErrNoRecords, o.RecordsKey)}
+		default:
 			// The document is one object: one record.
+			if _, err := dec.Token(); err != nil { // its '}'
+				return fail(err)
+			}
+			if overflow {
+				line, col := lc.pos(objStart)
+				return &ParseError{File: s.name, Line: line, Column: col, Err: tooLarge("the JSON object that starts here")}
+			}
+			if err := s.checkTrailing(lc, dec); err != nil {
+				return err
+			}
 			obj := skipped
 			if obj == nil {
 				obj = map[string]any{}
@@ -667,26 +1020,56 @@ func (s *Source) initJSON(br *bufio.Reader, o SourceOptions) error {
 				given = true
 				return &Row{Line: 1, Object: obj, Raw: raw}, nil
 			}
-		}
-		if s.next != nil {
 			return nil
 		}
 	default:
 		return &ParseError{File: s.name, Line: 1, Column: 1, Err: fmt.Errorf("%w: the document is not an array or an object", ErrNoRecords)}
 	}
 	s.next = func() (*Row, error) {
+		lim.start = dec.InputOffset()
 		if !dec.More() {
+			// The end of the records array, then of the document.
+			if _, err := dec.Token(); err != nil {
+				return nil, fail(err)
+			}
+			if wrapped {
+				if err := s.endWrapper(lc, lim, dec); err != nil {
+					return nil, err
+				}
+			} else if err := s.checkTrailing(lc, dec); err != nil {
+				return nil, err
+			}
 			return nil, io.EOF
 		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, s.jsonError(lc, dec, err)
+			return nil, fail(err)
 		}
 		start := dec.InputOffset() - int64(len(raw))
 		line, _ := lc.pos(start)
 		return decodeObjectRow(s.name, line, raw), nil
 	}
 	return nil
+}
+
+// endWrapper reads the rest of the object that holds the records array
+// (its other keys, each value capped like a record, then '}') and checks
+// that nothing follows the document.
+func (s *Source) endWrapper(lc *lineCounter, lim *recordLimiter, dec *json.Decoder) error {
+	for dec.More() {
+		lim.start = dec.InputOffset()
+		if _, err := dec.Token(); err != nil {
+			return s.jsonError(lc, dec, err)
+		}
+		var discard json.RawMessage
+		if err := dec.Decode(&discard); err != nil {
+			return s.jsonError(lc, dec, err)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return s.jsonError(lc, dec, err)
+	}
+	return s.checkTrailing(lc, dec)
 }
 
 // decodeRest decodes the rest of a value whose opening delimiter d has been
@@ -747,11 +1130,41 @@ func decodeObjectRow(name string, line int, raw []byte) *Row {
 
 // ---- NDJSON ----
 
+// readLine reads one line of br, newline included, holding at most
+// MaxRecordBytes of it: the rest of a longer line is read and dropped, and
+// tooLong says so. A line longer than br's buffer is assembled in *buf.
+// The line is valid until the next call.
+func readLine(br *bufio.Reader, buf *[]byte) (line []byte, tooLong bool, err error) {
+	chunk, err := br.ReadSlice('\n')
+	if err != bufio.ErrBufferFull {
+		return chunk, false, err
+	}
+	b := append((*buf)[:0], chunk...)
+	for err == bufio.ErrBufferFull {
+		chunk, err = br.ReadSlice('\n')
+		if !tooLong && len(b)+len(chunk) > MaxRecordBytes {
+			tooLong, b = true, b[:0]
+		}
+		if !tooLong {
+			b = append(b, chunk...)
+		}
+	}
+	*buf = b[:0]
+	return b, tooLong, err
+}
+
 func (s *Source) initNDJSON(br *bufio.Reader) {
 	line := 0
+	var buf []byte
 	s.next = func() (*Row, error) {
 		for {
-			b, err := br.ReadBytes('\n')
+			b, tooLong, err := readLine(br, &buf)
+			if tooLong {
+				// Lines are the records of NDJSON: the next one is read
+				// safely, so an oversize line is one invalid record.
+				line++
+				return &Row{Line: line, Err: &ParseError{File: s.name, Line: line, Err: tooLarge("the line")}}, nil
+			}
 			if len(b) == 0 && err != nil {
 				if err == io.EOF {
 					return nil, io.EOF
@@ -799,9 +1212,9 @@ func (s *Source) initNDJSON(br *bufio.Reader) {
 	}
 }
 
-// jsonColumns lists the leaf paths of the sampled records in first-seen order.
-func jsonColumns(rows []*Row) []string {
-	var cols []string
+// jsonColumns lists the leaf paths of the sampled records in first-seen
+// order, at most MaxColumns of them; capped says some were left out.
+func jsonColumns(rows []*Row) (cols []string, capped bool) {
 	seen := map[string]bool{}
 	var walk func(prefix string, v any, depth int)
 	walk = func(prefix string, v any, depth int) {
@@ -830,6 +1243,10 @@ func jsonColumns(rows []*Row) []string {
 			}
 		}
 		if prefix != "" && !seen[prefix] {
+			if len(cols) == MaxColumns {
+				capped = true
+				return
+			}
 			seen[prefix] = true
 			cols = append(cols, prefix)
 		}
@@ -839,5 +1256,5 @@ func jsonColumns(rows []*Row) []string {
 			walk("", r.Object, 0)
 		}
 	}
-	return cols
+	return cols, capped
 }

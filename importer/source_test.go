@@ -1,11 +1,15 @@
 package importer
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -824,5 +828,362 @@ func TestParseErrorMessage(t *testing.T) {
 		if !errors.Is(&c.e, ErrFieldCount) {
 			t.Error("Unwrap")
 		}
+	}
+}
+
+func TestJSONTrailingData(t *testing.T) {
+	cases := []struct {
+		name      string
+		data      string
+		opts      SourceOptions
+		rows      int // rows read before the error
+		line, col int
+		ndjson    bool // the message suggests NDJSON
+	}{
+		{"a stray bracket pair", "[{\"a\":1},{\"a\":2}]][", SourceOptions{}, 2, 1, 18, false},
+		{"an object after the array", "[{\"a\":1}]\n  {}", SourceOptions{}, 1, 2, 3, true},
+		{"a second array", "[{\"a\":1}]\n[{\"a\":2}]\n", SourceOptions{}, 1, 2, 1, true},
+		{"text after a wrapper", "{\"users\":[{\"a\":1}],\n \"count\": 1} x", SourceOptions{}, 1, 2, 14, false},
+		{"after an empty records array", "{\"users\": []} 1", SourceOptions{RecordsKey: "users"}, 0, 1, 15, false},
+		{"NDJSON read as JSON", "{\"a\":1}\n{\"a\":2}\n", SourceOptions{Format: FormatJSON}, 0, 2, 1, true},
+		{"a single object then more", "{\n \"email\": \"a@x.io\"\n}\n{\"email\": \"b@x.io\"}", SourceOptions{}, 0, 4, 1, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var rows []*Row
+			s, err := NewSource(strings.NewReader(c.data), "users.json", c.opts)
+			if err == nil {
+				rows, err = drain(t, s)
+			}
+			if len(rows) != c.rows {
+				t.Errorf("%d rows before the error, want %d", len(rows), c.rows)
+			}
+			var pe *ParseError
+			if !errors.As(err, &pe) || !errors.Is(err, ErrTrailingData) {
+				t.Fatalf("error %v (%T), want a *ParseError wrapping ErrTrailingData", err, err)
+			}
+			if pe.File != "users.json" || pe.Line != c.line || pe.Column != c.col {
+				t.Errorf("position %s:%d:%d, want users.json:%d:%d (%v)", pe.File, pe.Line, pe.Column, c.line, c.col, err)
+			}
+			if got := strings.Contains(err.Error(), "NDJSON"); got != c.ndjson {
+				t.Errorf("message %q: mentions NDJSON %v, want %v", err, got, c.ndjson)
+			}
+		})
+	}
+
+	// White space after the document, keys after the records array, and
+	// NDJSON are all still fine.
+	for data, want := range map[string]int{
+		"[{\"a\":1},{\"a\":2}]\n\n \t\r\n":                           2,
+		"{\"users\":[{\"a\":1}],\"count\":1,\"next\":{\"p\":[1]}}\n": 1,
+		"{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n":                          3,
+		"{\"email\":\"a@x.io\"}  \n":                                 1,
+	} {
+		s, err := NewSource(strings.NewReader(data), "users.json", SourceOptions{})
+		if err != nil {
+			t.Errorf("%q: %v", data, err)
+			continue
+		}
+		rows, err := drain(t, s)
+		if err != nil || len(rows) != want {
+			t.Errorf("%q: %d rows, %v; want %d rows", data, len(rows), err, want)
+		}
+	}
+
+	// A document cut short after its records is an error, not the end.
+	for _, data := range []string{"[{\"a\":1}", "[{\"a\":1},", "{\"users\":[{\"a\":1}]", "{\"email\":\"a@x.io\""} {
+		s, err := NewSource(strings.NewReader(data), "users.json", SourceOptions{Format: FormatJSON})
+		if err == nil {
+			_, err = drain(t, s)
+		}
+		var pe *ParseError
+		if !errors.As(err, &pe) || !strings.Contains(err.Error(), "unexpected end") {
+			t.Errorf("%q: error %v, want unexpected end of JSON input", data, err)
+		}
+	}
+}
+
+// genReader generates head, then n bytes of fill repeated, then tail,
+// counting the bytes read from it: a huge input without a file or its
+// memory.
+type genReader struct {
+	head, tail []byte
+	fill       string
+	n          int64 // fill bytes left
+	k          int   // next byte of fill
+	block      []byte
+	pulled     int64
+	// after, when set, is called once pulled reaches at.
+	after func()
+	at    int64
+}
+
+func (g *genReader) Read(p []byte) (int, error) {
+	k := 0
+	for k < len(p) {
+		switch {
+		case len(g.head) > 0:
+			c := copy(p[k:], g.head)
+			g.head = g.head[c:]
+			k += c
+		case g.n > 0:
+			if g.block == nil {
+				g.block = []byte(strings.Repeat(g.fill, 64<<10/len(g.fill)+1))
+			}
+			c := copy(p[k:], g.block[g.k:g.k+min(len(g.block)-g.k-len(g.fill), int(min(g.n, 1<<30)))])
+			g.k = (g.k + c) % len(g.fill)
+			g.n -= int64(c)
+			k += c
+		case len(g.tail) > 0:
+			c := copy(p[k:], g.tail)
+			g.tail = g.tail[c:]
+			k += c
+		default:
+			if k == 0 {
+				return 0, io.EOF
+			}
+			g.pulled += int64(k)
+			return k, nil
+		}
+	}
+	g.pulled += int64(k)
+	if g.after != nil && g.pulled >= g.at {
+		g.after()
+		g.after = nil
+	}
+	return k, nil
+}
+
+// allocated returns the bytes allocated while f ran.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+func TestOversizeRecord(t *testing.T) {
+	const huge = 50 << 20
+	// Reading stops soon after the limit: the limit, the loader's 256 KB
+	// buffer and the decoders' read-ahead.
+	const maxPulled = MaxRecordBytes + 1<<20
+	cases := []struct {
+		name       string
+		head, tail string
+		fill       string
+		opts       SourceOptions
+		line, col  int
+	}{
+		{"a quoted CSV field", "email,notes\na@x.io,ok\nb@x.io,\"", "\"\n", "x", SourceOptions{}, 3, 0},
+		{"a quote left open", "email,notes\na@x.io,\"ok\nstill,open\n", "", "\n", SourceOptions{}, 2, 0},
+		{"an unquoted CSV field", "email;notes\na@x.io;", "\n", "y", SourceOptions{}, 2, 0},
+		{"a CSV header", "email,", "\n", "h", SourceOptions{}, 1, 0},
+		{"a JSON string", "[\n {\"email\": \"a@x.io\"},\n  {\"email\": \"b@x.io\", \"notes\": \"", "\"}]", "x", SourceOptions{}, 3, 3},
+		{"JSON white space", "[{\"email\": \"a@x.io\"},", "{}]", " ", SourceOptions{}, 1, 22},
+		{"a JSON wrapper's other key", "{\"meta\": \"", "\", \"users\": []}", "m", SourceOptions{}, 1, 10},
+		{"a JSON key after the records", "{\"users\": [{\"a\": 1}], \"meta\": [", "]}", "1", SourceOptions{}, 1, 31},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := &genReader{head: []byte(c.head), tail: []byte(c.tail), fill: c.fill, n: huge}
+			var err error
+			alloc := allocated(func() {
+				var s *Source
+				s, err = NewSource(g, "users", c.opts)
+				if err == nil {
+					_, err = drain(t, s)
+				}
+			})
+			var pe *ParseError
+			if !errors.As(err, &pe) || !errors.Is(err, ErrRecordTooLarge) {
+				t.Fatalf("error %v (%T), want a *ParseError wrapping ErrRecordTooLarge", err, err)
+			}
+			if pe.File != "users" || pe.Line != c.line || pe.Column != c.col {
+				t.Errorf("position %s:%d:%d, want users:%d:%d (%v)", pe.File, pe.Line, pe.Column, c.line, c.col, err)
+			}
+			if !strings.Contains(err.Error(), "over 1 MiB") {
+				t.Errorf("message %q does not give the limit", err)
+			}
+			if g.pulled > maxPulled {
+				t.Errorf("read %d bytes of the input before refusing it, want at most %d", g.pulled, maxPulled)
+			}
+			if alloc > 16<<20 {
+				t.Errorf("allocated %d bytes for a refused record", alloc)
+			}
+		})
+	}
+
+	// Blank lines between CSV records are not part of a record (the CSV
+	// reader skips them without holding them), LF or CRLF; a run of lone
+	// CRs is text on one line.
+	for _, fill := range []string{"\n", "\r\n"} {
+		g := &genReader{head: []byte("email\na@x.io\n"), fill: fill, n: MaxRecordBytes + 256<<10, tail: []byte("b@x.io\n")}
+		s, err := NewSource(g, "users.csv", SourceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := drain(t, s)
+		if err != nil || len(rows) != 2 || rows[1].Line != 3+(MaxRecordBytes+256<<10)/len(fill) {
+			t.Errorf("%q lines: %d rows, %v", fill, len(rows), err)
+		}
+	}
+	g := &genReader{head: []byte("email\na@x.io\n"), fill: "\r", n: 50 << 20, tail: []byte("\n")}
+	s, err := NewSource(g, "users.csv", SourceOptions{})
+	if err == nil {
+		_, err = drain(t, s)
+	}
+	if !errors.Is(err, ErrRecordTooLarge) || g.pulled > maxPulled {
+		t.Errorf("a line of CRs: %v after %d bytes", err, g.pulled)
+	}
+
+	// A record just under the limit is read.
+	big := strings.Repeat("z", MaxRecordBytes-100)
+	for _, data := range []string{
+		"email,notes\na@x.io,\"" + big + "\"\nb@x.io,x\n",
+		"[{\"email\": \"a@x.io\", \"notes\": \"" + big + "\"}, {\"email\": \"b@x.io\"}]",
+	} {
+		s, err := NewSource(strings.NewReader(data), "users", SourceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := drain(t, s)
+		if err != nil || len(rows) != 2 || rows[0].Err != nil {
+			t.Errorf("%d rows, %v: a record under the limit was refused", len(rows), err)
+		}
+	}
+}
+
+func TestOversizeNDJSONLine(t *testing.T) {
+	// Lines are NDJSON's records: an oversize line is one invalid record,
+	// read through without being held, and the next line is read.
+	g := &genReader{
+		head: []byte("{\"email\": \"a@x.io\"}\n{\"email\": \"b@x.io\", \"notes\": \""),
+		tail: []byte("\"}\n{\"email\": \"c@x.io\"}\n"),
+		fill: "x", n: 50 << 20,
+	}
+	var rows []*Row
+	var err error
+	alloc := allocated(func() {
+		var s *Source
+		s, err = NewSource(g, "users.ndjson", SourceOptions{Format: FormatNDJSON})
+		if err == nil {
+			rows, err = drain(t, s)
+		}
+	})
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("%d rows, %v; want 3 rows", len(rows), err)
+	}
+	if rows[0].Err != nil || rows[2].Err != nil || rows[2].Line != 3 || rows[2].Object["email"] != "c@x.io" {
+		t.Errorf("the lines around the oversize one: %+v, %+v", rows[0], rows[2])
+	}
+	var pe *ParseError
+	if !errors.As(rows[1].Err, &pe) || !errors.Is(pe, ErrRecordTooLarge) || pe.Line != 2 || rows[1].Raw != nil {
+		t.Errorf("row 2: %+v, want an invalid row on line 2 wrapping ErrRecordTooLarge without Raw", rows[1])
+	}
+	if alloc > 16<<20 {
+		t.Errorf("allocated %d bytes for a 50 MB line", alloc)
+	}
+}
+
+func TestWideHeader(t *testing.T) {
+	// A million empty column names fit in the record limit: the column
+	// count stops them.
+	g := &genReader{fill: ",", n: 999_999, tail: []byte("\na@x.io\n")}
+	_, err := NewSource(g, "wide.csv", SourceOptions{})
+	var pe *ParseError
+	if !errors.As(err, &pe) || !errors.Is(err, ErrTooManyColumns) || pe.Line != 1 {
+		t.Fatalf("error %v, want a *ParseError on line 1 wrapping ErrTooManyColumns", err)
+	}
+	if want := "wide.csv:1: too many columns: the header has 1000000 columns, at most 10000 are supported"; err.Error() != want {
+		t.Errorf("message %q, want %q", err, want)
+	}
+	if g.pulled > 2<<20 {
+		t.Errorf("read %d bytes", g.pulled)
+	}
+
+	// Named columns: the record limit comes first.
+	g = &genReader{head: []byte("\n\n")}
+	var b strings.Builder
+	for i := 0; i < 1_000_000; i++ {
+		g.head = append(strconv.AppendInt(append(g.head, 'c'), int64(i), 10), ',')
+	}
+	_, err = NewSource(g, "wide.csv", SourceOptions{})
+	if !errors.As(err, &pe) || !errors.Is(err, ErrRecordTooLarge) || pe.Line != 3 {
+		t.Errorf("error %v, want a *ParseError on line 3 wrapping ErrRecordTooLarge", err)
+	}
+
+	// Headerless, the first row names the columns.
+	_, err = NewSource(strings.NewReader(strings.Repeat(",", MaxColumns)+"\n"), "wide.csv", SourceOptions{NoHeader: true, Format: FormatCSV})
+	if !errors.Is(err, ErrTooManyColumns) || !strings.Contains(err.Error(), "first row has 10001 columns") {
+		t.Errorf("headerless: %v", err)
+	}
+
+	// The limit itself is accepted.
+	s, err := NewSource(strings.NewReader(strings.Repeat("c,", MaxColumns-1)+"c\n"+strings.Repeat("1,", MaxColumns-1)+"1\n"), "wide.csv", SourceOptions{})
+	if err != nil || len(s.Columns()) != MaxColumns {
+		t.Errorf("%d columns: %v", MaxColumns, err)
+	}
+
+	// JSON paths are listed up to the limit.
+	b.Reset()
+	b.WriteString(`[{"email": "a@x.io"`)
+	for i := 0; i < MaxColumns+500; i++ {
+		fmt.Fprintf(&b, `, "k%d": 1`, i)
+	}
+	b.WriteString("}]")
+	s, err = NewSource(strings.NewReader(b.String()), "wide.json", SourceOptions{})
+	if err != nil || len(s.Columns()) != MaxColumns || !s.ColumnsCapped() {
+		t.Errorf("JSON: %d columns, capped %v, %v", len(s.Columns()), s.ColumnsCapped(), err)
+	}
+}
+
+func TestSourceContext(t *testing.T) {
+	// Cancelled while reading: the read stops at once with the context's
+	// error, not a ParseError, and the rest of the file is not read.
+	for _, format := range []Format{FormatCSV, FormatJSON, FormatNDJSON} {
+		t.Run(string(format), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			head, fill := "email\n", "a@x.io\n"
+			switch format {
+			case FormatJSON:
+				head, fill = "[", `{"email":"a@x.io"},`
+			case FormatNDJSON:
+				head, fill = "", "{\"email\":\"a@x.io\"}\n"
+			}
+			g := &genReader{head: []byte(head), fill: fill, n: 1 << 30, after: cancel, at: 1 << 20}
+			s, err := NewSourceContext(ctx, g, "big", SourceOptions{Format: format})
+			if err == nil {
+				_, err = drain(t, s)
+			}
+			if err != context.Canceled {
+				t.Fatalf("error %v (%T), want context.Canceled", err, err)
+			}
+			if g.pulled > 3<<19 {
+				t.Errorf("read %d bytes, cancelled at 1 MB", g.pulled)
+			}
+			if _, err := s.Next(); err != context.Canceled {
+				t.Errorf("Next after the cancel: %v", err)
+			}
+		})
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "u.csv")
+	os.WriteFile(p, []byte("email\na@x.io\n"), 0o600)
+	if _, err := OpenContext(ctx, p, SourceOptions{}); err != context.Canceled {
+		t.Errorf("OpenContext with a cancelled context: %v", err)
+	}
+}
+
+func TestUniqueColumns(t *testing.T) {
+	got := uniqueColumns([]string{"a", "a", "a (2)", " ", "a", "b"})
+	want := []string{"a", "a (2)", "a (2) (2)", "column4", "a (3)", "b"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("uniqueColumns = %q, want %q", got, want)
 	}
 }

@@ -96,13 +96,26 @@ type columnProfile struct {
 	hashes  map[HashFamily]int
 }
 
+// profileColumns looks at the sampled values of each column. It stops,
+// leaving the rest of the profiles empty, once src's context is cancelled.
 func profileColumns(src *Source) []*columnProfile {
 	cols := src.Columns()
 	isCSV := src.Format() == FormatCSV
+	ctx := src.Context()
 	profiles := make([]*columnProfile, len(cols))
 	for i, c := range cols {
 		cp := &columnProfile{name: c, norm: normName(lastSegment(c, isCSV)), hashes: map[HashFamily]int{}}
-		path, err := compilePath(c, cols, isCSV)
+		profiles[i] = cp
+		if ctx.Err() != nil {
+			continue
+		}
+		var path *Path
+		var err error
+		if isCSV {
+			path = columnPath(c, i) // not compilePath: a search of every column for each
+		} else {
+			path, err = compilePath(c, cols, isCSV)
+		}
 		if err == nil {
 			for _, row := range src.Sample() {
 				v, ok := path.lookup(row)
@@ -136,7 +149,6 @@ func profileColumns(src *Source) []*columnProfile {
 				}
 			}
 		}
-		profiles[i] = cp
 	}
 	return profiles
 }
@@ -154,10 +166,15 @@ func lastSegment(c string, isCSV bool) string {
 
 // Suggest writes a mapping for src from its column names and the values of
 // its first rows. id forces the identifier; "" picks email, then
-// phone_number, then preferred_username, whichever is found.
+// phone_number, then preferred_username, whichever is found. Once src's
+// context is cancelled, Suggest returns early with an incomplete mapping:
+// callers check src.Context().Err() (SuggestMapping does).
 func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 	profiles := profileColumns(src)
 	rep := &SuggestReport{}
+	if src.ColumnsCapped() {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("the sampled records hold more than %d different paths: only the first %d were considered", MaxColumns, MaxColumns))
+	}
 	m := NewMapping(id)
 	m.Source = sourceSpecOf(src)
 	taken := map[string]bool{}
@@ -171,6 +188,9 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 	}
 	var cands []cand
 	for _, cp := range profiles {
+		if src.Context().Err() != nil {
+			return m, rep
+		}
 		if cp.values == 0 && src.Format() != FormatCSV {
 			continue
 		}
