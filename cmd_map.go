@@ -9,7 +9,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -71,14 +70,14 @@ func runMap(ctx context.Context, args []string, io *stdio) error {
 	// whatever --force says.
 	inputs := []importer.NamedPath{{Path: *input, Role: "--input"}, {Path: *passwords, Role: "--passwords"}}
 	if err := importer.CheckOutputs(inputs, []importer.NamedPath{{Path: *output, Role: "--output"}}); err != nil {
-		return usagef("map: %s", printable(err.Error()))
+		return usagef("map: %s", importer.Printable(err.Error()))
 	}
 	if _, err := os.Lstat(*output); err == nil {
 		if !*force {
-			return usagef("map: %s exists; pass --force to replace it or --output to write elsewhere", printable(*output))
+			return usagef("map: %s exists; pass --force to replace it or --output to write elsewhere", importer.Printable(*output))
 		}
 		if err := checkMappingFile(*output); err != nil {
-			return usagef("map: --output %s: %v: --force replaces only a mapping file; choose another --output", printable(*output), err)
+			return usagef("map: --output %s: %v: --force replaces only a mapping file; choose another --output", importer.Printable(*output), err)
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -157,7 +156,7 @@ func checkMappingFile(path string) error {
 func printSuggestion(io *stdio, input, output string, src *importer.Source, m *importer.Mapping, rep *importer.SuggestReport) {
 	w := io.Out
 	// Every name and value from the file goes through printable.
-	fmt.Fprintf(w, "%s: %s", printable(input), src.Format())
+	fmt.Fprintf(w, "%s: %s", importer.Printable(input), src.Format())
 	if src.Format() == importer.FormatCSV {
 		fmt.Fprintf(w, ", delimiter %q", string(src.Delimiter()))
 	}
@@ -167,9 +166,9 @@ func printSuggestion(io *stdio, input, output string, src *importer.Source, m *i
 		if p, ok := importer.LookupPreset(m.Preset); ok {
 			title = p.Title
 		}
-		fmt.Fprintf(w, "preset: %s (%s)\n", printable(m.Preset), printable(title))
+		fmt.Fprintf(w, "preset: %s (%s)\n", importer.Printable(m.Preset), importer.Printable(title))
 	}
-	fmt.Fprintf(w, "identifier: %s\n\nmapped:\n", printable(string(m.Identifier)))
+	fmt.Fprintf(w, "identifier: %s\n\nmapped:\n", importer.Printable(string(m.Identifier)))
 	why := map[string]string{}
 	for _, s := range rep.Suggestions {
 		why[s.Field] = s.Why
@@ -184,12 +183,12 @@ func printSuggestion(io *stdio, input, output string, src *importer.Source, m *i
 		for _, t := range f.Transforms {
 			ts = append(ts, t.String())
 		}
-		line := fmt.Sprintf("  %-24s ← %s", printable(key), printable(from))
+		line := fmt.Sprintf("  %-24s ← %s", importer.Printable(key), importer.Printable(from))
 		if len(ts) > 0 {
-			line += "  [" + printable(strings.Join(ts, ", ")) + "]"
+			line += "  [" + importer.Printable(strings.Join(ts, ", ")) + "]"
 		}
 		if why[key] != "" {
-			line += "  (" + printable(why[key]) + ")"
+			line += "  (" + importer.Printable(why[key]) + ")"
 		}
 		fmt.Fprintln(w, line)
 	}
@@ -197,7 +196,7 @@ func printSuggestion(io *stdio, input, output string, src *importer.Source, m *i
 		unmapped := append([]string(nil), rep.Unmapped...)
 		sort.Strings(unmapped)
 		for i, u := range unmapped {
-			unmapped[i] = printable(u)
+			unmapped[i] = importer.Printable(u)
 		}
 		fmt.Fprintf(w, "\nnot mapped: %s\n", strings.Join(unmapped, ", "))
 		fmt.Fprintln(w, "  (map any of them as custom_attributes.<name> if the project defines such a custom attribute)")
@@ -205,52 +204,10 @@ func printSuggestion(io *stdio, input, output string, src *importer.Source, m *i
 	if len(rep.Notes) > 0 {
 		fmt.Fprintln(w, "\nnotes:")
 		for _, n := range rep.Notes {
-			fmt.Fprintf(w, "  - %s\n", printable(n))
+			fmt.Fprintf(w, "  - %s\n", importer.Printable(n))
 		}
 	}
-	fmt.Fprintf(w, "\nwrote %s\nnext: authgear-migrate replay --mapping %s --input %s --dry-run\n", printable(output), printable(output), printable(input))
-}
-
-// printable escapes what a terminal would act on or hide in text from a
-// file (column names, values) or from a command line: C0 controls, DEL,
-// C1 controls, the bidirectional overrides and isolates (U+202A-U+202E,
-// U+2066-U+2069) and invalid UTF-8 become Go-style escapes (\x1b, \n,
-// \u202e); everything else, backslashes included, is kept.
-//
-// TODO(lead): replace with importer.Printable
-func printable(s string) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x80 && r <= 0x9f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
+	fmt.Fprintf(w, "\nwrote %s\nnext: authgear-migrate replay --mapping %s --input %s --dry-run\n", importer.Printable(output), importer.Printable(output), importer.Printable(input))
 }
 
 func runPresets(io *stdio) error {

@@ -96,7 +96,7 @@ func FingerprintFiles(ctx context.Context, m *Mapping, files ...string) (Fingerp
 		if err != nil {
 			return Fingerprint{}, err
 		}
-		n, err := io.Copy(h, ctxReader{ctx, f})
+		n, err := io.Copy(h, &ctxReader{ctx, f})
 		f.Close()
 		if err != nil {
 			return Fingerprint{}, err
@@ -218,19 +218,6 @@ func JournalTarget(path string) (target string, ok bool) {
 		return "", false
 	}
 	return e.FP.Target, true
-}
-
-// ctxReader stops a long read when ctx ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // Resume is the unfinished earlier run this journal continues, or nil
