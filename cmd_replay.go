@@ -113,7 +113,7 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 		Mapping: m, MappingPath: o.mapping, Input: o.input, Passwords: o.passwords, Upsert: o.upsert,
 		DryRun: o.dryRun, Report: o.report, Journal: o.journal, Restart: o.restart, EmitJSON: o.emitJSON,
 		Concurrency: o.concurrency, ResumeCommand: resumeCommand(o),
-		Import:      importer.ImportOptions{PendingLimit: o.jobTimeout},
+		Import: importer.ImportOptions{PendingLimit: o.jobTimeout},
 	}
 	if !o.dryRun {
 		t, err := resolveTarget(ctx, o, io)

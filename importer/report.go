@@ -271,6 +271,11 @@ func (w *RetryWriter) Write(row *Row) error {
 	if w.err != nil {
 		return w.err
 	}
+	if w.format != FormatCSV && row.Raw == nil {
+		// An NDJSON line over the record size limit was never kept: it
+		// cannot be imported as it is, and its report line says why.
+		return nil
+	}
 	w.err = w.write(row)
 	return w.err
 }

@@ -237,7 +237,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 	if m.Source.Passwords != nil && m.Source.Passwords.File != "" {
 		passwords = resolveJoinFile(m.Source.Passwords.File, c.Input)
 	}
-	src, err := OpenInput(c.Input, &m)
+	src, err := OpenInputContext(ctx, c.Input, &m)
 	if err != nil {
 		return s, fmt.Errorf("load %s: %w", c.Input, err)
 	}
@@ -453,7 +453,7 @@ func (r *run) finish(ctx context.Context, stopped bool, reported, bad *bitset, r
 // eachRow reads the input the way the mapping reads it, without the
 // joins: the rows' numbers and raw text only.
 func eachRow(ctx context.Context, input string, m *Mapping, fn func(*Row) error) error {
-	src, err := Open(input, m.SourceOptions())
+	src, err := OpenContext(ctx, input, m.SourceOptions())
 	if err != nil {
 		return err
 	}
