@@ -390,20 +390,19 @@ func (m *Mapping) WriteFile(path string) error {
 	if err := m.Write(&b); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, b.Bytes(), 0o644)
-}
-
-// writeFileAtomic writes through a temporary file and a rename.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, mode); err != nil {
+	f, err := CreateAtomic(path)
+	if err != nil {
 		return err
 	}
-	if err := os.Chmod(tmp, mode); err != nil {
-		os.Remove(tmp)
+	if _, err := f.Write(b.Bytes()); err != nil {
+		f.Abort()
 		return err
 	}
-	return os.Rename(tmp, path)
+	if err := f.Chmod(0o644); err != nil { // a mapping holds no secret
+		f.Abort()
+		return err
+	}
+	return f.Commit()
 }
 
 // SourceOptions returns how to open the input according to the mapping.
