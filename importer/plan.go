@@ -63,8 +63,19 @@ func (p *Prepared) addProblem(field, msg string) {
 type compiledField struct {
 	target *Target
 	path   *Path // nil for a constant
-	value  any
-	ts     []Transform
+	// col is the CSV column when path is one with nothing after it, read
+	// as a string without going through an interface; else -1.
+	col   int
+	value any
+	ts    []compiledTransform
+	// str is the field's index in the record's backing array of strings
+	// (applyOut.strs), or -1.
+	str int
+}
+
+type compiledTransform struct {
+	Transform
+	spec *transformSpec
 }
 
 // Plan is a mapping compiled against an input's columns; it is safe for
@@ -76,6 +87,8 @@ type Plan struct {
 	rejectIf []compiledCondition
 	phones   *phoneNormalizer
 	now      time.Time
+	nStrs    int // string fields backed by applyOut.strs
+	nCustom  int // custom attributes
 }
 
 type compiledCondition struct {
@@ -127,11 +140,25 @@ func compile(m *Mapping, columns []string, isCSV bool, extras []string) (*Plan, 
 	for _, key := range m.FieldKeys() {
 		spec := m.Fields[key]
 		t, _ := LookupTarget(key)
-		cf := compiledField{target: t, ts: spec.Transforms}
+		cf := compiledField{target: t, col: -1, str: -1}
+		for _, tr := range spec.Transforms {
+			ts := transforms[tr.Name]
+			cf.ts = append(cf.ts, compiledTransform{Transform: tr, spec: &ts})
+		}
 		if spec.From != "" {
 			cf.path = compile(key, spec.From)
+			if cf.path != nil && cf.path.extra == "" && cf.path.col >= 0 && len(cf.path.steps) == 0 {
+				cf.col = cf.path.col
+			}
 		} else {
 			cf.value = normalizeYAMLValue(spec.Value)
+		}
+		if t.str != nil {
+			cf.str = p.nStrs
+			p.nStrs++
+		}
+		if t.kind == kindAny {
+			p.nCustom++
 		}
 		for _, tr := range spec.Transforms {
 			if transforms[tr.Name].argPath {
@@ -192,11 +219,23 @@ func normalizeYAMLValue(v any) any {
 	return v
 }
 
+// applyOut is what Apply allocates for a record, in one piece: the result,
+// the record, the context of its transforms and the backing of its strings
+// and password.
+type applyOut struct {
+	prep        Prepared
+	rec         Record
+	ctx         applyCtx
+	password    Password
+	expireAfter string
+	strs        [8]string
+}
+
 // Apply maps one row to a record, normalises and validates it. It does not
 // look at other rows: duplicates are found by Prepare.
 func (p *Plan) Apply(row *Row) *Prepared {
-	out := &Prepared{Row: row}
 	if row.Err != nil {
+		out := &Prepared{Row: row}
 		msg := row.Err.Error()
 		var pe *ParseError
 		if errors.As(row.Err, &pe) {
@@ -212,14 +251,27 @@ func (p *Plan) Apply(row *Row) *Prepared {
 		return out
 	}
 	m := p.mapping
-	rec := &Record{}
-	ctx := &applyCtx{row: row, plan: p, now: p.now}
-	var passwordHash, mfaPasswordHash, expireAfter, totp string
-	var strs []string
+	a := &applyOut{}
+	a.prep.Row = row
+	a.ctx = applyCtx{row: row, plan: p, now: p.now}
+	out, rec, ctx := &a.prep, &a.rec, &a.ctx
+	var passwordHash, mfaPasswordHash, totp string
+	strs := a.strs[:]
+	if p.nStrs > len(strs) {
+		strs = make([]string, p.nStrs)
+	}
 	for i := range p.fields {
 		f := &p.fields[i]
+		// A plain CSV cell stays a string (cell) through the transforms
+		// that have a string form; v is used from the first that has not.
 		var v any
-		if f.path != nil {
+		var cell string
+		isCell := false
+		if f.col >= 0 {
+			if f.col < len(row.Fields) {
+				cell, isCell = row.Fields[f.col], true
+			}
+		} else if f.path != nil {
 			var ok bool
 			v, ok = f.path.lookup(row)
 			if !ok {
@@ -230,7 +282,20 @@ func (p *Plan) Apply(row *Row) *Prepared {
 		}
 		var err error
 		for _, t := range f.ts {
-			if v, err = transforms[t.Name].fn(v, t.Arg, ctx); err != nil {
+			switch {
+			case isCell && t.spec.str != nil:
+				cell = t.spec.str(cell, t.Arg)
+				continue
+			case isCell && t.spec.fromStr != nil:
+				isCell = false
+				v, err = t.spec.fromStr(cell, t.Arg, ctx)
+			default:
+				if isCell {
+					isCell, v = false, cell
+				}
+				v, err = t.spec.fn(v, t.Arg, ctx)
+			}
+			if err != nil {
 				break
 			}
 		}
@@ -238,10 +303,40 @@ func (p *Plan) Apply(row *Row) *Prepared {
 			out.addProblem(f.target.Key, f.target.Label+" "+err.Error())
 			continue
 		}
+		key := f.target.Key
+		if isCell {
+			if f.target.kind == kindString {
+				// What the default case below does with a string.
+				s := strings.TrimSpace(cell)
+				if s == "" {
+					continue
+				}
+				switch key {
+				case "password.password_hash":
+					passwordHash = s
+					continue
+				case "mfa.password.password_hash":
+					mfaPasswordHash = s
+					continue
+				case "password.expire_after":
+					a.expireAfter = s
+				case "mfa.totp.secret":
+					totp = s
+				}
+				if msg := p.normalizeAndCheck(f.target, &s); msg != "" {
+					out.addProblem(key, msg)
+				}
+				if f.str >= 0 {
+					strs[f.str] = s
+					*f.target.str(rec) = &strs[f.str]
+				}
+				continue
+			}
+			v = cell
+		}
 		if isEmpty(v) {
 			continue
 		}
-		key := f.target.Key
 		switch f.target.kind {
 		case kindBool:
 			b, err := toBool(v)
@@ -275,7 +370,7 @@ func (p *Plan) Apply(row *Row) *Prepared {
 		case kindAny:
 			name := strings.TrimPrefix(key, CustomAttributePrefix)
 			if rec.CustomAttributes == nil {
-				rec.CustomAttributes = map[string]any{}
+				rec.CustomAttributes = make(map[string]any, p.nCustom)
 			}
 			if err := checkJSONText(v); err != nil {
 				out.addProblem(key, f.target.Label+" "+err.Error())
@@ -299,7 +394,7 @@ func (p *Plan) Apply(row *Row) *Prepared {
 				mfaPasswordHash = s
 				continue
 			case "password.expire_after":
-				expireAfter = s
+				a.expireAfter = s
 			case "mfa.totp.secret":
 				totp = s
 			}
@@ -308,14 +403,11 @@ func (p *Plan) Apply(row *Row) *Prepared {
 			} else if msg := p.normalizeAndCheck(f.target, &s); msg != "" {
 				out.addProblem(key, msg)
 			}
-			if f.target.str != nil {
+			if f.str >= 0 {
 				// One backing array per record instead of one allocation
 				// per field.
-				if strs == nil {
-					strs = make([]string, len(p.fields))
-				}
-				strs[i] = s
-				*f.target.str(rec) = &strs[i]
+				strs[f.str] = s
+				*f.target.str(rec) = &strs[f.str]
 			}
 		}
 	}
@@ -323,14 +415,15 @@ func (p *Plan) Apply(row *Row) *Prepared {
 	if passwordHash != "" {
 		out.PasswordFamily = RecogniseHash(passwordHash)
 		if h, ok := p.password(out, "password.password_hash", "password", passwordHash, out.PasswordFamily); ok {
-			rec.Password = &Password{Type: "bcrypt", PasswordHash: h}
-			if expireAfter != "" {
-				rec.Password.ExpireAfter = &expireAfter
+			a.password = Password{Type: "bcrypt", PasswordHash: h}
+			rec.Password = &a.password
+			if a.expireAfter != "" {
+				rec.Password.ExpireAfter = &a.expireAfter
 			}
 		} else if out.PasswordFamily.IsHash() && m.Passwords.Unsupported == PasswordsDrop {
 			out.PasswordDropped = true
 		}
-	} else if expireAfter != "" {
+	} else if a.expireAfter != "" {
 		out.Notes = append(out.Notes, "password expire_after ignored: the record has no password")
 	}
 	if mfaPasswordHash != "" {

@@ -113,18 +113,26 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 // cleanPhone drops the separators people type: spaces, dashes, dots,
 // parentheses and slashes. It returns "" when anything else is in the way.
 func cleanPhone(s string) string {
-	var b []byte
+	var b []byte // nil while nothing was dropped: s is returned as it is
+	kept := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c >= '0' && c <= '9':
-			b = append(b, c)
-		case c == '+' && len(b) == 0:
-			b = append(b, c)
+		case c >= '0' && c <= '9', c == '+' && kept == 0:
+			if b != nil {
+				b = append(b, c)
+			}
+			kept++
 		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/' || c == '\t':
+			if b == nil {
+				b = append(make([]byte, 0, len(s)), s[:i]...)
+			}
 		default:
 			return ""
 		}
+	}
+	if b == nil {
+		return s
 	}
 	return string(b)
 }
@@ -285,9 +293,11 @@ func checkEmail(s string) error {
 	if len(s) > 320 {
 		return errors.New("is longer than 320 characters")
 	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || a.Address != s {
-		return errors.New("is not an email address")
+	if !isDotAtomAddress(s) {
+		a, err := mail.ParseAddress(s)
+		if err != nil || a.Name != "" || a.Address != s {
+			return errors.New("is not an email address")
+		}
 	}
 	// What is sent must be what Authgear stores, so that a re-run finds it.
 	if !isASCII(s) {
@@ -296,6 +306,34 @@ func checkEmail(s string) error {
 		}
 	}
 	return nil
+}
+
+// isDotAtomAddress reports whether s is an ASCII dot-atom, '@', and a
+// dot-atom (RFC 5322 atext and single dots inside): net/mail.ParseAddress
+// reads such a string as the address s with no name, so checkEmail can
+// skip it (and its allocations). Anything else goes to net/mail.
+func isDotAtomAddress(s string) bool {
+	at := strings.IndexByte(s, '@')
+	return at > 0 && isDotAtom(s[:at]) && isDotAtom(s[at+1:])
+}
+
+func isDotAtom(a string) bool {
+	if a == "" || a[0] == '.' || a[len(a)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		switch c := a[i]; {
+		case c == '.':
+			if a[i-1] == '.' {
+				return false
+			}
+		case c <= ' ' || c > '~':
+			return false
+		case strings.IndexByte(`()<>[]:;@\,"`, c) >= 0:
+			return false
+		}
+	}
+	return true
 }
 
 func checkUsername(s string) error {
@@ -427,7 +465,9 @@ func CheckBcrypt(h string) error {
 	if len(h) < 4 || h[0] != '$' || h[1] != '2' || (h[2] != 'a' && h[2] != 'b' && h[2] != 'y') || h[3] != '$' {
 		return errors.New("is not a valid bcrypt hash")
 	}
-	if _, err := bcrypt.Cost([]byte(h)); err != nil {
+	// What bcrypt.Cost accepts after that prefix, without its allocations:
+	// a cost strconv.Atoi reads in bytes 4-5, from 4 to 31.
+	if cost, err := strconv.Atoi(h[4:min(6, len(h))]); err != nil || cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
 		return errors.New("is not a valid bcrypt hash")
 	}
 	if len(h) != 60 {
