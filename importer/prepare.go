@@ -241,9 +241,9 @@ func (d *deduper) check(p *Prepared) {
 		keys[i] = idKey(l.field, *l.value)
 		if first, ok := d.seen.Get(keys[i]); ok {
 			if l.field == string(d.id) {
-				p.addProblem(l.field, fmt.Sprintf("duplicate of record %d after normalisation", first))
+				p.addProblem(ProblemDuplicate, l.field, fmt.Sprintf("duplicate of record %d after normalisation", first))
 			} else {
-				p.addProblem(l.field, fmt.Sprintf("%s is the same as record %d's after normalisation", fieldLabel(l.field), first))
+				p.addProblem(ProblemSameLoginID, l.field, fmt.Sprintf("%s is the same as record %d's after normalisation", fieldLabel(l.field), first))
 			}
 		}
 	}

@@ -201,7 +201,7 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 		seen := map[string]bool{}
 		for _, pr := range p.Problems {
 			switch {
-			case pr.Field == string(m.Identifier) && strings.HasSuffix(pr.Message, "is empty"):
+			case pr.Code == ProblemIdentifierEmpty:
 				noID++
 			case pr.Field == "password.password_hash", pr.Field == "", seen[pr.Field]:
 			default:

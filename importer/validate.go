@@ -25,14 +25,57 @@ import (
 
 // Problem is one reason a record cannot be sent.
 type Problem struct {
+	// Code says what kind of problem it is, for code that acts on it (a
+	// preset counting the records without an identifier, the wizard).
+	Code ProblemCode
 	// Field is the record field ("email", "password.password_hash"), or ""
 	// for a problem with the row as a whole.
 	Field string
-	// Message says what is wrong, naming the field in words.
+	// Message says what is wrong, naming the field in words: it is the
+	// report's reason, for people.
 	Message string
 }
 
 func (p Problem) String() string { return p.Message }
+
+// ProblemCode is the kind of a Problem.
+type ProblemCode int
+
+// The kinds of problems.
+const (
+	// ProblemInvalidValue: a field's value is not one Authgear accepts, or
+	// a transform could not turn it into one.
+	ProblemInvalidValue ProblemCode = iota
+	// ProblemUnreadable: the row itself could not be read (a ragged CSV
+	// row, a broken NDJSON line); Field is "".
+	ProblemUnreadable
+	// ProblemIdentifierEmpty: the record has no value for the identifier.
+	ProblemIdentifierEmpty
+	// ProblemDuplicate: after normalisation, the identifier is an earlier
+	// record's.
+	ProblemDuplicate
+	// ProblemSameLoginID: after normalisation, another login ID (email,
+	// phone number, username) is the same as an earlier record's.
+	ProblemSameLoginID
+	// ProblemPassword: a password hash the policy rejects, or one that is
+	// not a hash.
+	ProblemPassword
+	// ProblemValidPeriod: account_valid_from is not before
+	// account_valid_until.
+	ProblemValidPeriod
+	// ProblemRejected: one of the mapping's reject_if conditions holds;
+	// Field is "".
+	ProblemRejected
+)
+
+var problemCodeNames = [...]string{"invalid_value", "unreadable", "identifier_empty", "duplicate", "same_login_id", "password", "valid_period", "rejected"}
+
+func (c ProblemCode) String() string {
+	if c >= 0 && int(c) < len(problemCodeNames) {
+		return problemCodeNames[c]
+	}
+	return fmt.Sprintf("ProblemCode(%d)", int(c))
+}
 
 // Phone validation methods, as Authgear's ui.phone_input.validation.
 const (
