@@ -10,17 +10,13 @@
 //
 // and every stage is shared by the headless replay command and the wizard:
 // the package knows nothing of terminals and never prints. Long work reports
-// through callbacks (see Progress) and stops through a context.Context.
+// through callbacks (PrepareOptions.Progress) and stops through a
+// context.Context.
 //
-// A minimal dry run:
-//
-//	src, err := importer.Open("users.csv", importer.SourceOptions{})
-//	if err != nil { ... }
-//	defer src.Close()
-//	m, err := importer.ReadMappingFile("users.mapping.yaml")
-//	plan, err := importer.Compile(m, src.Columns())
-//	stats, err := importer.Prepare(ctx, src, plan, importer.PrepareOptions{}, func(r *importer.Prepared) error {
-//		fmt.Println(r.Row, r.Outcome, r.Reason())
-//		return nil
-//	})
+// The package example (Example in example_test.go, run by go test and
+// shown by go doc) is a complete dry run: ReadMapping, NewSource (OpenInput
+// for a file), CompileFor, then Prepare, which calls back once per record
+// in input order with a *Prepared: valid, with the Record that would be
+// sent, or invalid, with its Problems (each a ProblemCode, a field and a
+// message; Reason joins the messages for the report).
 package importer

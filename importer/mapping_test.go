@@ -275,15 +275,20 @@ func TestTargets(t *testing.T) {
 		if !ok || got != tg {
 			t.Errorf("LookupTarget(%s)", tg.Key)
 		}
-		switch tg.Kind() {
-		case "boolean":
-			if tg.bool == nil {
-				t.Errorf("%s: boolean without a setter", tg.Key)
-			}
-		case "string":
-			if tg.str == nil && !strings.HasPrefix(tg.Key, "password.") && !strings.HasPrefix(tg.Key, "mfa.password") && tg.Key != "mfa.totp.secret" {
-				t.Errorf("%s: string without a setter", tg.Key)
-			}
+		// Every target sets its value with the setter of its kind.
+		var has bool
+		switch tg.kind {
+		case kindBool:
+			has = tg.setBool != nil
+		case kindList:
+			has = tg.setList != nil
+		case kindAny:
+			has = tg.setAny != nil
+		default:
+			has = tg.setStr != nil
+		}
+		if !has {
+			t.Errorf("%s: %s without a setter", tg.Key, tg.Kind())
 		}
 	}
 	// Every identifier is a target.

@@ -247,6 +247,9 @@ func parseJSONCell(s string) (any, bool) {
 	if t == "" || (t[0] != '{' && t[0] != '[') {
 		return nil, false
 	}
+	if v, sure := quickJSONCell(t); sure {
+		return v, true
+	}
 	d := json.NewDecoder(strings.NewReader(t))
 	d.UseNumber()
 	var v any

@@ -3,6 +3,7 @@ package importer
 import (
 	"regexp"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -73,54 +74,76 @@ func (r *phoneRegion) typeKnown(nsn string) bool {
 	return !r.sameMobFixed && r.mobile.match(nsn)
 }
 
+// The regions of a calling code are compiled the first time a number with
+// that code is checked: compiling every region's patterns up front would
+// keep some 10 MB of regular expressions alive for the few calling codes an
+// export uses.
 var (
-	phoneRegionsOnce sync.Once
-	phoneRegions     map[int][]*phoneRegion // in GetRegionCodesForCountryCode order
+	phoneMetaOnce sync.Once
+	phoneMeta     map[phoneMetaKey]*phonenumbers.PhoneMetadata
+	phoneRegionMu sync.Mutex
+	phoneRegions  [1000]atomic.Pointer[[]*phoneRegion] // by calling code, in GetRegionCodesForCountryCode order
 )
 
-func loadPhoneRegions() {
-	phoneRegions = map[int][]*phoneRegion{}
+type phoneMetaKey struct {
+	id string
+	cc int
+}
+
+func loadPhoneMeta() {
+	phoneMeta = map[phoneMetaKey]*phonenumbers.PhoneMetadata{}
 	coll, err := phonenumbers.MetadataCollection()
 	if err != nil {
 		return
 	}
-	type key struct {
-		id string
-		cc int
-	}
-	byKey := map[key]*phonenumbers.PhoneMetadata{}
 	for _, md := range coll.GetMetadata() {
-		byKey[key{md.GetId(), int(md.GetCountryCode())}] = md
+		phoneMeta[phoneMetaKey{md.GetId(), int(md.GetCountryCode())}] = md
 	}
-	for cc := range phonenumbers.GetSupportedCallingCodes() {
-		for _, id := range phonenumbers.GetRegionCodesForCountryCode(cc) {
-			md := byKey[key{id, cc}]
-			if md == nil {
-				continue
-			}
-			r := &phoneRegion{
-				id:           id,
-				general:      newPhoneDesc(md.GetGeneralDesc()),
-				fixed:        newPhoneDesc(md.GetFixedLine()),
-				mobile:       newPhoneDesc(md.GetMobile()),
-				sameMobFixed: md.GetSameMobileAndFixedLinePattern(),
-			}
-			for _, d := range []*phonenumbers.PhoneNumberDesc{md.GetPremiumRate(), md.GetTollFree(), md.GetSharedCost(), md.GetVoip(), md.GetPersonalNumber(), md.GetPager(), md.GetUan(), md.GetVoicemail()} {
-				r.others = append(r.others, newPhoneDesc(d))
-			}
-			if ld := md.GetLeadingDigits(); ld != "" {
-				r.leadingDigits = regexp.MustCompile("^(?:" + ld + ")")
-			}
-			phoneRegions[cc] = append(phoneRegions[cc], r)
+}
+
+// regionsOf returns the compiled regions of calling code cc.
+func regionsOf(cc int) []*phoneRegion {
+	if cc < 0 || cc >= len(phoneRegions) {
+		return nil
+	}
+	if r := phoneRegions[cc].Load(); r != nil {
+		return *r
+	}
+	phoneMetaOnce.Do(loadPhoneMeta)
+	phoneRegionMu.Lock()
+	defer phoneRegionMu.Unlock()
+	if r := phoneRegions[cc].Load(); r != nil {
+		return *r
+	}
+	var regions []*phoneRegion
+	for _, id := range phonenumbers.GetRegionCodesForCountryCode(cc) {
+		md := phoneMeta[phoneMetaKey{id, cc}]
+		if md == nil {
+			continue
 		}
+		r := &phoneRegion{
+			id:           id,
+			general:      newPhoneDesc(md.GetGeneralDesc()),
+			fixed:        newPhoneDesc(md.GetFixedLine()),
+			mobile:       newPhoneDesc(md.GetMobile()),
+			sameMobFixed: md.GetSameMobileAndFixedLinePattern(),
+		}
+		for _, d := range []*phonenumbers.PhoneNumberDesc{md.GetPremiumRate(), md.GetTollFree(), md.GetSharedCost(), md.GetVoip(), md.GetPersonalNumber(), md.GetPager(), md.GetUan(), md.GetVoicemail()} {
+			r.others = append(r.others, newPhoneDesc(d))
+		}
+		if ld := md.GetLeadingDigits(); ld != "" {
+			r.leadingDigits = regexp.MustCompile("^(?:" + ld + ")")
+		}
+		regions = append(regions, r)
 	}
+	phoneRegions[cc].Store(&regions)
+	return regions
 }
 
 // fastIsValidNumber reports what phonenumbers.IsValidNumber reports for the
 // number +<cc><nsn>, where nsn has no leading zero.
 func fastIsValidNumber(cc int, nsn string) bool {
-	phoneRegionsOnce.Do(loadPhoneRegions)
-	regions := phoneRegions[cc]
+	regions := regionsOf(cc)
 	switch len(regions) {
 	case 0:
 		return false

@@ -56,15 +56,26 @@ func (p *Prepared) Reason() string {
 	return strings.Join(p.Notes, "; ")
 }
 
-func (p *Prepared) addProblem(field, msg string) {
-	p.Problems = append(p.Problems, Problem{Field: field, Message: msg})
+func (p *Prepared) addProblem(code ProblemCode, field, msg string) {
+	p.Problems = append(p.Problems, Problem{Code: code, Field: field, Message: msg})
 }
 
 type compiledField struct {
 	target *Target
 	path   *Path // nil for a constant
-	value  any
-	ts     []Transform
+	// col is the CSV column when path is one with nothing after it, read
+	// as a string without going through an interface; else -1.
+	col   int
+	value any
+	ts    []compiledTransform
+	// str is a text field's index in the record's backing array of
+	// strings (recordBuilder.strs), or -1.
+	str int
+}
+
+type compiledTransform struct {
+	Transform
+	spec *transformSpec
 }
 
 // Plan is a mapping compiled against an input's columns; it is safe for
@@ -76,6 +87,8 @@ type Plan struct {
 	rejectIf []compiledCondition
 	phones   *phoneNormalizer
 	now      time.Time
+	nStrs    int // text fields backed by recordBuilder.strs
+	nCustom  int // custom attributes
 }
 
 type compiledCondition struct {
@@ -127,11 +140,25 @@ func compile(m *Mapping, columns []string, isCSV bool, extras []string) (*Plan, 
 	for _, key := range m.FieldKeys() {
 		spec := m.Fields[key]
 		t, _ := LookupTarget(key)
-		cf := compiledField{target: t, ts: spec.Transforms}
+		cf := compiledField{target: t, col: -1, str: -1}
+		for _, tr := range spec.Transforms {
+			ts := transforms[tr.Name]
+			cf.ts = append(cf.ts, compiledTransform{Transform: tr, spec: &ts})
+		}
 		if spec.From != "" {
 			cf.path = compile(key, spec.From)
+			if cf.path != nil && cf.path.extra == "" && cf.path.col >= 0 && len(cf.path.steps) == 0 {
+				cf.col = cf.path.col
+			}
 		} else {
 			cf.value = normalizeYAMLValue(spec.Value)
+		}
+		if t.kind == kindString {
+			cf.str = p.nStrs
+			p.nStrs++
+		}
+		if t.kind == kindAny {
+			p.nCustom++
 		}
 		for _, tr := range spec.Transforms {
 			if transforms[tr.Name].argPath {
@@ -192,160 +219,200 @@ func normalizeYAMLValue(v any) any {
 	return v
 }
 
+// recordBuilder is what Apply allocates for a record, in one piece: the
+// result, the record, the context of its transforms, the backing of its
+// strings and password, and the values that wait for the password policy.
+// Targets set their values on it (Target.setStr and the others).
+type recordBuilder struct {
+	prep            Prepared
+	rec             Record
+	ctx             applyCtx
+	password        Password
+	passwordHash    string
+	mfaPasswordHash string
+	expireAfter     string
+	nCustom         int // the plan's custom attributes, to size the map
+	strs            [8]string
+}
+
 // Apply maps one row to a record, normalises and validates it. It does not
 // look at other rows: duplicates are found by Prepare.
 func (p *Plan) Apply(row *Row) *Prepared {
-	out := &Prepared{Row: row}
 	if row.Err != nil {
-		msg := row.Err.Error()
-		var pe *ParseError
-		if errors.As(row.Err, &pe) {
-			msg = pe.Err.Error()
-			if pe.Line > 0 {
-				msg = fmt.Sprintf("line %d: %s", pe.Line, msg)
-				if pe.Column > 0 {
-					msg = fmt.Sprintf("line %d column %d: %s", pe.Line, pe.Column, pe.Err)
-				}
-			}
-		}
-		out.addProblem("", msg)
-		return out
+		return rowProblem(row)
 	}
-	m := p.mapping
-	rec := &Record{}
-	ctx := &applyCtx{row: row, plan: p, now: p.now}
-	var passwordHash, mfaPasswordHash, expireAfter, totp string
-	var strs []string
+	b := &recordBuilder{nCustom: p.nCustom}
+	b.prep.Row = row
+	b.ctx = applyCtx{row: row, plan: p, now: p.now}
+	strs := b.strs[:]
+	if p.nStrs > len(strs) {
+		strs = make([]string, p.nStrs)
+	}
 	for i := range p.fields {
 		f := &p.fields[i]
-		var v any
-		if f.path != nil {
-			var ok bool
-			v, ok = f.path.lookup(row)
-			if !ok {
-				v = nil
-			}
-		} else {
-			v = f.value
-		}
-		var err error
-		for _, t := range f.ts {
-			if v, err = transforms[t.Name].fn(v, t.Arg, ctx); err != nil {
-				break
-			}
-		}
+		v, cell, isCell, err := f.read(row, &b.ctx)
 		if err != nil {
-			out.addProblem(f.target.Key, f.target.Label+" "+err.Error())
+			b.prep.addProblem(ProblemInvalidValue, f.target.Key, f.target.Label+" "+err.Error())
 			continue
 		}
-		if isEmpty(v) {
+		if isCell && f.target.kind == kindString {
+			p.setString(b, f, cell, false, strs)
 			continue
 		}
-		key := f.target.Key
-		switch f.target.kind {
-		case kindBool:
-			b, err := toBool(v)
-			if err != nil {
-				out.addProblem(key, f.target.Label+" "+err.Error())
-				continue
-			}
-			if b != nil {
-				if b.(bool) {
-					*f.target.bool(rec) = &boolTrue
-				} else {
-					*f.target.bool(rec) = &boolFalse
-				}
-			}
-		case kindList:
-			list, err := toStringList(v)
-			if err != nil {
-				out.addProblem(key, f.target.Label+" "+err.Error())
-				continue
-			}
-			for _, s := range list {
-				if err := checkText(s); err != nil {
-					out.addProblem(key, f.target.Label+" "+err.Error())
-				}
-			}
-			if key == "roles" {
-				rec.Roles = list
-			} else {
-				rec.Groups = list
-			}
-		case kindAny:
-			name := strings.TrimPrefix(key, CustomAttributePrefix)
-			if rec.CustomAttributes == nil {
-				rec.CustomAttributes = map[string]any{}
-			}
-			if err := checkJSONText(v); err != nil {
-				out.addProblem(key, f.target.Label+" "+err.Error())
-			}
-			rec.CustomAttributes[name] = v
-		default:
-			s, err := toText(v)
-			if err != nil {
-				out.addProblem(key, f.target.Label+" "+err.Error())
-				continue
-			}
-			s = strings.TrimSpace(s)
-			if s == "" {
-				continue
-			}
-			switch key {
-			case "password.password_hash":
-				passwordHash = s
-				continue
-			case "mfa.password.password_hash":
-				mfaPasswordHash = s
-				continue
-			case "password.expire_after":
-				expireAfter = s
-			case "mfa.totp.secret":
-				totp = s
-			}
-			if _, checked := v.(e164Phone); checked && f.target.format == "phone" {
-				// Normalised and checked by the phone transform.
-			} else if msg := p.normalizeAndCheck(f.target, &s); msg != "" {
-				out.addProblem(key, msg)
-			}
-			if f.target.str != nil {
-				// One backing array per record instead of one allocation
-				// per field.
-				if strs == nil {
-					strs = make([]string, len(p.fields))
-				}
-				strs[i] = s
-				*f.target.str(rec) = &strs[i]
+		if isCell {
+			v = cell
+		}
+		if !isEmpty(v) {
+			p.set(b, f, v, strs)
+		}
+	}
+	p.finish(b)
+	b.prep.Record = &b.rec
+	return &b.prep
+}
+
+// rowProblem is the result for a row that could not be read.
+func rowProblem(row *Row) *Prepared {
+	out := &Prepared{Row: row}
+	msg := row.Err.Error()
+	var pe *ParseError
+	if errors.As(row.Err, &pe) {
+		msg = pe.Err.Error()
+		if pe.Line > 0 {
+			msg = fmt.Sprintf("line %d: %s", pe.Line, msg)
+			if pe.Column > 0 {
+				msg = fmt.Sprintf("line %d column %d: %s", pe.Line, pe.Column, pe.Err)
 			}
 		}
 	}
+	out.addProblem(ProblemUnreadable, "", msg)
+	return out
+}
+
+// read reads the field's source and runs its transforms. A plain CSV cell
+// stays a string (cell, isCell) through the transforms that have a string
+// form; v holds the value from the first that has not.
+func (f *compiledField) read(row *Row, ctx *applyCtx) (v any, cell string, isCell bool, err error) {
+	switch {
+	case f.col >= 0:
+		if f.col < len(row.Fields) {
+			cell, isCell = row.Fields[f.col], true
+		}
+	case f.path != nil:
+		var ok bool
+		if v, ok = f.path.lookup(row); !ok {
+			v = nil
+		}
+	default:
+		v = f.value
+	}
+	for _, t := range f.ts {
+		switch {
+		case isCell && t.spec.str != nil:
+			cell = t.spec.str(cell, t.Arg)
+			continue
+		case isCell && t.spec.fromStr != nil:
+			isCell = false
+			v, err = t.spec.fromStr(cell, t.Arg, ctx)
+		default:
+			if isCell {
+				isCell, v = false, cell
+			}
+			v, err = t.spec.fn(v, t.Arg, ctx)
+		}
+		if err != nil {
+			return nil, "", false, err
+		}
+	}
+	return v, cell, isCell, nil
+}
+
+// set checks a present value against the field's kind and sets it.
+func (p *Plan) set(b *recordBuilder, f *compiledField, v any, strs []string) {
+	t := f.target
+	switch t.kind {
+	case kindBool:
+		v, err := toBool(v)
+		if err != nil {
+			b.prep.addProblem(ProblemInvalidValue, t.Key, t.Label+" "+err.Error())
+		} else if v != nil {
+			t.setBool(b, v.(bool))
+		}
+	case kindList:
+		list, err := toStringList(v)
+		if err != nil {
+			b.prep.addProblem(ProblemInvalidValue, t.Key, t.Label+" "+err.Error())
+			return
+		}
+		for _, s := range list {
+			if err := checkText(s); err != nil {
+				b.prep.addProblem(ProblemInvalidValue, t.Key, t.Label+" "+err.Error())
+			}
+		}
+		t.setList(b, list)
+	case kindAny:
+		if err := checkJSONText(v); err != nil {
+			b.prep.addProblem(ProblemInvalidValue, t.Key, t.Label+" "+err.Error())
+		}
+		t.setAny(b, v)
+	default:
+		s, err := toText(v)
+		if err != nil {
+			b.prep.addProblem(ProblemInvalidValue, t.Key, t.Label+" "+err.Error())
+			return
+		}
+		// A phone number the phone transform normalised is checked already.
+		_, checked := v.(e164Phone)
+		p.setString(b, f, s, checked, strs)
+	}
+}
+
+// setString trims, normalises and checks a text value, and sets it from
+// the record's backing array of strings (one allocation per record
+// instead of one per field).
+func (p *Plan) setString(b *recordBuilder, f *compiledField, s string, phoneChecked bool, strs []string) {
+	t := f.target
+	if s = strings.TrimSpace(s); s == "" {
+		return
+	}
+	if !(phoneChecked && t.format == "phone") {
+		if msg := p.normalizeAndCheck(t, &s); msg != "" {
+			b.prep.addProblem(ProblemInvalidValue, t.Key, msg)
+		}
+	}
+	strs[f.str] = s
+	t.setStr(b, &strs[f.str])
+}
+
+// finish applies the password policy, then checks what involves several
+// fields: the identifier, the valid period, the mapping's reject_if.
+func (p *Plan) finish(b *recordBuilder) {
+	m, out, rec, row := p.mapping, &b.prep, &b.rec, b.prep.Row
 	// Passwords: the primary and the MFA one follow the same policy.
-	if passwordHash != "" {
-		out.PasswordFamily = RecogniseHash(passwordHash)
-		if h, ok := p.password(out, "password.password_hash", "password", passwordHash, out.PasswordFamily); ok {
-			rec.Password = &Password{Type: "bcrypt", PasswordHash: h}
-			if expireAfter != "" {
-				rec.Password.ExpireAfter = &expireAfter
+	if b.passwordHash != "" {
+		out.PasswordFamily = RecogniseHash(b.passwordHash)
+		if h, ok := p.password(out, "password.password_hash", "password", b.passwordHash, out.PasswordFamily); ok {
+			b.password = Password{Type: "bcrypt", PasswordHash: h}
+			rec.Password = &b.password
+			if b.expireAfter != "" {
+				rec.Password.ExpireAfter = &b.expireAfter
 			}
 		} else if out.PasswordFamily.IsHash() && m.Passwords.Unsupported == PasswordsDrop {
 			out.PasswordDropped = true
 		}
-	} else if expireAfter != "" {
+	} else if b.expireAfter != "" {
 		out.Notes = append(out.Notes, "password expire_after ignored: the record has no password")
 	}
-	if mfaPasswordHash != "" {
-		if h, ok := p.password(out, "mfa.password.password_hash", "MFA password", mfaPasswordHash, RecogniseHash(mfaPasswordHash)); ok {
+	if b.mfaPasswordHash != "" {
+		if h, ok := p.password(out, "mfa.password.password_hash", "MFA password", b.mfaPasswordHash, RecogniseHash(b.mfaPasswordHash)); ok {
 			mfa(rec).Password = &Password{Type: "bcrypt", PasswordHash: h}
 		}
-	}
-	if totp != "" {
-		mfa(rec).TOTP = &TOTP{Secret: totp}
 	}
 	// The identifier.
 	id := rec.IdentifierValue(m.Identifier)
 	out.Identifier = id
 	if id == "" && !hasProblem(out, string(m.Identifier)) {
-		out.Problems = append([]Problem{{Field: string(m.Identifier), Message: fmt.Sprintf("identifier (%s) is empty", m.Identifier)}}, out.Problems...)
+		out.Problems = append([]Problem{{Code: ProblemIdentifierEmpty, Field: string(m.Identifier), Message: fmt.Sprintf("identifier (%s) is empty", m.Identifier)}}, out.Problems...)
 	}
 	if id == "" && hasProblem(out, string(m.Identifier)) {
 		out.Identifier = rawIdentifier(p, row)
@@ -355,7 +422,7 @@ func (p *Plan) Apply(row *Row) *Prepared {
 		from, e1 := time.Parse(time.RFC3339, *rec.AccountValidFrom)
 		until, e2 := time.Parse(time.RFC3339, *rec.AccountValidUntil)
 		if e1 == nil && e2 == nil && !from.Before(until) {
-			out.addProblem("account_valid_until", "account_valid_from must be before account_valid_until")
+			out.addProblem(ProblemValidPeriod, "account_valid_until", "account_valid_from must be before account_valid_until")
 		}
 	}
 	for _, c := range p.rejectIf {
@@ -371,11 +438,9 @@ func (p *Plan) Apply(row *Row) *Prepared {
 			} else if reason == "" {
 				reason = fmt.Sprintf("%s is empty: not migrated", c.From)
 			}
-			out.addProblem("", reason)
+			out.addProblem(ProblemRejected, "", reason)
 		}
 	}
-	out.Record = rec
-	return out
 }
 
 // password applies the password policy to one hash: it returns the hash to
@@ -386,18 +451,14 @@ func (p *Plan) password(out *Prepared, field, label, hash string, fam HashFamily
 	}
 	switch {
 	case !fam.IsHash():
-		out.addProblem(field, label+" hash is not a valid bcrypt hash")
+		out.addProblem(ProblemPassword, field, label+" hash is not a valid bcrypt hash")
 	case p.mapping.Passwords.Unsupported == PasswordsReject:
-		out.addProblem(field, fmt.Sprintf("%s hash is %s, which Authgear cannot import (bcrypt only)", label, fam))
+		out.addProblem(ProblemPassword, field, fmt.Sprintf("%s hash is %s, which Authgear cannot import (bcrypt only)", label, fam))
 	default:
 		out.Notes = append(out.Notes, fmt.Sprintf("%s dropped: %s hashes cannot be imported; the user must set a new %s", label, fam, label))
 	}
 	return "", false
 }
-
-// boolTrue and boolFalse back every boolean field of every record; they
-// are never written through.
-var boolTrue, boolFalse = true, false
 
 func hasProblem(p *Prepared, field string) bool {
 	for _, pr := range p.Problems {
@@ -424,6 +485,9 @@ func rawIdentifier(p *Plan, row *Row) string {
 // normalizeAndCheck normalises a string field in place and returns a
 // message when it is not acceptable.
 func (p *Plan) normalizeAndCheck(t *Target, s *string) string {
+	if t.format == "password" {
+		return "" // the password policy checks it (Plan.password)
+	}
 	if err := checkText(*s); err != nil {
 		return t.Label + " " + err.Error()
 	}

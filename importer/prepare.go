@@ -85,8 +85,10 @@ func Prepare(ctx context.Context, src *Source, plan *Plan, o PrepareOptions, emi
 	done := make(chan *chunk, o.Workers*2)
 	// tokens bounds the chunks between the reader and emit, so that one
 	// slow chunk cannot let the reader pile the rest of the file up in
-	// the re-sequencing map.
-	tokens := make(chan struct{}, o.Workers*4)
+	// the re-sequencing map: one per worker, one being read and one being
+	// emitted, at least. Each holds its records until emitted, so more
+	// would only add to the peak memory of a large import.
+	tokens := make(chan struct{}, max(o.Workers*2, o.Workers+2))
 	var readErr error
 	// Reader.
 	go func() {
@@ -241,9 +243,9 @@ func (d *deduper) check(p *Prepared) {
 		keys[i] = idKey(l.field, *l.value)
 		if first, ok := d.seen.Get(keys[i]); ok {
 			if l.field == string(d.id) {
-				p.addProblem(l.field, fmt.Sprintf("duplicate of record %d after normalisation", first))
+				p.addProblem(ProblemDuplicate, l.field, fmt.Sprintf("duplicate of record %d after normalisation", first))
 			} else {
-				p.addProblem(l.field, fmt.Sprintf("%s is the same as record %d's after normalisation", fieldLabel(l.field), first))
+				p.addProblem(ProblemSameLoginID, l.field, fmt.Sprintf("%s is the same as record %d's after normalisation", fieldLabel(l.field), first))
 			}
 		}
 	}

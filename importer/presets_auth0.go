@@ -108,26 +108,21 @@ func buildAuth0(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error)
 		}
 		return ""
 	}
-	set := func(key string, from string, ts []Transform) {
-		if from != "" {
-			r.set(m, key, from, ts...)
-		}
-	}
-	set("email", col("email"), text(T("lowercase")))
-	set("email_verified", col("email_verified"), boolean())
-	set("phone_number", col("phone_number"), text())
-	set("phone_number_verified", col("phone_verified", "phone_number_verified"), boolean())
-	set("name", col("name"), text())
-	set("given_name", col("given_name"), text())
-	set("family_name", col("family_name"), text())
-	set("nickname", col("nickname"), text())
-	set("picture", col("picture"), text())
-	set("disabled", col("blocked"), boolean())
+	r.setFound(m, "email", col("email"), text(T("lowercase"))...)
+	r.setFound(m, "email_verified", col("email_verified"), boolean()...)
+	r.setFound(m, "phone_number", col("phone_number"), text()...)
+	r.setFound(m, "phone_number_verified", col("phone_verified", "phone_number_verified"), boolean()...)
+	r.setFound(m, "name", col("name"), text()...)
+	r.setFound(m, "given_name", col("given_name"), text()...)
+	r.setFound(m, "family_name", col("family_name"), text()...)
+	r.setFound(m, "nickname", col("nickname"), text()...)
+	r.setFound(m, "picture", col("picture"), text()...)
+	r.setFound(m, "disabled", col("blocked"), boolean()...)
 	if c := col("app_metadata.roles", "roles"); c != "" {
 		if isCSV {
-			set("roles", c, []Transform{TA("strip_prefix", "'"), T("split")})
+			r.setFound(m, "roles", c, TA("strip_prefix", "'"), T("split"))
 		} else {
-			set("roles", c, []Transform{T("split")})
+			r.setFound(m, "roles", c, T("split"))
 		}
 	}
 	mapUsername(src, m, r, cs.find("username"))

@@ -61,21 +61,16 @@ func buildCognito(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, erro
 	r := newPresetReport("Cognito")
 	m := newPresetMapping(src, o, "cognito")
 	cs := columnsOf(src)
-	set := func(key, name string, ts ...Transform) {
-		if c := cs.find(name); c != "" {
-			r.set(m, key, c, ts...)
-		}
-	}
-	set("email", "email", T("trim"), T("lowercase"))
-	set("email_verified", "email_verified", T("bool"))
-	set("phone_number", "phone_number", T("trim"))
-	set("phone_number_verified", "phone_number_verified", T("bool"))
+	r.setFound(m, "email", cs.find("email"), T("trim"), T("lowercase"))
+	r.setFound(m, "email_verified", cs.find("email_verified"), T("bool"))
+	r.setFound(m, "phone_number", cs.find("phone_number"), T("trim"))
+	r.setFound(m, "phone_number_verified", cs.find("phone_number_verified"), T("bool"))
 	for _, f := range []string{"name", "given_name", "family_name", "middle_name", "nickname", "profile", "picture", "website", "gender", "zoneinfo"} {
-		set(f, f, T("trim"))
+		r.setFound(m, f, cs.find(f), T("trim"))
 	}
-	set("birthdate", "birthdate", T("trim"), T("date"))
-	set("locale", "locale", T("trim"), T("locale"))
-	set("address.formatted", "address", T("trim"))
+	r.setFound(m, "birthdate", cs.find("birthdate"), T("trim"), T("date"))
+	r.setFound(m, "locale", cs.find("locale"), T("trim"), T("locale"))
+	r.setFound(m, "address.formatted", cs.find("address"), T("trim"))
 	if c := cs.find("enabled"); c != "" {
 		r.set(m, "disabled", c, T("bool"), T("not"))
 	}

@@ -124,6 +124,14 @@ func (r *presetReport) set(m *Mapping, key, from string, ts ...Transform) {
 	r.rep.Suggestions = append(r.rep.Suggestions, Suggestion{Field: key, From: from, Why: r.title + " export format"})
 }
 
+// setFound maps key from a column or path the preset found, and does
+// nothing when it found none (from is "").
+func (r *presetReport) setFound(m *Mapping, key, from string, ts ...Transform) {
+	if from != "" {
+		r.set(m, key, from, ts...)
+	}
+}
+
 func (r *presetReport) note(format string, args ...any) {
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf(format, args...))
 }
@@ -201,7 +209,7 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 		seen := map[string]bool{}
 		for _, pr := range p.Problems {
 			switch {
-			case pr.Field == string(m.Identifier) && strings.HasSuffix(pr.Message, "is empty"):
+			case pr.Code == ProblemIdentifierEmpty:
 				noID++
 			case pr.Field == "password.password_hash", pr.Field == "", seen[pr.Field]:
 			default:

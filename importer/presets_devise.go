@@ -43,18 +43,13 @@ func buildDevise(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error
 	r := newPresetReport("Devise")
 	m := newPresetMapping(src, o, "devise")
 	cs := columnsOf(src)
-	set := func(key, name string, ts ...Transform) {
-		if c := cs.find(name); c != "" {
-			r.set(m, key, c, ts...)
-		}
-	}
-	set("email", "email", T("trim"), T("lowercase"))
+	r.setFound(m, "email", cs.find("email"), T("trim"), T("lowercase"))
 	if cs.has("confirmed_at") {
-		set("email_verified", "confirmed_at", T("present"))
+		r.setFound(m, "email_verified", cs.find("confirmed_at"), T("present"))
 	} else {
 		r.note("the table has no confirmed_at column (Devise's confirmable is off): email_verified is left unset")
 	}
-	set("password.password_hash", "encrypted_password", T("trim"))
+	r.setFound(m, "password.password_hash", cs.find("encrypted_password"), T("trim"))
 	r.note("%s", devisePasswordLimit)
 	addSuggestedExtras(src, m, r, deviseColumns)
 	return finishPreset(src, m, r, deviseLimits)

@@ -50,18 +50,13 @@ func buildDjango(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error
 	r := newPresetReport("Django")
 	m := newPresetMapping(src, o, "django")
 	cs := columnsOf(src)
-	set := func(key, name string, ts ...Transform) {
-		if c := cs.find(name); c != "" {
-			r.set(m, key, c, ts...)
-		}
-	}
-	set("email", "email", T("trim"), T("lowercase"))
-	set("given_name", "first_name", T("trim"))
-	set("family_name", "last_name", T("trim"))
-	set("disabled", "is_active", T("bool"), T("not"))
+	r.setFound(m, "email", cs.find("email"), T("trim"), T("lowercase"))
+	r.setFound(m, "given_name", cs.find("first_name"), T("trim"))
+	r.setFound(m, "family_name", cs.find("last_name"), T("trim"))
+	r.setFound(m, "disabled", cs.find("is_active"), T("bool"), T("not"))
 	// "!..." is Django's unusable password (social or invited users): no
 	// password at all, not a hash.
-	set("password.password_hash", "password", T("trim"), TA("drop", "!*"))
+	r.setFound(m, "password.password_hash", cs.find("password"), T("trim"), TA("drop", "!*"))
 	mapUsername(src, m, r, cs.find("username"))
 	addSuggestedExtras(src, m, r, djangoColumns)
 	if c := cs.find("password"); c != "" {

@@ -63,15 +63,10 @@ func buildLaravel(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, erro
 	r := newPresetReport("Laravel")
 	m := newPresetMapping(src, o, "laravel")
 	cs := columnsOf(src)
-	set := func(key, name string, ts ...Transform) {
-		if c := cs.find(name); c != "" {
-			r.set(m, key, c, ts...)
-		}
-	}
-	set("email", "email", T("trim"), T("lowercase"))
-	set("email_verified", "email_verified_at", T("present"))
-	set("name", "name", T("trim"))
-	set("password.password_hash", "password", T("trim"))
+	r.setFound(m, "email", cs.find("email"), T("trim"), T("lowercase"))
+	r.setFound(m, "email_verified", cs.find("email_verified_at"), T("present"))
+	r.setFound(m, "name", cs.find("name"), T("trim"))
+	r.setFound(m, "password.password_hash", cs.find("password"), T("trim"))
 	addSuggestedExtras(src, m, r, laravelColumns)
 	if c := cs.find("two_factor_secret"); c != "" && len(sampleValues(src, c)) > 0 {
 		r.note("%d sampled users set up two-factor authentication in Laravel: the secret is encrypted with the application key and cannot be carried over", len(sampleValues(src, c)))

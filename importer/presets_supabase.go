@@ -56,24 +56,19 @@ func buildSupabase(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, err
 		}
 		return ""
 	}
-	set := func(key, from string, ts ...Transform) {
-		if from != "" {
-			r.set(m, key, from, ts...)
-		}
-	}
-	set("email", col("email"), T("trim"), T("lowercase"))
-	set("email_verified", col("email_confirmed_at"), T("present"))
-	set("phone_number", col("phone"), T("trim"))
-	set("phone_number_verified", col("phone_confirmed_at"), T("present"))
-	set("disabled", col("banned_until"), T("future"))
-	set("password.password_hash", col("encrypted_password"), T("trim"))
+	r.setFound(m, "email", col("email"), T("trim"), T("lowercase"))
+	r.setFound(m, "email_verified", col("email_confirmed_at"), T("present"))
+	r.setFound(m, "phone_number", col("phone"), T("trim"))
+	r.setFound(m, "phone_number_verified", col("phone_confirmed_at"), T("present"))
+	r.setFound(m, "disabled", col("banned_until"), T("future"))
+	r.setFound(m, "password.password_hash", col("encrypted_password"), T("trim"))
 	// Names live in raw_user_meta_data, under keys the app (or the OAuth
 	// provider) chose: take the first that the sample shows.
 	if meta := col("raw_user_meta_data"); meta != "" {
 		pick := func(key string, names ...string) {
 			for _, n := range names {
 				if len(sampleValues(src, meta+"."+n)) > 0 {
-					set(key, meta+"."+n, T("trim"))
+					r.setFound(m, key, meta+"."+n, T("trim"))
 					return
 				}
 			}

@@ -39,15 +39,10 @@ func buildWordPress(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, er
 	r := newPresetReport("WordPress")
 	m := newPresetMapping(src, o, "wordpress")
 	cs := columnsOf(src)
-	set := func(key, name string, ts ...Transform) {
-		if c := cs.find(name); c != "" {
-			r.set(m, key, c, ts...)
-		}
-	}
-	set("email", "user_email", T("trim"), T("lowercase"))
-	set("name", "display_name", T("trim"))
-	set("website", "user_url", T("trim"))
-	set("password.password_hash", "user_pass", T("trim"))
+	r.setFound(m, "email", cs.find("user_email"), T("trim"), T("lowercase"))
+	r.setFound(m, "name", cs.find("display_name"), T("trim"))
+	r.setFound(m, "website", cs.find("user_url"), T("trim"))
+	r.setFound(m, "password.password_hash", cs.find("user_pass"), T("trim"))
 	mapUsername(src, m, r, cs.find("user_login"))
 	addSuggestedExtras(src, m, r, wordpressColumns)
 	return finishPreset(src, m, r, wordpressLimits)

@@ -151,12 +151,36 @@ type Target struct {
 	Doc    string
 	kind   fieldKind
 	format string
-	str    func(r *Record) **string
-	bool   func(r *Record) **bool
+	// The target sets its value on the record being built with the setter
+	// of its kind: the text points into the record's own backing array.
+	setStr  func(b *recordBuilder, s *string)
+	setBool func(b *recordBuilder, v bool)
+	setList func(b *recordBuilder, l []string)
+	setAny  func(b *recordBuilder, v any)
 }
 
 // Kind names the value type the field takes.
 func (t *Target) Kind() string { return t.kind.String() }
+
+// text makes the setter of a text field of the record.
+func text(field func(r *Record) **string) func(*recordBuilder, *string) {
+	return func(b *recordBuilder, s *string) { *field(&b.rec) = s }
+}
+
+// boolTrue and boolFalse back every boolean field of every record; they
+// are never written through.
+var boolTrue, boolFalse = true, false
+
+// boolean makes the setter of a boolean field of the record.
+func boolean(field func(r *Record) **bool) func(*recordBuilder, bool) {
+	return func(b *recordBuilder, v bool) {
+		if v {
+			*field(&b.rec) = &boolTrue
+		} else {
+			*field(&b.rec) = &boolFalse
+		}
+	}
+}
 
 func addr(r *Record) *Address {
 	if r.Address == nil {
@@ -175,40 +199,40 @@ func mfa(r *Record) *MFA {
 // Targets lists every field a mapping can fill, in the record's order.
 // custom_attributes.<name> fields are added per mapping.
 var Targets = []*Target{
-	{Key: "email", Label: "email", Doc: "email address (a login ID)", format: "email", str: func(r *Record) **string { return &r.Email }},
-	{Key: "phone_number", Label: "phone number", Doc: "phone number in E.164 (a login ID)", format: "phone", str: func(r *Record) **string { return &r.PhoneNumber }},
-	{Key: "preferred_username", Label: "username", Doc: "username (a login ID)", format: "username", str: func(r *Record) **string { return &r.PreferredUsername }},
-	{Key: "email_verified", Label: "email_verified", Doc: "the email is verified", kind: kindBool, bool: func(r *Record) **bool { return &r.EmailVerified }},
-	{Key: "phone_number_verified", Label: "phone_number_verified", Doc: "the phone number is verified", kind: kindBool, bool: func(r *Record) **bool { return &r.PhoneNumberVerified }},
-	{Key: "disabled", Label: "disabled", Doc: "the account is disabled", kind: kindBool, bool: func(r *Record) **bool { return &r.Disabled }},
-	{Key: "account_valid_from", Label: "account_valid_from", Doc: "start of the account's valid period (RFC 3339)", format: "datetime", str: func(r *Record) **string { return &r.AccountValidFrom }},
-	{Key: "account_valid_until", Label: "account_valid_until", Doc: "end of the account's valid period (RFC 3339)", format: "datetime", str: func(r *Record) **string { return &r.AccountValidUntil }},
-	{Key: "name", Label: "name", Doc: "full name", format: "text", str: func(r *Record) **string { return &r.Name }},
-	{Key: "given_name", Label: "given name", Doc: "first name", format: "text", str: func(r *Record) **string { return &r.GivenName }},
-	{Key: "family_name", Label: "family name", Doc: "last name", format: "text", str: func(r *Record) **string { return &r.FamilyName }},
-	{Key: "middle_name", Label: "middle name", Doc: "middle name", format: "text", str: func(r *Record) **string { return &r.MiddleName }},
-	{Key: "nickname", Label: "nickname", Doc: "nickname", format: "text", str: func(r *Record) **string { return &r.Nickname }},
-	{Key: "profile", Label: "profile", Doc: "profile page URL", format: "uri", str: func(r *Record) **string { return &r.Profile }},
-	{Key: "picture", Label: "picture", Doc: "picture URL (http or https)", format: "picture", str: func(r *Record) **string { return &r.Picture }},
-	{Key: "website", Label: "website", Doc: "website URL", format: "uri", str: func(r *Record) **string { return &r.Website }},
-	{Key: "gender", Label: "gender", Doc: "gender", format: "text", str: func(r *Record) **string { return &r.Gender }},
-	{Key: "birthdate", Label: "birthdate", Doc: "birthdate: YYYY-MM-DD, --MM-DD or YYYY", format: "birthdate", str: func(r *Record) **string { return &r.Birthdate }},
-	{Key: "zoneinfo", Label: "zoneinfo", Doc: "IANA time zone (Europe/Paris)", format: "zoneinfo", str: func(r *Record) **string { return &r.Zoneinfo }},
-	{Key: "locale", Label: "locale", Doc: "BCP 47 language tag (zh-HK)", format: "locale", str: func(r *Record) **string { return &r.Locale }},
-	{Key: "address.formatted", Label: "address (formatted)", Doc: "full address", format: "text", str: func(r *Record) **string { return &addr(r).Formatted }},
-	{Key: "address.street_address", Label: "street address", Doc: "street address", format: "text", str: func(r *Record) **string { return &addr(r).StreetAddress }},
-	{Key: "address.locality", Label: "locality", Doc: "city", format: "text", str: func(r *Record) **string { return &addr(r).Locality }},
-	{Key: "address.region", Label: "region", Doc: "state or region", format: "text", str: func(r *Record) **string { return &addr(r).Region }},
-	{Key: "address.postal_code", Label: "postal code", Doc: "postal code", format: "text", str: func(r *Record) **string { return &addr(r).PostalCode }},
-	{Key: "address.country", Label: "country", Doc: "country", format: "text", str: func(r *Record) **string { return &addr(r).Country }},
-	{Key: "roles", Label: "roles", Doc: "role keys (they must exist in the project)", kind: kindList},
-	{Key: "groups", Label: "groups", Doc: "group keys (they must exist in the project)", kind: kindList},
-	{Key: "password.password_hash", Label: "password hash", Doc: "bcrypt password hash ($2a$, $2b$, $2y$)", format: "password", str: nil},
-	{Key: "password.expire_after", Label: "password expire_after", Doc: "when the password must be changed (RFC 3339)", format: "datetime", str: nil},
-	{Key: "mfa.email", Label: "MFA email", Doc: "email for email OTP as a second factor", format: "email", str: func(r *Record) **string { return &mfa(r).Email }},
-	{Key: "mfa.phone_number", Label: "MFA phone number", Doc: "phone for SMS OTP as a second factor", format: "phone", str: func(r *Record) **string { return &mfa(r).PhoneNumber }},
-	{Key: "mfa.password.password_hash", Label: "MFA password hash", Doc: "bcrypt hash of an additional password", format: "password", str: nil},
-	{Key: "mfa.totp.secret", Label: "TOTP secret", Doc: "authenticator app secret (base32)", format: "totp", str: nil},
+	{Key: "email", Label: "email", Doc: "email address (a login ID)", format: "email", setStr: text(func(r *Record) **string { return &r.Email })},
+	{Key: "phone_number", Label: "phone number", Doc: "phone number in E.164 (a login ID)", format: "phone", setStr: text(func(r *Record) **string { return &r.PhoneNumber })},
+	{Key: "preferred_username", Label: "username", Doc: "username (a login ID)", format: "username", setStr: text(func(r *Record) **string { return &r.PreferredUsername })},
+	{Key: "email_verified", Label: "email_verified", Doc: "the email is verified", kind: kindBool, setBool: boolean(func(r *Record) **bool { return &r.EmailVerified })},
+	{Key: "phone_number_verified", Label: "phone_number_verified", Doc: "the phone number is verified", kind: kindBool, setBool: boolean(func(r *Record) **bool { return &r.PhoneNumberVerified })},
+	{Key: "disabled", Label: "disabled", Doc: "the account is disabled", kind: kindBool, setBool: boolean(func(r *Record) **bool { return &r.Disabled })},
+	{Key: "account_valid_from", Label: "account_valid_from", Doc: "start of the account's valid period (RFC 3339)", format: "datetime", setStr: text(func(r *Record) **string { return &r.AccountValidFrom })},
+	{Key: "account_valid_until", Label: "account_valid_until", Doc: "end of the account's valid period (RFC 3339)", format: "datetime", setStr: text(func(r *Record) **string { return &r.AccountValidUntil })},
+	{Key: "name", Label: "name", Doc: "full name", format: "text", setStr: text(func(r *Record) **string { return &r.Name })},
+	{Key: "given_name", Label: "given name", Doc: "first name", format: "text", setStr: text(func(r *Record) **string { return &r.GivenName })},
+	{Key: "family_name", Label: "family name", Doc: "last name", format: "text", setStr: text(func(r *Record) **string { return &r.FamilyName })},
+	{Key: "middle_name", Label: "middle name", Doc: "middle name", format: "text", setStr: text(func(r *Record) **string { return &r.MiddleName })},
+	{Key: "nickname", Label: "nickname", Doc: "nickname", format: "text", setStr: text(func(r *Record) **string { return &r.Nickname })},
+	{Key: "profile", Label: "profile", Doc: "profile page URL", format: "uri", setStr: text(func(r *Record) **string { return &r.Profile })},
+	{Key: "picture", Label: "picture", Doc: "picture URL (http or https)", format: "picture", setStr: text(func(r *Record) **string { return &r.Picture })},
+	{Key: "website", Label: "website", Doc: "website URL", format: "uri", setStr: text(func(r *Record) **string { return &r.Website })},
+	{Key: "gender", Label: "gender", Doc: "gender", format: "text", setStr: text(func(r *Record) **string { return &r.Gender })},
+	{Key: "birthdate", Label: "birthdate", Doc: "birthdate: YYYY-MM-DD, --MM-DD or YYYY", format: "birthdate", setStr: text(func(r *Record) **string { return &r.Birthdate })},
+	{Key: "zoneinfo", Label: "zoneinfo", Doc: "IANA time zone (Europe/Paris)", format: "zoneinfo", setStr: text(func(r *Record) **string { return &r.Zoneinfo })},
+	{Key: "locale", Label: "locale", Doc: "BCP 47 language tag (zh-HK)", format: "locale", setStr: text(func(r *Record) **string { return &r.Locale })},
+	{Key: "address.formatted", Label: "address (formatted)", Doc: "full address", format: "text", setStr: text(func(r *Record) **string { return &addr(r).Formatted })},
+	{Key: "address.street_address", Label: "street address", Doc: "street address", format: "text", setStr: text(func(r *Record) **string { return &addr(r).StreetAddress })},
+	{Key: "address.locality", Label: "locality", Doc: "city", format: "text", setStr: text(func(r *Record) **string { return &addr(r).Locality })},
+	{Key: "address.region", Label: "region", Doc: "state or region", format: "text", setStr: text(func(r *Record) **string { return &addr(r).Region })},
+	{Key: "address.postal_code", Label: "postal code", Doc: "postal code", format: "text", setStr: text(func(r *Record) **string { return &addr(r).PostalCode })},
+	{Key: "address.country", Label: "country", Doc: "country", format: "text", setStr: text(func(r *Record) **string { return &addr(r).Country })},
+	{Key: "roles", Label: "roles", Doc: "role keys (they must exist in the project)", kind: kindList, setList: func(b *recordBuilder, l []string) { b.rec.Roles = l }},
+	{Key: "groups", Label: "groups", Doc: "group keys (they must exist in the project)", kind: kindList, setList: func(b *recordBuilder, l []string) { b.rec.Groups = l }},
+	{Key: "password.password_hash", Label: "password hash", Doc: "bcrypt password hash ($2a$, $2b$, $2y$)", format: "password", setStr: func(b *recordBuilder, s *string) { b.passwordHash = *s }},
+	{Key: "password.expire_after", Label: "password expire_after", Doc: "when the password must be changed (RFC 3339)", format: "datetime", setStr: func(b *recordBuilder, s *string) { b.expireAfter = *s }},
+	{Key: "mfa.email", Label: "MFA email", Doc: "email for email OTP as a second factor", format: "email", setStr: text(func(r *Record) **string { return &mfa(r).Email })},
+	{Key: "mfa.phone_number", Label: "MFA phone number", Doc: "phone for SMS OTP as a second factor", format: "phone", setStr: text(func(r *Record) **string { return &mfa(r).PhoneNumber })},
+	{Key: "mfa.password.password_hash", Label: "MFA password hash", Doc: "bcrypt hash of an additional password", format: "password", setStr: func(b *recordBuilder, s *string) { b.mfaPasswordHash = *s }},
+	{Key: "mfa.totp.secret", Label: "TOTP secret", Doc: "authenticator app secret (base32)", format: "totp", setStr: func(b *recordBuilder, s *string) { mfa(&b.rec).TOTP = &TOTP{Secret: *s} }},
 }
 
 // CustomAttributePrefix starts the key of a custom attribute target.
@@ -229,7 +253,13 @@ func LookupTarget(key string) (*Target, bool) {
 		return t, true
 	}
 	if name, ok := strings.CutPrefix(key, CustomAttributePrefix); ok && name != "" && !strings.ContainsAny(name, "./[]") {
-		return &Target{Key: key, Label: "custom attribute " + name, Doc: "custom attribute", kind: kindAny}, true
+		return &Target{Key: key, Label: "custom attribute " + name, Doc: "custom attribute", kind: kindAny,
+			setAny: func(b *recordBuilder, v any) {
+				if b.rec.CustomAttributes == nil {
+					b.rec.CustomAttributes = make(map[string]any, b.nCustom)
+				}
+				b.rec.CustomAttributes[name] = v
+			}}, true
 	}
 	return nil, false
 }

@@ -36,6 +36,12 @@ type transformSpec struct {
 	// with the mapping (contains, hasher).
 	argPath bool
 	fn      func(v any, arg string, c *applyCtx) (any, error)
+	// str, when set, is fn on a string that stays a string, and fromStr
+	// is fn on a string that becomes another value: Plan.Apply calls them
+	// with a CSV cell as it is, without first putting it in an interface
+	// (an allocation per value). Each gives exactly what fn gives.
+	str     func(s, arg string) string
+	fromStr func(s, arg string, c *applyCtx) (any, error)
 }
 
 // applyCtx carries what a transform may need besides its value.
@@ -70,15 +76,15 @@ var transforms map[string]transformSpec
 
 func init() {
 	transforms = map[string]transformSpec{
-		"trim":         {doc: "remove leading and trailing white space", fn: tTrim},
-		"lowercase":    {doc: "lowercase the text", fn: eachString(strings.ToLower)},
-		"uppercase":    {doc: "uppercase the text", fn: eachString(strings.ToUpper)},
-		"strip_prefix": {doc: "remove a leading prefix when present", argDoc: "the prefix; default '", fn: tStripPrefix},
-		"bool":         {doc: "parse true/false/1/0/yes/no/y/n/t/f (any case); empty is absent", fn: tBool},
+		"trim":         {doc: "remove leading and trailing white space", fn: eachString(sTrim), str: sTrim},
+		"lowercase":    {doc: "lowercase the text", fn: eachString(sLower), str: sLower},
+		"uppercase":    {doc: "uppercase the text", fn: eachString(sUpper), str: sUpper},
+		"strip_prefix": {doc: "remove a leading prefix when present", argDoc: "the prefix; default '", fn: eachString(sStripPrefix), str: sStripPrefix},
+		"bool":         {doc: "parse true/false/1/0/yes/no/y/n/t/f (any case); empty is absent", fn: tBool, fromStr: sBool},
 		"present":      {doc: "true when the value is present (a timestamp such as email_confirmed_at), false when empty", fn: tPresent},
 		"not":          {doc: "invert a boolean (enabled → disabled)", fn: tNot},
 		"future":       {doc: "true when the timestamp is in the future, false when past, absent when empty (banned_until → disabled)", fn: tFuture},
-		"phone":        {doc: "phone number to E.164", argDoc: "default region for numbers without +, such as US or HK", fn: tPhone},
+		"phone":        {doc: "phone number to E.164", argDoc: "default region for numbers without +, such as US or HK", fn: tPhone, fromStr: sPhone},
 		"split":        {doc: "split a list (roles, groups); a JSON array is taken as is", argDoc: "separator; default ,", fn: tSplit},
 		"first":        {doc: "the first element of a list", fn: tFirst},
 		"date":         {doc: "a date to Authgear's birthdate form YYYY-MM-DD", argDoc: "Go layout of the input, such as 02/01/2006; default: detect ISO forms", fn: tDate},
@@ -107,16 +113,18 @@ func isEmpty(v any) bool {
 	return false
 }
 
-func eachString(f func(string) string) func(any, string, *applyCtx) (any, error) {
-	return func(v any, _ string, _ *applyCtx) (any, error) {
+// eachString makes a transform that applies f to a string, or to every
+// string of a list, and leaves other values alone.
+func eachString(f func(s, arg string) string) func(any, string, *applyCtx) (any, error) {
+	return func(v any, arg string, _ *applyCtx) (any, error) {
 		switch t := v.(type) {
 		case string:
-			return f(t), nil
+			return f(t, arg), nil
 		case []any:
 			out := make([]any, len(t))
 			for i, e := range t {
 				if s, ok := e.(string); ok {
-					out[i] = f(s)
+					out[i] = f(s, arg)
 				} else {
 					out[i] = e
 				}
@@ -127,15 +135,19 @@ func eachString(f func(string) string) func(any, string, *applyCtx) (any, error)
 	}
 }
 
-var tTrim = eachString(func(s string) string {
+func sTrim(s, _ string) string {
 	return strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff' })
-})
+}
 
-func tStripPrefix(v any, arg string, _ *applyCtx) (any, error) {
+func sLower(s, _ string) string { return strings.ToLower(s) }
+
+func sUpper(s, _ string) string { return strings.ToUpper(s) }
+
+func sStripPrefix(s, arg string) string {
 	if arg == "" {
 		arg = "'"
 	}
-	return eachString(func(s string) string { return strings.TrimPrefix(s, arg) })(v, "", nil)
+	return strings.TrimPrefix(s, arg)
 }
 
 // ErrNotBoolean is returned for a value that is not a recognised boolean.
@@ -162,14 +174,7 @@ func toBool(v any) (any, error) {
 	case json.Number:
 		return ParseBool(t.String())
 	case string:
-		if strings.TrimSpace(t) == "" {
-			return nil, nil
-		}
-		b, err := ParseBool(t)
-		if err != nil {
-			return nil, fmt.Errorf("%q %w", t, err)
-		}
-		return b, nil
+		return boolOfString(t)
 	}
 	article := "a"
 	if jsonType(v) == "object" {
@@ -178,7 +183,21 @@ func toBool(v any) (any, error) {
 	return nil, fmt.Errorf("%s %s %w", article, jsonType(v), ErrNotBoolean)
 }
 
+// boolOfString is toBool of a string: nil when blank.
+func boolOfString(t string) (any, error) {
+	if strings.TrimSpace(t) == "" {
+		return nil, nil
+	}
+	b, err := ParseBool(t)
+	if err != nil {
+		return nil, fmt.Errorf("%q %w", t, err)
+	}
+	return b, nil
+}
+
 func tBool(v any, _ string, _ *applyCtx) (any, error) { return toBool(v) }
+
+func sBool(s, _ string, _ *applyCtx) (any, error) { return boolOfString(s) }
 
 func tPresent(v any, _ string, _ *applyCtx) (any, error) {
 	if s, ok := v.(string); ok && strings.EqualFold(strings.TrimSpace(s), "null") {
@@ -215,6 +234,10 @@ func tPhone(v any, arg string, c *applyCtx) (any, error) {
 			return v, nil
 		}
 	}
+	return sPhone(s, arg, c)
+}
+
+func sPhone(s, arg string, c *applyCtx) (any, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"sort"
 	"strings"
@@ -551,5 +552,39 @@ func TestRejectIfDefaultReason(t *testing.T) {
 	}
 	if got.Reason() != "last_login is empty: not migrated" {
 		t.Fatalf("reason %q", got.Reason())
+	}
+}
+
+// TestTransformStringForms: the string forms Plan.Apply uses on CSV cells
+// give what the transforms give on the same cell in an interface.
+func TestTransformStringForms(t *testing.T) {
+	ctx := &applyCtx{plan: &Plan{mapping: &Mapping{}, phones: &phoneNormalizer{}}}
+	cells := []string{"", " ", "  Ada  ", "\u200bX\ufeff", "'admin", "''x", "MiXeD", "true", " No ", "maybe", "1", "0",
+		"+44 7911 123456", "+1 (415) 555-2671", "07911 123456", "+999", "not a phone", "ÉCOLE"}
+	args := []string{"", "'", "x", "US", "GB"}
+	n := 0
+	for name, spec := range transforms {
+		if spec.str == nil && spec.fromStr == nil {
+			continue
+		}
+		n++
+		for _, c := range cells {
+			for _, arg := range args {
+				want, wantErr := spec.fn(c, arg, ctx)
+				var got any
+				var gotErr error
+				if spec.str != nil {
+					got = spec.str(c, arg)
+				} else {
+					got, gotErr = spec.fromStr(c, arg, ctx)
+				}
+				if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
+					t.Errorf("%s(%q, %q): string form (%#v, %v), fn (%#v, %v)", name, c, arg, got, gotErr, want, wantErr)
+				}
+			}
+		}
+	}
+	if n < 6 {
+		t.Fatalf("%d transforms with a string form", n)
 	}
 }

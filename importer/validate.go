@@ -25,14 +25,57 @@ import (
 
 // Problem is one reason a record cannot be sent.
 type Problem struct {
+	// Code says what kind of problem it is, for code that acts on it (a
+	// preset counting the records without an identifier, the wizard).
+	Code ProblemCode
 	// Field is the record field ("email", "password.password_hash"), or ""
 	// for a problem with the row as a whole.
 	Field string
-	// Message says what is wrong, naming the field in words.
+	// Message says what is wrong, naming the field in words: it is the
+	// report's reason, for people.
 	Message string
 }
 
 func (p Problem) String() string { return p.Message }
+
+// ProblemCode is the kind of a Problem.
+type ProblemCode int
+
+// The kinds of problems.
+const (
+	// ProblemInvalidValue: a field's value is not one Authgear accepts, or
+	// a transform could not turn it into one.
+	ProblemInvalidValue ProblemCode = iota
+	// ProblemUnreadable: the row itself could not be read (a ragged CSV
+	// row, a broken NDJSON line); Field is "".
+	ProblemUnreadable
+	// ProblemIdentifierEmpty: the record has no value for the identifier.
+	ProblemIdentifierEmpty
+	// ProblemDuplicate: after normalisation, the identifier is an earlier
+	// record's.
+	ProblemDuplicate
+	// ProblemSameLoginID: after normalisation, another login ID (email,
+	// phone number, username) is the same as an earlier record's.
+	ProblemSameLoginID
+	// ProblemPassword: a password hash the policy rejects, or one that is
+	// not a hash.
+	ProblemPassword
+	// ProblemValidPeriod: account_valid_from is not before
+	// account_valid_until.
+	ProblemValidPeriod
+	// ProblemRejected: one of the mapping's reject_if conditions holds;
+	// Field is "".
+	ProblemRejected
+)
+
+var problemCodeNames = [...]string{"invalid_value", "unreadable", "identifier_empty", "duplicate", "same_login_id", "password", "valid_period", "rejected"}
+
+func (c ProblemCode) String() string {
+	if c >= 0 && int(c) < len(problemCodeNames) {
+		return problemCodeNames[c]
+	}
+	return fmt.Sprintf("ProblemCode(%d)", int(c))
+}
 
 // Phone validation methods, as Authgear's ui.phone_input.validation.
 const (
@@ -113,18 +156,26 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 // cleanPhone drops the separators people type: spaces, dashes, dots,
 // parentheses and slashes. It returns "" when anything else is in the way.
 func cleanPhone(s string) string {
-	var b []byte
+	var b []byte // nil while nothing was dropped: s is returned as it is
+	kept := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c >= '0' && c <= '9':
-			b = append(b, c)
-		case c == '+' && len(b) == 0:
-			b = append(b, c)
+		case c >= '0' && c <= '9', c == '+' && kept == 0:
+			if b != nil {
+				b = append(b, c)
+			}
+			kept++
 		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/' || c == '\t':
+			if b == nil {
+				b = append(make([]byte, 0, len(s)), s[:i]...)
+			}
 		default:
 			return ""
 		}
+	}
+	if b == nil {
+		return s
 	}
 	return string(b)
 }
@@ -285,9 +336,11 @@ func checkEmail(s string) error {
 	if len(s) > 320 {
 		return errors.New("is longer than 320 characters")
 	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || a.Address != s {
-		return errors.New("is not an email address")
+	if !isDotAtomAddress(s) {
+		a, err := mail.ParseAddress(s)
+		if err != nil || a.Name != "" || a.Address != s {
+			return errors.New("is not an email address")
+		}
 	}
 	// What is sent must be what Authgear stores, so that a re-run finds it.
 	if !isASCII(s) {
@@ -296,6 +349,34 @@ func checkEmail(s string) error {
 		}
 	}
 	return nil
+}
+
+// isDotAtomAddress reports whether s is an ASCII dot-atom, '@', and a
+// dot-atom (RFC 5322 atext and single dots inside): net/mail.ParseAddress
+// reads such a string as the address s with no name, so checkEmail can
+// skip it (and its allocations). Anything else goes to net/mail.
+func isDotAtomAddress(s string) bool {
+	at := strings.IndexByte(s, '@')
+	return at > 0 && isDotAtom(s[:at]) && isDotAtom(s[at+1:])
+}
+
+func isDotAtom(a string) bool {
+	if a == "" || a[0] == '.' || a[len(a)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		switch c := a[i]; {
+		case c == '.':
+			if a[i-1] == '.' {
+				return false
+			}
+		case c <= ' ' || c > '~':
+			return false
+		case strings.IndexByte(`()<>[]:;@\,"`, c) >= 0:
+			return false
+		}
+	}
+	return true
 }
 
 func checkUsername(s string) error {
@@ -427,7 +508,9 @@ func CheckBcrypt(h string) error {
 	if len(h) < 4 || h[0] != '$' || h[1] != '2' || (h[2] != 'a' && h[2] != 'b' && h[2] != 'y') || h[3] != '$' {
 		return errors.New("is not a valid bcrypt hash")
 	}
-	if _, err := bcrypt.Cost([]byte(h)); err != nil {
+	// What bcrypt.Cost accepts after that prefix, without its allocations:
+	// a cost strconv.Atoi reads in bytes 4-5, from 4 to 31.
+	if cost, err := strconv.Atoi(h[4:min(6, len(h))]); err != nil || cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
 		return errors.New("is not a valid bcrypt hash")
 	}
 	if len(h) != 60 {

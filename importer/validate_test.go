@@ -990,3 +990,93 @@ func BenchmarkPhoneNormalize(b *testing.B) {
 		}
 	})
 }
+
+// TestCheckBcryptCostAsBcrypt: CheckBcrypt reads the cost itself instead of
+// calling bcrypt.Cost; both must accept the same bytes 4 and 5, at every
+// length around 60.
+func TestCheckBcryptCostAsBcrypt(t *testing.T) {
+	chars := "0123456789+- $a."
+	rest := strings.Repeat("A", 60)
+	for _, n := range []int{4, 5, 6, 58, 59, 60, 61} {
+		for i := 0; i < len(chars); i++ {
+			for j := 0; j < len(chars); j++ {
+				h := ("$2b$" + string(chars[i]) + string(chars[j]) + "$" + rest)[:n]
+				_, costErr := bcrypt.Cost([]byte(h))
+				want := costErr == nil && len(h) == 60
+				if got := CheckBcrypt(h) == nil; got != want {
+					t.Errorf("CheckBcrypt(%q) accepts: %v, want %v", h, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestDotAtomAddressAsNetMail: every string checkEmail lets past net/mail
+// must be one net/mail reads as itself with no name; and ordinary
+// addresses take that path.
+func TestDotAtomAddressAsNetMail(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	alphabet := []string{"a", "Z", "0", ".", ".", "@", "@", "-", "_", "+", "!", "#", "~", "'", " ", "\t", "(", ")", "<", ">",
+		"[", "]", ":", ";", ",", "\\", "\"", "é", "\x7f", "\x00", "x", "y"}
+	fast := 0
+	for i := 0; i < 200_000; i++ {
+		var b strings.Builder
+		for n := 1 + r.IntN(12); n > 0; n-- {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		s := b.String()
+		if !isDotAtomAddress(s) {
+			continue
+		}
+		fast++
+		a, err := mail.ParseAddress(s)
+		if err != nil || a.Name != "" || a.Address != s {
+			t.Fatalf("isDotAtomAddress(%q) but net/mail reads %+v, %v", s, a, err)
+		}
+	}
+	if fast < 100 {
+		t.Fatalf("only %d random strings took the dot-atom path", fast)
+	}
+	for _, s := range []string{"user1@example.com", "a.b+tag@sub.example.co.uk", "o'brien@example.ie", "x_y-z@a-b.io"} {
+		if !isDotAtomAddress(s) {
+			t.Errorf("isDotAtomAddress(%q) = false", s)
+		}
+	}
+	for _, s := range []string{"", "@a", "a@", "a..b@c", ".a@b", "a.@b", "a@b.", "a@.b", "a@b..c", "a b@c", "\"a\"@b", "a@[1.2.3.4]", "a@b@c", "é@b", "a@b (c)"} {
+		if isDotAtomAddress(s) {
+			t.Errorf("isDotAtomAddress(%q) = true", s)
+		}
+	}
+}
+
+// TestCleanPhoneAsBefore compares cleanPhone, which returns its argument
+// when it drops nothing, with the plain version it replaced.
+func TestCleanPhoneAsBefore(t *testing.T) {
+	plain := func(s string) string {
+		var b []byte
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			switch {
+			case c >= '0' && c <= '9':
+				b = append(b, c)
+			case c == '+' && len(b) == 0:
+				b = append(b, c)
+			case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/' || c == '\t':
+			default:
+				return ""
+			}
+		}
+		return string(b)
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	chars := "0123456789+ -.()/\tx"
+	for i := 0; i < 100_000; i++ {
+		b := make([]byte, r.IntN(14))
+		for j := range b {
+			b[j] = chars[r.IntN(len(chars))]
+		}
+		if got, want := cleanPhone(string(b)), plain(string(b)); got != want {
+			t.Fatalf("cleanPhone(%q) = %q, want %q", b, got, want)
+		}
+	}
+}
