@@ -36,6 +36,8 @@ type stdio struct {
 	In          io.Reader
 	Out, Err    io.Writer
 	StderrTTY   bool
+	// Interactive: stdin and stdout are a terminal, so the wizard can run.
+	Interactive bool
 	Getenv      func(string) string
 	ProgramName string
 }
@@ -44,6 +46,7 @@ func newIO() *stdio {
 	return &stdio{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		StderrTTY:   term.IsTerminal(os.Stderr.Fd()),
+		Interactive: term.IsTerminal(os.Stdin.Fd()) && term.IsTerminal(os.Stdout.Fd()),
 		Getenv:      os.Getenv,
 		ProgramName: "authgear-migrate",
 	}
@@ -70,7 +73,8 @@ var errInterrupted = errors.New("interrupted")
 const topUsage = `authgear-migrate moves users from another system into Authgear.
 
 Usage:
-  authgear-migrate                 run the bundled example against the in-process sandbox
+  authgear-migrate                 on a terminal: the wizard; otherwise the bundled example into the sandbox
+  authgear-migrate --input FILE [--mapping MAPPING.yaml]   the wizard with a file loaded
   authgear-migrate map      --input FILE --output MAPPING.yaml [--preset NAME] [--identifier FIELD]
   authgear-migrate replay   --mapping MAPPING.yaml --input FILE [--dry-run] [--report FILE] [--json]
   authgear-migrate sandbox  --listen ADDR --project-id ID --key-id KID --key-file PATH [--rate N]
@@ -92,7 +96,13 @@ func run(ctx context.Context, args []string, io *stdio) int {
 
 func dispatch(ctx context.Context, args []string, io *stdio) error {
 	if len(args) == 0 {
+		if io.Interactive {
+			return runWizard(ctx, nil, io)
+		}
 		return runDemo(ctx, io)
+	}
+	if strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
+		return runWizard(ctx, args, io)
 	}
 	switch args[0] {
 	case "map":

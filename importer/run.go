@@ -42,6 +42,9 @@ type RunConfig struct {
 	Restart bool
 	// EmitJSON, in a dry run, writes the records as they would be sent.
 	EmitJSON string
+	// Inspect, in a dry run, sees every prepared record in input order (a
+	// preview keeps what it shows). p is valid only during the call.
+	Inspect func(p *Prepared)
 
 	// Target receives the records of a live run.
 	Target *Destination
@@ -91,6 +94,10 @@ type Resuming struct {
 // did not answer, or answered 5xx).
 type Retrying struct{ Retry adminapi.RetryEvent }
 
+// Failed: the server failed a record (or it was not sent); the wizard
+// shows the latest ones.
+type Failed struct{ Row ReportRow }
+
 // Stopped: the run stopped before every record was sent; Advice says
 // what to do.
 type Stopped struct{ Advice string }
@@ -106,6 +113,7 @@ func (Warning) event()    {}
 func (Resuming) event()   {}
 func (Stopped) event()    {}
 func (Retrying) event()   {}
+func (Failed) event()     {}
 func (Done) event()       {}
 
 // RunSummary is the end of a run: what replay --json prints.
@@ -346,6 +354,9 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 					return err
 				}
 			}
+			if c.Inspect != nil {
+				c.Inspect(p)
+			}
 			reported.set(row.Row)
 			counts.add(row)
 			return rep.Write(row)
@@ -373,6 +384,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		is, err := Import(ictx, src, plan, o, func(row ReportRow) error {
 			if row.Outcome == OutcomeFailed {
 				bad.set(row.Row)
+				r.event(Failed{Row: row})
 			}
 			return rep.Write(row)
 		})

@@ -1,0 +1,378 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/progress"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/authgear-migrate/authgear-migrate/importer"
+	"github.com/authgear-migrate/authgear-migrate/importer/adminapi"
+	"github.com/authgear-migrate/authgear-migrate/ui"
+)
+
+type importPhase int
+
+const (
+	phaseChoose importPhase = iota // the target
+	phaseChecking
+	phaseConfirm
+	phaseRunning
+	phaseAskStop
+	phaseDone
+)
+
+type importKeys struct {
+	Start  key.Binding
+	Switch key.Binding
+	Stop   key.Binding
+	Next   key.Binding
+}
+
+type (
+	targetMsg struct {
+		t   *importer.Destination
+		err error
+	}
+)
+
+type importingStep struct {
+	c        *ui.Common
+	s        *session
+	keys     importKeys
+	phase    importPhase
+	real     bool // the configured Authgear, not the sandbox
+	cfg      adminapi.Config
+	target   *importer.Destination
+	err      error
+	confirm  textinput.Model
+	bar      progress.Model
+	prog     importer.ImportProgress
+	counted  int
+	failures []importer.ReportRow
+	warnings []string
+	stopped  string
+	summary  *importer.RunSummary
+	runErr   error
+	cancel   context.CancelFunc
+	ch       <-chan tea.Msg
+	started  time.Time
+}
+
+func newImporting(c *ui.Common, s *session) *importingStep {
+	getenv := s.opts.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	ti := textinput.New()
+	ti.Prompt = "type y to import into this project: "
+	bar := progress.New(progress.WithDefaultGradient())
+	return &importingStep{c: c, s: s, cfg: adminapi.ConfigFromEnv(getenv), confirm: ti, bar: bar, keys: importKeys{
+		Start:  ui.Binding([]string{"enter"}, "enter", "continue"),
+		Switch: ui.Binding([]string{"tab"}, "tab", "switch target"),
+		Stop:   ui.Binding([]string{"ctrl+c"}, "ctrl+c", "stop safely"),
+		Next:   ui.Binding([]string{"enter"}, "enter", "middleware"),
+	}}
+}
+
+func (m *importingStep) Init() tea.Cmd { return nil }
+func (m *importingStep) Busy() bool    { return m.phase == phaseRunning || m.phase == phaseAskStop }
+func (m *importingStep) Typing() bool  { return m.phase == phaseConfirm && m.real }
+
+func (m *importingStep) ShortHelp() []key.Binding {
+	switch m.phase {
+	case phaseChoose:
+		if m.cfg.Endpoint != "" {
+			return []key.Binding{m.keys.Start, m.keys.Switch}
+		}
+		return []key.Binding{m.keys.Start}
+	case phaseRunning:
+		return []key.Binding{m.keys.Stop}
+	case phaseDone:
+		return []key.Binding{m.keys.Next}
+	}
+	return []key.Binding{m.keys.Start}
+}
+
+func (m *importingStep) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// targetCmd starts the sandbox, or checks the configured endpoint and its
+// credentials with a look-up that needs a valid token.
+func (m *importingStep) targetCmd() tea.Cmd {
+	real, cfg, ctx := m.real, m.cfg, m.s.ctx
+	return func() tea.Msg {
+		if !real {
+			t, err := importer.StartSandbox(ctx, importer.SandboxConfig{
+				LoginIDTypes: []string{"email", "phone", "username"}, Roles: []string{"*"}, Groups: []string{"*"}})
+			return targetMsg{t, err}
+		}
+		t, err := importer.AdminAPITarget(cfg)
+		if err != nil {
+			return targetMsg{nil, err}
+		}
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		_, err = t.API.GetImport(cctx, "userimport_00000000000000000000000000000000")
+		if err != nil && !adminapi.IsTaskNotFound(err) {
+			return targetMsg{nil, fmt.Errorf("the connection check failed: %w", err)}
+		}
+		return targetMsg{t, nil}
+	}
+}
+
+func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
+	switch msg := msg.(type) {
+	case targetMsg:
+		if msg.err != nil {
+			m.phase, m.err = phaseChoose, msg.err
+			return m, nil
+		}
+		m.target, m.phase = msg.t, phaseConfirm
+		if m.real {
+			m.confirm.SetValue("")
+			return m, m.confirm.Focus()
+		}
+		return m, nil
+	case eventMsg:
+		if msg.id != 2 {
+			return m, nil
+		}
+		switch e := msg.e.(type) {
+		case importer.Importing:
+			m.prog = e.Progress
+		case importer.Counted:
+			m.counted = e.Total
+		case importer.Failed:
+			m.failures = append(m.failures, e.Row)
+			if len(m.failures) > 5 {
+				m.failures = m.failures[1:]
+			}
+		case importer.Warning:
+			m.warnings = append(m.warnings, e.Message)
+		case importer.Retrying:
+			m.warnings = append(m.warnings, "retrying: "+e.Retry.String())
+		case importer.Stopped:
+			m.stopped = e.Advice
+		}
+		if len(m.warnings) > 3 {
+			m.warnings = m.warnings[len(m.warnings)-3:]
+		}
+		return m, tea.Batch(waitFor(m.ch), m.bar.SetPercent(m.fraction()))
+	case runDoneMsg:
+		if msg.id != 2 {
+			return m, nil
+		}
+		s := msg.summary
+		m.summary, m.runErr, m.phase = &s, msg.err, phaseDone
+		m.s.summary = &s
+		m.target.Close()
+		return m, m.bar.SetPercent(1)
+	case progress.FrameMsg:
+		bar, cmd := m.bar.Update(msg)
+		if b, ok := bar.(progress.Model); ok {
+			m.bar = b
+		}
+		return m, cmd
+	case tea.KeyMsg:
+		return m.key(msg)
+	}
+	if m.phase == phaseConfirm && m.real {
+		var cmd tea.Cmd
+		m.confirm, cmd = m.confirm.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m *importingStep) key(k tea.KeyMsg) (step, tea.Cmd) {
+	switch m.phase {
+	case phaseChoose:
+		switch {
+		case key.Matches(k, m.keys.Switch) && m.cfg.Endpoint != "":
+			m.real, m.err = !m.real, nil
+		case key.Matches(k, m.keys.Start):
+			m.phase, m.err = phaseChecking, nil
+			return m, m.targetCmd()
+		case key.Matches(k, m.c.Keys.Back):
+			return m, back
+		}
+	case phaseConfirm:
+		switch {
+		case key.Matches(k, m.c.Keys.Back):
+			m.target.Close()
+			m.target, m.phase = nil, phaseChoose
+			return m, nil
+		case key.Matches(k, m.keys.Start):
+			if m.real {
+				v := strings.TrimSpace(m.confirm.Value())
+				if v != "y" && v != "yes" && v != m.cfg.ProjectID {
+					m.err = fmt.Errorf("type y (or the project id) to import into a real project")
+					return m, nil
+				}
+			}
+			return m, m.start()
+		}
+		if m.real {
+			var cmd tea.Cmd
+			m.confirm, cmd = m.confirm.Update(k)
+			return m, cmd
+		}
+	case phaseRunning:
+		if key.Matches(k, m.keys.Stop) {
+			m.phase = phaseAskStop
+		}
+	case phaseAskStop:
+		switch k.String() {
+		case "y", "Y":
+			m.cancel()
+			m.phase = phaseRunning
+			m.stopped = "stopping at a safe point…"
+		default:
+			m.phase = phaseRunning
+		}
+	case phaseDone:
+		if key.Matches(k, m.keys.Next) {
+			return m, next
+		}
+	}
+	return m, nil
+}
+
+// start runs the import: the same run replay does, with the same files.
+func (m *importingStep) start() tea.Cmd {
+	ld := m.s.loaded
+	ctx, cancel := context.WithCancel(m.s.ctx)
+	m.cancel = cancel
+	m.phase, m.started, m.err = phaseRunning, time.Now(), nil
+	cfg := importer.RunConfig{
+		Mapping: cloneMapping(m.s.mapping), MappingPath: m.s.mappingPath, Input: ld.input,
+		Report: importer.DefaultReport(ld.input), Target: m.target, Concurrency: 2,
+		ResumeCommand: replayCommand(m.s),
+	}
+	if m.real {
+		m.s.endpoint = m.cfg.Endpoint
+	}
+	var cmd tea.Cmd
+	m.ch, cmd = startRun(ctx, 2, cfg)
+	return cmd
+}
+
+func (m *importingStep) fraction() float64 {
+	total := m.prog.Total
+	if total == 0 {
+		total = m.counted
+	}
+	if total == 0 {
+		return 0
+	}
+	return min(float64(m.prog.Accounted())/float64(total), 1)
+}
+
+func (m *importingStep) View() string {
+	st := m.c.Styles
+	var b strings.Builder
+	b.WriteString(st.Title.Render("Import") + "\n")
+	switch m.phase {
+	case phaseChoose, phaseChecking:
+		b.WriteString("Target:\n")
+		sb, rl := "› ", "  "
+		if m.real {
+			sb, rl = "  ", "› "
+		}
+		b.WriteString(sb + "the in-process sandbox: a rehearsal on this machine (email, phone and username\n    login IDs enabled, every role and group exists); nothing is sent to Authgear\n")
+		if m.cfg.Endpoint != "" {
+			keyFile := m.cfg.KeyFile
+			if keyFile == "" && m.cfg.KeyData != "" {
+				keyFile = "AUTHGEAR_ADMIN_KEY (environment)"
+			}
+			fmt.Fprintf(&b, "%sAuthgear at %s, project %s, key id %s, key %s\n", rl,
+				importer.Printable(m.cfg.Endpoint), importer.Printable(m.cfg.ProjectID), importer.Printable(m.cfg.KeyID), importer.Printable(keyFile))
+		} else {
+			b.WriteString(st.Muted.Render("  (to import into Authgear, set AUTHGEAR_ENDPOINT, AUTHGEAR_ADMIN_KEY_ID and\n   AUTHGEAR_ADMIN_KEY_FILE before starting the wizard)") + "\n")
+		}
+		if m.phase == phaseChecking {
+			b.WriteString(st.Muted.Render("checking the target…") + "\n")
+		}
+	case phaseConfirm:
+		ld := m.s.loaded
+		n := ld.count
+		fmt.Fprintf(&b, "Import %s into %s.\n", importer.Printable(ld.input), importer.Printable(m.target.Name))
+		if n >= 0 {
+			fmt.Fprintf(&b, "%d records; the report goes to %s.\n", n, importer.DefaultReport(ld.input))
+		}
+		if m.real {
+			b.WriteString(st.Warn.Render("This writes to a real project.") + "\n" + m.confirm.View() + "\n")
+		} else {
+			b.WriteString(st.Muted.Render("enter starts the rehearsal; esc chooses another target") + "\n")
+		}
+	case phaseRunning, phaseAskStop, phaseDone:
+		b.WriteString(m.progressView())
+	}
+	if m.err != nil {
+		b.WriteString(st.Bad.Render(importer.PrintableLines(m.err.Error())) + "\n")
+	}
+	return b.String()
+}
+
+func (m *importingStep) progressView() string {
+	st := m.c.Styles
+	p := m.prog
+	var b strings.Builder
+	m.bar.Width = max(min(m.c.Width-4, 72), 10)
+	total := p.Total
+	if total == 0 {
+		total = m.counted
+	}
+	b.WriteString(m.bar.View() + "\n")
+	line := fmt.Sprintf("%d", p.Accounted())
+	if total > 0 {
+		line += fmt.Sprintf(" of %d records", total)
+	}
+	if p.Rate > 0 {
+		line += fmt.Sprintf(" · %.0f rec/s", p.Rate)
+	}
+	if p.ETA > 0 && m.phase != phaseDone {
+		line += " · ETA " + p.ETA.Round(time.Second).String()
+	}
+	if p.InFlight > 0 {
+		line += fmt.Sprintf(" · %d jobs in flight", p.InFlight)
+	}
+	b.WriteString(line + "\n")
+	if s := m.summary; s != nil {
+		fmt.Fprintf(&b, "%s  %s  %s  %s  %s\n", st.Good.Render(fmt.Sprintf("inserted %d", s.Inserted)), fmt.Sprintf("updated %d", s.Updated),
+			fmt.Sprintf("skipped %d", s.Skipped), st.Bad.Render(fmt.Sprintf("failed %d", s.Failed)), st.Warn.Render(fmt.Sprintf("invalid %d", s.Invalid)))
+	} else {
+		fmt.Fprintf(&b, "%s  %s  %s  %s  %s\n", st.Good.Render(fmt.Sprintf("inserted %d", p.Inserted)), fmt.Sprintf("updated %d", p.Updated),
+			fmt.Sprintf("skipped %d", p.Skipped), st.Bad.Render(fmt.Sprintf("failed %d", p.Failed)), st.Warn.Render(fmt.Sprintf("invalid %d", p.Invalid)))
+	}
+	for _, f := range m.failures {
+		b.WriteString(st.Bad.Render(ui.Truncate(fmt.Sprintf("  row %d %s: %s", f.Row, importer.Printable(f.Identifier), importer.Printable(f.Reason)), m.c.Width-2)) + "\n")
+	}
+	for _, w := range m.warnings {
+		b.WriteString(st.Warn.Render(ui.Truncate(importer.Printable(w), m.c.Width-2)) + "\n")
+	}
+	if m.phase == phaseAskStop {
+		b.WriteString(st.Warn.Render("Stop the import? Jobs already sent are read to the end and the journal resumes the rest. y/n") + "\n")
+	}
+	if m.stopped != "" && m.phase != phaseDone {
+		b.WriteString(st.Warn.Render(ui.Truncate(importer.Printable(m.stopped), m.c.Width-2)) + "\n")
+	}
+	if s := m.summary; s != nil && m.phase == phaseDone {
+		fmt.Fprintf(&b, "report: %s\n", s.Report)
+		if s.Retry != "" {
+			fmt.Fprintf(&b, "retry file: %s\n", s.Retry)
+		}
+		if s.Error != "" {
+			b.WriteString(st.Bad.Render(ui.Truncate("stopped: "+importer.Printable(s.Error), m.c.Width-2)) + "\n")
+		}
+		if s.Resume != "" {
+			b.WriteString(ui.Truncate("resume: "+s.Resume, m.c.Width-2) + "\n")
+		}
+	}
+	return b.String()
+}

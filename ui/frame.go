@@ -1,0 +1,94 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// StepNames are the wizard's five steps, in order.
+var StepNames = []string{"Load", "Map", "Preview", "Import", "Middleware"}
+
+// Common is what every step is given: the size of its area, the styles
+// and the global keys.
+type Common struct {
+	Width, Height int
+	Styles        *Styles
+	Keys          *KeyMap
+}
+
+// Header draws "1 Load · 2 Map · 3 Preview · 4 Import · 5 Middleware" with
+// the current step marked, cut to width.
+func (c *Common) Header(current int) string {
+	var parts []string
+	for i, name := range StepNames {
+		label := string(rune('1'+i)) + " " + name
+		switch {
+		case i < current:
+			parts = append(parts, c.Styles.StepDone.Render("✓ "+label))
+		case i == current:
+			parts = append(parts, c.Styles.StepActive.Render(label))
+		default:
+			parts = append(parts, c.Styles.StepTodo.Render(label))
+		}
+	}
+	line := strings.Join(parts, c.Styles.StepSep.Render(" · "))
+	if lipgloss.Width(line) > c.Width && c.Width > 0 {
+		// Narrow: only the current step with its number.
+		line = c.Styles.StepActive.Render(string(rune('1'+current))+"/5 "+StepNames[current]) +
+			c.Styles.Muted.Render("  authgear-migrate")
+	}
+	return line
+}
+
+// Frame lays out a screen: header, body (cut or padded to the height that
+// is left), an optional status line and the help line at the bottom.
+func (c *Common) Frame(current int, body, status string, h help.Model, km help.KeyMap, full bool) string {
+	h.Width = c.Width
+	h.ShowAll = full
+	helpView := h.View(km)
+	head := c.Header(current)
+	used := lipgloss.Height(head) + 1 + lipgloss.Height(helpView)
+	if status != "" {
+		used += lipgloss.Height(status)
+	}
+	avail := c.Height - used
+	if avail < 1 {
+		avail = 1
+	}
+	body = FitHeight(body, avail)
+	parts := []string{head, body}
+	if status != "" {
+		parts = append(parts, status)
+	}
+	parts = append(parts, helpView)
+	return lipgloss.NewStyle().MaxWidth(c.Width).Render(strings.Join(parts, "\n"))
+}
+
+// FitHeight cuts or pads s to exactly n lines.
+func FitHeight(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	for len(lines) < n {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Truncate cuts s to width cells, with an ellipsis.
+func Truncate(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	if lipgloss.Width(s) <= width {
+		return s
+	}
+	r := []rune(s)
+	for len(r) > 0 && lipgloss.Width(string(r))+1 > width {
+		r = r[:len(r)-1]
+	}
+	return string(r) + "…"
+}
