@@ -33,9 +33,9 @@ func (e signalError) Error() string { return "stopped by " + e.sig.String() }
 // stdio is the process's streams with their terminal state, injectable
 // for tests.
 type stdio struct {
-	In          io.Reader
-	Out, Err    io.Writer
-	StderrTTY   bool
+	In        io.Reader
+	Out, Err  io.Writer
+	StderrTTY bool
 	// Interactive: stdin and stdout are a terminal, so the wizard can run.
 	Interactive bool
 	Getenv      func(string) string

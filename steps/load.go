@@ -40,9 +40,12 @@ type (
 		mappingPath  string
 		mappingGiven bool
 	}
-	loadErrMsg  struct{ err error }
-	countedMsg  struct{ input string; n int }
-	exampleMsg  struct{ input, mapping string }
+	loadErrMsg struct{ err error }
+	countedMsg struct {
+		input string
+		n     int
+	}
+	exampleMsg struct{ input, mapping string }
 )
 
 type loadKeys struct {

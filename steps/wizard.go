@@ -42,10 +42,10 @@ type Options struct {
 
 // Result is what the wizard did, for main to print after it exits.
 type Result struct {
-	Mapping string              // the mapping file saved
+	Mapping string               // the mapping file saved
 	Summary *importer.RunSummary // the import's, when one ran
-	Snippet string              // the middleware written, if any
-	Replay  string              // the replay command that repeats the migration
+	Snippet string               // the middleware written, if any
+	Replay  string               // the replay command that repeats the migration
 }
 
 // ErrAborted: the person quit the wizard.
