@@ -69,7 +69,7 @@ func (m *middlewareStep) render() {
 	text, err := snippets.Render(st.Name, snippets.Config{Endpoint: m.endpoint})
 	m.text, m.err = text, err
 	m.vp.Width = max(m.c.Width-2, 20)
-	m.vp.Height = max(m.c.Height-9, 3)
+	m.vp.Height = max(m.c.BodyHeight()-4, 3)
 	m.vp.SetContent(colourCode(m.c.Styles, text))
 	m.vp.GotoTop()
 }
@@ -143,6 +143,7 @@ func (m *middlewareStep) View() string {
 	if m.err != nil {
 		b.WriteString(s.Bad.Render(m.err.Error()) + "\n")
 	}
+	m.vp.Width, m.vp.Height = max(m.c.Width-2, 20), max(m.c.BodyHeight()-4, 3)
 	b.WriteString(m.vp.View() + "\n")
 	if m.status != "" {
 		b.WriteString(s.Good.Render(m.status) + "\n")

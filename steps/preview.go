@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/authgear-migrate/authgear-migrate/importer"
 	"github.com/authgear-migrate/authgear-migrate/ui"
@@ -31,7 +32,7 @@ type previewRecord struct {
 	valid  bool
 	reason string
 	json   []byte   // the record as sent (valid ones)
-	source []string // "column: value" lines (invalid ones)
+	source [][2]string // column and value (invalid ones)
 }
 
 type previewKeys struct {
@@ -133,7 +134,7 @@ func (p *previewStep) inspect(pr *importer.Prepared) {
 		ld := p.s.loaded
 		for _, c := range ld.columns {
 			if v := ld.viewer.Value(pr.Row, c); v != "" {
-				rec.source = append(rec.source, c+": "+v)
+				rec.source = append(rec.source, [2]string{c, v})
 			}
 		}
 		p.invalid = append(p.invalid, len(p.records))
@@ -226,6 +227,20 @@ func (p *previewStep) jumpBad(forward bool) {
 	}
 }
 
+// secretColumns are the source columns of password hashes and TOTP
+// secrets, masked like the record's own.
+func secretColumns(m *importer.Mapping) map[string]bool {
+	out := map[string]bool{}
+	for k, f := range m.Fields {
+		if strings.Contains(k, "password") || strings.Contains(k, "totp") {
+			if f != nil && f.From != "" {
+				out[f.From] = true
+			}
+		}
+	}
+	return out
+}
+
 var hashValue = regexp.MustCompile(`("(?:password_hash|secret)": ")([^"]*)(")`)
 
 // refresh puts the shown record in the viewport, coloured.
@@ -233,7 +248,6 @@ func (p *previewStep) refresh() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.vp.Width = max(p.c.Width-2, 20)
-	p.vp.Height = max(p.c.Height-12, 3)
 	if len(p.records) == 0 {
 		p.vp.SetContent("")
 		return
@@ -249,8 +263,13 @@ func (p *previewStep) refresh() {
 		b.WriteString(st.Good.Render(head+": valid, sent as") + "\n")
 	} else {
 		b.WriteString(st.Bad.Render(head+": invalid: "+importer.Printable(r.reason)) + "\n")
-		for _, l := range r.source {
-			b.WriteString(st.Muted.Render("  "+ui.Truncate(importer.Printable(l), p.vp.Width-4)) + "\n")
+		secret := secretColumns(p.s.mapping)
+		for _, cv := range r.source {
+			v := cv[1]
+			if secret[cv[0]] && !p.unmask {
+				v = "••••••••"
+			}
+			b.WriteString(st.Muted.Render("  "+ui.Truncate(importer.Printable(cv[0]+": "+v), p.vp.Width-4)) + "\n")
 		}
 	}
 	js := string(r.json)
@@ -315,6 +334,11 @@ func (p *previewStep) View() string {
 	default:
 		b.WriteString(p.counts() + "\n")
 	}
+	used := lipgloss.Height(b.String())
+	if p.docPath != "" || p.docErr != nil {
+		used++
+	}
+	p.vp.Width, p.vp.Height = max(p.c.Width-2, 20), max(p.c.BodyHeight()-used, 3)
 	b.WriteString(p.vp.View() + "\n")
 	if p.docPath != "" || p.docErr != nil {
 		if p.docErr != nil {

@@ -42,6 +42,9 @@ func (c *Common) Header(current int) string {
 	return line
 }
 
+// BodyHeight is the height a step's body gets in the frame.
+func (c *Common) BodyHeight() int { return max(c.Height-2, 1) }
+
 // Frame lays out a screen: header, body (cut or padded to the height that
 // is left), an optional status line and the help line at the bottom.
 func (c *Common) Frame(current int, body, status string, h help.Model, km help.KeyMap, full bool) string {
@@ -49,7 +52,7 @@ func (c *Common) Frame(current int, body, status string, h help.Model, km help.K
 	h.ShowAll = full
 	helpView := h.View(km)
 	head := c.Header(current)
-	used := lipgloss.Height(head) + 1 + lipgloss.Height(helpView)
+	used := lipgloss.Height(head) + lipgloss.Height(helpView)
 	if status != "" {
 		used += lipgloss.Height(status)
 	}
@@ -63,7 +66,7 @@ func (c *Common) Frame(current int, body, status string, h help.Model, km help.K
 		parts = append(parts, status)
 	}
 	parts = append(parts, helpView)
-	return lipgloss.NewStyle().MaxWidth(c.Width).Render(strings.Join(parts, "\n"))
+	return c.Styles.Screen.MaxWidth(c.Width).Render(strings.Join(parts, "\n"))
 }
 
 // FitHeight cuts or pads s to exactly n lines.

@@ -20,6 +20,7 @@ var (
 // colour give plain text.
 type Styles struct {
 	App        lipgloss.Style
+	Screen     lipgloss.Style
 	StepDone   lipgloss.Style
 	StepActive lipgloss.Style
 	StepTodo   lipgloss.Style
@@ -45,6 +46,7 @@ type Styles struct {
 func NewStyles(r *lipgloss.Renderer) *Styles {
 	s := &Styles{}
 	s.App = r.NewStyle().Padding(0, 1)
+	s.Screen = r.NewStyle()
 	s.StepDone = r.NewStyle().Foreground(colorGood)
 	s.StepActive = r.NewStyle().Foreground(colorAccent).Bold(true).Underline(true)
 	s.StepTodo = r.NewStyle().Foreground(colorMuted)
