@@ -31,7 +31,7 @@ type previewRecord struct {
 	row    int
 	valid  bool
 	reason string
-	json   []byte   // the record as sent (valid ones)
+	json   []byte      // the record as sent (valid ones)
 	source [][2]string // column and value (invalid ones)
 }
 
