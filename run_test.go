@@ -120,3 +120,12 @@ func readReportRows(path string) ([]int, error) {
 	}
 	return rows, nil
 }
+
+// TestWizardNeedsATerminal: wizard flags without a terminal point to
+// replay (exit 2) and start nothing.
+func TestWizardNeedsATerminal(t *testing.T) {
+	r := runCmd(t, nil, "--input", exampleInput)
+	if r.code != exitUsage || !strings.Contains(r.errOut, "authgear-migrate replay --mapping") {
+		t.Errorf("want exit 2 pointing to replay: %s", r)
+	}
+}

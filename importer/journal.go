@@ -204,6 +204,17 @@ func checkJournalFile(path string) error {
 	return nil
 }
 
+// UnfinishedJournal reports whether path holds the journal of a live
+// import that did not finish (running the same import again continues it),
+// with the target it imported into and how many records it settled.
+func UnfinishedJournal(path string) (target string, settled int, ok bool) {
+	st, fp, err := readJournal(path)
+	if err != nil || fp == nil || st.ended || fp.Target == "" {
+		return "", 0, false
+	}
+	return fp.Target, st.results, true
+}
+
 // JournalTarget reads the target a journal's run imported into ("" for a
 // journal of no live run); ok is false when path holds no journal.
 func JournalTarget(path string) (target string, ok bool) {

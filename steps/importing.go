@@ -84,6 +84,9 @@ func (m *importingStep) Init() tea.Cmd { return nil }
 func (m *importingStep) Busy() bool    { return m.phase == phaseRunning || m.phase == phaseAskStop }
 func (m *importingStep) Typing() bool  { return m.phase == phaseConfirm && m.real }
 
+// NoBack: once the import ran, going back would import again.
+func (m *importingStep) NoBack() bool { return m.phase == phaseDone }
+
 func (m *importingStep) ShortHelp() []key.Binding {
 	switch m.phase {
 	case phaseChoose:
@@ -306,6 +309,9 @@ func (m *importingStep) View() string {
 			fmt.Fprintf(&b, "%d records; the report goes to %s.\n", n, importer.DefaultReport(ld.input))
 		}
 		if m.real {
+			if target, settled, ok := importer.UnfinishedJournal(importer.DefaultJournal(importer.DefaultReport(ld.input))); ok {
+				b.WriteString(st.Warn.Render(ui.Truncate(fmt.Sprintf("An unfinished import of this file into %s (%d records done) is in its journal: it is continued.", importer.Printable(target), settled), m.c.Width*2)) + "\n")
+			}
 			b.WriteString(st.Warn.Render("This writes to a real project.") + "\n" + m.confirm.View() + "\n")
 		} else {
 			b.WriteString(st.Muted.Render("enter starts the rehearsal; esc chooses another target") + "\n")

@@ -44,6 +44,7 @@ type (
 	countedMsg struct {
 		input string
 		n     int
+		err   error
 	}
 	exampleMsg struct{ input, mapping string }
 )
@@ -148,6 +149,11 @@ func (l *loadStep) Update(msg tea.Msg) (step, tea.Cmd) {
 	case countedMsg:
 		if l.s.loaded != nil && l.s.loaded.input == msg.input {
 			l.s.loaded.count = msg.n
+			if msg.err != nil {
+				// Broken past the first rows: nothing after that point
+				// could be imported, so the file is not taken.
+				l.err = msg.err
+			}
 		}
 		return l, nil
 	case tea.KeyMsg:
@@ -167,7 +173,7 @@ func (l *loadStep) Update(msg tea.Msg) (step, tea.Cmd) {
 			l.busy = true
 			return l, exampleCmd(l.s)
 		case key.Matches(msg, l.keys.Open):
-			if l.s.loaded != nil && l.s.loaded.input == l.path.Value() {
+			if l.s.loaded != nil && l.s.loaded.input == l.path.Value() && l.err == nil {
 				return l, next
 			}
 			p := strings.TrimSpace(l.path.Value())
@@ -279,10 +285,10 @@ func load(s *session, input, mappingPath string) (*loaded, error) {
 func countCmd(s *session, l *loaded) tea.Cmd {
 	return func() tea.Msg {
 		n, err := importer.CountRecords(s.ctx, l.input, l.mapping)
-		if err != nil {
+		if err != nil && s.ctx.Err() != nil {
 			return nil
 		}
-		return countedMsg{input: l.input, n: n}
+		return countedMsg{input: l.input, n: n, err: err}
 	}
 }
 
@@ -309,12 +315,15 @@ func (l *loadStep) View() string {
 	switch {
 	case l.busy:
 		b.WriteString(st.Muted.Render("reading…") + "\n")
-	case l.err != nil:
+	case l.err != nil && l.s.loaded == nil:
 		b.WriteString(st.ErrorBox.Width(max(l.c.Width-4, 20)).Render(importer.PrintableLines(l.err.Error())) + "\n")
 	case l.s.loaded == nil:
 		b.WriteString(st.Muted.Render("CSV (any delimiter), a JSON array or NDJSON. Exports of Auth0,\nFirebase, Supabase, Clerk, Cognito, Keycloak, Django and others are\nrecognised. tab completes a name; ctrl+e tries the bundled example.") + "\n")
 	}
 	if ld := l.s.loaded; ld != nil && !l.busy {
+		if l.err != nil {
+			b.WriteString(st.ErrorBox.Width(max(l.c.Width-4, 20)).Render(importer.PrintableLines(l.err.Error())) + "\n")
+		}
 		b.WriteString(l.summary(ld))
 	}
 	return b.String()

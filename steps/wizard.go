@@ -150,7 +150,7 @@ func (w *Wizard) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case nextMsg:
 		return w, w.advance()
 	case backMsg:
-		if w.cur > stepLoad && !w.steps[w.cur].Busy() {
+		if w.cur > stepLoad && !w.steps[w.cur].Busy() && canGoBack(w.steps[w.cur]) {
 			w.cur--
 			w.fullHelp = false
 		}
@@ -208,7 +208,7 @@ type helpKeys struct {
 
 func (h helpKeys) ShortHelp() []key.Binding {
 	b := h.st.ShortHelp()
-	if h.cur > stepLoad && !h.st.Busy() {
+	if h.cur > stepLoad && !h.st.Busy() && canGoBack(h.st) {
 		b = append(b, h.g.Back)
 	}
 	return append(b, h.g.Help, h.g.Quit)
@@ -216,6 +216,12 @@ func (h helpKeys) ShortHelp() []key.Binding {
 
 func (h helpKeys) FullHelp() [][]key.Binding {
 	return append(h.st.FullHelp(), []key.Binding{h.g.Back, h.g.Help, h.g.Quit})
+}
+
+// canGoBack: a step may say that esc does not go back (a finished import).
+func canGoBack(s step) bool {
+	nb, ok := s.(interface{ NoBack() bool })
+	return !ok || !nb.NoBack()
 }
 
 // Result is what the wizard did.
