@@ -326,6 +326,7 @@ func (p *previewStep) View() string {
 	st := p.c.Styles
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Preview: the JSON as it will be sent") + "  " + st.Muted.Render("nothing is sent in this step") + "\n")
+	b.WriteString(st.Muted.Render(ui.Truncate("saved "+p.s.mappingPath+" · headless: "+replayCommand(p.s), p.c.Width-2)) + "\n")
 	switch {
 	case p.err != nil:
 		b.WriteString(st.ErrorBox.Render(importer.PrintableLines(p.err.Error())) + "\n")
