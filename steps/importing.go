@@ -165,7 +165,7 @@ func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		if len(m.warnings) > 3 {
 			m.warnings = m.warnings[len(m.warnings)-3:]
 		}
-		return m, tea.Batch(waitFor(m.ch), m.bar.SetPercent(m.fraction()))
+		return m, tea.Batch(waitFor(m.ch), m.setPercent(m.fraction()))
 	case runDoneMsg:
 		if msg.id != 2 {
 			return m, nil
@@ -174,7 +174,7 @@ func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		m.summary, m.runErr, m.phase = &s, msg.err, phaseDone
 		m.s.summary = &s
 		m.target.Close()
-		return m, m.bar.SetPercent(1)
+		return m, m.setPercent(1)
 	case progress.FrameMsg:
 		bar, cmd := m.bar.Update(msg)
 		if b, ok := bar.(progress.Model); ok {
@@ -262,6 +262,16 @@ func (m *importingStep) start() tea.Cmd {
 	}
 	var cmd tea.Cmd
 	m.ch, cmd = startRun(ctx, 2, cfg)
+	return cmd
+}
+
+// setPercent moves the bar. The animation's command reads the model it
+// was made from when its tick fires: it gets a copy that no later Update
+// writes to (the bar is a field of this pointer model).
+func (m *importingStep) setPercent(f float64) tea.Cmd {
+	bar := m.bar
+	cmd := bar.SetPercent(f)
+	m.bar = bar
 	return cmd
 }
 
