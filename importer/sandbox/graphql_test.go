@@ -302,4 +302,3 @@ func TestGraphQLAfterImport(t *testing.T) {
 		t.Fatalf("re-import after delete: %v", res)
 	}
 }
-
