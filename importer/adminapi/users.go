@@ -189,24 +189,8 @@ func (c *Client) LookupUsers(ctx context.Context, lookups []LoginIDLookup, o Bat
 	o = o.norm()
 	results := make([]LookupResult, len(lookups))
 	err := c.batches(ctx, len(lookups), o, func(ctx context.Context, lo, hi int) error {
-		var q strings.Builder
-		vars := map[string]any{}
-		q.WriteString("query(")
-		for i := lo; i < hi; i++ {
-			if i > lo {
-				q.WriteString(", ")
-			}
-			fmt.Fprintf(&q, "$k%d: String!, $v%d: String!", i-lo, i-lo)
-			vars["k"+strconv.Itoa(i-lo)] = lookups[i].Key
-			vars["v"+strconv.Itoa(i-lo)] = lookups[i].Value
-		}
-		q.WriteString(") {\n")
-		for i := lo; i < hi; i++ {
-			fmt.Fprintf(&q, "\tu%d: getUserByLoginID(loginIDKey: $k%d, loginIDValue: $v%d) { ...userFields }\n", i-lo, i-lo, i-lo)
-		}
-		q.WriteString("}\n")
-		q.WriteString(userFieldsFragment)
-		resp, err := c.GraphQL(ctx, q.String(), vars)
+		query, vars := lookupQuery(lookups[lo:hi])
+		resp, err := c.GraphQL(ctx, query, vars)
 		if err != nil {
 			return err
 		}
@@ -244,6 +228,29 @@ func (c *Client) LookupUsers(ctx context.Context, lookups []LoginIDLookup, o Bat
 		return nil
 	})
 	return results, err
+}
+
+// lookupQuery is one request of aliased look-ups: u0, u1, ... with
+// variables k0/v0, k1/v1, ..., each selecting userFields.
+func lookupQuery(lookups []LoginIDLookup) (string, map[string]any) {
+	var q strings.Builder
+	vars := make(map[string]any, 2*len(lookups))
+	q.WriteString("query(")
+	for i, l := range lookups {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "$k%d: String!, $v%d: String!", i, i)
+		vars["k"+strconv.Itoa(i)] = l.Key
+		vars["v"+strconv.Itoa(i)] = l.Value
+	}
+	q.WriteString(") {\n")
+	for i := range lookups {
+		fmt.Fprintf(&q, "\tu%d: getUserByLoginID(loginIDKey: $k%d, loginIDValue: $v%d) { ...userFields }\n", i, i, i)
+	}
+	q.WriteString("}\n")
+	q.WriteString(userFieldsFragment)
+	return q.String(), vars
 }
 
 // LookupUser looks one login ID up; nil when nobody holds it.
