@@ -97,8 +97,6 @@ func TestVerifyAfterImport(t *testing.T) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-
-
 func TestCompareUserTable(t *testing.T) {
 	s := func(v string) *string { return &v }
 	b := func(v bool) *bool { return &v }
