@@ -261,37 +261,59 @@ type attemptResult struct {
 	stopped    error // the context ended during the attempt
 }
 
-// do sends the request until it succeeds or may not be retried.
+// do sends an import request until it succeeds or may not be retried.
 func (c *Client) do(ctx context.Context, method, path string, body []byte) (*Job, error) {
+	var job *Job
+	attempts, ambiguous, err := c.send(ctx, method, path, body, func(resp *http.Response, sec *secretSet) (attemptResult, bool) {
+		j, res, cut := c.readAnswer(resp, method, sec)
+		job = j
+		return res, cut
+	})
+	if err != nil {
+		return nil, err
+	}
+	job.Attempts = attempts
+	job.Ambiguous = ambiguous
+	return job, nil
+}
+
+// answerReader reads one answer; it keeps what it decoded itself and
+// reports whether the attempt failed (and may be retried), and whether the
+// body was cut short.
+type answerReader func(resp *http.Response, sec *secretSet) (res attemptResult, cut bool)
+
+// send sends the request until read accepts an answer or the failure may
+// not be retried. It returns the number of attempts and whether a POST may
+// have reached the server on an attempt that failed; err is a
+// *RequestError.
+func (c *Client) send(ctx context.Context, method, path string, body []byte, read answerReader) (attempts int, ambiguous bool, err error) {
 	rerr := &RequestError{Method: method, Path: path}
 	start := c.now()
 	for {
 		if err := ctx.Err(); err != nil {
 			rerr.Stopped = err
-			return nil, rerr
+			return rerr.Attempts, rerr.Ambiguous, rerr
 		}
 		rerr.Attempts++
-		job, res := c.attempt(ctx, method, path, body)
+		res := c.attempt(ctx, method, path, body, read)
 		if method == http.MethodPost && res.ambiguous {
 			rerr.Ambiguous = true
 		}
 		if res.err == nil && res.stopped == nil {
-			job.Attempts = rerr.Attempts
-			job.Ambiguous = rerr.Ambiguous
-			return job, nil
+			return rerr.Attempts, rerr.Ambiguous, nil
 		}
 		if res.stopped != nil {
 			rerr.Stopped = res.stopped
-			return nil, rerr
+			return rerr.Attempts, rerr.Ambiguous, rerr
 		}
 		rerr.Err = res.err
 		if !res.retry || rerr.Attempts >= c.attempts {
-			return nil, rerr
+			return rerr.Attempts, rerr.Ambiguous, rerr
 		}
 		wait := c.backoff(rerr.Attempts, res.retryAfter)
 		if c.maxElapsed > 0 && c.now().Sub(start)+wait > c.maxElapsed {
 			rerr.OutOfTime = c.maxElapsed
-			return nil, rerr
+			return rerr.Attempts, rerr.Ambiguous, rerr
 		}
 		c.notifyRetry(ctx, RetryEvent{
 			Method: method, Path: path,
@@ -305,7 +327,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) (*Job
 				err = ctx.Err()
 			}
 			rerr.Stopped = err
-			return nil, rerr
+			return rerr.Attempts, rerr.Ambiguous, rerr
 		}
 	}
 }
@@ -329,10 +351,10 @@ func (c *Client) backoff(n int, retryAfter time.Duration) time.Duration {
 	return d
 }
 
-func (c *Client) attempt(ctx context.Context, method, path string, body []byte) (*Job, attemptResult) {
+func (c *Client) attempt(ctx context.Context, method, path string, body []byte, read answerReader) attemptResult {
 	token, err := c.tokens.Token()
 	if err != nil {
-		return nil, attemptResult{err: err}
+		return attemptResult{err: err}
 	}
 	sec := c.red.sent(token)
 	var wrote atomic.Bool
@@ -351,7 +373,7 @@ func (c *Client) attempt(ctx context.Context, method, path string, body []byte) 
 	}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), method, u.String(), rd)
 	if err != nil {
-		return nil, attemptResult{err: err}
+		return attemptResult{err: err}
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
@@ -365,10 +387,10 @@ func (c *Client) attempt(ctx context.Context, method, path string, body []byte) 
 	if err != nil {
 		ambiguous := wrote.Load()
 		if ctx.Err() != nil {
-			return nil, attemptResult{stopped: ctx.Err(), ambiguous: ambiguous}
+			return attemptResult{stopped: ctx.Err(), ambiguous: ambiguous}
 		}
 		retry, hint := classifyNetErr(err)
-		return nil, attemptResult{
+		return attemptResult{
 			err:       newTransportError(hint, err, retry, sec, netReason(err, c.now().Sub(began), sec)),
 			retry:     retry,
 			ambiguous: ambiguous,
@@ -378,7 +400,7 @@ func (c *Client) attempt(ctx context.Context, method, path string, body []byte) 
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 256<<10))
 		_ = resp.Body.Close()
 	}()
-	job, res, cut := c.readAnswer(resp, method, sec)
+	res, cut := read(resp, sec)
 	if res.err != nil {
 		s := resp.StatusCode
 		switch {
@@ -400,7 +422,7 @@ func (c *Client) attempt(ctx context.Context, method, path string, body []byte) 
 			res.stopped = ctx.Err()
 		}
 	}
-	return job, res
+	return res
 }
 
 // readAnswer reads the whole answer (up to maxResponse), redacts it, and

@@ -133,6 +133,8 @@ type Server struct {
 	loginIDs    map[string]bool
 	roles       keySet
 	groups      keySet
+	roleList    []*rgEntry // the roles and groups graphql.go lists
+	groupList   []*rgEntry
 	customAttrs map[string]bool
 	rate        float64
 	store       *store
@@ -207,6 +209,8 @@ func New(o Options) (*Server, error) {
 		loginIDs:     loginIDs,
 		roles:        newKeySet(o.Roles),
 		groups:       newKeySet(o.Groups),
+		roleList:     initRoleGroupLists(o.Roles, o.Now().UTC()),
+		groupList:    initRoleGroupLists(o.Groups, o.Now().UTC()),
 		customAttrs:  custom,
 		rate:         o.Rate,
 		store:        newStore(),
@@ -368,6 +372,10 @@ type Stats struct {
 	Requests    int // every HTTP request
 	ImportPOSTs int // POST /_api/admin/users/import (any outcome)
 	StatusGETs  int // GET /_api/admin/users/import/{id} (any outcome)
+	// GraphQLRequests counts authorised POST /_api/admin/graphql.
+	GraphQLRequests int
+	// UsersDeleted counts deleteUser mutations that deleted a user.
+	UsersDeleted int
 
 	JobsAccepted    int
 	RecordsReceived int // records of accepted jobs
@@ -458,6 +466,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.stats.StatusGETs++
 		s.mu.Unlock()
 		s.serveAPI(w, r, p[len(importPath)+1:])
+	case p == graphqlPath:
+		s.serveGraphQL(w, r)
 	default:
 		if s.serveTokenAPI(w, r) {
 			return

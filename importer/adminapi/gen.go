@@ -1,0 +1,3 @@
+package adminapi
+
+//go:generate go tool genqlient genqlient.yaml
