@@ -454,6 +454,8 @@ func (p *Plan) password(out *Prepared, field, label, hash string, fam HashFamily
 		out.addProblem(ProblemPassword, field, label+" hash is not a valid bcrypt hash")
 	case p.mapping.Passwords.Unsupported == PasswordsReject:
 		out.addProblem(ProblemPassword, field, fmt.Sprintf("%s hash is %s, which Authgear cannot import (bcrypt only)", label, fam))
+	case fam == HashPlaceholder:
+		out.Notes = append(out.Notes, fmt.Sprintf("%s dropped: the export holds a placeholder, not a hash of the user's %s; the user must set a new %s", label, label, label))
 	default:
 		out.Notes = append(out.Notes, fmt.Sprintf("%s dropped: %s hashes cannot be imported; the user must set a new %s", label, fam, label))
 	}

@@ -95,6 +95,8 @@ func hashWhy(f HashFamily) string {
 	switch f {
 	case HashFirebaseScrypt:
 		return ": Firebase's modified scrypt needs the project's secret signer key to verify"
+	case HashPlaceholder:
+		return ": the value stands where a hash would be (an emulator's fake hash or a redacted sample) and holds no password Authgear could check"
 	case HashBcrypt2x:
 		return ": $2x$ hashes come from a buggy bcrypt implementation and would not verify"
 	case HashDjangoBcrypt:
