@@ -34,7 +34,7 @@ const (
 	// "REDACTED=="). It is counted as a hash that cannot be imported, so the
 	// password policy drops it instead of rejecting the user.
 	HashPlaceholder HashFamily = "placeholder (not a real hash)"
-	HashUnknown         HashFamily = "unknown"
+	HashUnknown     HashFamily = "unknown"
 )
 
 // Importable reports whether Authgear can import hashes of this family
