@@ -15,7 +15,7 @@ import (
 	"github.com/authgear-migrate/authgear-migrate/importer"
 )
 
-const mapUsage = `Usage: authgear-migrate map --input FILE [--output MAPPING.yaml] [--preset NAME] [--identifier FIELD] [--passwords FILE]
+const mapUsage = `Usage: authgear-migrate map --input FILE [--output MAPPING.yaml] [--preset NAME] [--identifier FIELD] [--passwords FILE] [--hash-plaintext-passwords]
 
 Writes a suggested mapping for an export without a terminal UI: it recognises
 the exports of well-known systems (see 'authgear-migrate presets'), otherwise
@@ -32,6 +32,7 @@ func runMap(ctx context.Context, args []string, io *stdio) error {
 	identifier := fs.String("identifier", "", "email, phone_number or preferred_username (default: chosen from the columns)")
 	passwords := fs.String("passwords", "", "a separate password-hash export to join (Auth0)")
 	format := fs.String("format", "", "force the input format: csv, json or ndjson")
+	hashPlain := fs.Bool("hash-plaintext-passwords", false, "map passwords stored in clear text and bcrypt-hash them locally before sending (passwords.plaintext: hash); without it such a column is left unmapped")
 	force := fs.Bool("force", false, "replace an existing mapping file (never an input, a link or anything but a mapping)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -91,7 +92,7 @@ func runMap(ctx context.Context, args []string, io *stdio) error {
 		return fmt.Errorf("load %s: %w", *input, err)
 	}
 	defer src.Close()
-	m, rep, err := importer.SuggestMapping(src, importer.SuggestOptions{Preset: *preset, Identifier: id, Passwords: *passwords})
+	m, rep, err := importer.SuggestMapping(src, importer.SuggestOptions{Preset: *preset, Identifier: id, Passwords: *passwords, HashPlaintext: *hashPlain})
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
 	}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Tests of the shapes real exports take (issue 9): each fixture under
@@ -113,11 +115,93 @@ func TestRecognisePlaceholderHashes(t *testing.T) {
 		{"********", HashPlaceholder},
 		{"{hasher:firebase_scrypt}fakeHash:salt=a:password=b", HashPlaceholder},
 		{"{hasher:firebase_scrypt}abc", HashFirebaseScrypt},
-		{"secret", HashUnknown},
-		{"**", HashUnknown},
+		{"secret", HashPlaintext},
+		{"!unusable", HashUnknown},
+		{"**", HashPlaintext},
 	} {
 		if got := RecogniseHash(c.h); got != c.want {
 			t.Errorf("RecogniseHash(%q) = %q, want %q", c.h, got, c.want)
 		}
+	}
+}
+
+func TestExportPlaintextPasswordsLeftUnmappedByDefault(t *testing.T) {
+	for _, file := range []string{"seed-plaintext.csv", "keycloak-cleartext.json"} {
+		t.Run(file, func(t *testing.T) {
+			r := mapAndPrepare(t, file, SuggestOptions{}, nil)
+			if _, ok := r.m.Fields["password.password_hash"]; ok {
+				t.Fatalf("the clear-text column is mapped: %+v", r.m.Fields["password.password_hash"])
+			}
+			if r.note("holds passwords in clear text, not hashes", "--hash-plaintext-passwords", "should never have existed") == "" {
+				t.Errorf("no plaintext note: %q", r.rep.Notes)
+			}
+			if r.stats.Invalid != 0 || r.stats.PasswordsBcrypt != 0 {
+				t.Errorf("invalid/bcrypt = %d/%d, want 0/0", r.stats.Invalid, r.stats.PasswordsBcrypt)
+			}
+		})
+	}
+}
+
+func TestExportPlaintextPasswordsHashedLocally(t *testing.T) {
+	for file, want := range map[string]map[int]string{
+		"seed-plaintext.csv":      {1: "secret", 2: "TempPass123!", 3: "hunter2", 4: ""},
+		"keycloak-cleartext.json": {1: "alice-secret", 2: "TempPass123!", 3: ""},
+	} {
+		t.Run(file, func(t *testing.T) {
+			r := mapAndPrepare(t, file, SuggestOptions{HashPlaintext: true}, nil)
+			if r.m.Passwords.Plaintext != PlaintextHash {
+				t.Fatalf("passwords.plaintext = %q", r.m.Passwords.Plaintext)
+			}
+			if r.note("bcrypt-hashed locally (cost 10)", "should never have existed") == "" {
+				t.Errorf("no note: %q", r.rep.Notes)
+			}
+			n := 0
+			for num, pw := range want {
+				p := r.rows[num]
+				if !p.Valid() {
+					t.Fatalf("row %d invalid: %s", num, p.Reason())
+				}
+				if pw == "" {
+					if p.Record.Password != nil {
+						t.Errorf("row %d: a password is sent", num)
+					}
+					continue
+				}
+				n++
+				h := p.Record.Password.PasswordHash
+				if cost, err := bcrypt.Cost([]byte(h)); err != nil || cost < 10 {
+					t.Errorf("row %d: cost %d, %v", num, cost, err)
+				}
+				if bcrypt.CompareHashAndPassword([]byte(h), []byte(pw)) != nil {
+					t.Errorf("row %d: the hash does not verify the password", num)
+				}
+				if strings.Contains(p.Reason(), pw) || p.Reason() != "password was in clear text: bcrypt-hashed locally before sending" {
+					t.Errorf("row %d: reason %q", num, p.Reason())
+				}
+			}
+			if r.stats.PasswordsHashedLocally != n || r.stats.PasswordsBcrypt != n {
+				t.Errorf("hashed locally/bcrypt = %d/%d, want %d", r.stats.PasswordsHashedLocally, r.stats.PasswordsBcrypt, n)
+			}
+		})
+	}
+}
+
+func TestExportPlaintextMappedWithoutPolicyIsRejectedWithAdvice(t *testing.T) {
+	r := mapAndPrepare(t, "seed-plaintext.csv", SuggestOptions{}, func(m *Mapping) {
+		m.Set("password.password_hash", "password")
+	})
+	if r.stats.Invalid != 3 {
+		t.Fatalf("invalid = %d, want 3", r.stats.Invalid)
+	}
+	got := r.rows[2].Reason()
+	if !strings.Contains(got, "in clear text") || !strings.Contains(got, "passwords.plaintext: hash") || strings.Contains(got, "TempPass") {
+		t.Errorf("reason %q", got)
+	}
+}
+
+func TestMappingPlaintextPolicyChecked(t *testing.T) {
+	_, err := ReadMapping(strings.NewReader("passwords: {plaintext: yes}\nfields: {email: email}\n"), "m.yaml")
+	if err == nil || !strings.Contains(err.Error(), "passwords.plaintext") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // HashFamily names the algorithm behind a stored password.
@@ -34,7 +36,12 @@ const (
 	// "REDACTED=="). It is counted as a hash that cannot be imported, so the
 	// password policy drops it instead of rejecting the user.
 	HashPlaceholder HashFamily = "placeholder (not a real hash)"
-	HashUnknown     HashFamily = "unknown"
+	// HashPlaintext is a password in clear text: a value no hash family
+	// has, short enough to be a typed password. It is no hash: with
+	// passwords.plaintext: hash it is bcrypt-hashed locally, else the
+	// record is rejected.
+	HashPlaintext HashFamily = "plaintext (not hashed)"
+	HashUnknown   HashFamily = "unknown"
 )
 
 // Importable reports whether Authgear can import hashes of this family
@@ -44,7 +51,7 @@ func (f HashFamily) Importable() bool { return f == HashBcrypt }
 // IsHash reports whether the family is a recognised password hash (as
 // opposed to a malformed bcrypt hash or a value that is not a hash at all).
 func (f HashFamily) IsHash() bool {
-	return f != HashUnknown && f != HashBcryptBroken
+	return f != HashUnknown && f != HashBcryptBroken && f != HashPlaintext
 }
 
 var (
@@ -130,7 +137,30 @@ func RecogniseHash(h string) HashFamily {
 			return HashHexDigest
 		}
 	}
+	if looksPlaintext(h) {
+		return HashPlaintext
+	}
 	return HashUnknown
+}
+
+// MaxPlaintextPassword is the longest clear-text password bcrypt takes
+// (72 bytes): a longer value is not taken for a password.
+const MaxPlaintextPassword = 72
+
+// looksPlaintext reports whether h, which no hash family has, reads as a
+// password typed in clear: printable, without the '$' or '{' that start
+// the hash formats (a truncated bcrypt hash is not a password) or Django's "!" of an unusable password, and short
+// enough for bcrypt.
+func looksPlaintext(h string) bool {
+	if h == "" || len(h) > MaxPlaintextPassword || !utf8.ValidString(h) || h[0] == '$' || h[0] == '{' || h[0] == '!' {
+		return false
+	}
+	for _, r := range h {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // isPlaceholderHash reports whether h stands where a hash would be but is
