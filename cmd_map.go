@@ -162,6 +162,9 @@ func printSuggestion(io *stdio, input, output string, src *importer.Source, m *i
 		fmt.Fprintf(w, ", delimiter %q", string(src.Delimiter()))
 	}
 	fmt.Fprintf(w, ", %d columns\n", len(src.Columns()))
+	if n := src.Preamble(); n > 0 {
+		fmt.Fprintf(w, "skipped %d %s before the header (comments or blank lines); replay skips them too\n", n, plural(n, "line", "lines"))
+	}
 	if m.Preset != "" {
 		title := m.Preset
 		if p, ok := importer.LookupPreset(m.Preset); ok {
@@ -219,6 +222,13 @@ func runPresets(io *stdio) error {
 		}
 	}
 	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // checkReadable turns a missing or unreadable file into a usage error.

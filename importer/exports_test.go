@@ -205,3 +205,39 @@ func TestMappingPlaintextPolicyChecked(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestExportCSVPreambleBeforeHeader(t *testing.T) {
+	for _, c := range []struct {
+		file     string
+		preamble int
+		preset   string
+		valid    int
+	}{
+		{"clerk-comment.csv", 1, "clerk", 3},
+		{"inhouse-blank-first.csv", 2, "generic", 2},
+		{"hash-header.csv", 0, "generic", 2}, // "#id" is a column, not a comment
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			src, err := Open(filepath.Join("testdata", "exports", c.file), SourceOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if src.Preamble() != c.preamble {
+				t.Errorf("preamble = %d, want %d (columns %q)", src.Preamble(), c.preamble, src.Columns())
+			}
+			src.Close()
+			r := mapAndPrepare(t, c.file, SuggestOptions{}, nil)
+			if r.m.Preset != c.preset || r.stats.Valid != c.valid {
+				t.Errorf("preset %q valid %d, want %q %d", r.m.Preset, r.stats.Valid, c.preset, c.valid)
+			}
+		})
+	}
+	// Lines keep counting from the top of the file.
+	r := mapAndPrepare(t, "clerk-comment.csv", SuggestOptions{}, nil)
+	if p := r.rows[4]; p.Row.Line != 6 || !strings.HasPrefix(p.Reason(), "line 6: ") {
+		t.Errorf("row 4: line %d, reason %q", p.Row.Line, p.Reason())
+	}
+	if p := r.rows[1]; p.Row.Line != 3 {
+		t.Errorf("row 1 line = %d, want 3", p.Row.Line)
+	}
+}

@@ -156,7 +156,10 @@ type Source struct {
 	delim   rune
 	columns []string
 	header  bool
-	closer  io.Closer
+	// preamble counts the lines skipped before the CSV header (comments,
+	// blank lines).
+	preamble int
+	closer   io.Closer
 	// capped says the JSON column list stopped at MaxColumns.
 	capped bool
 
@@ -448,6 +451,10 @@ func (s *Source) Context() context.Context {
 	return s.ctx
 }
 
+// Preamble is how many lines before the CSV header were skipped: blank
+// lines, lines of only delimiters, and comments ("# Password for ...").
+func (s *Source) Preamble() int { return s.preamble }
+
 // HasHeader reports whether the CSV's first row was a header.
 func (s *Source) HasHeader() bool { return s.header }
 
@@ -579,8 +586,62 @@ func DetectDelimiter(head []byte) rune {
 	return best
 }
 
+// csvPreamble measures the lines before a CSV header that are not the
+// header: blank lines, lines of only delimiters and spaces, and lines that
+// start with '#' and have fewer fields than the line after them (a header
+// whose first column is named "#id" has as many). It returns their count
+// and length in bytes; delim 0 means the delimiter is still unknown.
+func csvPreamble(head []byte, delim rune) (lines, size int) {
+	fields := func(line []byte, d rune) int {
+		if d == 0 {
+			n := 1
+			for _, c := range delimiters {
+				n = max(n, bytes.Count(line, []byte(string(c)))+1)
+			}
+			return n
+		}
+		return bytes.Count(line, []byte(string(d))) + 1
+	}
+	for lines < 100 {
+		rest := head[size:]
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			return lines, size // the line may be longer than what was read ahead: never skip it
+		}
+		line := bytes.TrimRight(rest[:i], "\r")
+		blank := len(bytes.Trim(line, " \t,;|")) == 0
+		if !blank && !bytes.HasPrefix(bytes.TrimLeft(line, " \t"), []byte("#")) {
+			return lines, size
+		}
+		if !blank {
+			// A comment only when the next line that is not one splits
+			// into more fields.
+			next := rest[i+1:]
+			if j := bytes.IndexByte(next, '\n'); j >= 0 {
+				next = next[:j]
+			}
+			if fields(next, delim) <= fields(line, delim) {
+				return lines, size
+			}
+		}
+		lines++
+		size += i + 1
+	}
+	return lines, size
+}
+
 func (s *Source) initCSV(br *bufio.Reader, head []byte, o SourceOptions) error {
 	s.delim = o.Delimiter
+	lineOffset := 0
+	if !o.NoHeader {
+		if n, size := csvPreamble(head, s.delim); n > 0 {
+			if _, err := br.Discard(size); err != nil {
+				return &ParseError{File: s.name, Err: err}
+			}
+			head = head[size:]
+			s.preamble, lineOffset = n, n
+		}
+	}
 	if s.delim == 0 {
 		s.delim = DetectDelimiter(head)
 	}
@@ -602,7 +663,7 @@ func (s *Source) initCSV(br *bufio.Reader, head []byte, o SourceOptions) error {
 			if l, ok := fieldLine(r); ok {
 				line = l
 			}
-			return &ParseError{File: s.name, Line: line, Err: tooLarge("the record that starts on this line")}
+			return &ParseError{File: s.name, Line: line + lineOffset, Err: tooLarge("the record that starts on this line")}
 		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
@@ -612,9 +673,9 @@ func (s *Source) initCSV(br *bufio.Reader, head []byte, o SourceOptions) error {
 				err = fmt.Errorf("%w (a quote inside a field that is not quoted as a whole; set source.lazy_quotes: true in the mapping to accept it)", err)
 			case errors.Is(err, csv.ErrQuote):
 				// Reported where the reader gave up, often the end of the file.
-				err = fmt.Errorf("%w (the quoted field that starts on line %d is not closed, or has text after its closing quote)", err, pe.StartLine)
+				err = fmt.Errorf("%w (the quoted field that starts on line %d is not closed, or has text after its closing quote)", err, pe.StartLine+lineOffset)
 			}
-			return &ParseError{File: s.name, Line: pe.Line, Column: pe.Column, Err: err}
+			return &ParseError{File: s.name, Line: pe.Line + lineOffset, Column: pe.Column, Err: err}
 		}
 		return &ParseError{File: s.name, Err: err}
 	}
@@ -628,7 +689,7 @@ func (s *Source) initCSV(br *bufio.Reader, head []byte, o SourceOptions) error {
 		if last, _ := r.FieldPos(len(rec) - 1); last >= line {
 			nextLine = last + 1
 		}
-		return rec, line, nil
+		return rec, line + lineOffset, nil
 	}
 	tooWide := func(line, n int, what string) error {
 		return &ParseError{File: s.name, Line: line, Err: fmt.Errorf("%w: the %s has %d columns, at most %d are supported", ErrTooManyColumns, what, n, MaxColumns)}
