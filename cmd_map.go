@@ -92,6 +92,9 @@ func runMap(ctx context.Context, args []string, io *stdio) error {
 		return fmt.Errorf("load %s: %w", *input, err)
 	}
 	defer src.Close()
+	if err := importer.CheckUserExport(src); err != nil {
+		return fmt.Errorf("map: %s", importer.Printable(err.Error()))
+	}
 	m, rep, err := importer.SuggestMapping(src, importer.SuggestOptions{Preset: *preset, Identifier: id, Passwords: *passwords, HashPlaintext: *hashPlain})
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr

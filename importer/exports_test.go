@@ -241,3 +241,36 @@ func TestExportCSVPreambleBeforeHeader(t *testing.T) {
 		t.Errorf("row 1 line = %d, want 3", p.Row.Line)
 	}
 }
+
+func TestExportFilesThatAreNotUserExports(t *testing.T) {
+	for file, want := range map[string]string{
+		"number.json":     "number.json:1: the file holds a single JSON number, not user records",
+		"string.json":     "string.json:1: the file holds a single JSON string, not user records",
+		"numbers.json":    "numbers.json holds 3 numbers (no JSON object among the first records), not user records",
+		"strings.json":    "strings.json holds 2 strings (no JSON object among the first records), not user records",
+		"lines.ndjson":    "lines.ndjson holds 2 numbers, 1 string (no JSON object among the first records), not user records",
+		"header-only.csv": "header-only.csv: no records: the file has a header (2 columns) and no record after it",
+		"blank.csv":       "blank.csv:1: the file is empty",
+	} {
+		t.Run(file, func(t *testing.T) {
+			src, err := Open(filepath.Join("testdata", "exports", file), SourceOptions{})
+			if err == nil {
+				err = CheckUserExport(src)
+				src.Close()
+			}
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("err = %v, want %q", err, want)
+			}
+		})
+	}
+	for _, file := range []string{"firebase-emulator.json", "seed-plaintext.csv"} {
+		src, err := Open(filepath.Join("testdata", "exports", file), SourceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckUserExport(src); err != nil {
+			t.Errorf("%s: %v", file, err)
+		}
+		src.Close()
+	}
+}

@@ -266,7 +266,87 @@ func NewSourceContext(ctx context.Context, r io.Reader, name string, o SourceOpt
 	if s.err != nil && len(s.sample) == 0 {
 		return nil, s.err
 	}
+	if s.format == FormatCSV && o.Format == FormatAuto && len(head) < 64<<10 {
+		// A document that is one JSON number, string or literal is not a
+		// one-column CSV whose header is its value.
+		if t := bytes.TrimSpace(head); len(t) > 0 && json.Valid(t) {
+			var v any
+			if json.Unmarshal(t, &v) == nil {
+				return nil, &ParseError{File: name, Line: 1, Err: &NotUserExportError{What: "a single JSON " + jsonType(v)}}
+			}
+		}
+	}
 	return s, nil
+}
+
+// NotUserExportError says that a file holds something other than user
+// records (a JSON number, an array of strings, ...). Open returns it inside
+// a *ParseError, which names the file.
+type NotUserExportError struct {
+	// File, when set, is named in the message.
+	File string
+	// What the file holds, in words ("a single JSON number").
+	What string
+}
+
+func (e *NotUserExportError) Error() string {
+	if e.File == "" {
+		return fmt.Sprintf("the file holds %s, not user records: is it the right file?", e.What)
+	}
+	return fmt.Sprintf("%s holds %s, not user records: is it the right file?", e.File, e.What)
+}
+
+// ErrEmptyExport says that a file holds no records at all (a header and
+// nothing after it, or only blank lines).
+var ErrEmptyExport = errors.New("no records")
+
+// CheckUserExport refuses a source that cannot be a user export, from
+// its sample: no records at all, or JSON records none of which is an
+// object. It is for map and the wizard's load step, before a mapping is
+// suggested; the errors name the file.
+func CheckUserExport(src *Source) error {
+	rows := src.Sample()
+	if len(rows) == 0 {
+		if src.Format() == FormatCSV && src.HasHeader() {
+			return fmt.Errorf("%s: %w: the file has a header (%d columns) and no record after it", src.Name(), ErrEmptyExport, len(src.Columns()))
+		}
+		return fmt.Errorf("%s: %w: the file holds no user record", src.Name(), ErrEmptyExport)
+	}
+	if src.Format() == FormatCSV {
+		return nil
+	}
+	kinds := map[string]int{}
+	for _, r := range rows {
+		if r.Object != nil {
+			return nil
+		}
+		if r.Raw != nil {
+			var v any
+			if json.Unmarshal(r.Raw, &v) == nil {
+				kinds[jsonType(v)]++
+				continue
+			}
+		}
+		kinds["unreadable record"]++
+	}
+	var parts []string
+	for _, k := range []string{"number", "string", "boolean", "null", "list", "unreadable record"} {
+		if n := kinds[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, plural(n, k, k+"s")))
+		}
+	}
+	what := "JSON values that are not objects"
+	if len(parts) > 0 {
+		what = strings.Join(parts, ", ") + " (no JSON object among the first records)"
+	}
+	return &NotUserExportError{File: src.Name(), What: what}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // rowBytes is about how much input a row took.
