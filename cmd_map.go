@@ -15,7 +15,7 @@ import (
 	"github.com/authgear-migrate/authgear-migrate/importer"
 )
 
-const mapUsage = `Usage: authgear-migrate map --input FILE [--output MAPPING.yaml] [--preset NAME] [--identifier FIELD] [--passwords FILE]
+const mapUsage = `Usage: authgear-migrate map --input FILE [--output MAPPING.yaml] [--preset NAME] [--identifier FIELD] [--passwords FILE] [--hash-plaintext-passwords]
 
 Writes a suggested mapping for an export without a terminal UI: it recognises
 the exports of well-known systems (see 'authgear-migrate presets'), otherwise
@@ -32,6 +32,7 @@ func runMap(ctx context.Context, args []string, io *stdio) error {
 	identifier := fs.String("identifier", "", "email, phone_number or preferred_username (default: chosen from the columns)")
 	passwords := fs.String("passwords", "", "a separate password-hash export to join (Auth0)")
 	format := fs.String("format", "", "force the input format: csv, json or ndjson")
+	hashPlain := fs.Bool("hash-plaintext-passwords", false, "map passwords stored in clear text and bcrypt-hash them locally before sending (passwords.plaintext: hash); without it such a column is left unmapped")
 	force := fs.Bool("force", false, "replace an existing mapping file (never an input, a link or anything but a mapping)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -91,7 +92,10 @@ func runMap(ctx context.Context, args []string, io *stdio) error {
 		return fmt.Errorf("load %s: %w", *input, err)
 	}
 	defer src.Close()
-	m, rep, err := importer.SuggestMapping(src, importer.SuggestOptions{Preset: *preset, Identifier: id, Passwords: *passwords})
+	if err := importer.CheckUserExport(src); err != nil {
+		return fmt.Errorf("map: %s", importer.Printable(err.Error()))
+	}
+	m, rep, err := importer.SuggestMapping(src, importer.SuggestOptions{Preset: *preset, Identifier: id, Passwords: *passwords, HashPlaintext: *hashPlain})
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
 	}
@@ -161,6 +165,9 @@ func printSuggestion(io *stdio, input, output string, src *importer.Source, m *i
 		fmt.Fprintf(w, ", delimiter %q", string(src.Delimiter()))
 	}
 	fmt.Fprintf(w, ", %d columns\n", len(src.Columns()))
+	if n := src.Preamble(); n > 0 {
+		fmt.Fprintf(w, "skipped %d %s before the header (comments or blank lines); replay skips them too\n", n, plural(n, "line", "lines"))
+	}
 	if m.Preset != "" {
 		title := m.Preset
 		if p, ok := importer.LookupPreset(m.Preset); ok {
@@ -218,6 +225,13 @@ func runPresets(io *stdio) error {
 		}
 	}
 	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // checkReadable turns a missing or unreadable file into a usage error.

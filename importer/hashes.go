@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // HashFamily names the algorithm behind a stored password.
@@ -28,7 +30,18 @@ const (
 	HashLDAP            HashFamily = "ldap salted/unsalted SHA or MD5"
 	HashDjangoSHA1      HashFamily = "django salted sha1/md5"
 	HashHexDigest       HashFamily = "unsalted hex digest (md5/sha)"
-	HashUnknown         HashFamily = "unknown"
+	// HashPlaceholder is a value that stands where a hash would be but is
+	// none: the Firebase Auth Emulator's "fakeHash:salt=...:password=...",
+	// or a redacted sample value ("UkVEQUNURUQ9PT0=" is base64 of
+	// "REDACTED=="). It is counted as a hash that cannot be imported, so the
+	// password policy drops it instead of rejecting the user.
+	HashPlaceholder HashFamily = "placeholder (not a real hash)"
+	// HashPlaintext is a password in clear text: a value no hash family
+	// has, short enough to be a typed password. It is no hash: with
+	// passwords.plaintext: hash it is bcrypt-hashed locally, else the
+	// record is rejected.
+	HashPlaintext HashFamily = "plaintext (not hashed)"
+	HashUnknown   HashFamily = "unknown"
 )
 
 // Importable reports whether Authgear can import hashes of this family
@@ -38,7 +51,7 @@ func (f HashFamily) Importable() bool { return f == HashBcrypt }
 // IsHash reports whether the family is a recognised password hash (as
 // opposed to a malformed bcrypt hash or a value that is not a hash at all).
 func (f HashFamily) IsHash() bool {
-	return f != HashUnknown && f != HashBcryptBroken
+	return f != HashUnknown && f != HashBcryptBroken && f != HashPlaintext
 }
 
 var (
@@ -73,12 +86,19 @@ func RecogniseHash(h string) HashFamily {
 		return HashArgon2
 	case strings.HasPrefix(h, declaredHashPrefix):
 		// A hash whose algorithm the export names in another field (the
-		// hasher transform): trust the name, never the shape.
+		// hasher transform) or the preset knows (hashed_with): trust the
+		// name, never the shape, except for a placeholder, which is no
+		// hash of any algorithm.
 		name, rest, _ := strings.Cut(h[len(declaredHashPrefix):], "}")
+		if isPlaceholderHash(rest) {
+			return HashPlaceholder
+		}
 		if fam := HasherFamily(name); fam != HashBcrypt {
 			return fam
 		}
 		return RecogniseHash(rest)
+	case isPlaceholderHash(h):
+		return HashPlaceholder
 	case strings.HasPrefix(h, "$scrypt$"), strings.HasPrefix(h, "$s0$"), strings.HasPrefix(h, "$7$"), strings.HasPrefix(h, "scrypt$"), strings.HasPrefix(h, "scrypt:"):
 		return HashScrypt
 	case strings.HasPrefix(h, "$pbkdf2"), reDjango.MatchString(h), strings.HasPrefix(h, "pbkdf2:"), strings.HasPrefix(h, "{PBKDF2"):
@@ -117,7 +137,60 @@ func RecogniseHash(h string) HashFamily {
 			return HashHexDigest
 		}
 	}
+	if looksPlaintext(h) {
+		return HashPlaintext
+	}
 	return HashUnknown
+}
+
+// MaxPlaintextPassword is the longest clear-text password bcrypt takes
+// (72 bytes): a longer value is not taken for a password.
+const MaxPlaintextPassword = 72
+
+// looksPlaintext reports whether h, which no hash family has, reads as a
+// password typed in clear: printable, without the '$' or '{' that start
+// the hash formats (a truncated bcrypt hash is not a password) or Django's "!" of an unusable password, and short
+// enough for bcrypt.
+func looksPlaintext(h string) bool {
+	if h == "" || len(h) > MaxPlaintextPassword || !utf8.ValidString(h) || h[0] == '$' || h[0] == '{' || h[0] == '!' {
+		return false
+	}
+	for _, r := range h {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// isPlaceholderHash reports whether h stands where a hash would be but is
+// none: an emulator's fake hash, or a redacted value (plain or base64).
+func isPlaceholderHash(h string) bool {
+	if strings.HasPrefix(h, "fakeHash:") {
+		return true
+	}
+	if isRedacted(h) {
+		return true
+	}
+	if len(h) >= 8 && len(h) <= 64 {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding} {
+			if b, err := enc.DecodeString(h); err == nil && isRedacted(string(b)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isRedacted reports whether s is a redaction mark such as "REDACTED",
+// "[redacted]" or "********".
+func isRedacted(s string) bool {
+	s = strings.TrimSpace(s)
+	if len(s) >= 3 && strings.Trim(s, "*") == "" {
+		return true
+	}
+	s = strings.Trim(strings.ToUpper(s), "[]<>(){}=*_- ")
+	return s == "REDACTED" || s == "HIDDEN" || s == "MASKED" || s == "PLACEHOLDER"
 }
 
 // declaredHashPrefix marks a value whose hash family the export names in

@@ -60,7 +60,7 @@ var hashExamples = []struct {
 	{"unsalted md5 hex", "9cc2ae8a1ba7a93da39b46fc1019c481", HashHexDigest},
 	{"unsalted sha256 hex", "c4bbcb1fbec99d65bf59d85c8cb62ee2db963f0fe106f483d9afa73bd4e39a8a", HashHexDigest},
 	// Not hashes.
-	{"plaintext", "correct horse battery staple", HashUnknown},
+	{"plaintext", "correct horse battery staple", HashPlaintext},
 	{"empty", "", HashUnknown},
 	{"Django unusable password", "!ZbyJqTBa9qGtDDrWQHGmy6rqOzXHO7ZiJYVuTMW0", HashUnknown},
 }

@@ -69,11 +69,22 @@ type JoinSpec struct {
 	AltMatch string `yaml:"alt_match,omitempty"`
 }
 
+// PlaintextHash is the passwords.plaintext policy that bcrypt-hashes
+// clear-text passwords locally before they are sent.
+const PlaintextHash = "hash"
+
+// PlaintextBcryptCost is the bcrypt cost of passwords hashed locally.
+const PlaintextBcryptCost = 10
+
 // PasswordSpec is the password policy.
 type PasswordSpec struct {
 	// Unsupported is what happens to a recognised hash Authgear cannot
 	// import (argon2, scrypt, pbkdf2, ...): "drop" or "reject".
 	Unsupported string `yaml:"unsupported"`
+	// Plaintext is what happens to a password in clear text: "" rejects
+	// the record (map leaves such a column unmapped), "hash" bcrypt-hashes
+	// it locally (cost PlaintextBcryptCost) so that the user keeps it.
+	Plaintext string `yaml:"plaintext,omitempty"`
 }
 
 // PhoneSpec controls phone number normalisation.
@@ -224,6 +235,11 @@ func (m *Mapping) Check() error {
 	default:
 		errs = append(errs, fmt.Sprintf("passwords.unsupported %q must be drop or reject", m.Passwords.Unsupported))
 	}
+	switch m.Passwords.Plaintext {
+	case "", PlaintextHash:
+	default:
+		errs = append(errs, fmt.Sprintf("passwords.plaintext %q must be hash (bcrypt-hash clear-text passwords locally) or left out", m.Passwords.Plaintext))
+	}
 	switch m.Phone.Validation {
 	case "":
 		m.Phone.Validation = PhoneIsValidNumber
@@ -354,7 +370,7 @@ func (m *Mapping) Write(w io.Writer) error {
 	if m.UsernameCaseSensitive {
 		must(add("username_case_sensitive", true, ""))
 	}
-	must(add("passwords", m.Passwords, "What to do with password hashes Authgear cannot import (only bcrypt can be): drop (import the user without a password) or reject (do not import the user)."))
+	must(add("passwords", m.Passwords, "What to do with password hashes Authgear cannot import (only bcrypt can be): drop (import the user without a password) or reject (do not import the user).\nplaintext: hash bcrypt-hashes passwords stored in clear text before they are sent (without it, such records are rejected)."))
 	if m.Phone != (PhoneSpec{}) {
 		must(add("phone", m.Phone, ""))
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Outcome is what became of one input record.
@@ -39,6 +41,9 @@ type Prepared struct {
 	PasswordFamily HashFamily
 	// PasswordDropped is set when the policy dropped an unimportable hash.
 	PasswordDropped bool
+	// PasswordHashedLocally is set when a clear-text password was
+	// bcrypt-hashed here (passwords.plaintext: hash).
+	PasswordHashedLocally bool
 }
 
 // Valid reports whether the record can be sent.
@@ -391,7 +396,13 @@ func (p *Plan) finish(b *recordBuilder) {
 	// Passwords: the primary and the MFA one follow the same policy.
 	if b.passwordHash != "" {
 		out.PasswordFamily = RecogniseHash(b.passwordHash)
-		if h, ok := p.password(out, "password.password_hash", "password", b.passwordHash, out.PasswordFamily); ok {
+		h, ok := "", false
+		if out.PasswordFamily == HashPlaintext && m.Passwords.Plaintext == PlaintextHash {
+			h, ok = hashPlaintext(out, b.passwordHash)
+		} else {
+			h, ok = p.password(out, "password.password_hash", "password", b.passwordHash, out.PasswordFamily)
+		}
+		if ok {
 			b.password = Password{Type: "bcrypt", PasswordHash: h}
 			rec.Password = &b.password
 			if b.expireAfter != "" {
@@ -450,14 +461,31 @@ func (p *Plan) password(out *Prepared, field, label, hash string, fam HashFamily
 		return h, true
 	}
 	switch {
+	case fam == HashPlaintext:
+		out.addProblem(ProblemPassword, field, label+" is in clear text, not a hash: set passwords.plaintext: hash in the mapping to bcrypt-hash it locally, or remove "+field+" from the mapping")
 	case !fam.IsHash():
 		out.addProblem(ProblemPassword, field, label+" hash is not a valid bcrypt hash")
 	case p.mapping.Passwords.Unsupported == PasswordsReject:
 		out.addProblem(ProblemPassword, field, fmt.Sprintf("%s hash is %s, which Authgear cannot import (bcrypt only)", label, fam))
+	case fam == HashPlaceholder:
+		out.Notes = append(out.Notes, fmt.Sprintf("%s dropped: the export holds a placeholder, not a hash of the user's %s; the user must set a new %s", label, label, label))
 	default:
 		out.Notes = append(out.Notes, fmt.Sprintf("%s dropped: %s hashes cannot be imported; the user must set a new %s", label, fam, label))
 	}
 	return "", false
+}
+
+// hashPlaintext bcrypt-hashes a clear-text password (passwords.plaintext:
+// hash). The password itself never reaches a message.
+func hashPlaintext(out *Prepared, pw string) (string, bool) {
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), PlaintextBcryptCost)
+	if err != nil {
+		out.addProblem(ProblemPassword, "password.password_hash", "password in clear text could not be bcrypt-hashed (longer than 72 bytes?)")
+		return "", false
+	}
+	out.PasswordHashedLocally = true
+	out.Notes = append(out.Notes, "password was in clear text: bcrypt-hashed locally before sending")
+	return string(h), true
 }
 
 func hasProblem(p *Prepared, field string) bool {

@@ -30,6 +30,10 @@ type PrepareStats struct {
 	// PasswordsNotImportable counts recognised hashes that cannot be
 	// imported, whatever the policy did with them.
 	PasswordsNotImportable int `json:"password_not_importable"`
+	// PasswordsHashedLocally counts clear-text passwords bcrypt-hashed
+	// before sending (passwords.plaintext: hash); they are among
+	// PasswordsBcrypt too.
+	PasswordsHashedLocally int `json:"passwords_hashed_locally,omitempty"`
 	// HashFamilies counts the password hash families seen.
 	HashFamilies map[HashFamily]int `json:"hash_families,omitempty"`
 }
@@ -55,6 +59,9 @@ func (s *PrepareStats) add(p *Prepared) {
 	}
 	if p.PasswordDropped && p.Valid() {
 		s.PasswordsDropped++
+	}
+	if p.PasswordHashedLocally && p.Valid() {
+		s.PasswordsHashedLocally++
 	}
 }
 

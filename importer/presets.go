@@ -33,6 +33,10 @@ type SuggestOptions struct {
 	Identifier Identifier
 	// Passwords names a separate password export to join (Auth0).
 	Passwords string
+	// HashPlaintext sets passwords.plaintext: hash, so that passwords
+	// stored in clear text are bcrypt-hashed locally and mapped, instead
+	// of being left unmapped.
+	HashPlaintext bool
 }
 
 var presets = map[string]*Preset{}
@@ -151,6 +155,16 @@ func init() {
 		Build: func(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error) {
 			m, rep := Suggest(src, o.Identifier)
 			m.Preset = "generic"
+			if o.HashPlaintext {
+				m.Passwords.Plaintext = PlaintextHash
+			}
+			if src.Context().Err() == nil {
+				unmapped := len(m.Fields)
+				checkPlaintextPasswords(src, m, rep)
+				if len(m.Fields) < unmapped {
+					rep.Unmapped = unmappedColumns(src, m)
+				}
+			}
 			return m, rep, nil
 		},
 	})

@@ -50,6 +50,10 @@ func PasswordNotes(families map[HashFamily]int, total int, policy string, ofSamp
 	}
 	for _, f := range fams {
 		n := families[f]
+		if f == HashPlaintext {
+			notes = append(notes, fmt.Sprintf("passwords: %d of the %s %s a password in clear text, not a hash: bcrypt-hashed locally under passwords.plaintext: hash, else reported invalid", n, what, has(n)))
+			continue
+		}
 		if !f.IsHash() {
 			notes = append(notes, fmt.Sprintf("passwords: %d of the %s %s a password value that is not a recognised hash (%s): reported invalid; fix or remove the value", n, what, has(n), f))
 			continue
@@ -95,6 +99,8 @@ func hashWhy(f HashFamily) string {
 	switch f {
 	case HashFirebaseScrypt:
 		return ": Firebase's modified scrypt needs the project's secret signer key to verify"
+	case HashPlaceholder:
+		return ": the value stands where a hash would be (an emulator's fake hash or a redacted sample) and holds no password Authgear could check"
 	case HashBcrypt2x:
 		return ": $2x$ hashes come from a buggy bcrypt implementation and would not verify"
 	case HashDjangoBcrypt:
@@ -146,7 +152,57 @@ func newPresetMapping(src *Source, o SuggestOptions, preset string) *Mapping {
 	m.Preset = preset
 	m.Source = sourceSpecOf(src)
 	m.Passwords.Unsupported = PasswordsDrop
+	if o.HashPlaintext {
+		m.Passwords.Plaintext = PlaintextHash
+	}
 	return m
+}
+
+// PlaintextWarning is said wherever clear-text passwords are found.
+const PlaintextWarning = "plaintext passwords should never have existed: treat them as exposed, and delete the export once the import is done"
+
+// checkPlaintextPasswords looks at the sampled values the mapping takes as
+// password hashes. When most are passwords in clear text, it leaves the
+// field unmapped with a note, or, under passwords.plaintext: hash, says
+// that they are bcrypt-hashed locally. A few clear-text values among
+// hashes are only counted in a note.
+func checkPlaintextPasswords(src *Source, m *Mapping, rep *SuggestReport) {
+	const key = "password.password_hash"
+	f := m.Fields[key]
+	if f == nil || f.From == "" {
+		return
+	}
+	for _, t := range f.Transforms {
+		if t.Name == "hasher" || t.Name == "hashed_with" {
+			return // the export names its algorithm
+		}
+	}
+	vals := sampleValues(src, f.From)
+	plain := 0
+	for _, v := range vals {
+		if RecogniseHash(v) == HashPlaintext {
+			plain++
+		}
+	}
+	col := f.From
+	switch {
+	case plain == 0:
+		return
+	case m.Passwords.Plaintext == PlaintextHash:
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%q holds passwords in clear text (%d of the %d sampled values): they are bcrypt-hashed locally (cost %d) before sending (passwords.plaintext: hash), so those users keep their passwords; %s", col, plain, len(vals), PlaintextBcryptCost, PlaintextWarning))
+	case plain*2 < len(vals):
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%q holds %d passwords in clear text among %d sampled hashes: those records are reported invalid unless passwords.plaintext: hash is set (they are then bcrypt-hashed locally); %s", col, plain, len(vals), PlaintextWarning))
+	default:
+		delete(m.Fields, key)
+		kept := rep.Suggestions[:0]
+		for _, s := range rep.Suggestions {
+			if s.Field != key {
+				kept = append(kept, s)
+			}
+		}
+		rep.Suggestions = kept
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%q holds passwords in clear text, not hashes (%d of the %d sampled values): it is not mapped, and those users are imported without a password. To keep them, map again with --hash-plaintext-passwords (or set passwords.plaintext: hash and map %s from %q): they are then bcrypt-hashed locally before sending; %s", col, plain, len(vals), key, col, PlaintextWarning))
+	}
 }
 
 // finishPreset completes the report: unmapped columns, what the sampled
@@ -184,6 +240,7 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 			return m, r.rep, nil
 		}
 	}
+	checkPlaintextPasswords(sample, m, r.rep)
 	r.rep.Unmapped = unmappedColumns(sample, m)
 	sort.Slice(r.rep.Suggestions, func(i, j int) bool {
 		return targetOrder(r.rep.Suggestions[i].Field) < targetOrder(r.rep.Suggestions[j].Field)

@@ -179,11 +179,50 @@ func buildFirebase(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, err
 	r.set(m, "name", "displayName", T("trim"))
 	r.set(m, "picture", "photoUrl", T("trim"))
 	r.set(m, "disabled", "disabled", T("bool"))
-	r.set(m, "password.password_hash", "passwordHash", T("trim"))
+	// Firebase hashes every password with its own scrypt: a value of
+	// another shape (the Auth Emulator's fakeHash:..., a redacted sample)
+	// is still no password Authgear could check, so the password policy
+	// drops it like the others instead of rejecting the user.
+	r.set(m, "password.password_hash", "passwordHash", T("trim"), TA("hashed_with", "firebase_scrypt"))
+	if n := countPlaceholders(src, "passwordHash", headerless); n > 0 {
+		r.note("%d sampled password hashes are placeholders, not Firebase scrypt hashes (the Auth Emulator's fakeHash:..., or redacted values): those users are imported without a password like the others (passwords.unsupported: %s)", n, m.Passwords.Unsupported)
+	}
 	if headerless {
 		r.note("the CSV has no header row (firebase auth:export writes none): its columns are named in the mapping (source.columns) in the order firebase-tools writes them")
 	}
 	return finishPreset(src, m, r, firebaseLimits)
+}
+
+// countPlaceholders counts the sampled values of col that are placeholders
+// rather than hashes. A headerless CSV is counted by its column position.
+func countPlaceholders(src *Source, col string, headerless bool) int {
+	var vals []string
+	if headerless {
+		i := -1
+		for j, c := range firebaseCSVColumns {
+			if c == col {
+				i = j
+			}
+		}
+		rows := src.Sample()
+		if src.HasHeader() {
+			rows = append([]*Row{{Fields: headerAsRow(src.Columns())}}, rows...)
+		}
+		for _, r := range rows {
+			if i >= 0 && i < len(r.Fields) {
+				vals = append(vals, strings.TrimSpace(r.Fields[i]))
+			}
+		}
+	} else {
+		vals = sampleValues(src, col)
+	}
+	n := 0
+	for _, v := range vals {
+		if isPlaceholderHash(v) {
+			n++
+		}
+	}
+	return n
 }
 
 // jsonDocIsObject reports whether src's file is a JSON object at the top

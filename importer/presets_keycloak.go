@@ -104,7 +104,20 @@ func buildKeycloak(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, err
 	r.set(m, "disabled", "enabled", T("bool"), T("not"))
 	r.set(m, "roles", "realmRoles", T("split"), TA("drop", keycloakInternalRoles))
 	r.set(m, "groups", "groups", T("split"), TA("strip_prefix", "/"))
-	r.set(m, "password.password_hash", "credentials[type=password].secretData.value", TA("hasher", "credentials[type=password].credentialData.algorithm"))
+	// A realm file written to be imported (rather than exported) holds
+	// passwords in clear text as credentials[].value: map that when the
+	// sample has no hashes, so that finishPreset treats it as plaintext
+	// (unmapped with a note, or hashed locally under passwords.plaintext).
+	const clearPath = "credentials[type=password].value"
+	hashes, clear := len(sampleValues(users, "credentials[type=password].secretData")), len(sampleValues(users, clearPath))
+	if clear > 0 && hashes == 0 {
+		r.set(m, "password.password_hash", clearPath)
+	} else {
+		r.set(m, "password.password_hash", "credentials[type=password].secretData.value", TA("hasher", "credentials[type=password].credentialData.algorithm"))
+		if clear > 0 {
+			r.note("%d sampled users have a clear-text password (credentials[].value) beside %d with a hash: the clear-text ones are not mapped, those users are imported without a password; %s", clear, hashes, PlaintextWarning)
+		}
+	}
 	mapUsername(users, m, r, columnsOf(users).find("username"))
 	m.RejectIf = append(m.RejectIf, Condition{From: "serviceAccountClientId", Present: true, Reason: "a Keycloak service account (the identity of a client, not a person): not migrated"})
 

@@ -156,7 +156,10 @@ type Source struct {
 	delim   rune
 	columns []string
 	header  bool
-	closer  io.Closer
+	// preamble counts the lines skipped before the CSV header (comments,
+	// blank lines).
+	preamble int
+	closer   io.Closer
 	// capped says the JSON column list stopped at MaxColumns.
 	capped bool
 
@@ -263,7 +266,87 @@ func NewSourceContext(ctx context.Context, r io.Reader, name string, o SourceOpt
 	if s.err != nil && len(s.sample) == 0 {
 		return nil, s.err
 	}
+	if s.format == FormatCSV && o.Format == FormatAuto && len(head) < 64<<10 {
+		// A document that is one JSON number, string or literal is not a
+		// one-column CSV whose header is its value.
+		if t := bytes.TrimSpace(head); len(t) > 0 && json.Valid(t) {
+			var v any
+			if json.Unmarshal(t, &v) == nil {
+				return nil, &ParseError{File: name, Line: 1, Err: &NotUserExportError{What: "a single JSON " + jsonType(v)}}
+			}
+		}
+	}
 	return s, nil
+}
+
+// NotUserExportError says that a file holds something other than user
+// records (a JSON number, an array of strings, ...). Open returns it inside
+// a *ParseError, which names the file.
+type NotUserExportError struct {
+	// File, when set, is named in the message.
+	File string
+	// What the file holds, in words ("a single JSON number").
+	What string
+}
+
+func (e *NotUserExportError) Error() string {
+	if e.File == "" {
+		return fmt.Sprintf("the file holds %s, not user records: is it the right file?", e.What)
+	}
+	return fmt.Sprintf("%s holds %s, not user records: is it the right file?", e.File, e.What)
+}
+
+// ErrEmptyExport says that a file holds no records at all (a header and
+// nothing after it, or only blank lines).
+var ErrEmptyExport = errors.New("no records")
+
+// CheckUserExport refuses a source that cannot be a user export, from
+// its sample: no records at all, or JSON records none of which is an
+// object. It is for map and the wizard's load step, before a mapping is
+// suggested; the errors name the file.
+func CheckUserExport(src *Source) error {
+	rows := src.Sample()
+	if len(rows) == 0 {
+		if src.Format() == FormatCSV && src.HasHeader() {
+			return fmt.Errorf("%s: %w: the file has a header (%d columns) and no record after it", src.Name(), ErrEmptyExport, len(src.Columns()))
+		}
+		return fmt.Errorf("%s: %w: the file holds no user record", src.Name(), ErrEmptyExport)
+	}
+	if src.Format() == FormatCSV {
+		return nil
+	}
+	kinds := map[string]int{}
+	for _, r := range rows {
+		if r.Object != nil {
+			return nil
+		}
+		if r.Raw != nil {
+			var v any
+			if json.Unmarshal(r.Raw, &v) == nil {
+				kinds[jsonType(v)]++
+				continue
+			}
+		}
+		kinds["unreadable record"]++
+	}
+	var parts []string
+	for _, k := range []string{"number", "string", "boolean", "null", "list", "unreadable record"} {
+		if n := kinds[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, plural(n, k, k+"s")))
+		}
+	}
+	what := "JSON values that are not objects"
+	if len(parts) > 0 {
+		what = strings.Join(parts, ", ") + " (no JSON object among the first records)"
+	}
+	return &NotUserExportError{File: src.Name(), What: what}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // rowBytes is about how much input a row took.
@@ -448,6 +531,10 @@ func (s *Source) Context() context.Context {
 	return s.ctx
 }
 
+// Preamble is how many lines before the CSV header were skipped: blank
+// lines, lines of only delimiters, and comments ("# Password for ...").
+func (s *Source) Preamble() int { return s.preamble }
+
 // HasHeader reports whether the CSV's first row was a header.
 func (s *Source) HasHeader() bool { return s.header }
 
@@ -579,8 +666,62 @@ func DetectDelimiter(head []byte) rune {
 	return best
 }
 
+// csvPreamble measures the lines before a CSV header that are not the
+// header: blank lines, lines of only delimiters and spaces, and lines that
+// start with '#' and have fewer fields than the line after them (a header
+// whose first column is named "#id" has as many). It returns their count
+// and length in bytes; delim 0 means the delimiter is still unknown.
+func csvPreamble(head []byte, delim rune) (lines, size int) {
+	fields := func(line []byte, d rune) int {
+		if d == 0 {
+			n := 1
+			for _, c := range delimiters {
+				n = max(n, bytes.Count(line, []byte(string(c)))+1)
+			}
+			return n
+		}
+		return bytes.Count(line, []byte(string(d))) + 1
+	}
+	for lines < 100 {
+		rest := head[size:]
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			return lines, size // the line may be longer than what was read ahead: never skip it
+		}
+		line := bytes.TrimRight(rest[:i], "\r")
+		blank := len(bytes.Trim(line, " \t,;|")) == 0
+		if !blank && !bytes.HasPrefix(bytes.TrimLeft(line, " \t"), []byte("#")) {
+			return lines, size
+		}
+		if !blank {
+			// A comment only when the next line that is not one splits
+			// into more fields.
+			next := rest[i+1:]
+			if j := bytes.IndexByte(next, '\n'); j >= 0 {
+				next = next[:j]
+			}
+			if fields(next, delim) <= fields(line, delim) {
+				return lines, size
+			}
+		}
+		lines++
+		size += i + 1
+	}
+	return lines, size
+}
+
 func (s *Source) initCSV(br *bufio.Reader, head []byte, o SourceOptions) error {
 	s.delim = o.Delimiter
+	lineOffset := 0
+	if !o.NoHeader {
+		if n, size := csvPreamble(head, s.delim); n > 0 {
+			if _, err := br.Discard(size); err != nil {
+				return &ParseError{File: s.name, Err: err}
+			}
+			head = head[size:]
+			s.preamble, lineOffset = n, n
+		}
+	}
 	if s.delim == 0 {
 		s.delim = DetectDelimiter(head)
 	}
@@ -602,7 +743,7 @@ func (s *Source) initCSV(br *bufio.Reader, head []byte, o SourceOptions) error {
 			if l, ok := fieldLine(r); ok {
 				line = l
 			}
-			return &ParseError{File: s.name, Line: line, Err: tooLarge("the record that starts on this line")}
+			return &ParseError{File: s.name, Line: line + lineOffset, Err: tooLarge("the record that starts on this line")}
 		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
@@ -612,9 +753,9 @@ func (s *Source) initCSV(br *bufio.Reader, head []byte, o SourceOptions) error {
 				err = fmt.Errorf("%w (a quote inside a field that is not quoted as a whole; set source.lazy_quotes: true in the mapping to accept it)", err)
 			case errors.Is(err, csv.ErrQuote):
 				// Reported where the reader gave up, often the end of the file.
-				err = fmt.Errorf("%w (the quoted field that starts on line %d is not closed, or has text after its closing quote)", err, pe.StartLine)
+				err = fmt.Errorf("%w (the quoted field that starts on line %d is not closed, or has text after its closing quote)", err, pe.StartLine+lineOffset)
 			}
-			return &ParseError{File: s.name, Line: pe.Line, Column: pe.Column, Err: err}
+			return &ParseError{File: s.name, Line: pe.Line + lineOffset, Column: pe.Column, Err: err}
 		}
 		return &ParseError{File: s.name, Err: err}
 	}
@@ -628,7 +769,7 @@ func (s *Source) initCSV(br *bufio.Reader, head []byte, o SourceOptions) error {
 		if last, _ := r.FieldPos(len(rec) - 1); last >= line {
 			nextLine = last + 1
 		}
-		return rec, line, nil
+		return rec, line + lineOffset, nil
 	}
 	tooWide := func(line, n int, what string) error {
 		return &ParseError{File: s.name, Line: line, Err: fmt.Errorf("%w: the %s has %d columns, at most %d are supported", ErrTooManyColumns, what, n, MaxColumns)}

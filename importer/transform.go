@@ -93,6 +93,7 @@ func init() {
 		"default":      {doc: "use this value when the source is empty", argDoc: "the value", needArg: true, fn: tDefault},
 		"contains":     {doc: "true when the list value contains the value at another path of the record (Clerk's verified_email_addresses)", argDoc: "the other column or path", needArg: true, argPath: true, fn: tContains},
 		"hasher":       {doc: "the password hash's algorithm is named at another path (Clerk's password_hasher, Keycloak's credentialData.algorithm): bcrypt passes, any other name makes the hash that family, counted and never imported", argDoc: "the column or path naming the algorithm", needArg: true, argPath: true, fn: tHasher},
+		"hashed_with":  {doc: "every password hash of this export is of the named algorithm (Firebase: firebase_scrypt): bcrypt passes, any other name makes the hash that family, counted and dropped or rejected by the password policy", argDoc: "the algorithm, such as firebase_scrypt or pbkdf2_sha256", needArg: true, fn: tHashedWith},
 		"drop":         {doc: "remove values that match: a list loses the matching elements, a matching single value becomes absent (Keycloak's default-roles-*)", argDoc: "patterns separated by commas; a trailing * matches a prefix", needArg: true, fn: tDrop},
 		"locale":       {doc: "a locale such as zh_HK to a canonical BCP 47 tag (zh-HK)", fn: tLocale},
 	}
@@ -361,6 +362,17 @@ func tHasher(v any, arg string, c *applyCtx) (any, error) {
 		name = strings.TrimSpace(strings.TrimPrefix(scalarString(hv), "'"))
 	}
 	return declareHash(s, name), nil
+}
+
+func tHashedWith(v any, arg string, _ *applyCtx) (any, error) {
+	if isEmpty(v) {
+		return nil, nil
+	}
+	s, err := toText(v)
+	if err != nil {
+		return nil, err
+	}
+	return declareHash(strings.TrimSpace(s), arg), nil
 }
 
 func tDrop(v any, arg string, _ *applyCtx) (any, error) {

@@ -1,0 +1,276 @@
+package importer
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Tests of the shapes real exports take (issue 9): each fixture under
+// testdata/exports has one pattern, and each test pins what map says of
+// it and what becomes of every record.
+
+// exportRun is what map and a dry run made of a fixture.
+type exportRun struct {
+	m     *Mapping
+	rep   *SuggestReport
+	stats PrepareStats
+	rows  map[int]*Prepared // by row number
+}
+
+// mapAndPrepare suggests a mapping for testdata/exports/name (adjusted by
+// edit, when given) and prepares every record with it.
+func mapAndPrepare(t *testing.T, name string, o SuggestOptions, edit func(*Mapping)) *exportRun {
+	t.Helper()
+	path := filepath.Join("testdata", "exports", name)
+	src, err := Open(path, SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, rep, err := SuggestMapping(src, o)
+	src.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(m)
+	}
+	in, err := OpenInput(path, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	plan, err := CompileFor(m, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &exportRun{m: m, rep: rep, rows: map[int]*Prepared{}}
+	r.stats, err = Prepare(context.Background(), in, plan, PrepareOptions{}, func(p *Prepared) error {
+		r.rows[p.Row.Num] = p
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// note returns the first note that contains every part, or "".
+func (r *exportRun) note(parts ...string) string {
+	for _, n := range r.rep.Notes {
+		ok := true
+		for _, p := range parts {
+			ok = ok && strings.Contains(n, p)
+		}
+		if ok {
+			return n
+		}
+	}
+	return ""
+}
+
+func TestExportFirebaseEmulatorPlaceholderHashesAreDropped(t *testing.T) {
+	r := mapAndPrepare(t, "firebase-emulator.json", SuggestOptions{}, nil)
+	if r.m.Preset != "firebase" {
+		t.Fatalf("preset = %q, want firebase", r.m.Preset)
+	}
+	if r.note("3 sampled password hashes are placeholders") == "" {
+		t.Errorf("no note on the placeholders: %q", r.rep.Notes)
+	}
+	if r.stats.Total != 5 || r.stats.Valid != 5 {
+		t.Fatalf("total/valid = %d/%d, want 5/5", r.stats.Total, r.stats.Valid)
+	}
+	for num, want := range map[int]string{
+		1: "password dropped: the export holds a placeholder",
+		2: "password dropped: the export holds a placeholder",
+		3: "password dropped: the export holds a placeholder",
+		4: "password dropped: firebase scrypt hashes cannot be imported",
+		5: "",
+	} {
+		p := r.rows[num]
+		if p.Record.Password != nil {
+			t.Errorf("row %d: a password is sent", num)
+		}
+		if got := p.Reason(); !strings.HasPrefix(got, want) || (want == "") != (got == "") {
+			t.Errorf("row %d: reason %q, want %q...", num, got, want)
+		}
+		if want != "" && !p.PasswordDropped {
+			t.Errorf("row %d: PasswordDropped not set", num)
+		}
+	}
+}
+
+func TestRecognisePlaceholderHashes(t *testing.T) {
+	for _, c := range []struct {
+		h    string
+		want HashFamily
+	}{
+		{"fakeHash:salt=abc:password=secret", HashPlaceholder},
+		{"UkVEQUNURUQ9PT0=", HashPlaceholder},
+		{"REDACTED", HashPlaceholder},
+		{"[redacted]", HashPlaceholder},
+		{"********", HashPlaceholder},
+		{"{hasher:firebase_scrypt}fakeHash:salt=a:password=b", HashPlaceholder},
+		{"{hasher:firebase_scrypt}abc", HashFirebaseScrypt},
+		{"secret", HashPlaintext},
+		{"!unusable", HashUnknown},
+		{"**", HashPlaintext},
+	} {
+		if got := RecogniseHash(c.h); got != c.want {
+			t.Errorf("RecogniseHash(%q) = %q, want %q", c.h, got, c.want)
+		}
+	}
+}
+
+func TestExportPlaintextPasswordsLeftUnmappedByDefault(t *testing.T) {
+	for _, file := range []string{"seed-plaintext.csv", "keycloak-cleartext.json"} {
+		t.Run(file, func(t *testing.T) {
+			r := mapAndPrepare(t, file, SuggestOptions{}, nil)
+			if _, ok := r.m.Fields["password.password_hash"]; ok {
+				t.Fatalf("the clear-text column is mapped: %+v", r.m.Fields["password.password_hash"])
+			}
+			if r.note("holds passwords in clear text, not hashes", "--hash-plaintext-passwords", "should never have existed") == "" {
+				t.Errorf("no plaintext note: %q", r.rep.Notes)
+			}
+			if r.stats.Invalid != 0 || r.stats.PasswordsBcrypt != 0 {
+				t.Errorf("invalid/bcrypt = %d/%d, want 0/0", r.stats.Invalid, r.stats.PasswordsBcrypt)
+			}
+		})
+	}
+}
+
+func TestExportPlaintextPasswordsHashedLocally(t *testing.T) {
+	for file, want := range map[string]map[int]string{
+		"seed-plaintext.csv":      {1: "secret", 2: "TempPass123!", 3: "hunter2", 4: ""},
+		"keycloak-cleartext.json": {1: "alice-secret", 2: "TempPass123!", 3: ""},
+	} {
+		t.Run(file, func(t *testing.T) {
+			r := mapAndPrepare(t, file, SuggestOptions{HashPlaintext: true}, nil)
+			if r.m.Passwords.Plaintext != PlaintextHash {
+				t.Fatalf("passwords.plaintext = %q", r.m.Passwords.Plaintext)
+			}
+			if r.note("bcrypt-hashed locally (cost 10)", "should never have existed") == "" {
+				t.Errorf("no note: %q", r.rep.Notes)
+			}
+			n := 0
+			for num, pw := range want {
+				p := r.rows[num]
+				if !p.Valid() {
+					t.Fatalf("row %d invalid: %s", num, p.Reason())
+				}
+				if pw == "" {
+					if p.Record.Password != nil {
+						t.Errorf("row %d: a password is sent", num)
+					}
+					continue
+				}
+				n++
+				h := p.Record.Password.PasswordHash
+				if cost, err := bcrypt.Cost([]byte(h)); err != nil || cost < 10 {
+					t.Errorf("row %d: cost %d, %v", num, cost, err)
+				}
+				if bcrypt.CompareHashAndPassword([]byte(h), []byte(pw)) != nil {
+					t.Errorf("row %d: the hash does not verify the password", num)
+				}
+				if strings.Contains(p.Reason(), pw) || p.Reason() != "password was in clear text: bcrypt-hashed locally before sending" {
+					t.Errorf("row %d: reason %q", num, p.Reason())
+				}
+			}
+			if r.stats.PasswordsHashedLocally != n || r.stats.PasswordsBcrypt != n {
+				t.Errorf("hashed locally/bcrypt = %d/%d, want %d", r.stats.PasswordsHashedLocally, r.stats.PasswordsBcrypt, n)
+			}
+		})
+	}
+}
+
+func TestExportPlaintextMappedWithoutPolicyIsRejectedWithAdvice(t *testing.T) {
+	r := mapAndPrepare(t, "seed-plaintext.csv", SuggestOptions{}, func(m *Mapping) {
+		m.Set("password.password_hash", "password")
+	})
+	if r.stats.Invalid != 3 {
+		t.Fatalf("invalid = %d, want 3", r.stats.Invalid)
+	}
+	got := r.rows[2].Reason()
+	if !strings.Contains(got, "in clear text") || !strings.Contains(got, "passwords.plaintext: hash") || strings.Contains(got, "TempPass") {
+		t.Errorf("reason %q", got)
+	}
+}
+
+func TestMappingPlaintextPolicyChecked(t *testing.T) {
+	_, err := ReadMapping(strings.NewReader("passwords: {plaintext: yes}\nfields: {email: email}\n"), "m.yaml")
+	if err == nil || !strings.Contains(err.Error(), "passwords.plaintext") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestExportCSVPreambleBeforeHeader(t *testing.T) {
+	for _, c := range []struct {
+		file     string
+		preamble int
+		preset   string
+		valid    int
+	}{
+		{"clerk-comment.csv", 1, "clerk", 3},
+		{"inhouse-blank-first.csv", 2, "generic", 2},
+		{"hash-header.csv", 0, "generic", 2}, // "#id" is a column, not a comment
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			src, err := Open(filepath.Join("testdata", "exports", c.file), SourceOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if src.Preamble() != c.preamble {
+				t.Errorf("preamble = %d, want %d (columns %q)", src.Preamble(), c.preamble, src.Columns())
+			}
+			src.Close()
+			r := mapAndPrepare(t, c.file, SuggestOptions{}, nil)
+			if r.m.Preset != c.preset || r.stats.Valid != c.valid {
+				t.Errorf("preset %q valid %d, want %q %d", r.m.Preset, r.stats.Valid, c.preset, c.valid)
+			}
+		})
+	}
+	// Lines keep counting from the top of the file.
+	r := mapAndPrepare(t, "clerk-comment.csv", SuggestOptions{}, nil)
+	if p := r.rows[4]; p.Row.Line != 6 || !strings.HasPrefix(p.Reason(), "line 6: ") {
+		t.Errorf("row 4: line %d, reason %q", p.Row.Line, p.Reason())
+	}
+	if p := r.rows[1]; p.Row.Line != 3 {
+		t.Errorf("row 1 line = %d, want 3", p.Row.Line)
+	}
+}
+
+func TestExportFilesThatAreNotUserExports(t *testing.T) {
+	for file, want := range map[string]string{
+		"number.json":     "number.json:1: the file holds a single JSON number, not user records",
+		"string.json":     "string.json:1: the file holds a single JSON string, not user records",
+		"numbers.json":    "numbers.json holds 3 numbers (no JSON object among the first records), not user records",
+		"strings.json":    "strings.json holds 2 strings (no JSON object among the first records), not user records",
+		"lines.ndjson":    "lines.ndjson holds 2 numbers, 1 string (no JSON object among the first records), not user records",
+		"header-only.csv": "header-only.csv: no records: the file has a header (2 columns) and no record after it",
+		"blank.csv":       "blank.csv:1: the file is empty",
+	} {
+		t.Run(file, func(t *testing.T) {
+			src, err := Open(filepath.Join("testdata", "exports", file), SourceOptions{})
+			if err == nil {
+				err = CheckUserExport(src)
+				src.Close()
+			}
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("err = %v, want %q", err, want)
+			}
+		})
+	}
+	for _, file := range []string{"firebase-emulator.json", "seed-plaintext.csv"} {
+		src, err := Open(filepath.Join("testdata", "exports", file), SourceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckUserExport(src); err != nil {
+			t.Errorf("%s: %v", file, err)
+		}
+		src.Close()
+	}
+}
