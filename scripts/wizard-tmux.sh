@@ -107,7 +107,7 @@ matches_all() {
 # not taken; a screen that keeps moving, like a progress bar, is taken
 # after a second); WAITED is the milliseconds it took.
 wait_for() {
-	local start deadline prev
+	local start deadline
 	start=$(now_ms)
 	deadline=$((start + TIMEOUT * 1000))
 	while :; do
