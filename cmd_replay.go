@@ -39,6 +39,7 @@ type replayOptions struct {
 	endpoint, keyFile, keyID, projectID                  string
 	concurrency                                          int
 	jobTimeout                                           time.Duration
+	title                                                string // the summary's heading (default: authgear-migrate replay)
 	sandboxRoles, sandboxGroups, sandboxLoginIDs         string
 	sandboxRate                                          float64
 }
@@ -180,7 +181,11 @@ func printSummary(io *stdio, o replayOptions, s *importer.RunSummary) {
 	if !s.DryRun {
 		mode = "import into " + s.Target
 	}
-	fmt.Fprintf(w, "authgear-migrate replay (%s): %s\n", mode, s.Input)
+	title := o.title
+	if title == "" {
+		title = "authgear-migrate replay"
+	}
+	fmt.Fprintf(w, "%s (%s): %s\n", title, mode, s.Input)
 	fmt.Fprintf(w, "  records        %8d\n", s.Total)
 	if s.DryRun {
 		fmt.Fprintf(w, "  valid          %8d\n", s.Valid)

@@ -48,7 +48,7 @@ func runWizard(ctx context.Context, args []string, io *stdio) error {
 	})
 	// After the wizard, what stays in the scrollback.
 	if res.Summary != nil {
-		printSummary(io, replayOptions{}, res.Summary)
+		printSummary(io, replayOptions{title: "authgear-migrate wizard"}, res.Summary)
 	}
 	if res.Mapping != "" {
 		fmt.Fprintf(io.Out, "mapping: %s\nheadless: %s\n", res.Mapping, res.Replay)

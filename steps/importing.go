@@ -314,10 +314,13 @@ func (m *importingStep) View() string {
 	case phaseConfirm:
 		ld := m.s.loaded
 		n := ld.count
-		fmt.Fprintf(&b, "Import %s into %s.\n", importer.Printable(ld.input), importer.Printable(m.target.Name))
-		if n >= 0 {
-			fmt.Fprintf(&b, "%d records; the report goes to %s.\n", n, importer.DefaultReport(ld.input))
+		b.WriteString(ui.Wrap(fmt.Sprintf("Import %s into %s.", importer.Printable(ld.input), importer.Printable(m.target.Name)), m.c.Width-2) + "\n")
+		if p := m.s.preview; p != nil {
+			fmt.Fprintf(&b, "%d records: %d valid are sent, %d invalid are not.\n", p.Total, p.Valid, p.Invalid)
+		} else if n >= 0 {
+			fmt.Fprintf(&b, "%d records.\n", n)
 		}
+		fmt.Fprintf(&b, "The report goes to %s.\n", importer.DefaultReport(ld.input))
 		if m.real {
 			if target, settled, ok := importer.UnfinishedJournal(importer.DefaultJournal(importer.DefaultReport(ld.input))); ok {
 				b.WriteString(st.Warn.Render(ui.Truncate(fmt.Sprintf("An unfinished import of this file into %s (%d records done) is in its journal: it is continued.", importer.Printable(target), settled), m.c.Width*2)) + "\n")
@@ -356,7 +359,7 @@ func (m *importingStep) progressView() string {
 		line += " · ETA " + p.ETA.Round(time.Second).String()
 	}
 	if p.InFlight > 0 {
-		line += fmt.Sprintf(" · %d jobs in flight", p.InFlight)
+		line += fmt.Sprintf(" · %d %s in flight", p.InFlight, plural(p.InFlight, "job", "jobs"))
 	}
 	b.WriteString(line + "\n")
 	if s := m.summary; s != nil {

@@ -269,7 +269,13 @@ func load(s *session, input, mappingPath string) (*loaded, error) {
 		return nil, err
 	}
 	defer src.Close()
+	if err := importer.CheckUserExport(src); err != nil {
+		return nil, err
+	}
 	if _, err := importer.CompileFor(m, src); err != nil {
+		if mappingPath == "" {
+			return nil, fmt.Errorf("%s: no mapping could be suggested (%w): is it a user export?", input, err)
+		}
 		return nil, fmt.Errorf("%s does not fit %s: %w", mappingPath, input, err)
 	}
 	l.format, l.delimiter, l.columns = src.Format(), src.Delimiter(), src.Columns()
@@ -386,7 +392,7 @@ func (l *loadStep) table(ld *loaded) string {
 		line(cells, st.Code)
 	}
 	if more := len(ld.columns) - len(cols); more > 0 {
-		b.WriteString(st.Muted.Render(fmt.Sprintf("… and %d more columns", more)) + "\n")
+		b.WriteString(st.Muted.Render(fmt.Sprintf("… and %d more %s", more, plural(more, "column", "columns"))) + "\n")
 	}
 	return b.String()
 }

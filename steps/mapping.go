@@ -463,7 +463,11 @@ func (m *mappingStep) sampleLine() string {
 				top, n = r, c
 			}
 		}
-		s := st.Warn.Render(ui.Truncate(fmt.Sprintf("%s; %d invalid: %s", line, bad, importer.Printable(top)), m.c.Width-2))
+		most := "most"
+		if n == bad {
+			most = "all"
+		}
+		s := st.Warn.Render(ui.Truncate(fmt.Sprintf("%s; %d invalid (%s: %s)", line, bad, most, importer.Printable(top)), m.c.Width-2))
 		if w := m.loginIDWarning(); w != "" {
 			s += "\n" + st.Warn.Render(ui.Truncate(w, m.c.Width-2))
 		}
@@ -500,7 +504,7 @@ func (m *mappingStep) detail() string {
 	if f == "" {
 		switch m.cursor {
 		case rowIdentifier:
-			return "The login ID Authgear looks users up by; its type must be enabled in the portal. space: change"
+			return "The login ID Authgear looks users up by; its type must be enabled in\nthe portal. space: change"
 		case rowUpsert:
 			return "Upsert updates users that already exist: every mapped attribute is overwritten;\npasswords (and MFA secrets) are never updated by an import. space: change"
 		case rowPasswords:
@@ -532,7 +536,10 @@ func (m *mappingStep) detail() string {
 				break
 			}
 		}
-		if sent == "" && fs != nil {
+		switch {
+		case fs == nil:
+			verdict = st.Muted.Render("not mapped")
+		case sent == "":
 			verdict = st.Muted.Render("not sent")
 		}
 		if uq, err := strconv.Unquote(sent); err == nil {

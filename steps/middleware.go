@@ -148,7 +148,7 @@ func (m *middlewareStep) View() string {
 	if m.status != "" {
 		b.WriteString(s.Good.Render(m.status) + "\n")
 	} else {
-		b.WriteString(s.Muted.Render(fmt.Sprintf("endpoint %s · %s", m.endpoint, m.stacks[m.cursor].Tested)) + "\n")
+		b.WriteString(s.Muted.Render(ui.Truncate(fmt.Sprintf("endpoint %s · %s", m.endpoint, m.stacks[m.cursor].Tested), m.c.Width-2)) + "\n")
 	}
 	return b.String()
 }

@@ -75,15 +75,15 @@ func newPreview(c *ui.Common, s *session) *previewStep {
 		NextBad:  ui.Binding([]string{"n"}, "n", "next invalid"),
 		PrevBad:  ui.Binding([]string{"p"}, "p", "previous invalid"),
 		Scroll:   ui.Binding([]string{"tab"}, "tab", "next record"),
-		Unmask:   ui.Binding([]string{"m"}, "m", "show hashes"),
-		WriteDoc: ui.Binding([]string{"w"}, "w", "write request JSON"),
+		Unmask:   ui.Binding([]string{"m"}, "m", "unmask"),
+		WriteDoc: ui.Binding([]string{"w"}, "w", "write JSON"),
 	}}
 }
 
 func (p *previewStep) Busy() bool { return false }
 
 func (p *previewStep) ShortHelp() []key.Binding {
-	return []key.Binding{p.keys.Next, p.keys.NextBad, p.keys.Scroll, p.keys.Unmask, p.keys.WriteDoc}
+	return []key.Binding{p.keys.Next, p.keys.NextBad, p.keys.Unmask, p.keys.WriteDoc}
 }
 
 func (p *previewStep) FullHelp() [][]key.Binding {
@@ -160,6 +160,9 @@ func (p *previewStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		p.running = false
 		s := msg.summary
 		p.summary, p.err = &s, msg.err
+		if msg.err == nil {
+			p.s.preview = &s
+		}
 		p.stats = s.PrepareStats
 		if p.tmp != "" {
 			os.RemoveAll(p.tmp)

@@ -61,3 +61,10 @@ func waitFor(ch <-chan tea.Msg) tea.Cmd {
 		return msg
 	}
 }
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

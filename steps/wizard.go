@@ -93,6 +93,7 @@ type session struct {
 	mappingPath  string
 	mappingGiven bool
 	summary      *importer.RunSummary
+	preview      *importer.RunSummary // the preview's dry run
 	endpoint     string
 	snippet      string
 }
@@ -139,6 +140,16 @@ func (w *Wizard) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		w.c.Width, w.c.Height = msg.Width, msg.Height
 	case tea.KeyMsg:
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !w.typing() {
+			// Keys typed faster than the terminal is read arrive as one
+			// message ("jjj"): each is a key of its own.
+			var cmds []tea.Cmd
+			for _, r := range msg.Runes {
+				_, cmd := w.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
+				cmds = append(cmds, cmd)
+			}
+			return w, tea.Batch(cmds...)
+		}
 		switch {
 		case key.Matches(msg, w.c.Keys.Quit) && !w.steps[w.cur].Busy():
 			w.quitting = true
@@ -206,16 +217,22 @@ type helpKeys struct {
 	cur stepID
 }
 
+// ShortHelp is the step's main keys and "?"; going back and quitting are
+// in the full help.
 func (h helpKeys) ShortHelp() []key.Binding {
-	b := h.st.ShortHelp()
-	if h.cur > stepLoad && !h.st.Busy() && canGoBack(h.st) {
-		b = append(b, h.g.Back)
-	}
-	return append(b, h.g.Help, h.g.Quit)
+	return append(h.st.ShortHelp(), h.g.Help)
 }
 
 func (h helpKeys) FullHelp() [][]key.Binding {
-	return append(h.st.FullHelp(), []key.Binding{h.g.Back, h.g.Help, h.g.Quit})
+	var global []key.Binding
+	if h.cur > stepLoad && !h.st.Busy() && canGoBack(h.st) {
+		global = append(global, h.g.Back)
+	}
+	global = append(global, h.g.Help)
+	if !h.st.Busy() {
+		global = append(global, h.g.Quit)
+	}
+	return append(h.st.FullHelp(), global)
 }
 
 // canGoBack: a step may say that esc does not go back (a finished import).

@@ -95,3 +95,27 @@ func Truncate(s string, width int) string {
 	}
 	return string(r) + "…"
 }
+
+// Wrap breaks s into lines of at most width cells, at spaces.
+func Wrap(s string, width int) string {
+	if width <= 0 {
+		return s
+	}
+	var lines []string
+	for _, para := range strings.Split(s, "\n") {
+		line := ""
+		for _, word := range strings.Fields(para) {
+			switch {
+			case line == "":
+				line = word
+			case lipgloss.Width(line)+1+lipgloss.Width(word) <= width:
+				line += " " + word
+			default:
+				lines = append(lines, line)
+				line = word
+			}
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
+}
