@@ -28,6 +28,7 @@ const (
 )
 
 type importKeys struct {
+	Verify key.Binding
 	Start  key.Binding
 	Switch key.Binding
 	Stop   key.Binding
@@ -37,6 +38,10 @@ type importKeys struct {
 type (
 	targetMsg struct {
 		t   *importer.Destination
+		err error
+	}
+	verifiedMsg struct {
+		s   importer.VerifySummary
 		err error
 	}
 )
@@ -62,6 +67,11 @@ type importingStep struct {
 	cancel   context.CancelFunc
 	ch       <-chan tea.Msg
 	started  time.Time
+	// verify: reading the imported users back
+	verifying bool
+	verified  *importer.VerifySummary
+	verifyErr error
+	verifyN   [2]int // done, total
 }
 
 func newImporting(c *ui.Common, s *session) *importingStep {
@@ -77,6 +87,7 @@ func newImporting(c *ui.Common, s *session) *importingStep {
 		Switch: ui.Binding([]string{"tab"}, "tab", "switch target"),
 		Stop:   ui.Binding([]string{"ctrl+c"}, "ctrl+c", "stop safely"),
 		Next:   ui.Binding([]string{"enter"}, "enter", "middleware"),
+		Verify: ui.Binding([]string{"v"}, "v", "verify: read the users back"),
 	}}
 }
 
@@ -97,6 +108,9 @@ func (m *importingStep) ShortHelp() []key.Binding {
 	case phaseRunning:
 		return []key.Binding{m.keys.Stop}
 	case phaseDone:
+		if m.canVerify() {
+			return []key.Binding{m.keys.Next, m.keys.Verify}
+		}
 		return []key.Binding{m.keys.Next}
 	}
 	return []key.Binding{m.keys.Start}
@@ -173,8 +187,16 @@ func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		s := msg.summary
 		m.summary, m.runErr, m.phase = &s, msg.err, phaseDone
 		m.s.summary = &s
-		m.target.Close()
+		// The target stays open for verify; the wizard closes it at the end.
+		m.s.closers = append(m.s.closers, m.target.Close)
 		return m, m.setPercent(1)
+	case verifiedMsg:
+		m.verifying = false
+		m.verified, m.verifyErr = &msg.s, msg.err
+		return m, nil
+	case verifyProgressMsg:
+		m.verifyN = [2]int{msg.done, msg.total}
+		return m, waitFor(msg.ch)
 	case progress.FrameMsg:
 		bar, cmd := m.bar.Update(msg)
 		if b, ok := bar.(progress.Model); ok {
@@ -239,8 +261,11 @@ func (m *importingStep) key(k tea.KeyMsg) (step, tea.Cmd) {
 			m.phase = phaseRunning
 		}
 	case phaseDone:
-		if key.Matches(k, m.keys.Next) {
+		switch {
+		case key.Matches(k, m.keys.Next) && !m.verifying:
 			return m, next
+		case key.Matches(k, m.keys.Verify) && m.canVerify() && !m.verifying:
+			return m, m.verify()
 		}
 	}
 	return m, nil
@@ -273,6 +298,41 @@ func (m *importingStep) setPercent(f float64) tea.Cmd {
 	cmd := bar.SetPercent(f)
 	m.bar = bar
 	return cmd
+}
+
+// canVerify: users were inserted or updated, and the target can read
+// them back.
+func (m *importingStep) canVerify() bool {
+	_, ok := m.target.API.(importer.UserReader)
+	return ok && m.summary != nil && m.summary.Inserted+m.summary.Updated > 0
+}
+
+type verifyProgressMsg struct {
+	done, total int
+	ch          <-chan tea.Msg
+}
+
+// verify reads every user the report says were inserted or updated and
+// compares them with what was sent (importer.Verify), with progress.
+func (m *importingStep) verify() tea.Cmd {
+	m.verifying, m.verified, m.verifyErr = true, nil, nil
+	reader := m.target.API.(importer.UserReader)
+	cfg := importer.VerifyConfig{Mapping: cloneMapping(m.s.mapping), Input: m.s.loaded.input,
+		Report: m.summary.Report, All: true, API: reader}
+	ch := make(chan tea.Msg, 16)
+	cfg.Progress = func(done, total int) {
+		select {
+		case ch <- verifyProgressMsg{done, total, ch}:
+		default:
+		}
+	}
+	ctx := m.s.ctx
+	go func() {
+		s, err := importer.Verify(ctx, cfg)
+		ch <- verifiedMsg{s, err}
+		close(ch)
+	}()
+	return waitFor(ch)
 }
 
 func (m *importingStep) fraction() float64 {
@@ -391,6 +451,20 @@ func (m *importingStep) progressView() string {
 		}
 		if s.Resume != "" {
 			b.WriteString(ui.Truncate("resume: "+s.Resume, m.c.Width-2) + "\n")
+		}
+		switch {
+		case m.verifying:
+			b.WriteString(st.Muted.Render(fmt.Sprintf("verifying: %d of %d users read back…", m.verifyN[0], m.verifyN[1])) + "\n")
+		case m.verifyErr != nil:
+			b.WriteString(st.Bad.Render(ui.Truncate("verify: "+importer.Printable(m.verifyErr.Error()), m.c.Width-2)) + "\n")
+		case m.verified != nil:
+			v := m.verified
+			line := fmt.Sprintf("verify: %d users read back, %d match what was sent", v.Checked, v.Matched)
+			if v.Differ > 0 {
+				b.WriteString(st.Bad.Render(ui.Truncate(fmt.Sprintf("%s, %d differ: see %s", line, v.Differ, v.Out), m.c.Width-2)) + "\n")
+			} else {
+				b.WriteString(st.Good.Render(ui.Truncate(line, m.c.Width-2)) + "\n")
+			}
 		}
 	}
 	return b.String()

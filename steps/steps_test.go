@@ -167,6 +167,14 @@ func TestRealTargetNeedsTypedConfirmation(t *testing.T) {
 	if d.w.cur != stepImport {
 		t.Error("esc after the import went back (and would import again)")
 	}
+	// v reads every imported user back.
+	d.key(runes("v"), func() bool { return im.verified != nil || im.verifyErr != nil })
+	if im.verifyErr != nil || im.verified.Checked != 18 || im.verified.Differ != 0 {
+		t.Fatalf("verify: %+v %v", im.verified, im.verifyErr)
+	}
+	if !strings.Contains(d.w.View(), "18 users read back, 18 match") {
+		t.Errorf("the verify line:\n%s", d.w.View())
+	}
 }
 
 // TestResize: after a resize every line fits the new width and the screen

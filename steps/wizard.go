@@ -96,6 +96,8 @@ type session struct {
 	preview      *importer.RunSummary // the preview's dry run
 	endpoint     string
 	snippet      string
+	// closers end what outlives a step (the sandbox, kept for verify).
+	closers []func()
 }
 
 // Wizard is the root model.
@@ -267,6 +269,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	m, err := tea.NewProgram(w, opts...).Run()
 	if fw, ok := m.(*Wizard); ok {
 		w = fw
+	}
+	for _, c := range w.s.closers {
+		c()
 	}
 	res := w.Result()
 	if err != nil {

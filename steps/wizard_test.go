@@ -64,6 +64,11 @@ type driver struct {
 func newDriver(t *testing.T, o Options, width, height int) *driver {
 	o.Renderer = asciiRenderer()
 	d := &driver{t: t, w: New(context.Background(), o), msgs: make(chan tea.Msg, 256)}
+	t.Cleanup(func() {
+		for _, c := range d.w.s.closers {
+			c()
+		}
+	})
 	d.handle(tea.WindowSizeMsg{Width: width, Height: height})
 	d.exec(d.w.Init())
 	return d
@@ -230,7 +235,12 @@ func TestWizardEndToEnd(t *testing.T) {
 	tm.Send(enter)
 	wait("Protect your backend")
 	tm.Send(enter)
-	fm := tm.FinalModel(t, teatest.WithFinalTimeout(30*time.Second)).(*Wizard)
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(30*time.Second))
+	fm, ok := final.(*Wizard)
+	if !ok {
+		out, _ := io.ReadAll(tm.FinalOutput(t))
+		t.Fatalf("the program ended without its model (%T); its last output:\n%s", final, out)
+	}
 	res := fm.Result()
 	if res.Summary == nil || res.Summary.Inserted != 18 || res.Summary.Invalid != 3 || res.Summary.Total != 21 {
 		t.Fatalf("summary %+v", res.Summary)
