@@ -492,6 +492,9 @@ func (r *run) notes(s *RunSummary) {
 	if s.PasswordsNotImportable > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d passwords use hashes Authgear cannot import (bcrypt only); those users must set a new password (the forgot-password flow or a passwordless login). To keep their old passwords, move them with a rolling migration instead of a bulk import: %s.", s.PasswordsNotImportable, RollingMigrationGuide))
 	}
+	if s.PasswordsHashedLocally > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d clear-text passwords were bcrypt-hashed on this machine (passwords.plaintext: hash) so that those users keep them; %s.", s.PasswordsHashedLocally, PlaintextWarning))
+	}
 	m := r.m
 	if m == nil {
 		return
