@@ -19,6 +19,7 @@ const (
 	rowIdentifier = iota
 	rowUpsert
 	rowPasswords
+	rowPlaintext
 	rowRegion
 	settingRows
 )
@@ -276,6 +277,12 @@ func (m *mappingStep) changeSetting() tea.Cmd {
 		} else {
 			mp.Passwords.Unsupported = importer.PasswordsReject
 		}
+	case rowPlaintext:
+		if mp.Passwords.Plaintext == importer.PlaintextHash {
+			mp.Passwords.Plaintext = ""
+		} else {
+			mp.Passwords.Plaintext = importer.PlaintextHash
+		}
 	case rowRegion:
 		m.ask("region", "default region for numbers without + (ISO code, empty for none): ", mp.Phone.DefaultRegion)
 		return nil
@@ -406,6 +413,12 @@ func (m *mappingStep) rowText(i int) string {
 		return fmt.Sprintf("%-22s %s", "upsert", v)
 	case rowPasswords:
 		return fmt.Sprintf("%-22s %s", "other password hashes", mp.Passwords.Unsupported)
+	case rowPlaintext:
+		v := "reject the record"
+		if mp.Passwords.Plaintext == importer.PlaintextHash {
+			v = "bcrypt-hash here, so the user keeps it"
+		}
+		return fmt.Sprintf("%-22s %s", "clear-text passwords", v)
 	case rowRegion:
 		r := mp.Phone.DefaultRegion
 		if r == "" {
@@ -509,6 +522,8 @@ func (m *mappingStep) detail() string {
 			return "Upsert updates users that already exist: every mapped attribute is overwritten;\npasswords (and MFA secrets) are never updated by an import. space: change"
 		case rowPasswords:
 			return fmt.Sprintf("Only bcrypt hashes can be imported. drop: import the user without the password (they\nset a new one); reject: leave the user out. Sample hash families: %s. space: change", m.families())
+		case rowPlaintext:
+			return fmt.Sprintf("A password column in clear text (sample: %d) is best left unmapped. hash: bcrypt it\nhere (cost 10) so users keep their passwords; %s. space: change", m.plaintext(), importer.PlaintextWarning)
 		default:
 			return "The region assumed for phone numbers written without +. space: edit"
 		}
@@ -549,6 +564,16 @@ func (m *mappingStep) detail() string {
 		b.WriteString(ui.Truncate(line, m.c.Width-2) + "\n")
 	}
 	return b.String()
+}
+
+func (m *mappingStep) plaintext() int {
+	n := 0
+	for _, p := range m.results {
+		if p.PasswordFamily == importer.HashPlaintext {
+			n++
+		}
+	}
+	return n
 }
 
 func (m *mappingStep) families() string {
