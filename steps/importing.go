@@ -56,6 +56,10 @@ type importingStep struct {
 	target   *importer.Destination
 	err      error
 	confirm  textinput.Model
+	// fields edit the Authgear target: endpoint, project id, key id and
+	// the key file's path (the key itself is never shown).
+	fields [4]textinput.Model
+	focus  int
 	bar      progress.Model
 	prog     importer.ImportProgress
 	counted  int
@@ -82,7 +86,23 @@ func newImporting(c *ui.Common, s *session) *importingStep {
 	ti := textinput.New()
 	ti.Prompt = "type y to import into this project: "
 	bar := progress.New(progress.WithDefaultGradient())
-	return &importingStep{c: c, s: s, cfg: adminapi.ConfigFromEnv(getenv), confirm: ti, bar: bar, keys: importKeys{
+	cfg := adminapi.ConfigFromEnv(getenv)
+	var fields [4]textinput.Model
+	for i, f := range []struct{ prompt, value, placeholder string }{
+		{"endpoint    ", cfg.Endpoint, "https://myapp.authgear.cloud"},
+		{"project id  ", cfg.ProjectID, "(from the endpoint)"},
+		{"key id      ", cfg.KeyID, "the key id shown in the portal (Advanced > Admin API)"},
+		{"key file    ", cfg.KeyFile, "./admin-key.pem"},
+	} {
+		fields[i] = textinput.New()
+		fields[i].Prompt = f.prompt
+		fields[i].Placeholder = f.placeholder
+		fields[i].SetValue(f.value)
+	}
+	if cfg.KeyFile == "" && cfg.KeyData != "" {
+		fields[3].Placeholder = "(the key in AUTHGEAR_ADMIN_KEY)"
+	}
+	return &importingStep{c: c, s: s, cfg: cfg, confirm: ti, bar: bar, fields: fields, keys: importKeys{
 		Start:  ui.Binding([]string{"enter"}, "enter", "continue"),
 		Switch: ui.Binding([]string{"tab"}, "tab", "switch target"),
 		Stop:   ui.Binding([]string{"ctrl+c"}, "ctrl+c", "stop safely"),
@@ -93,7 +113,31 @@ func newImporting(c *ui.Common, s *session) *importingStep {
 
 func (m *importingStep) Init() tea.Cmd { return nil }
 func (m *importingStep) Busy() bool    { return m.phase == phaseRunning || m.phase == phaseAskStop }
-func (m *importingStep) Typing() bool  { return m.phase == phaseConfirm && m.real }
+func (m *importingStep) Typing() bool {
+	return m.real && (m.phase == phaseConfirm || m.phase == phaseChoose)
+}
+
+// targetConfig is the Authgear target as the fields say.
+func (m *importingStep) targetConfig() adminapi.Config {
+	c := m.cfg
+	c.Endpoint = strings.TrimSpace(m.fields[0].Value())
+	c.ProjectID = strings.TrimSpace(m.fields[1].Value())
+	c.KeyID = strings.TrimSpace(m.fields[2].Value())
+	if f := strings.TrimSpace(m.fields[3].Value()); f != "" {
+		c.KeyFile, c.KeyData = f, ""
+	} else {
+		c.KeyFile = ""
+	}
+	return c
+}
+
+func (m *importingStep) focusField(i int) tea.Cmd {
+	for j := range m.fields {
+		m.fields[j].Blur()
+	}
+	m.focus = (i + len(m.fields)) % len(m.fields)
+	return m.fields[m.focus].Focus()
+}
 
 // NoBack: once the import ran, going back would import again.
 func (m *importingStep) NoBack() bool { return m.phase == phaseDone }
@@ -101,10 +145,7 @@ func (m *importingStep) NoBack() bool { return m.phase == phaseDone }
 func (m *importingStep) ShortHelp() []key.Binding {
 	switch m.phase {
 	case phaseChoose:
-		if m.cfg.Endpoint != "" {
-			return []key.Binding{m.keys.Start, m.keys.Switch}
-		}
-		return []key.Binding{m.keys.Start}
+		return []key.Binding{m.keys.Start, m.keys.Switch}
 	case phaseRunning:
 		return []key.Binding{m.keys.Stop}
 	case phaseDone:
@@ -121,7 +162,7 @@ func (m *importingStep) FullHelp() [][]key.Binding { return [][]key.Binding{m.Sh
 // targetCmd starts the sandbox, or checks the configured endpoint and its
 // credentials with a look-up that needs a valid token.
 func (m *importingStep) targetCmd() tea.Cmd {
-	real, cfg, ctx := m.real, m.cfg, m.s.ctx
+	real, cfg, ctx := m.real, m.targetConfig(), m.s.ctx
 	return func() tea.Msg {
 		if !real {
 			t, err := importer.StartSandbox(ctx, importer.SandboxConfig{
@@ -218,13 +259,29 @@ func (m *importingStep) key(k tea.KeyMsg) (step, tea.Cmd) {
 	switch m.phase {
 	case phaseChoose:
 		switch {
-		case key.Matches(k, m.keys.Switch) && m.cfg.Endpoint != "":
+		case key.Matches(k, m.keys.Switch):
 			m.real, m.err = !m.real, nil
+			if m.real {
+				return m, m.focusField(m.focus)
+			}
+			for j := range m.fields {
+				m.fields[j].Blur()
+			}
+		case m.real && (k.Type == tea.KeyUp || k.Type == tea.KeyDown):
+			d := 1
+			if k.Type == tea.KeyUp {
+				d = -1
+			}
+			return m, m.focusField(m.focus + d)
 		case key.Matches(k, m.keys.Start):
 			m.phase, m.err = phaseChecking, nil
 			return m, m.targetCmd()
 		case key.Matches(k, m.c.Keys.Back):
 			return m, back
+		case m.real:
+			var cmd tea.Cmd
+			m.fields[m.focus], cmd = m.fields[m.focus].Update(k)
+			return m, cmd
 		}
 	case phaseConfirm:
 		switch {
@@ -358,15 +415,12 @@ func (m *importingStep) View() string {
 			sb, rl = "  ", "› "
 		}
 		b.WriteString(sb + "the in-process sandbox: a rehearsal on this machine (email, phone and username\n    login IDs enabled, every role and group exists); nothing is sent to Authgear\n")
-		if m.cfg.Endpoint != "" {
-			keyFile := m.cfg.KeyFile
-			if keyFile == "" && m.cfg.KeyData != "" {
-				keyFile = "AUTHGEAR_ADMIN_KEY (environment)"
+		b.WriteString(rl + "an Authgear project, with its Admin API key (pre-filled from AUTHGEAR_*)\n")
+		if m.real {
+			for _, f := range m.fields {
+				b.WriteString("    " + f.View() + "\n")
 			}
-			fmt.Fprintf(&b, "%sAuthgear at %s, project %s, key id %s, key %s\n", rl,
-				importer.Printable(m.cfg.Endpoint), importer.Printable(m.cfg.ProjectID), importer.Printable(m.cfg.KeyID), importer.Printable(keyFile))
-		} else {
-			b.WriteString(st.Muted.Render("  (to import into Authgear, set AUTHGEAR_ENDPOINT, AUTHGEAR_ADMIN_KEY_ID and\n   AUTHGEAR_ADMIN_KEY_FILE before starting the wizard)") + "\n")
+			b.WriteString(st.Muted.Render("    ↑/↓ moves between fields; the key is read from the file, never shown") + "\n")
 		}
 		if m.phase == phaseChecking {
 			b.WriteString(st.Muted.Render("checking the target…") + "\n")
