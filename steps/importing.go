@@ -47,19 +47,19 @@ type (
 )
 
 type importingStep struct {
-	c        *ui.Common
-	s        *session
-	keys     importKeys
-	phase    importPhase
-	real     bool // the configured Authgear, not the sandbox
-	cfg      adminapi.Config
-	target   *importer.Destination
-	err      error
-	confirm  textinput.Model
+	c       *ui.Common
+	s       *session
+	keys    importKeys
+	phase   importPhase
+	real    bool // the configured Authgear, not the sandbox
+	cfg     adminapi.Config
+	target  *importer.Destination
+	err     error
+	confirm textinput.Model
 	// fields edit the Authgear target: endpoint, project id, key id and
 	// the key file's path (the key itself is never shown).
-	fields [4]textinput.Model
-	focus  int
+	fields   [4]textinput.Model
+	focus    int
 	bar      progress.Model
 	prog     importer.ImportProgress
 	counted  int
