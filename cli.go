@@ -88,6 +88,7 @@ The Admin API private key is never taken as a flag value.
 
 Exit codes: 0 all good, 1 fatal error, 2 usage error, 3 some records invalid or failed,
 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+Environment: NO_COLOR=1 turns the wizard's colour off.
 `
 
 func run(ctx context.Context, args []string, io *stdio) int {

@@ -4,12 +4,16 @@
 //
 // Usage:
 //
-//	authgear-migrate                       the demo: bundled example into the sandbox
+//	authgear-migrate                       the wizard on a terminal; otherwise the demo (the bundled example into the sandbox)
+//	authgear-migrate --input FILE          the wizard with an export loaded
 //	authgear-migrate map --input FILE --output MAPPING.yaml
 //	authgear-migrate replay --mapping MAPPING.yaml --input FILE [--dry-run]
+//	authgear-migrate verify --mapping MAPPING.yaml --input FILE [--all]
+//	authgear-migrate snippets --endpoint URL [--stack NAME] [--out DIR]
 //	authgear-migrate sandbox --listen 127.0.0.1:3100 ...
 //
-// Run a command with -h for its flags.
+// Run a command with -h for its flags. NO_COLOR=1 turns the wizard's colour
+// off.
 package main
 
 import (
