@@ -76,7 +76,19 @@ func FieldValue(p *Prepared, key string) string {
 // CountRecords counts the records of input the way m reads it (a fast pass
 // that maps nothing), stopping when ctx ends.
 func CountRecords(ctx context.Context, input string, m *Mapping) (int, error) {
+	return CountRecordsProgress(ctx, input, m, 0, nil)
+}
+
+// CountRecordsProgress is CountRecords calling progress with the count so
+// far every so many records (for a count that streams in on screen).
+func CountRecordsProgress(ctx context.Context, input string, m *Mapping, every int, progress func(int)) (int, error) {
 	n := 0
-	err := eachRow(ctx, input, m, func(*Row) error { n++; return nil })
+	err := eachRow(ctx, input, m, func(*Row) error {
+		n++
+		if progress != nil && every > 0 && n%every == 0 {
+			progress(n)
+		}
+		return nil
+	})
 	return n, err
 }

@@ -30,8 +30,10 @@ type loaded struct {
 	sample     []*importer.Row
 	notes      []string
 	mapping    *importer.Mapping
-	// count is the number of records, once counted (-1 until then).
-	count int
+	// count is the number of records, once counted (-1 until then);
+	// counting is how many so far.
+	count    int
+	counting int
 }
 
 type (
@@ -146,6 +148,11 @@ func (l *loadStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		l.path.SetValue(msg.input)
 		l.busy = true
 		return l, loadCmd(l.s, msg.input, msg.mapping)
+	case countingMsg:
+		if l.s.loaded != nil && l.s.loaded.input == msg.input {
+			l.s.loaded.counting = msg.n
+		}
+		return l, waitFor(msg.ch)
 	case countedMsg:
 		if l.s.loaded != nil && l.s.loaded.input == msg.input {
 			l.s.loaded.count = msg.n
@@ -288,14 +295,31 @@ func load(s *session, input, mappingPath string) (*loaded, error) {
 	return l, nil
 }
 
+// countingMsg is the count so far of a large file.
+type countingMsg struct {
+	input string
+	n     int
+	ch    <-chan tea.Msg
+}
+
+// countCmd counts the records in the background; the count so far comes
+// in every 100,000 records.
 func countCmd(s *session, l *loaded) tea.Cmd {
-	return func() tea.Msg {
-		n, err := importer.CountRecords(s.ctx, l.input, l.mapping)
+	ch := make(chan tea.Msg, 4)
+	go func() {
+		defer close(ch)
+		n, err := importer.CountRecordsProgress(s.ctx, l.input, l.mapping, 100_000, func(n int) {
+			select {
+			case ch <- countingMsg{input: l.input, n: n, ch: ch}:
+			default:
+			}
+		})
 		if err != nil && s.ctx.Err() != nil {
-			return nil
+			return
 		}
-		return countedMsg{input: l.input, n: n, err: err}
-	}
+		ch <- countedMsg{input: l.input, n: n, err: err}
+	}()
+	return waitFor(ch)
 }
 
 func exampleCmd(s *session) tea.Cmd {
@@ -343,6 +367,9 @@ func (l *loadStep) summary(ld *loaded) string {
 		format += fmt.Sprintf(", delimiter %q", ld.delimiter)
 	}
 	count := st.Muted.Render("counting…")
+	if ld.counting > 0 {
+		count = st.Muted.Render(fmt.Sprintf("counting… %d", ld.counting))
+	}
 	if ld.count >= 0 {
 		count = fmt.Sprintf("%d records", ld.count)
 	}
