@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
 )
 
 // Tests of the shapes real exports take (issue 9): each fixture under
@@ -272,5 +274,100 @@ func TestExportFilesThatAreNotUserExports(t *testing.T) {
 			t.Errorf("%s: %v", file, err)
 		}
 		src.Close()
+	}
+}
+
+// Item 8: fields that cannot have an effect are not sent. The record
+// keeps them (counts and previews read it); its encoding leaves them out.
+func TestExportNoEffectFieldsAreNotSent(t *testing.T) {
+	for _, c := range []struct {
+		upsert bool
+		want   []string // rows 1..4 as sent
+	}{
+		{false, []string{
+			`{"email":"ann@example.com"}`,
+			`{"email":"bob@example.com","phone_number":"+14155550101","disabled":true,"email_verified":true}`,
+			`{"email":"cat@example.com","phone_number":"+14155550102","phone_number_verified":true}`,
+			`{"email":"dan@example.com","email_verified":true}`,
+		}},
+		// Upsert can re-enable a user or remove a verification: kept, but
+		// a verified flag without its email or phone never has an effect.
+		{true, []string{
+			`{"email":"ann@example.com","disabled":false,"email_verified":false}`,
+			`{"email":"bob@example.com","phone_number":"+14155550101","disabled":true,"email_verified":true,"phone_number_verified":false}`,
+			`{"email":"cat@example.com","phone_number":"+14155550102","disabled":false,"email_verified":false,"phone_number_verified":true}`,
+			`{"email":"dan@example.com","email_verified":true}`,
+		}},
+	} {
+		r := mapAndPrepare(t, "no-effect.csv", SuggestOptions{}, func(m *Mapping) { m.Upsert = c.upsert })
+		for _, k := range []string{"disabled", "email_verified", "phone_number_verified"} {
+			if r.m.Fields[k] == nil {
+				t.Fatalf("%s is not mapped: %v", k, r.m.FieldKeys())
+			}
+		}
+		if r.stats.Valid != 4 {
+			t.Fatalf("upsert %t: %d valid, want 4", c.upsert, r.stats.Valid)
+		}
+		for i, want := range c.want {
+			p := r.rows[i+1]
+			b, err := p.Record.AppendJSON(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(b) != want {
+				t.Errorf("upsert %t, row %d sends\n  %s\nwant\n  %s", c.upsert, i+1, b, want)
+			}
+		}
+		// The record itself is unchanged: row 1 still says disabled: false.
+		if d := r.rows[1].Record.Disabled; d == nil || *d {
+			t.Errorf("upsert %t: the record lost disabled: false (%v)", c.upsert, d)
+		}
+	}
+}
+
+func TestWithoutNoEffect(t *testing.T) {
+	s := func(v string) *string { return &v }
+	for _, c := range []struct {
+		name   string
+		rec    Record
+		upsert bool
+		want   string
+	}{
+		{"verified without email, insert", Record{PhoneNumber: s("+14155550101"), EmailVerified: &boolTrue}, false, `{"phone_number":"+14155550101"}`},
+		{"verified without email, upsert", Record{PhoneNumber: s("+14155550101"), EmailVerified: &boolTrue}, true, `{"phone_number":"+14155550101"}`},
+		{"phone verified without phone", Record{Email: s("a@b.co"), PhoneNumberVerified: &boolTrue}, true, `{"email":"a@b.co"}`},
+		{"disabled true kept on insert", Record{Email: s("a@b.co"), Disabled: &boolTrue}, false, `{"email":"a@b.co","disabled":true}`},
+		{"disabled false kept on upsert", Record{Email: s("a@b.co"), Disabled: &boolFalse}, true, `{"email":"a@b.co","disabled":false}`},
+		{"nothing to leave out", Record{Email: s("a@b.co"), EmailVerified: &boolTrue}, false, `{"email":"a@b.co","email_verified":true}`},
+	} {
+		rec := c.rec
+		rec.SetUpsert(c.upsert)
+		b, err := rec.AppendJSON(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != c.want {
+			t.Errorf("%s: %s, want %s", c.name, b, c.want)
+		}
+		if c.rec.EmailVerified != nil && rec.EmailVerified == nil {
+			t.Errorf("%s: AppendJSON changed the record", c.name)
+		}
+	}
+}
+
+// The sandbox answers insert records as Authgear does: with the fields
+// left out, no record of the fixture gets a "has no effect" warning.
+func TestExportNoEffectNoWarnings(t *testing.T) {
+	e := startLive(t, sandbox.Options{LoginIDTypes: []string{"email", "phone"}})
+	r := mapAndPrepare(t, "no-effect.csv", SuggestOptions{}, nil)
+	run := runImport(t, context.Background(), filepath.Join("testdata", "exports", "no-effect.csv"), r.m, e.fastOptions(true), nil)
+	if run.err != nil {
+		t.Fatal(run.err)
+	}
+	got := checkComplete(t, run, 4)
+	for num, row := range got {
+		if row.Outcome != OutcomeInserted || row.Reason != "" {
+			t.Errorf("row %d: %s %q, want inserted with no warning", num, row.Outcome, row.Reason)
+		}
 	}
 }

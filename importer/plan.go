@@ -272,6 +272,7 @@ func (p *Plan) Apply(row *Row) *Prepared {
 		}
 	}
 	p.finish(b)
+	b.rec.upsert = p.mapping.Upsert
 	b.prep.Record = &b.rec
 	return &b.prep
 }
