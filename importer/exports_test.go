@@ -371,3 +371,78 @@ func TestExportNoEffectNoWarnings(t *testing.T) {
 		}
 	}
 }
+
+// Item 10: phone numbers that cannot be read reject the record by default
+// (map says how many and offers the policy), or are dropped with a note
+// under phone.invalid: drop. A phone identifier is always needed.
+func TestExportLocalPhones(t *testing.T) {
+	r := mapAndPrepare(t, "local-phones.csv", SuggestOptions{}, nil)
+	if r.m.Fields["phone_number"] == nil || r.m.Identifier != IdentifierEmail {
+		t.Fatalf("phone not mapped or identifier %s: %v", r.m.Identifier, r.m.FieldKeys())
+	}
+	if r.note("3 of the 5 sampled records have a phone number that cannot be read", "set phone.invalid: drop") == "" {
+		t.Errorf("map does not offer phone.invalid: drop: %q", r.rep.Notes)
+	}
+	if r.stats.Valid != 2 || r.stats.Invalid != 3 || r.stats.PhonesDropped != 0 {
+		t.Errorf("reject: %+v, want 2 valid, 3 invalid", r.stats)
+	}
+	if got := r.rows[2].Reason(); !strings.HasPrefix(got, "phone number has no country code") {
+		t.Errorf("row 2: %q", got)
+	}
+
+	r = mapAndPrepare(t, "local-phones.csv", SuggestOptions{}, func(m *Mapping) { m.Phone.Invalid = PhoneInvalidDrop })
+	if r.stats.Valid != 5 || r.stats.PhonesDropped != 3 {
+		t.Errorf("drop: %+v, want 5 valid, 3 phones dropped", r.stats)
+	}
+	for num, want := range map[int]string{
+		1: "",
+		2: "phone number dropped: it has no country code (+...); the user is imported without it (phone.invalid: drop)",
+		3: "phone number dropped: it has no country code (+...); the user is imported without it (phone.invalid: drop)",
+		4: "phone number dropped: it is not a valid phone number; the user is imported without it (phone.invalid: drop)",
+		5: "",
+	} {
+		p := r.rows[num]
+		if got := p.Reason(); got != want {
+			t.Errorf("drop, row %d: %q, want %q", num, got, want)
+		}
+		if want != "" && (p.Record.PhoneNumber != nil || p.PhonesDropped != 1) || want == "" && p.PhonesDropped != 0 || num == 1 && p.Record.PhoneNumber == nil {
+			t.Errorf("drop, row %d: phone %v, PhonesDropped %d", num, p.Record.PhoneNumber, p.PhonesDropped)
+		}
+	}
+	// map, asked again with the policy set, says the numbers are dropped.
+	rep := &SuggestReport{}
+	src, err := Open(filepath.Join("testdata", "exports", "local-phones.csv"), SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if err := noteSample(src, r.m, rep, false); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], "3 of the 5 sampled records have a phone number that cannot be read: those users are imported without it") {
+		t.Errorf("notes with drop: %q", rep.Notes)
+	}
+
+	// The phone transform's errors follow the policy too; the identifier
+	// never does.
+	r = mapAndPrepare(t, "local-phones.csv", SuggestOptions{}, func(m *Mapping) {
+		m.Phone.Invalid = PhoneInvalidDrop
+		m.Fields["phone_number"].Transforms = []Transform{{Name: "phone"}}
+	})
+	if r.stats.Valid != 5 || r.stats.PhonesDropped != 3 {
+		t.Errorf("drop with the phone transform: %+v", r.stats)
+	}
+	r = mapAndPrepare(t, "local-phones.csv", SuggestOptions{Identifier: IdentifierPhone}, func(m *Mapping) { m.Phone.Invalid = PhoneInvalidDrop })
+	if r.stats.Valid != 1 || r.stats.PhonesDropped != 0 {
+		t.Errorf("phone identifier with drop: %+v, want 1 valid (the rest rejected)", r.stats)
+	}
+}
+
+func TestPhoneInvalidPolicyChecked(t *testing.T) {
+	m := NewMapping(IdentifierEmail)
+	m.Set("email", "email")
+	m.Phone.Invalid = "ignore"
+	if err := m.Check(); err == nil || !strings.Contains(err.Error(), `phone.invalid "ignore" must be reject or drop`) {
+		t.Errorf("Check: %v", err)
+	}
+}

@@ -245,13 +245,28 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 	sort.Slice(r.rep.Suggestions, func(i, j int) bool {
 		return targetOrder(r.rep.Suggestions[i].Field) < targetOrder(r.rep.Suggestions[j].Field)
 	})
-	plan, err := CompileFor(m, sample)
-	if err != nil {
+	if err := noteSample(sample, m, r.rep, true); err != nil {
 		return nil, nil, fmt.Errorf("%s preset: %w", r.title, err)
 	}
+	for _, l := range limits {
+		r.note("not carried over: %s", l)
+	}
+	return m, r.rep, nil
+}
+
+// noteSample applies the mapping to the sampled records of sample and
+// says in rep what it saw: records with no identifier, values of a mapped
+// field Authgear would refuse, phone numbers dropped by the policy, and
+// (with passwordNotes) the password hash families.
+func noteSample(sample *Source, m *Mapping, rep *SuggestReport, passwordNotes bool) error {
+	plan, err := CompileFor(m, sample)
+	if err != nil {
+		return err
+	}
+	r := &presetReport{rep: rep}
 	rows := sample.Sample()
 	families := map[HashFamily]int{}
-	noID := 0
+	noID, phonesDropped := 0, 0
 	type fieldTrouble struct {
 		n       int
 		example string
@@ -262,6 +277,9 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 		p := plan.Apply(row)
 		if p.PasswordFamily != "" {
 			families[p.PasswordFamily]++
+		}
+		if p.PhonesDropped > 0 {
+			phonesDropped++
 		}
 		seen := map[string]bool{}
 		for _, pr := range p.Problems {
@@ -282,7 +300,7 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 		}
 	}
 	whole := sampleIsWholeFile(sample)
-	if _, mapped := m.Fields["password.password_hash"]; mapped && len(rows) > 0 {
+	if _, mapped := m.Fields["password.password_hash"]; passwordNotes && mapped && len(rows) > 0 {
 		r.rep.Notes = append(r.rep.Notes, PasswordNotes(families, len(rows), m.Passwords.Unsupported, !whole)...)
 	}
 	if noID > 0 {
@@ -304,12 +322,24 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 			r.note("%d of the %d sampled records %s a %s Authgear refuses (%s): reported invalid", t.n, len(rows), has(t.n), f, t.example)
 			continue
 		}
+		if tg, ok := LookupTarget(f); ok && tg.format == "phone" {
+			r.note("%s", phoneRefusedNote(t.n, len(rows), tg.Label, t.example))
+			continue
+		}
 		r.note("%d of the %d sampled records %s a %s Authgear refuses (%s): reported invalid; remove fields.%s from the mapping to import them without it", t.n, len(rows), has(t.n), f, t.example, f)
 	}
-	for _, l := range limits {
-		r.note("not carried over: %s", l)
+	if phonesDropped > 0 {
+		r.note("%d of the %d sampled records %s a phone number that cannot be read: those users are imported without it (phone.invalid: drop)", phonesDropped, len(rows), has(phonesDropped))
 	}
-	return m, r.rep, nil
+	return nil
+}
+
+// phoneRefusedNote is map's note on n of the sampled records whose phone
+// field (phone_number, mfa.phone_number) cannot be read, offering the
+// phone.invalid policy.
+func phoneRefusedNote(n, sampled int, label, example string) string {
+	example, _, _ = strings.Cut(example, ": set ")
+	return fmt.Sprintf("%d of the %d sampled records %s a %s that cannot be read (%s): reported invalid; set phone.invalid: drop in the mapping to import those users without it (or phone.default_region when the numbers are local)", n, sampled, has(n), label, example)
 }
 
 // needsReopen says whether src was not read the way m reads the file: the

@@ -492,6 +492,10 @@ func (r *run) notes(s *RunSummary) {
 	if s.PasswordsNotImportable > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d passwords use hashes Authgear cannot import (bcrypt only); those users must set a new password (the forgot-password flow or a passwordless login). To keep their old passwords, move them with a rolling migration instead of a bulk import: %s.", s.PasswordsNotImportable, RollingMigrationGuide))
 	}
+	// Issue 9: what the mapping's policies left out of valid records.
+	if s.PhonesDropped > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d phone numbers could not be read and were left out (phone.invalid: drop): those users have no phone number in Authgear; the report's reason column names each one.", s.PhonesDropped))
+	}
 	m := r.m
 	if m == nil {
 		return
