@@ -419,7 +419,7 @@ func TestExportLocalPhones(t *testing.T) {
 	if err := noteSample(src, r.m, rep, false); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], "3 of the 5 sampled records have a phone number that cannot be read: those users are imported without it") {
+	if len(rep.Notes) != 2 || !strings.Contains(rep.Notes[1], "3 of the 5 sampled records have a phone number that cannot be read: those users are imported without it") {
 		t.Errorf("notes with drop: %q", rep.Notes)
 	}
 
@@ -444,5 +444,54 @@ func TestPhoneInvalidPolicyChecked(t *testing.T) {
 	m.Phone.Invalid = "ignore"
 	if err := m.Check(); err == nil || !strings.Contains(err.Error(), `phone.invalid "ignore" must be reject or drop`) {
 		t.Errorf("Check: %v", err)
+	}
+}
+
+// Item 7: a username mapped besides the identifier needs the username
+// login ID enabled (map and the summary say so), and the usernames
+// Authgear reserves fail as the server fails them.
+func TestExportReservedUsernames(t *testing.T) {
+	r := mapAndPrepare(t, "usernames.csv", SuggestOptions{}, nil)
+	if r.m.Identifier != IdentifierEmail || r.m.Fields["preferred_username"] == nil {
+		t.Fatalf("identifier %s, fields %v", r.m.Identifier, r.m.FieldKeys())
+	}
+	if r.note("the project must enable the username (preferred_username is mapped besides the identifier) login ID type", "canary stops the import") == "" {
+		t.Errorf("no login ID note: %q", r.rep.Notes)
+	}
+	if r.note("3 of the 5 sampled records have a preferred_username Authgear refuses (username is reserved") == "" {
+		t.Errorf("no note on the reserved usernames: %q", r.rep.Notes)
+	}
+	for num, reserved := range map[int]bool{1: true, 2: true, 3: false, 4: true, 5: false} {
+		got := r.rows[num].Reason()
+		if reserved != strings.HasPrefix(got, "username is reserved: Authgear refuses it as an invalid login ID (blocked, UsernameReserved)") || !reserved && got != "" {
+			t.Errorf("row %d: %q (reserved: %t)", num, got, reserved)
+		}
+	}
+	r = mapAndPrepare(t, "usernames.csv", SuggestOptions{}, func(m *Mapping) { m.AllowReservedUsernames = true })
+	if r.stats.Valid != 5 {
+		t.Errorf("allow_reserved_usernames: %d valid, want 5", r.stats.Valid)
+	}
+	var buf strings.Builder
+	if err := r.m.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadMapping(strings.NewReader(buf.String()), "m.yaml")
+	if err != nil || !back.AllowReservedUsernames {
+		t.Errorf("allow_reserved_usernames does not survive a round trip: %v", err)
+	}
+}
+
+func TestLoginIDFieldsNote(t *testing.T) {
+	m := NewMapping(IdentifierEmail)
+	m.Set("email", "email")
+	if n := loginIDFieldsNote(m); n != "" {
+		t.Errorf("email only: %q", n)
+	}
+	m.Identifier = IdentifierPhone
+	m.Set("phone_number", "phone")
+	m.Set("preferred_username", "login")
+	n := loginIDFieldsNote(m)
+	if !strings.Contains(n, "enable the phone (phone_number is the identifier) and username (preferred_username is mapped besides the identifier) login ID types") {
+		t.Errorf("phone and username: %q", n)
 	}
 }

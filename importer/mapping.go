@@ -33,9 +33,14 @@ type Mapping struct {
 	Upsert     bool       `yaml:"upsert"`
 	// UsernameCaseSensitive keeps the case of usernames (for projects whose
 	// username login ID is case sensitive).
-	UsernameCaseSensitive bool         `yaml:"username_case_sensitive,omitempty"`
-	Passwords             PasswordSpec `yaml:"passwords"`
-	Phone                 PhoneSpec    `yaml:"phone,omitempty"`
+	UsernameCaseSensitive bool `yaml:"username_case_sensitive,omitempty"`
+	// AllowReservedUsernames accepts the usernames Authgear reserves
+	// ("admin", "user", ...), for projects that turned
+	// block_reserved_usernames off; by default they are rejected, as the
+	// server rejects them.
+	AllowReservedUsernames bool         `yaml:"allow_reserved_usernames,omitempty"`
+	Passwords              PasswordSpec `yaml:"passwords"`
+	Phone                  PhoneSpec    `yaml:"phone,omitempty"`
 	// Fields maps record fields ("email", "custom_attributes.tier") to
 	// where their values come from.
 	Fields map[string]*FieldSpec `yaml:"fields"`
@@ -388,6 +393,9 @@ func (m *Mapping) Write(w io.Writer) error {
 	must(add("upsert", m.Upsert, "true updates users that already exist (passwords are never updated); false skips them."))
 	if m.UsernameCaseSensitive {
 		must(add("username_case_sensitive", true, ""))
+	}
+	if m.AllowReservedUsernames {
+		must(add("allow_reserved_usernames", true, "only for a project whose username login ID has block_reserved_usernames turned off"))
 	}
 	must(add("passwords", m.Passwords, "What to do with password hashes Authgear cannot import (only bcrypt can be): drop (import the user without a password) or reject (do not import the user).\nplaintext: hash bcrypt-hashes passwords stored in clear text before they are sent (without it, such records are rejected)."))
 	if m.Phone != (PhoneSpec{}) {

@@ -559,7 +559,9 @@ func (p *Plan) normalizeAndCheck(t *Target, s *string) string {
 		}
 	case "username":
 		*s = NormalizeUsername(*s, p.mapping.UsernameCaseSensitive)
-		err = checkUsername(*s)
+		if err = checkUsername(*s); err == nil && !p.mapping.AllowReservedUsernames && isReservedUsername(*s) {
+			err = errReservedUsername
+		}
 	case "uri":
 		err = checkURI(*s)
 	case "picture":

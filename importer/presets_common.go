@@ -264,6 +264,9 @@ func noteSample(sample *Source, m *Mapping, rep *SuggestReport, passwordNotes bo
 		return err
 	}
 	r := &presetReport{rep: rep}
+	if n := loginIDFieldsNote(m); n != "" {
+		r.note("%s", n)
+	}
 	rows := sample.Sample()
 	families := map[HashFamily]int{}
 	noID, phonesDropped := 0, 0

@@ -500,6 +500,9 @@ func (r *run) notes(s *RunSummary) {
 	if m == nil {
 		return
 	}
+	if n := loginIDFieldsNote(m); n != "" {
+		s.Notes = append(s.Notes, n+".")
+	}
 	var attrs []string
 	for _, k := range m.FieldKeys() {
 		if name, ok := strings.CutPrefix(k, CustomAttributePrefix); ok {
