@@ -495,3 +495,69 @@ func TestLoginIDFieldsNote(t *testing.T) {
 		t.Errorf("phone and username: %q", n)
 	}
 }
+
+// Item 9: columns a Supabase dump adds to auth.users (names, username, a
+// picture) are mapped, and an image URL column goes to picture, not to
+// profile (the profile page's URL).
+func TestExportNamesAndPictures(t *testing.T) {
+	for _, c := range []struct {
+		file, preset string
+		want         map[string]string // field -> column
+		unmapped     []string
+	}{
+		{"supabase-profile-columns.csv", "supabase", map[string]string{
+			"given_name": "first_name", "family_name": "last_name", "preferred_username": "username", "picture": "profile_pic",
+		}, nil},
+		{"profile-pic.csv", "generic", map[string]string{
+			"given_name": "first_name", "family_name": "last_name", "picture": "profile_pic", "profile": "profile",
+		}, []string{"avatar"}},
+		{"profile-image-only.csv", "generic", map[string]string{"name": "name", "picture": "profile"}, nil},
+	} {
+		r := mapAndPrepare(t, c.file, SuggestOptions{}, nil)
+		if r.m.Preset != c.preset {
+			t.Errorf("%s: preset %q, want %q", c.file, r.m.Preset, c.preset)
+		}
+		for field, col := range c.want {
+			if f := r.m.Fields[field]; f == nil || f.From != col {
+				t.Errorf("%s: %s ← %v, want %s", c.file, field, f, col)
+			}
+		}
+		for _, u := range r.rep.Unmapped {
+			if c.want[u] != "" || u == "first_name" || u == "last_name" || u == "username" || u == "profile_pic" {
+				t.Errorf("%s: %s listed as not mapped", c.file, u)
+			}
+		}
+		if c.unmapped != nil && strings.Join(r.rep.Unmapped, ",") != strings.Join(c.unmapped, ",") {
+			t.Errorf("%s: not mapped %v, want %v", c.file, r.rep.Unmapped, c.unmapped)
+		}
+		if r.stats.Valid != r.stats.Total {
+			t.Errorf("%s: %d of %d valid", c.file, r.stats.Valid, r.stats.Total)
+		}
+	}
+	r := mapAndPrepare(t, "supabase-profile-columns.csv", SuggestOptions{}, nil)
+	p := r.rows[1].Record
+	if p.GivenName == nil || *p.GivenName != "Ann" || p.PreferredUsername == nil || *p.PreferredUsername != "ann_lee" || p.Picture == nil || *p.Picture != "https://cdn.example.com/u/1/avatar.png" {
+		t.Errorf("row 1: %+v", p)
+	}
+	// The phone column is empty in this dump: map does not ask for the
+	// phone login ID, only for the username one.
+	if n := r.note("the project must enable the username"); n == "" || strings.Contains(n, "phone") {
+		t.Errorf("login ID note: %q", r.rep.Notes)
+	}
+}
+
+func TestIsImageURL(t *testing.T) {
+	for s, want := range map[string]bool{
+		"https://cdn.example.com/a.PNG":                  true,
+		"https://cdn.example.com/a.jpg?size=96":          true,
+		"https://lh3.googleusercontent.com/a/x=s96-c":    true,
+		"https://www.gravatar.com/avatar/205e460b479e2e": true,
+		"https://ann.example.com/about":                  false,
+		"ftp://example.com/a.png":                        false,
+		"a.png":                                          false,
+	} {
+		if got := isImageURL(s); got != want {
+			t.Errorf("isImageURL(%q) = %t", s, got)
+		}
+	}
+}

@@ -264,12 +264,9 @@ func noteSample(sample *Source, m *Mapping, rep *SuggestReport, passwordNotes bo
 		return err
 	}
 	r := &presetReport{rep: rep}
-	if n := loginIDFieldsNote(m); n != "" {
-		r.note("%s", n)
-	}
 	rows := sample.Sample()
 	families := map[HashFamily]int{}
-	noID, phonesDropped := 0, 0
+	noID, phonesDropped, phones, usernames := 0, 0, 0, 0
 	type fieldTrouble struct {
 		n       int
 		example string
@@ -283,6 +280,12 @@ func noteSample(sample *Source, m *Mapping, rep *SuggestReport, passwordNotes bo
 		}
 		if p.PhonesDropped > 0 {
 			phonesDropped++
+		}
+		if p.Record != nil && p.Record.PhoneNumber != nil {
+			phones++
+		}
+		if p.Record != nil && p.Record.PreferredUsername != nil {
+			usernames++
 		}
 		seen := map[string]bool{}
 		for _, pr := range p.Problems {
@@ -301,6 +304,18 @@ func noteSample(sample *Source, m *Mapping, rep *SuggestReport, passwordNotes bo
 				t.n++
 			}
 		}
+	}
+	// The login ID types to enable, for the fields the sample fills.
+	lm := *m
+	lm.Fields = map[string]*FieldSpec{}
+	for k, f := range m.Fields {
+		if k == "phone_number" && phones == 0 || k == "preferred_username" && usernames == 0 {
+			continue
+		}
+		lm.Fields[k] = f
+	}
+	if n := loginIDFieldsNote(&lm); n != "" {
+		r.note("%s", n)
 	}
 	whole := sampleIsWholeFile(sample)
 	if _, mapped := m.Fields["password.password_hash"]; passwordNotes && mapped && len(rows) > 0 {
