@@ -561,3 +561,81 @@ func TestIsImageURL(t *testing.T) {
 		}
 	}
 }
+
+// Item 11: a preset's notes never say that a field is not mapped when the
+// mapping maps it (roles ← role added to a Laravel or WordPress table).
+func TestExportNotesDoNotContradictMapping(t *testing.T) {
+	for _, c := range []struct{ file, preset string }{
+		{"laravel-role.csv", "laravel"},
+		{"wordpress-role.csv", "wordpress"},
+	} {
+		r := mapAndPrepare(t, c.file, SuggestOptions{}, nil)
+		if r.m.Preset != c.preset {
+			t.Fatalf("%s: preset %q", c.file, r.m.Preset)
+		}
+		if f := r.m.Fields["roles"]; f == nil || f.From != "role" {
+			t.Fatalf("%s: roles not mapped from role: %v", c.file, r.m.FieldKeys())
+		}
+		if r.note("roles ← role: mapped from a column your application added", "must exist in the Authgear project") == "" {
+			t.Errorf("%s: no note on roles ← role: %q", c.file, r.rep.Notes)
+		}
+		checkNotesAgreeWithMapping(t, c.file, r.m, r.rep)
+	}
+}
+
+// checkNotesAgreeWithMapping fails when a note says that a field mapped
+// from a column the application added (or that column) is not mapped.
+func checkNotesAgreeWithMapping(t *testing.T, name string, m *Mapping, rep *SuggestReport) {
+	t.Helper()
+	for _, s := range rep.Suggestions {
+		if !strings.HasSuffix(s.Why, addedColumnWhy) || m.Fields[s.Field] == nil {
+			continue
+		}
+		for _, n := range rep.Notes {
+			if strings.Contains(n, "not mapped") && (containsWord(n, s.Field) || containsWord(n, s.From)) {
+				t.Errorf("%s: %s ← %s is mapped, but a note says: %s", name, s.Field, s.From, n)
+			}
+		}
+	}
+}
+
+// Every preset testdata file and every export fixture: no note contradicts
+// the mapping.
+func TestAllNotesAgreeWithMapping(t *testing.T) {
+	for _, dir := range []string{filepath.Join("testdata", "presets"), filepath.Join("testdata", "exports")} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*"))
+		for _, path := range files {
+			src, err := Open(path, SourceOptions{})
+			if err != nil {
+				continue
+			}
+			if CheckUserExport(src) != nil {
+				src.Close()
+				continue
+			}
+			m, rep, err := SuggestMapping(src, SuggestOptions{})
+			src.Close()
+			if err != nil {
+				continue
+			}
+			checkNotesAgreeWithMapping(t, path, m, rep)
+		}
+	}
+}
+
+func TestContainsWord(t *testing.T) {
+	for _, c := range []struct {
+		s, w string
+		want bool
+	}{
+		{"roles are not mapped", "roles", true},
+		{"realmRoles are", "roles", false},
+		{"app_metadata.roles)", "roles", true},
+		{"user_roles", "roles", false},
+		{"roles", "", false},
+	} {
+		if got := containsWord(c.s, c.w); got != c.want {
+			t.Errorf("containsWord(%q, %q) = %t", c.s, c.w, got)
+		}
+	}
+}

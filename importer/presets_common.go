@@ -248,10 +248,79 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 	if err := noteSample(sample, m, r.rep, true); err != nil {
 		return nil, nil, fmt.Errorf("%s preset: %w", r.title, err)
 	}
-	for _, l := range limits {
-		r.note("not carried over: %s", l)
-	}
+	noteLimits(m, r, limits)
 	return m, r.rep, nil
+}
+
+// addedColumnWhy ends the reason of a field addSuggestedExtras mapped.
+const addedColumnWhy = " (a column your application added)"
+
+// noteLimits adds the preset's limits to the notes, except those the
+// mapping contradicts: a limit that says a field or a column is not mapped
+// while the mapping maps it from a column the application added (roles ←
+// role in a Laravel dump) is replaced by a note on what is mapped.
+func noteLimits(m *Mapping, r *presetReport, limits []string) {
+	type added struct{ field, from string }
+	var extras []added
+	for _, s := range r.rep.Suggestions {
+		if strings.HasSuffix(s.Why, addedColumnWhy) && m.Fields[s.Field] != nil {
+			extras = append(extras, added{s.Field, s.From})
+		}
+	}
+	said := map[string]bool{}
+	for _, l := range limits {
+		var hit []added
+		if strings.Contains(l, "not mapped") {
+			for _, e := range extras {
+				if containsWord(l, e.field) || containsWord(l, e.from) || strings.HasSuffix(e.field, "roles") && containsWord(l, "role") {
+					hit = append(hit, e)
+				}
+			}
+		}
+		if len(hit) == 0 {
+			r.note("not carried over: %s", l)
+			continue
+		}
+		for _, e := range hit {
+			if said[e.field] {
+				continue
+			}
+			said[e.field] = true
+			extra := ""
+			if e.field == "roles" || e.field == "groups" {
+				extra = "; " + noteRolesExist
+			}
+			r.note("%s ← %s: mapped from a column your application added, which a standard export does not have%s", e.field, e.from, extra)
+		}
+	}
+	for _, e := range extras {
+		if (e.field == "roles" || e.field == "groups") && !said[e.field] {
+			said[e.field] = true
+			r.note("%s ← %s: mapped from a column your application added; %s", e.field, e.from, noteRolesExist)
+		}
+	}
+}
+
+// containsWord reports whether s holds w between non-word characters.
+func containsWord(s, w string) bool {
+	if w == "" {
+		return false
+	}
+	isWord := func(b byte) bool {
+		return b == '_' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+	}
+	for i := 0; ; {
+		j := strings.Index(s[i:], w)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(w)
+		if (j == 0 || !isWord(s[j-1])) && (end == len(s) || !isWord(s[end])) {
+			return true
+		}
+		i = j + 1
+	}
 }
 
 // noteSample applies the mapping to the sampled records of sample and
@@ -656,6 +725,6 @@ func addSuggestedExtras(src *Source, m *Mapping, r *presetReport, known []string
 		f := sm.Fields[s.Field]
 		m.Set(s.Field, f.From, f.Transforms...)
 		used[f.From] = true
-		r.rep.Suggestions = append(r.rep.Suggestions, Suggestion{Field: s.Field, From: s.From, Why: s.Why + " (a column your application added)"})
+		r.rep.Suggestions = append(r.rep.Suggestions, Suggestion{Field: s.Field, From: s.From, Why: s.Why + addedColumnWhy})
 	}
 }
