@@ -639,3 +639,18 @@ func TestContainsWord(t *testing.T) {
 		}
 	}
 }
+
+// Item 6 (part): map says what the sample shows for the generic mapping
+// too: the share of records with no value for the identifier.
+func TestExportEmptyIdentifiersAreCounted(t *testing.T) {
+	r := mapAndPrepare(t, "empty-emails.csv", SuggestOptions{}, nil)
+	if r.m.Preset != "generic" || r.m.Identifier != IdentifierEmail {
+		t.Fatalf("preset %q, identifier %s", r.m.Preset, r.m.Identifier)
+	}
+	if r.note("3 of the 4 sampled records have no email", "--identifier: phone_number") == "" {
+		t.Errorf("no note on the empty identifiers: %q", r.rep.Notes)
+	}
+	if r.stats.Valid != 1 || r.stats.Invalid != 3 {
+		t.Errorf("%+v", r.stats)
+	}
+}
