@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
 )
 
 // Tests of the shapes real exports take (issue 9): each fixture under
@@ -272,5 +274,383 @@ func TestExportFilesThatAreNotUserExports(t *testing.T) {
 			t.Errorf("%s: %v", file, err)
 		}
 		src.Close()
+	}
+}
+
+// Item 8: fields that cannot have an effect are not sent. The record
+// keeps them (counts and previews read it); its encoding leaves them out.
+func TestExportNoEffectFieldsAreNotSent(t *testing.T) {
+	for _, c := range []struct {
+		upsert bool
+		want   []string // rows 1..4 as sent
+	}{
+		{false, []string{
+			`{"email":"ann@example.com"}`,
+			`{"email":"bob@example.com","phone_number":"+14155550101","disabled":true,"email_verified":true}`,
+			`{"email":"cat@example.com","phone_number":"+14155550102","phone_number_verified":true}`,
+			`{"email":"dan@example.com","email_verified":true}`,
+		}},
+		// Upsert can re-enable a user or remove a verification: kept, but
+		// a verified flag without its email or phone never has an effect.
+		{true, []string{
+			`{"email":"ann@example.com","disabled":false,"email_verified":false}`,
+			`{"email":"bob@example.com","phone_number":"+14155550101","disabled":true,"email_verified":true,"phone_number_verified":false}`,
+			`{"email":"cat@example.com","phone_number":"+14155550102","disabled":false,"email_verified":false,"phone_number_verified":true}`,
+			`{"email":"dan@example.com","email_verified":true}`,
+		}},
+	} {
+		r := mapAndPrepare(t, "no-effect.csv", SuggestOptions{}, func(m *Mapping) { m.Upsert = c.upsert })
+		for _, k := range []string{"disabled", "email_verified", "phone_number_verified"} {
+			if r.m.Fields[k] == nil {
+				t.Fatalf("%s is not mapped: %v", k, r.m.FieldKeys())
+			}
+		}
+		if r.stats.Valid != 4 {
+			t.Fatalf("upsert %t: %d valid, want 4", c.upsert, r.stats.Valid)
+		}
+		for i, want := range c.want {
+			p := r.rows[i+1]
+			b, err := p.Record.AppendJSON(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(b) != want {
+				t.Errorf("upsert %t, row %d sends\n  %s\nwant\n  %s", c.upsert, i+1, b, want)
+			}
+		}
+		// The record itself is unchanged: row 1 still says disabled: false.
+		if d := r.rows[1].Record.Disabled; d == nil || *d {
+			t.Errorf("upsert %t: the record lost disabled: false (%v)", c.upsert, d)
+		}
+	}
+}
+
+func TestWithoutNoEffect(t *testing.T) {
+	s := func(v string) *string { return &v }
+	for _, c := range []struct {
+		name   string
+		rec    Record
+		upsert bool
+		want   string
+	}{
+		{"verified without email, insert", Record{PhoneNumber: s("+14155550101"), EmailVerified: &boolTrue}, false, `{"phone_number":"+14155550101"}`},
+		{"verified without email, upsert", Record{PhoneNumber: s("+14155550101"), EmailVerified: &boolTrue}, true, `{"phone_number":"+14155550101"}`},
+		{"phone verified without phone", Record{Email: s("a@b.co"), PhoneNumberVerified: &boolTrue}, true, `{"email":"a@b.co"}`},
+		{"disabled true kept on insert", Record{Email: s("a@b.co"), Disabled: &boolTrue}, false, `{"email":"a@b.co","disabled":true}`},
+		{"disabled false kept on upsert", Record{Email: s("a@b.co"), Disabled: &boolFalse}, true, `{"email":"a@b.co","disabled":false}`},
+		{"nothing to leave out", Record{Email: s("a@b.co"), EmailVerified: &boolTrue}, false, `{"email":"a@b.co","email_verified":true}`},
+	} {
+		rec := c.rec
+		rec.SetUpsert(c.upsert)
+		b, err := rec.AppendJSON(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != c.want {
+			t.Errorf("%s: %s, want %s", c.name, b, c.want)
+		}
+		if c.rec.EmailVerified != nil && rec.EmailVerified == nil {
+			t.Errorf("%s: AppendJSON changed the record", c.name)
+		}
+	}
+}
+
+// The sandbox answers insert records as Authgear does: with the fields
+// left out, no record of the fixture gets a "has no effect" warning.
+func TestExportNoEffectNoWarnings(t *testing.T) {
+	e := startLive(t, sandbox.Options{LoginIDTypes: []string{"email", "phone"}})
+	r := mapAndPrepare(t, "no-effect.csv", SuggestOptions{}, nil)
+	run := runImport(t, context.Background(), filepath.Join("testdata", "exports", "no-effect.csv"), r.m, e.fastOptions(true), nil)
+	if run.err != nil {
+		t.Fatal(run.err)
+	}
+	got := checkComplete(t, run, 4)
+	for num, row := range got {
+		if row.Outcome != OutcomeInserted || row.Reason != "" {
+			t.Errorf("row %d: %s %q, want inserted with no warning", num, row.Outcome, row.Reason)
+		}
+	}
+}
+
+// Item 10: phone numbers that cannot be read reject the record by default
+// (map says how many and offers the policy), or are dropped with a note
+// under phone.invalid: drop. A phone identifier is always needed.
+func TestExportLocalPhones(t *testing.T) {
+	r := mapAndPrepare(t, "local-phones.csv", SuggestOptions{}, nil)
+	if r.m.Fields["phone_number"] == nil || r.m.Identifier != IdentifierEmail {
+		t.Fatalf("phone not mapped or identifier %s: %v", r.m.Identifier, r.m.FieldKeys())
+	}
+	if r.note("3 of the 5 sampled records have a phone number that cannot be read", "set phone.invalid: drop") == "" {
+		t.Errorf("map does not offer phone.invalid: drop: %q", r.rep.Notes)
+	}
+	if r.stats.Valid != 2 || r.stats.Invalid != 3 || r.stats.PhonesDropped != 0 {
+		t.Errorf("reject: %+v, want 2 valid, 3 invalid", r.stats)
+	}
+	if got := r.rows[2].Reason(); !strings.HasPrefix(got, "phone number has no country code") {
+		t.Errorf("row 2: %q", got)
+	}
+
+	r = mapAndPrepare(t, "local-phones.csv", SuggestOptions{}, func(m *Mapping) { m.Phone.Invalid = PhoneInvalidDrop })
+	if r.stats.Valid != 5 || r.stats.PhonesDropped != 3 {
+		t.Errorf("drop: %+v, want 5 valid, 3 phones dropped", r.stats)
+	}
+	for num, want := range map[int]string{
+		1: "",
+		2: "phone number dropped: it has no country code (+...); the user is imported without it (phone.invalid: drop)",
+		3: "phone number dropped: it has no country code (+...); the user is imported without it (phone.invalid: drop)",
+		4: "phone number dropped: it is not a valid phone number; the user is imported without it (phone.invalid: drop)",
+		5: "",
+	} {
+		p := r.rows[num]
+		if got := p.Reason(); got != want {
+			t.Errorf("drop, row %d: %q, want %q", num, got, want)
+		}
+		if want != "" && (p.Record.PhoneNumber != nil || p.PhonesDropped != 1) || want == "" && p.PhonesDropped != 0 || num == 1 && p.Record.PhoneNumber == nil {
+			t.Errorf("drop, row %d: phone %v, PhonesDropped %d", num, p.Record.PhoneNumber, p.PhonesDropped)
+		}
+	}
+	// map, asked again with the policy set, says the numbers are dropped.
+	rep := &SuggestReport{}
+	src, err := Open(filepath.Join("testdata", "exports", "local-phones.csv"), SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if err := noteSample(src, r.m, rep, false); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Notes) != 2 || !strings.Contains(rep.Notes[1], "3 of the 5 sampled records have a phone number that cannot be read: those users are imported without it") {
+		t.Errorf("notes with drop: %q", rep.Notes)
+	}
+
+	// The phone transform's errors follow the policy too; the identifier
+	// never does.
+	r = mapAndPrepare(t, "local-phones.csv", SuggestOptions{}, func(m *Mapping) {
+		m.Phone.Invalid = PhoneInvalidDrop
+		m.Fields["phone_number"].Transforms = []Transform{{Name: "phone"}}
+	})
+	if r.stats.Valid != 5 || r.stats.PhonesDropped != 3 {
+		t.Errorf("drop with the phone transform: %+v", r.stats)
+	}
+	r = mapAndPrepare(t, "local-phones.csv", SuggestOptions{Identifier: IdentifierPhone}, func(m *Mapping) { m.Phone.Invalid = PhoneInvalidDrop })
+	if r.stats.Valid != 1 || r.stats.PhonesDropped != 0 {
+		t.Errorf("phone identifier with drop: %+v, want 1 valid (the rest rejected)", r.stats)
+	}
+}
+
+func TestPhoneInvalidPolicyChecked(t *testing.T) {
+	m := NewMapping(IdentifierEmail)
+	m.Set("email", "email")
+	m.Phone.Invalid = "ignore"
+	if err := m.Check(); err == nil || !strings.Contains(err.Error(), `phone.invalid "ignore" must be reject or drop`) {
+		t.Errorf("Check: %v", err)
+	}
+}
+
+// Item 7: a username mapped besides the identifier needs the username
+// login ID enabled (map and the summary say so), and the usernames
+// Authgear reserves fail as the server fails them.
+func TestExportReservedUsernames(t *testing.T) {
+	r := mapAndPrepare(t, "usernames.csv", SuggestOptions{}, nil)
+	if r.m.Identifier != IdentifierEmail || r.m.Fields["preferred_username"] == nil {
+		t.Fatalf("identifier %s, fields %v", r.m.Identifier, r.m.FieldKeys())
+	}
+	if r.note("the project must enable the username (preferred_username is mapped besides the identifier) login ID type", "canary stops the import") == "" {
+		t.Errorf("no login ID note: %q", r.rep.Notes)
+	}
+	if r.note("3 of the 5 sampled records have a preferred_username Authgear refuses (username is reserved") == "" {
+		t.Errorf("no note on the reserved usernames: %q", r.rep.Notes)
+	}
+	for num, reserved := range map[int]bool{1: true, 2: true, 3: false, 4: true, 5: false} {
+		got := r.rows[num].Reason()
+		if reserved != strings.HasPrefix(got, "username is reserved: Authgear refuses it as an invalid login ID (blocked, UsernameReserved)") || !reserved && got != "" {
+			t.Errorf("row %d: %q (reserved: %t)", num, got, reserved)
+		}
+	}
+	r = mapAndPrepare(t, "usernames.csv", SuggestOptions{}, func(m *Mapping) { m.AllowReservedUsernames = true })
+	if r.stats.Valid != 5 {
+		t.Errorf("allow_reserved_usernames: %d valid, want 5", r.stats.Valid)
+	}
+	var buf strings.Builder
+	if err := r.m.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadMapping(strings.NewReader(buf.String()), "m.yaml")
+	if err != nil || !back.AllowReservedUsernames {
+		t.Errorf("allow_reserved_usernames does not survive a round trip: %v", err)
+	}
+}
+
+func TestLoginIDFieldsNote(t *testing.T) {
+	m := NewMapping(IdentifierEmail)
+	m.Set("email", "email")
+	if n := loginIDFieldsNote(m); n != "" {
+		t.Errorf("email only: %q", n)
+	}
+	m.Identifier = IdentifierPhone
+	m.Set("phone_number", "phone")
+	m.Set("preferred_username", "login")
+	n := loginIDFieldsNote(m)
+	if !strings.Contains(n, "enable the phone (phone_number is the identifier) and username (preferred_username is mapped besides the identifier) login ID types") {
+		t.Errorf("phone and username: %q", n)
+	}
+}
+
+// Item 9: columns a Supabase dump adds to auth.users (names, username, a
+// picture) are mapped, and an image URL column goes to picture, not to
+// profile (the profile page's URL).
+func TestExportNamesAndPictures(t *testing.T) {
+	for _, c := range []struct {
+		file, preset string
+		want         map[string]string // field -> column
+		unmapped     []string
+	}{
+		{"supabase-profile-columns.csv", "supabase", map[string]string{
+			"given_name": "first_name", "family_name": "last_name", "preferred_username": "username", "picture": "profile_pic",
+		}, nil},
+		{"profile-pic.csv", "generic", map[string]string{
+			"given_name": "first_name", "family_name": "last_name", "picture": "profile_pic", "profile": "profile",
+		}, []string{"avatar"}},
+		{"profile-image-only.csv", "generic", map[string]string{"name": "name", "picture": "profile"}, nil},
+	} {
+		r := mapAndPrepare(t, c.file, SuggestOptions{}, nil)
+		if r.m.Preset != c.preset {
+			t.Errorf("%s: preset %q, want %q", c.file, r.m.Preset, c.preset)
+		}
+		for field, col := range c.want {
+			if f := r.m.Fields[field]; f == nil || f.From != col {
+				t.Errorf("%s: %s ← %v, want %s", c.file, field, f, col)
+			}
+		}
+		for _, u := range r.rep.Unmapped {
+			if c.want[u] != "" || u == "first_name" || u == "last_name" || u == "username" || u == "profile_pic" {
+				t.Errorf("%s: %s listed as not mapped", c.file, u)
+			}
+		}
+		if c.unmapped != nil && strings.Join(r.rep.Unmapped, ",") != strings.Join(c.unmapped, ",") {
+			t.Errorf("%s: not mapped %v, want %v", c.file, r.rep.Unmapped, c.unmapped)
+		}
+		if r.stats.Valid != r.stats.Total {
+			t.Errorf("%s: %d of %d valid", c.file, r.stats.Valid, r.stats.Total)
+		}
+	}
+	r := mapAndPrepare(t, "supabase-profile-columns.csv", SuggestOptions{}, nil)
+	p := r.rows[1].Record
+	if p.GivenName == nil || *p.GivenName != "Ann" || p.PreferredUsername == nil || *p.PreferredUsername != "ann_lee" || p.Picture == nil || *p.Picture != "https://cdn.example.com/u/1/avatar.png" {
+		t.Errorf("row 1: %+v", p)
+	}
+	// The phone column is empty in this dump: map does not ask for the
+	// phone login ID, only for the username one.
+	if n := r.note("the project must enable the username"); n == "" || strings.Contains(n, "phone") {
+		t.Errorf("login ID note: %q", r.rep.Notes)
+	}
+}
+
+func TestIsImageURL(t *testing.T) {
+	for s, want := range map[string]bool{
+		"https://cdn.example.com/a.PNG":                  true,
+		"https://cdn.example.com/a.jpg?size=96":          true,
+		"https://lh3.googleusercontent.com/a/x=s96-c":    true,
+		"https://www.gravatar.com/avatar/205e460b479e2e": true,
+		"https://ann.example.com/about":                  false,
+		"ftp://example.com/a.png":                        false,
+		"a.png":                                          false,
+	} {
+		if got := isImageURL(s); got != want {
+			t.Errorf("isImageURL(%q) = %t", s, got)
+		}
+	}
+}
+
+// Item 11: a preset's notes never say that a field is not mapped when the
+// mapping maps it (roles ← role added to a Laravel or WordPress table).
+func TestExportNotesDoNotContradictMapping(t *testing.T) {
+	for _, c := range []struct{ file, preset string }{
+		{"laravel-role.csv", "laravel"},
+		{"wordpress-role.csv", "wordpress"},
+	} {
+		r := mapAndPrepare(t, c.file, SuggestOptions{}, nil)
+		if r.m.Preset != c.preset {
+			t.Fatalf("%s: preset %q", c.file, r.m.Preset)
+		}
+		if f := r.m.Fields["roles"]; f == nil || f.From != "role" {
+			t.Fatalf("%s: roles not mapped from role: %v", c.file, r.m.FieldKeys())
+		}
+		if r.note("roles ← role: mapped from a column your application added", "must exist in the Authgear project") == "" {
+			t.Errorf("%s: no note on roles ← role: %q", c.file, r.rep.Notes)
+		}
+		checkNotesAgreeWithMapping(t, c.file, r.m, r.rep)
+	}
+}
+
+// checkNotesAgreeWithMapping fails when a note says that a field mapped
+// from a column the application added (or that column) is not mapped.
+func checkNotesAgreeWithMapping(t *testing.T, name string, m *Mapping, rep *SuggestReport) {
+	t.Helper()
+	for _, s := range rep.Suggestions {
+		if !strings.HasSuffix(s.Why, addedColumnWhy) || m.Fields[s.Field] == nil {
+			continue
+		}
+		for _, n := range rep.Notes {
+			if strings.Contains(n, "not mapped") && (containsWord(n, s.Field) || containsWord(n, s.From)) {
+				t.Errorf("%s: %s ← %s is mapped, but a note says: %s", name, s.Field, s.From, n)
+			}
+		}
+	}
+}
+
+// Every preset testdata file and every export fixture: no note contradicts
+// the mapping.
+func TestAllNotesAgreeWithMapping(t *testing.T) {
+	for _, dir := range []string{filepath.Join("testdata", "presets"), filepath.Join("testdata", "exports")} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*"))
+		for _, path := range files {
+			src, err := Open(path, SourceOptions{})
+			if err != nil {
+				continue
+			}
+			if CheckUserExport(src) != nil {
+				src.Close()
+				continue
+			}
+			m, rep, err := SuggestMapping(src, SuggestOptions{})
+			src.Close()
+			if err != nil {
+				continue
+			}
+			checkNotesAgreeWithMapping(t, path, m, rep)
+		}
+	}
+}
+
+func TestContainsWord(t *testing.T) {
+	for _, c := range []struct {
+		s, w string
+		want bool
+	}{
+		{"roles are not mapped", "roles", true},
+		{"realmRoles are", "roles", false},
+		{"app_metadata.roles)", "roles", true},
+		{"user_roles", "roles", false},
+		{"roles", "", false},
+	} {
+		if got := containsWord(c.s, c.w); got != c.want {
+			t.Errorf("containsWord(%q, %q) = %t", c.s, c.w, got)
+		}
+	}
+}
+
+// Item 6 (part): map says what the sample shows for the generic mapping
+// too: the share of records with no value for the identifier.
+func TestExportEmptyIdentifiersAreCounted(t *testing.T) {
+	r := mapAndPrepare(t, "empty-emails.csv", SuggestOptions{}, nil)
+	if r.m.Preset != "generic" || r.m.Identifier != IdentifierEmail {
+		t.Fatalf("preset %q, identifier %s", r.m.Preset, r.m.Identifier)
+	}
+	if r.note("3 of the 4 sampled records have no email", "--identifier: phone_number") == "" {
+		t.Errorf("no note on the empty identifiers: %q", r.rep.Notes)
+	}
+	if r.stats.Valid != 1 || r.stats.Invalid != 3 {
+		t.Errorf("%+v", r.stats)
 	}
 }

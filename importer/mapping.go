@@ -33,9 +33,14 @@ type Mapping struct {
 	Upsert     bool       `yaml:"upsert"`
 	// UsernameCaseSensitive keeps the case of usernames (for projects whose
 	// username login ID is case sensitive).
-	UsernameCaseSensitive bool         `yaml:"username_case_sensitive,omitempty"`
-	Passwords             PasswordSpec `yaml:"passwords"`
-	Phone                 PhoneSpec    `yaml:"phone,omitempty"`
+	UsernameCaseSensitive bool `yaml:"username_case_sensitive,omitempty"`
+	// AllowReservedUsernames accepts the usernames Authgear reserves
+	// ("admin", "user", ...), for projects that turned
+	// block_reserved_usernames off; by default they are rejected, as the
+	// server rejects them.
+	AllowReservedUsernames bool         `yaml:"allow_reserved_usernames,omitempty"`
+	Passwords              PasswordSpec `yaml:"passwords"`
+	Phone                  PhoneSpec    `yaml:"phone,omitempty"`
 	// Fields maps record fields ("email", "custom_attributes.tier") to
 	// where their values come from.
 	Fields map[string]*FieldSpec `yaml:"fields"`
@@ -100,7 +105,21 @@ type PhoneSpec struct {
 	// exports that store them so (Supabase). Off by default: a national
 	// number read that way is a valid number of another country.
 	AssumeInternational bool `yaml:"assume_international,omitempty"`
+	// Invalid is what happens to a phone number that cannot be read (a
+	// local number with no country and no default region, an impossible
+	// number): "reject" (the default, also written "") rejects the record,
+	// "drop" imports the user without it, with a note. A phone number that
+	// is the identifier is always needed: its record is rejected.
+	Invalid string `yaml:"invalid,omitempty"`
 }
+
+// Phone policies for numbers that cannot be read (PhoneSpec.Invalid).
+const (
+	// PhoneInvalidReject rejects the record (the default).
+	PhoneInvalidReject = "reject"
+	// PhoneInvalidDrop imports the user without the phone number.
+	PhoneInvalidDrop = "drop"
+)
 
 // FieldSpec fills one record field from a column or path, or a constant.
 type FieldSpec struct {
@@ -247,6 +266,11 @@ func (m *Mapping) Check() error {
 	default:
 		errs = append(errs, fmt.Sprintf("phone.validation %q must be isValidNumber or isPossibleNumber", m.Phone.Validation))
 	}
+	switch m.Phone.Invalid {
+	case "", PhoneInvalidReject, PhoneInvalidDrop:
+	default:
+		errs = append(errs, fmt.Sprintf("phone.invalid %q must be reject or drop", m.Phone.Invalid))
+	}
 	switch m.Source.Format {
 	case FormatAuto, FormatCSV, FormatJSON, FormatNDJSON:
 	default:
@@ -370,9 +394,12 @@ func (m *Mapping) Write(w io.Writer) error {
 	if m.UsernameCaseSensitive {
 		must(add("username_case_sensitive", true, ""))
 	}
+	if m.AllowReservedUsernames {
+		must(add("allow_reserved_usernames", true, "only for a project whose username login ID has block_reserved_usernames turned off"))
+	}
 	must(add("passwords", m.Passwords, "What to do with password hashes Authgear cannot import (only bcrypt can be): drop (import the user without a password) or reject (do not import the user).\nplaintext: hash bcrypt-hashes passwords stored in clear text before they are sent (without it, such records are rejected)."))
 	if m.Phone != (PhoneSpec{}) {
-		must(add("phone", m.Phone, ""))
+		must(add("phone", m.Phone, "invalid: drop imports users whose phone number cannot be read without it (reject, the default, does not import them)."))
 	}
 	fields := &yaml.Node{Kind: yaml.MappingNode}
 	for _, key := range m.FieldKeys() {

@@ -44,6 +44,9 @@ type Prepared struct {
 	// PasswordHashedLocally is set when a clear-text password was
 	// bcrypt-hashed here (passwords.plaintext: hash).
 	PasswordHashedLocally bool
+	// PhonesDropped counts the phone numbers (phone_number, mfa.phone_number)
+	// that could not be read and were left out (phone.invalid: drop).
+	PhonesDropped int
 }
 
 // Valid reports whether the record can be sent.
@@ -256,6 +259,11 @@ func (p *Plan) Apply(row *Row) *Prepared {
 	for i := range p.fields {
 		f := &p.fields[i]
 		v, cell, isCell, err := f.read(row, &b.ctx)
+		var pe *invalidPhoneError
+		if err != nil && errors.As(err, &pe) && p.dropsPhone(f.target) {
+			dropPhone(&b.prep, f.target, err.Error())
+			continue
+		}
 		if err != nil {
 			b.prep.addProblem(ProblemInvalidValue, f.target.Key, f.target.Label+" "+err.Error())
 			continue
@@ -272,6 +280,7 @@ func (p *Plan) Apply(row *Row) *Prepared {
 		}
 	}
 	p.finish(b)
+	b.rec.upsert = p.mapping.Upsert
 	b.prep.Record = &b.rec
 	return &b.prep
 }
@@ -382,11 +391,30 @@ func (p *Plan) setString(b *recordBuilder, f *compiledField, s string, phoneChec
 	}
 	if !(phoneChecked && t.format == "phone") {
 		if msg := p.normalizeAndCheck(t, &s); msg != "" {
+			if p.dropsPhone(t) {
+				dropPhone(&b.prep, t, strings.TrimPrefix(msg, t.Label+" "))
+				return
+			}
 			b.prep.addProblem(ProblemInvalidValue, t.Key, msg)
 		}
 	}
 	strs[f.str] = s
 	t.setStr(b, &strs[f.str])
+}
+
+// dropsPhone says whether a value of t that cannot be read is left out
+// (phone.invalid: drop) rather than rejecting the record: t is a phone
+// number and not the identifier.
+func (p *Plan) dropsPhone(t *Target) bool {
+	return t.format == "phone" && p.mapping.Phone.Invalid == PhoneInvalidDrop && t.Key != string(p.mapping.Identifier)
+}
+
+// dropPhone notes a phone number left out; why is what is wrong with it
+// ("is not a valid phone number").
+func dropPhone(out *Prepared, t *Target, why string) {
+	why, _, _ = strings.Cut(why, ": set ") // the advice is for rejected records
+	out.PhonesDropped++
+	out.Notes = append(out.Notes, fmt.Sprintf("%s dropped: it %s; the user is imported without it (phone.invalid: drop)", t.Label, why))
 }
 
 // finish applies the password policy, then checks what involves several
@@ -531,7 +559,9 @@ func (p *Plan) normalizeAndCheck(t *Target, s *string) string {
 		}
 	case "username":
 		*s = NormalizeUsername(*s, p.mapping.UsernameCaseSensitive)
-		err = checkUsername(*s)
+		if err = checkUsername(*s); err == nil && !p.mapping.AllowReservedUsernames && isReservedUsername(*s) {
+			err = errReservedUsername
+		}
 	case "uri":
 		err = checkURI(*s)
 	case "picture":

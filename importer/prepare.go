@@ -34,6 +34,9 @@ type PrepareStats struct {
 	// before sending (passwords.plaintext: hash); they are among
 	// PasswordsBcrypt too.
 	PasswordsHashedLocally int `json:"passwords_hashed_locally,omitempty"`
+	// PhonesDropped counts the phone numbers that could not be read and
+	// were left out of valid records (phone.invalid: drop).
+	PhonesDropped int `json:"phones_dropped,omitempty"`
 	// HashFamilies counts the password hash families seen.
 	HashFamilies map[HashFamily]int `json:"hash_families,omitempty"`
 }
@@ -62,6 +65,9 @@ func (s *PrepareStats) add(p *Prepared) {
 	}
 	if p.PasswordHashedLocally && p.Valid() {
 		s.PasswordsHashedLocally++
+	}
+	if p.Valid() {
+		s.PhonesDropped += p.PhonesDropped
 	}
 }
 

@@ -164,6 +164,10 @@ func init() {
 				if len(m.Fields) < unmapped {
 					rep.Unmapped = unmappedColumns(src, m)
 				}
+				if _, ok := m.Fields[string(m.Identifier)]; ok {
+					// The hash families have their notes from Suggest.
+					_ = noteSample(src, m, rep, false)
+				}
 			}
 			return m, rep, nil
 		},

@@ -245,13 +245,97 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 	sort.Slice(r.rep.Suggestions, func(i, j int) bool {
 		return targetOrder(r.rep.Suggestions[i].Field) < targetOrder(r.rep.Suggestions[j].Field)
 	})
-	plan, err := CompileFor(m, sample)
-	if err != nil {
+	if err := noteSample(sample, m, r.rep, true); err != nil {
 		return nil, nil, fmt.Errorf("%s preset: %w", r.title, err)
 	}
+	noteLimits(m, r, limits)
+	return m, r.rep, nil
+}
+
+// addedColumnWhy ends the reason of a field addSuggestedExtras mapped.
+const addedColumnWhy = " (a column your application added)"
+
+// noteLimits adds the preset's limits to the notes, except those the
+// mapping contradicts: a limit that says a field or a column is not mapped
+// while the mapping maps it from a column the application added (roles ←
+// role in a Laravel dump) is replaced by a note on what is mapped.
+func noteLimits(m *Mapping, r *presetReport, limits []string) {
+	type added struct{ field, from string }
+	var extras []added
+	for _, s := range r.rep.Suggestions {
+		if strings.HasSuffix(s.Why, addedColumnWhy) && m.Fields[s.Field] != nil {
+			extras = append(extras, added{s.Field, s.From})
+		}
+	}
+	said := map[string]bool{}
+	for _, l := range limits {
+		var hit []added
+		if strings.Contains(l, "not mapped") {
+			for _, e := range extras {
+				if containsWord(l, e.field) || containsWord(l, e.from) || strings.HasSuffix(e.field, "roles") && containsWord(l, "role") {
+					hit = append(hit, e)
+				}
+			}
+		}
+		if len(hit) == 0 {
+			r.note("not carried over: %s", l)
+			continue
+		}
+		for _, e := range hit {
+			if said[e.field] {
+				continue
+			}
+			said[e.field] = true
+			extra := ""
+			if e.field == "roles" || e.field == "groups" {
+				extra = "; " + noteRolesExist
+			}
+			r.note("%s ← %s: mapped from a column your application added, which a standard export does not have%s", e.field, e.from, extra)
+		}
+	}
+	for _, e := range extras {
+		if (e.field == "roles" || e.field == "groups") && !said[e.field] {
+			said[e.field] = true
+			r.note("%s ← %s: mapped from a column your application added; %s", e.field, e.from, noteRolesExist)
+		}
+	}
+}
+
+// containsWord reports whether s holds w between non-word characters.
+func containsWord(s, w string) bool {
+	if w == "" {
+		return false
+	}
+	isWord := func(b byte) bool {
+		return b == '_' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+	}
+	for i := 0; ; {
+		j := strings.Index(s[i:], w)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(w)
+		if (j == 0 || !isWord(s[j-1])) && (end == len(s) || !isWord(s[end])) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+// noteSample applies the mapping to the sampled records of sample and
+// says in rep what it saw: records with no identifier, values of a mapped
+// field Authgear would refuse, phone numbers dropped by the policy, and
+// (with passwordNotes) the password hash families.
+func noteSample(sample *Source, m *Mapping, rep *SuggestReport, passwordNotes bool) error {
+	plan, err := CompileFor(m, sample)
+	if err != nil {
+		return err
+	}
+	r := &presetReport{rep: rep}
 	rows := sample.Sample()
 	families := map[HashFamily]int{}
-	noID := 0
+	noID, phonesDropped, phones, usernames := 0, 0, 0, 0
 	type fieldTrouble struct {
 		n       int
 		example string
@@ -262,6 +346,15 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 		p := plan.Apply(row)
 		if p.PasswordFamily != "" {
 			families[p.PasswordFamily]++
+		}
+		if p.PhonesDropped > 0 {
+			phonesDropped++
+		}
+		if p.Record != nil && p.Record.PhoneNumber != nil {
+			phones++
+		}
+		if p.Record != nil && p.Record.PreferredUsername != nil {
+			usernames++
 		}
 		seen := map[string]bool{}
 		for _, pr := range p.Problems {
@@ -281,8 +374,20 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 			}
 		}
 	}
+	// The login ID types to enable, for the fields the sample fills.
+	lm := *m
+	lm.Fields = map[string]*FieldSpec{}
+	for k, f := range m.Fields {
+		if k == "phone_number" && phones == 0 || k == "preferred_username" && usernames == 0 {
+			continue
+		}
+		lm.Fields[k] = f
+	}
+	if n := loginIDFieldsNote(&lm); n != "" {
+		r.note("%s", n)
+	}
 	whole := sampleIsWholeFile(sample)
-	if _, mapped := m.Fields["password.password_hash"]; mapped && len(rows) > 0 {
+	if _, mapped := m.Fields["password.password_hash"]; passwordNotes && mapped && len(rows) > 0 {
 		r.rep.Notes = append(r.rep.Notes, PasswordNotes(families, len(rows), m.Passwords.Unsupported, !whole)...)
 	}
 	if noID > 0 {
@@ -304,12 +409,24 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 			r.note("%d of the %d sampled records %s a %s Authgear refuses (%s): reported invalid", t.n, len(rows), has(t.n), f, t.example)
 			continue
 		}
+		if tg, ok := LookupTarget(f); ok && tg.format == "phone" {
+			r.note("%s", phoneRefusedNote(t.n, len(rows), tg.Label, t.example))
+			continue
+		}
 		r.note("%d of the %d sampled records %s a %s Authgear refuses (%s): reported invalid; remove fields.%s from the mapping to import them without it", t.n, len(rows), has(t.n), f, t.example, f)
 	}
-	for _, l := range limits {
-		r.note("not carried over: %s", l)
+	if phonesDropped > 0 {
+		r.note("%d of the %d sampled records %s a phone number that cannot be read: those users are imported without it (phone.invalid: drop)", phonesDropped, len(rows), has(phonesDropped))
 	}
-	return m, r.rep, nil
+	return nil
+}
+
+// phoneRefusedNote is map's note on n of the sampled records whose phone
+// field (phone_number, mfa.phone_number) cannot be read, offering the
+// phone.invalid policy.
+func phoneRefusedNote(n, sampled int, label, example string) string {
+	example, _, _ = strings.Cut(example, ": set ")
+	return fmt.Sprintf("%d of the %d sampled records %s a %s that cannot be read (%s): reported invalid; set phone.invalid: drop in the mapping to import those users without it (or phone.default_region when the numbers are local)", n, sampled, has(n), label, example)
 }
 
 // needsReopen says whether src was not read the way m reads the file: the
@@ -608,6 +725,6 @@ func addSuggestedExtras(src *Source, m *Mapping, r *presetReport, known []string
 		f := sm.Fields[s.Field]
 		m.Set(s.Field, f.From, f.Transforms...)
 		used[f.From] = true
-		r.rep.Suggestions = append(r.rep.Suggestions, Suggestion{Field: s.Field, From: s.From, Why: s.Why + " (a column your application added)"})
+		r.rep.Suggestions = append(r.rep.Suggestions, Suggestion{Field: s.Field, From: s.From, Why: s.Why + addedColumnWhy})
 	}
 }

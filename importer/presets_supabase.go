@@ -78,6 +78,23 @@ func buildSupabase(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, err
 		pick("family_name", "last_name", "family_name")
 		pick("picture", "avatar_url", "picture")
 	}
+	// Dumps often join the app's profile columns to auth.users: names,
+	// a username and a picture as columns of their own (issue 9).
+	added := func(key string, names ...string) {
+		if _, done := m.Fields[key]; done {
+			return
+		}
+		if c := cs.find(names...); c != "" && len(sampleValues(src, c)) > 0 {
+			r.set(m, key, c, T("trim"))
+		}
+	}
+	added("name", "full_name", "name", "display_name")
+	added("given_name", "first_name", "given_name", "firstname")
+	added("family_name", "last_name", "family_name", "lastname", "surname")
+	added("picture", pictureColumns...)
+	if _, done := m.Fields["preferred_username"]; !done {
+		mapUsername(src, m, r, cs.find("username", "user_name", "preferred_username"))
+	}
 	if c := col("deleted_at"); c != "" {
 		m.RejectIf = append(m.RejectIf, Condition{From: c, Present: true, Reason: "deleted in Supabase (deleted_at is set): not migrated"})
 		r.note("users deleted in Supabase (deleted_at set) are not migrated: they are reported invalid with that reason")

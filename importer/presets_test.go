@@ -270,8 +270,13 @@ var presetCases = []presetCase{
 				t.Errorf("the app's first_name: %v", g)
 			}
 		}},
-	{file: "wordpress-users.csv", preset: "wordpress", records: 4, valid: 4, bcrypt: 1, notImport: 3,
+	// Row 1's user_login is "admin", which Authgear reserves (issue 9
+	// item 7): the server fails the record, so it is invalid here too.
+	{file: "wordpress-users.csv", preset: "wordpress", records: 4, valid: 3, bcrypt: 1, notImport: 3,
 		check: func(t *testing.T, m *Mapping, by map[int]*Prepared) {
+			if r := by[1].Reason(); !strings.HasPrefix(r, "username is reserved") {
+				t.Errorf("row 1 (admin): %q", r)
+			}
 			fams := []HashFamily{by[1].PasswordFamily, by[2].PasswordFamily, by[3].PasswordFamily, by[4].PasswordFamily}
 			want := []HashFamily{HashPHPass, HashWordPressBcrypt, HashBcrypt, HashHexDigest}
 			for i := range want {

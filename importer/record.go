@@ -57,6 +57,43 @@ type Record struct {
 
 	Password *Password `json:"password,omitempty"`
 	MFA      *MFA      `json:"mfa,omitempty"`
+
+	// upsert says the record goes in a request with upsert: true, where
+	// disabled: false and email_verified: false can change an existing
+	// user. Plan.Apply sets it from the mapping; AppendJSON reads it.
+	upsert bool
+}
+
+// SetUpsert says whether the record is sent with upsert: true, which
+// decides the fields AppendJSON leaves out (Plan.Apply sets it from the
+// mapping).
+func (r *Record) SetUpsert(upsert bool) { r.upsert = upsert }
+
+// withoutNoEffect returns the record as it is sent: without the fields
+// Authgear ignores with a warning (authgear-import-api.md §3.3, §3.4).
+// email_verified and phone_number_verified without their email or phone
+// never have an effect; disabled: false and the verified flags at false
+// have none on insert, so they are kept only for upsert, where they
+// re-enable the user or remove the verification. It returns r itself when
+// nothing is left out.
+func (r *Record) withoutNoEffect() *Record {
+	dropEV := r.EmailVerified != nil && (r.Email == nil || !r.upsert && !*r.EmailVerified)
+	dropPV := r.PhoneNumberVerified != nil && (r.PhoneNumber == nil || !r.upsert && !*r.PhoneNumberVerified)
+	dropD := r.Disabled != nil && !r.upsert && !*r.Disabled
+	if !dropEV && !dropPV && !dropD {
+		return r
+	}
+	c := *r
+	if dropEV {
+		c.EmailVerified = nil
+	}
+	if dropPV {
+		c.PhoneNumberVerified = nil
+	}
+	if dropD {
+		c.Disabled = nil
+	}
+	return &c
 }
 
 // Address is the OIDC address claim.
@@ -107,13 +144,15 @@ func (r *Record) IdentifierValue(id Identifier) string {
 }
 
 // AppendJSON appends the record encoded compactly and without HTML escaping, as it
-// goes on the wire.
+// goes on the wire. Fields that cannot have an effect are left out
+// (disabled: false on insert, email_verified with no email, ...: see
+// withoutNoEffect); the Record itself keeps them.
 func (r *Record) AppendJSON(b []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	type plain Record
-	if err := enc.Encode((*plain)(r)); err != nil {
+	if err := enc.Encode((*plain)(r.withoutNoEffect())); err != nil {
 		return b, err
 	}
 	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...), nil

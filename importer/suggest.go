@@ -34,7 +34,7 @@ var synonyms = map[string][]string{
 	"middle_name":            {"middlename", "middle", "middleinitial"},
 	"nickname":               {"nickname", "nick", "alias"},
 	"profile":                {"profile", "profileurl", "profilelink"},
-	"picture":                {"picture", "avatar", "avatarurl", "photo", "photourl", "image", "imageurl", "profilepicture", "profileimage", "pictureurl"},
+	"picture":                {"picture", "avatar", "avatarurl", "photo", "photourl", "image", "imageurl", "profilepicture", "profileimage", "pictureurl", "profilepic", "profilephoto", "profilephotourl", "profilepictureurl", "profileimageurl", "userpic", "userphoto", "userimage", "pic"},
 	"website":                {"website", "homepage", "url", "blog", "web", "site"},
 	"gender":                 {"gender", "sex"},
 	"birthdate":              {"birthdate", "birthday", "dob", "dateofbirth", "birth", "bday"},
@@ -93,7 +93,35 @@ type columnProfile struct {
 	dates   int
 	epochs  int
 	lists   int
+	images  int // http(s) URLs of images
 	hashes  map[HashFamily]int
+}
+
+// pictureColumns are the names of image URL columns, best first: they go
+// to picture, not to profile (the profile page's URL).
+var pictureColumns = []string{"avatar_url", "picture", "profile_pic", "profile_picture", "profile_image", "profile_photo", "avatar", "photo_url", "photo", "image_url", "image"}
+
+var imageExts = []string{".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".avif", ".bmp", ".ico", ".heic"}
+
+// isImageURL says whether s is an http(s) URL that looks like an image:
+// a file with an image extension, or a path or host of avatars and photos.
+func isImageURL(s string) bool {
+	l := strings.ToLower(s)
+	if !strings.HasPrefix(l, "https://") && !strings.HasPrefix(l, "http://") {
+		return false
+	}
+	path, _, _ := strings.Cut(l, "?")
+	for _, e := range imageExts {
+		if strings.HasSuffix(path, e) {
+			return true
+		}
+	}
+	for _, w := range []string{"avatar", "gravatar.com", "googleusercontent.com", "/photo", "/image", "/picture", "/pic/", "profile_images", "cloudinary.com"} {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // profileColumns looks at the sampled values of each column. It stops,
@@ -143,6 +171,9 @@ func profileColumns(src *Source) []*columnProfile {
 				}
 				if _, err := toBool(v); err == nil {
 					cp.bools++
+				}
+				if isImageURL(s) {
+					cp.images++
 				}
 				if fam := RecogniseHash(s); fam.IsHash() {
 					cp.hashes[fam]++
@@ -221,6 +252,9 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 			if cp.phones*10 >= cp.values*8 {
 				cands = append(cands, cand{field: "phone_number", col: cp, score: 250, why: "values look like phone numbers"})
 			}
+			if cp.images*10 >= cp.values*8 {
+				cands = append(cands, cand{field: "picture", col: cp, score: 450, why: "values look like image URLs"})
+			}
 		}
 	}
 	// Score adjustments by values: a "verified" column must hold booleans
@@ -229,6 +263,9 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 		c := &cands[i]
 		t, _ := LookupTarget(c.field)
 		if c.col.values == 0 {
+			if c.field == "picture" {
+				c.score -= 600 // an empty avatar column after a full profile_pic
+			}
 			continue
 		}
 		switch {
@@ -239,6 +276,9 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 		case c.field == "password.password_hash" && len(c.col.hashes) == 0 && c.col.bcrypts == 0:
 			c.score -= 800
 		case (c.field == "phone_number") && c.col.phones == 0 && c.col.emails > 0:
+			c.score -= 800
+		case c.field == "profile" && c.col.images*10 >= c.col.values*5:
+			// profile_pic, profile_image: a picture, not the profile page.
 			c.score -= 800
 		}
 	}

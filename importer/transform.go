@@ -248,10 +248,17 @@ func sPhone(s, arg string, c *applyCtx) (any, error) {
 	}
 	e164, err := c.plan.phones.normalize(s, region)
 	if err != nil {
-		return nil, err
+		return nil, &invalidPhoneError{err}
 	}
 	return e164Phone(e164), nil
 }
+
+// invalidPhoneError is the phone transform's error for a number that
+// cannot be read: the phone.invalid policy decides what becomes of it.
+type invalidPhoneError struct{ err error }
+
+func (e *invalidPhoneError) Error() string { return e.err.Error() }
+func (e *invalidPhoneError) Unwrap() error { return e.err }
 
 // e164Phone is a phone number the phone transform has normalised and
 // checked already, so that the field's own check does not repeat the work.
