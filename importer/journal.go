@@ -79,7 +79,7 @@ type Resume struct {
 	// before its POST), to tell a user it created from an older one.
 	maybeSentAt []sentSpan
 	maxSeq      int
-	ended     bool
+	ended       bool
 	// valid is the length of the journal's whole entries: a torn last
 	// line is cut off before appending, or the next entry would be glued
 	// to it and lost with it on the next read.
