@@ -58,6 +58,11 @@ type ImportOptions struct {
 	Rejected func(*Row) error
 	// Progress is called (from several goroutines, serialised) as work moves.
 	Progress func(ImportProgress)
+	// Lookup looks users up by login ID: the holder of a login ID that
+	// collided ("identity already exists") is named in the report, and a
+	// resume finds the users an interrupted request created. Default: API,
+	// when it can (*adminapi.Client can).
+	Lookup UserLookup
 	// Now and Sleep are injectable clocks.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -716,6 +721,7 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 	rows := make([]ReportRow, 0, len(req.rows))
 	identityWarnings := map[string]int{} // field -> records whose login ID was ignored
 	failReasons := map[string]int{}
+	var conflicts []conflict
 	for _, d := range job.Details {
 		if d.Index < 0 || d.Index >= len(req.rows) || seen[d.Index] {
 			continue
@@ -737,6 +743,15 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 		for _, e := range d.Errors {
 			reasons = append(reasons, describeAPIError(e))
 			failReasons[e.Reason]++
+		}
+		if d.Outcome == adminapi.OutcomeFailed {
+			rec := d.Record
+			if req.recs != nil {
+				rec = req.recs[d.Index]
+			}
+			if key, value, ok := duplicateConflict(d.Errors, rec); ok {
+				conflicts = append(conflicts, conflict{at: len(rows), key: key, value: value})
+			}
 		}
 		for _, w := range d.Warnings {
 			reasons = append(reasons, w.Message)
@@ -795,6 +810,7 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 		}
 		lost = nil
 	}
+	im.explainConflicts(rows, conflicts)
 	if im.o.Journal != nil {
 		if err := im.o.Journal.Result(req.seq, rows); err != nil {
 			im.stop(err)
@@ -820,6 +836,17 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 			im.stop(&StopError{Err: ErrCanary, Reason: fmt.Sprintf(
 				"the server ignored %s in the first request (%q): that login ID type is not enabled in this Authgear project, so every user would be imported without it. Enable it in the portal (Authentication > Login Methods) or remove it from the mapping, then run again (with --upsert to add it to the users already imported)",
 				strings.Join(fields, " and "), "is not an allowed login ID")})
+		} else if reason, n := projectReason(failReasons); n > 0 {
+			// A reason about the project, not the record: every later
+			// record that carries the key would fail the same way.
+			var example []ReportRow
+			for _, r := range rows {
+				if r.Outcome == OutcomeFailed && strings.Contains(r.Reason, reason) {
+					example = append(example, r)
+					break
+				}
+			}
+			im.stop(&StopError{Err: ErrCanary, Reason: fmt.Sprintf("%d of the %d records of the first request failed with %s: %s; nothing more was sent (run with --create-roles to create the missing roles and groups before the import)", n, len(rows), reason, canaryAdvice(reason, example))})
 		} else if len(failReasons) == 1 && im.sumFailedAll(rows) {
 			for reason := range failReasons {
 				im.stop(&StopError{Err: ErrCanary, Reason: "every record of the first request failed with " + reason + ": " + canaryAdvice(reason, rows) + "; nothing more was sent"})
@@ -852,6 +879,18 @@ func (im *importer) sendFollowUp(ctx context.Context, req *request) {
 	}
 	im.wg.Add(1)
 	im.send(ctx, req, false)
+}
+
+// projectReason finds, among the first request's failure reasons, one
+// that is about the project rather than the record (a role or group the
+// project lacks), with the number of records it failed.
+func projectReason(reasons map[string]int) (string, int) {
+	for _, r := range []string{"RoleUnknownKeys", "GroupUnknownKeys"} {
+		if reasons[r] > 0 {
+			return r, reasons[r]
+		}
+	}
+	return "", 0
 }
 
 func (im *importer) sumFailedAll(rows []ReportRow) bool {
