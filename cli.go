@@ -81,6 +81,7 @@ Usage:
   authgear-migrate presets  list the export formats recognised
   authgear-migrate snippets --endpoint URL [--stack NAME] [--out DIR]   backend middleware checking Authgear tokens
   authgear-migrate verify   --mapping MAPPING.yaml --input FILE [--report R] [--sample N | --all]   compare Authgear with what was sent
+  authgear-migrate undo     --report R [--dry-run] [--yes]   delete the users an import inserted (backs out of a migration)
 
 Settings for a live import come from flags naming files and from the environment:
   AUTHGEAR_ENDPOINT, AUTHGEAR_PROJECT_ID, AUTHGEAR_ADMIN_KEY_ID, AUTHGEAR_ADMIN_KEY_FILE
@@ -119,6 +120,8 @@ func dispatch(ctx context.Context, args []string, io *stdio) error {
 		return runSnippets(ctx, args[1:], io)
 	case "verify":
 		return runVerify(ctx, args[1:], io)
+	case "undo":
+		return runUndo(ctx, args[1:], io)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(io.Out, topUsage)
 		return nil

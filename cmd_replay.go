@@ -42,6 +42,7 @@ type replayOptions struct {
 	title                                                string // the summary's heading (default: authgear-migrate replay)
 	sandboxRoles, sandboxGroups, sandboxLoginIDs         string
 	sandboxRate                                          float64
+	createRoles                                          bool // --create-roles (issue 10)
 }
 
 func runReplay(ctx context.Context, args []string, io *stdio) error {
@@ -68,6 +69,7 @@ func runReplay(ctx context.Context, args []string, io *stdio) error {
 	fs.StringVar(&o.sandboxGroups, "sandbox-groups", "", "groups that exist in the sandbox project, comma-separated, or * for any")
 	fs.StringVar(&o.sandboxLoginIDs, "sandbox-login-ids", "email", "login ID types enabled in the sandbox project: email,phone,username")
 	fs.Float64Var(&o.sandboxRate, "sandbox-rate", 0, "records per second the sandbox processes (0: as fast as it can; the real server does about 100)")
+	fs.BoolVar(&o.createRoles, "create-roles", false, "create the roles and groups the records need that the project lacks, before the first request")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -123,6 +125,14 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 		}
 		defer t.Close()
 		cfg.Target = t
+		// The project, prepared before the first request (issue 10):
+		// missing roles and groups refuse the run, or are created with
+		// --create-roles.
+		if api, ok := t.API.(importer.ProjectAPI); ok && !t.Rehearsal {
+			cfg.Prepare = importer.PrepareProject(api, o.createRoles, func(msg string) {
+				fmt.Fprintln(io.Err, importer.Printable(msg))
+			})
+		}
 	}
 	limitMemory(io, cfg.Target)
 	prog := newLineProgress(io.Err, io.StderrTTY)
@@ -149,6 +159,11 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 	var re *importer.RefusedError
 	if errors.As(err, &re) {
 		return &usageError{msg: "replay: " + re.Msg}
+	}
+	if s.DryRun && s.Needs != nil && !o.jsonOut {
+		if adv := s.Needs.InvalidKeyAdvice(); adv != "" {
+			fmt.Fprintln(io.Err, "warning: "+importer.Printable(adv))
+		}
 	}
 	printSummary(io, o, &s)
 	if err != nil {

@@ -75,12 +75,35 @@ type Resume struct {
 	// seen accepted nor known refused: the run stopped between the POST
 	// and the journal's "job" line, so the server may have created them.
 	maybeSent *bitset
-	maxSeq    int
-	ended     bool
+	// maybeSentAt says when each maybe-sent request was journaled (just
+	// before its POST), to tell a user it created from an older one.
+	maybeSentAt []sentSpan
+	maxSeq      int
+	ended       bool
 	// valid is the length of the journal's whole entries: a torn last
 	// line is cut off before appending, or the next entry would be glued
 	// to it and lost with it on the next read.
 	valid int64
+}
+
+// sentSpan is a maybe-sent request: its rows and when it was journaled.
+type sentSpan struct {
+	rows [][2]int
+	at   time.Time
+}
+
+// sentAt returns when the request holding row was journaled; ok is false
+// for a row of no maybe-sent request or a journal of an older version
+// (no time recorded).
+func (r *Resume) sentAt(row int) (time.Time, bool) {
+	for _, s := range r.maybeSentAt {
+		for _, rg := range s.rows {
+			if row >= rg[0] && row <= rg[1] {
+				return s.at, !s.at.IsZero()
+			}
+		}
+	}
+	return time.Time{}, false
 }
 
 // ErrJournalMismatch means the journal belongs to another input or mapping.
@@ -215,6 +238,72 @@ func UnfinishedJournal(path string) (target string, settled int, ok bool) {
 	return fp.Target, st.results, true
 }
 
+// JournalInfo is what undo needs from an import's journal.
+type JournalInfo struct {
+	// Target is the endpoint and project the import sent to.
+	Target string
+	// FirstRequest is when the first request was journaled, just before
+	// it was sent (the journal's start when no request time is recorded).
+	FirstRequest time.Time
+	// Ended: the import finished.
+	Ended bool
+}
+
+// ReadJournalInfo reads the target and the first request's time of the
+// import journaled at path.
+func ReadJournalInfo(path string) (JournalInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return JournalInfo{}, err
+	}
+	defer f.Close()
+	var info JournalInfo
+	var started time.Time
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 256<<20)
+	first := true
+	for sc.Scan() {
+		line := sc.Bytes()
+		if !first && !bytes.Contains(line, []byte(`"t":"`+entryRequest+`"`)) && !bytes.Contains(line, []byte(`"t":"`+entryEnd+`"`)) {
+			continue
+		}
+		var e journalEntry
+		if json.Unmarshal(line, &e) != nil {
+			if first {
+				return info, fmt.Errorf("%s is not a journal of authgear-migrate", path)
+			}
+			continue
+		}
+		if first {
+			first = false
+			if e.T != entryStart || e.FP == nil {
+				return info, fmt.Errorf("%s is not a journal of authgear-migrate", path)
+			}
+			info.Target = e.FP.Target
+			started, _ = time.Parse(time.RFC3339Nano, e.At)
+			continue
+		}
+		switch e.T {
+		case entryRequest:
+			if t, err := time.Parse(time.RFC3339Nano, e.At); err == nil && (info.FirstRequest.IsZero() || t.Before(info.FirstRequest)) {
+				info.FirstRequest = t
+			}
+		case entryEnd:
+			info.Ended = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return info, err
+	}
+	if first {
+		return info, fmt.Errorf("%s is empty: not a journal of authgear-migrate", path)
+	}
+	if info.FirstRequest.IsZero() {
+		info.FirstRequest = started
+	}
+	return info, nil
+}
+
 // JournalTarget reads the target a journal's run imported into ("" for a
 // journal of no live run); ok is false when path holds no journal.
 func JournalTarget(path string) (target string, ok bool) {
@@ -270,9 +359,11 @@ func ranges(rows []int) [][2]int {
 	return out
 }
 
-// Request records a request's rows before it is sent.
+// Request records a request's rows, and the time, before it is sent: undo
+// keeps users created before a migration's first request, and a resume
+// tells a user an interrupted request created from an older one.
 func (j *Journal) Request(seq int, rows []int) error {
-	return j.append(journalEntry{T: entryRequest, Seq: seq, Rows: ranges(rows)})
+	return j.append(journalEntry{T: entryRequest, Seq: seq, Rows: ranges(rows), At: time.Now().UTC().Format(time.RFC3339Nano)})
 }
 
 // Accepted records the job id the server gave a request.
@@ -329,6 +420,7 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 	st := &Resume{settled: &bitset{}, maybeSent: &bitset{}}
 	var fp *Fingerprint
 	type reqInfo struct {
+		at     time.Time
 		rows   [][2]int
 		job    string
 		done   bool
@@ -355,7 +447,8 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 		case entryStart:
 			fp = e.FP
 		case entryRequest:
-			reqs[e.Seq] = &reqInfo{rows: e.Rows}
+			at, _ := time.Parse(time.RFC3339Nano, e.At)
+			reqs[e.Seq] = &reqInfo{rows: e.Rows, at: at}
 			order = append(order, e.Seq)
 			if e.Seq > st.maxSeq {
 				st.maxSeq = e.Seq
@@ -396,6 +489,7 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 					st.maybeSent.set(row)
 				}
 			}
+			st.maybeSentAt = append(st.maybeSentAt, sentSpan{rows: r.rows, at: r.at})
 		}
 		if r.done || r.split || r.job == "" {
 			continue // settled, replaced, or never accepted (sent again)

@@ -58,6 +58,11 @@ type ImportOptions struct {
 	Rejected func(*Row) error
 	// Progress is called (from several goroutines, serialised) as work moves.
 	Progress func(ImportProgress)
+	// Lookup looks users up by login ID: the holder of a login ID that
+	// collided ("identity already exists") is named in the report, and a
+	// resume finds the users an interrupted request created. Default: API,
+	// when it can (*adminapi.Client can).
+	Lookup UserLookup
 	// Now and Sleep are injectable clocks.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -366,6 +371,44 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		im.launch(ctx, req)
 		return nil
 	}
+	// add puts a record into the current request, sending the request
+	// when it is full.
+	add := func(q queued) error {
+		if err := im.stopped(); err != nil {
+			return im.emit(ReportRow{Row: q.row, Identifier: q.id, Outcome: OutcomeFailed, Unsent: NotSent, Reason: "not sent: the run stopped before this record (run the same command again to continue)"})
+		}
+		limit := im.targetRecords(canaryPending)
+		if cur != nil && (len(cur.rows) >= limit || cur.bytes+len(q.rec)+1 > o.MaxBodyBytes) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if cur == nil {
+			cur = &request{bytes: len(im.prefix) + 2}
+		}
+		cur.rows = append(cur.rows, q.row)
+		cur.ids = append(cur.ids, q.id)
+		cur.recs = append(cur.recs, q.rec)
+		cur.bytes += len(q.rec) + 1
+		if q.note != "" {
+			im.setNote(q.row, q.note)
+		}
+		return nil
+	}
+	// pending are records of requests an interrupted run may have sent
+	// (journaled, no job id): resolve looks them up; a user created after
+	// the request was journaled is the interrupted run's, reported
+	// inserted; the others are sent as usual.
+	lookup := im.lookupAPI()
+	var pending []queued
+	resolve := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		batch := pending
+		pending = nil
+		return im.resolveMaybeSent(ctx, lookup, resume, batch, add)
+	}
 	var buf []byte
 	stats, err := Prepare(ctx, src, plan, PrepareOptions{}, func(p *Prepared) error {
 		im.mu.Lock()
@@ -395,24 +438,20 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 			return im.emit(ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeFailed,
 				Reason: fmt.Sprintf("the record is %d bytes, more than fits in one request (%d bytes)", len(buf), o.MaxBodyBytes)})
 		}
-		limit := im.targetRecords(canaryPending)
-		if cur != nil && (len(cur.rows) >= limit || cur.bytes+len(buf)+1 > o.MaxBodyBytes) {
-			if err := flush(); err != nil {
-				return err
+		q := queued{row: p.Row.Num, id: p.Identifier, rec: append([]byte(nil), buf...), note: strings.Join(p.Notes, "; ")}
+		if resume != nil && lookup != nil && im.maybeSent != nil && im.maybeSent.has(q.row) {
+			// An interrupted run may have created it: looked up first.
+			pending = append(pending, q)
+			if len(pending) >= adminapi.DefaultBatchSize {
+				return resolve()
 			}
+			return nil
 		}
-		if cur == nil {
-			cur = &request{bytes: len(im.prefix) + 2}
-		}
-		cur.rows = append(cur.rows, p.Row.Num)
-		cur.ids = append(cur.ids, p.Identifier)
-		cur.recs = append(cur.recs, append([]byte(nil), buf...))
-		cur.bytes += len(buf) + 1
-		if note := strings.Join(p.Notes, "; "); note != "" {
-			im.setNote(p.Row.Num, note)
-		}
-		return nil
+		return add(q)
 	})
+	if err == nil {
+		err = resolve()
+	}
 	if err == nil {
 		err = flush()
 	} else if cur != nil && len(cur.rows) > 0 {
@@ -442,6 +481,61 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 	}
 	im.sum.reported = im.reported
 	return im.sum, err
+}
+
+// queued is a prepared record waiting for its request.
+type queued struct {
+	row  int
+	id   string
+	rec  []byte
+	note string
+}
+
+// NoteCreatedByInterruptedRun ends the reason of a record that a resume
+// found created by the interrupted run.
+const NoteCreatedByInterruptedRun = "created by the interrupted earlier run (its request was sent before the run stopped, and the server's answer was never recorded); found by a look-up, not sent again"
+
+// resolveMaybeSent looks up, in one aliased batch, the records an
+// interrupted run may have sent: a user holding the record's identifier
+// and created after its request was journaled is reported inserted with
+// its id; every other record goes to add. A look-up that fails sends
+// the records as before (a skip then explains itself).
+func (im *importer) resolveMaybeSent(ctx context.Context, api UserLookup, resume *Resume, qs []queued, add func(queued) error) error {
+	key := loginIDName(Identifier(im.m.Identifier))
+	lookups := make([]adminapi.LoginIDLookup, len(qs))
+	for i, q := range qs {
+		lookups[i] = adminapi.LoginIDLookup{Key: key, Value: q.id}
+	}
+	res, err := api.LookupUsers(ctx, lookups, adminapi.BatchOptions{Concurrency: 1})
+	var found []ReportRow
+	for i, q := range qs {
+		at, known := resume.sentAt(q.row)
+		if err == nil && known && res[i].Err == nil && res[i].User != nil && res[i].User.UserID != "" && !res[i].User.CreatedAt.Before(at.Truncate(time.Second)) {
+			reason := NoteCreatedByInterruptedRun
+			if q.note != "" {
+				reason = q.note + "; " + reason
+			}
+			found = append(found, ReportRow{Row: q.row, Identifier: q.id, Outcome: OutcomeInserted, UserID: res[i].User.UserID, Reason: reason})
+			continue
+		}
+		if err := add(q); err != nil {
+			return err
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	if im.o.Journal != nil {
+		if err := im.o.Journal.Result(0, found); err != nil {
+			im.stop(err)
+		}
+	}
+	for _, r := range found {
+		if err := im.emit(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // setNote keeps a remark from preparation (password dropped) until the
@@ -716,6 +810,7 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 	rows := make([]ReportRow, 0, len(req.rows))
 	identityWarnings := map[string]int{} // field -> records whose login ID was ignored
 	failReasons := map[string]int{}
+	var conflicts []conflict
 	for _, d := range job.Details {
 		if d.Index < 0 || d.Index >= len(req.rows) || seen[d.Index] {
 			continue
@@ -737,6 +832,15 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 		for _, e := range d.Errors {
 			reasons = append(reasons, describeAPIError(e))
 			failReasons[e.Reason]++
+		}
+		if d.Outcome == adminapi.OutcomeFailed {
+			rec := d.Record
+			if req.recs != nil {
+				rec = req.recs[d.Index]
+			}
+			if key, value, ok := duplicateConflict(d.Errors, rec); ok {
+				conflicts = append(conflicts, conflict{at: len(rows), key: key, value: value})
+			}
 		}
 		for _, w := range d.Warnings {
 			reasons = append(reasons, w.Message)
@@ -795,6 +899,7 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 		}
 		lost = nil
 	}
+	im.explainConflicts(rows, conflicts)
 	if im.o.Journal != nil {
 		if err := im.o.Journal.Result(req.seq, rows); err != nil {
 			im.stop(err)
@@ -820,6 +925,17 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 			im.stop(&StopError{Err: ErrCanary, Reason: fmt.Sprintf(
 				"the server ignored %s in the first request (%q): that login ID type is not enabled in this Authgear project, so every user would be imported without it. Enable it in the portal (Authentication > Login Methods) or remove it from the mapping, then run again (with --upsert to add it to the users already imported)",
 				strings.Join(fields, " and "), "is not an allowed login ID")})
+		} else if reason, n := projectReason(failReasons); n > 0 {
+			// A reason about the project, not the record: every later
+			// record that carries the key would fail the same way.
+			var example []ReportRow
+			for _, r := range rows {
+				if r.Outcome == OutcomeFailed && strings.Contains(r.Reason, reason) {
+					example = append(example, r)
+					break
+				}
+			}
+			im.stop(&StopError{Err: ErrCanary, Reason: fmt.Sprintf("%d of the %d records of the first request failed with %s: %s; nothing more was sent (run with --create-roles to create the missing roles and groups before the import)", n, len(rows), reason, canaryAdvice(reason, example))})
 		} else if len(failReasons) == 1 && im.sumFailedAll(rows) {
 			for reason := range failReasons {
 				im.stop(&StopError{Err: ErrCanary, Reason: "every record of the first request failed with " + reason + ": " + canaryAdvice(reason, rows) + "; nothing more was sent"})
@@ -852,6 +968,18 @@ func (im *importer) sendFollowUp(ctx context.Context, req *request) {
 	}
 	im.wg.Add(1)
 	im.send(ctx, req, false)
+}
+
+// projectReason finds, among the first request's failure reasons, one
+// that is about the project rather than the record (a role or group the
+// project lacks), with the number of records it failed.
+func projectReason(reasons map[string]int) (string, int) {
+	for _, r := range []string{"RoleUnknownKeys", "GroupUnknownKeys"} {
+		if reasons[r] > 0 {
+			return r, reasons[r]
+		}
+	}
+	return "", 0
 }
 
 func (im *importer) sumFailedAll(rows []ReportRow) bool {

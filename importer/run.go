@@ -59,6 +59,12 @@ type RunConfig struct {
 
 	// Events receives what happens, from several goroutines, one at a time.
 	Events func(Event)
+
+	// Prepare, when set, is called in a live run before the first request
+	// with the roles and groups the whole file needs (an extra pass over
+	// the input): it can create what the project lacks, or refuse the run
+	// (a *RefusedError). See PrepareProject.
+	Prepare func(ctx context.Context, needs ProjectNeeds) error
 }
 
 // An Event is something a front end shows while a run goes on: one of
@@ -130,6 +136,9 @@ type RunSummary struct {
 	Error    string   `json:"error,omitempty"`
 	Resume   string   `json:"resume_command,omitempty"`
 	Notes    []string `json:"notes,omitempty"`
+	// Needs are the roles and groups the records carry (a dry run, or a
+	// live run with Prepare).
+	Needs *ProjectNeeds `json:"-"`
 	// Rehearsal: the target was an in-process sandbox.
 	Rehearsal bool `json:"-"`
 }
@@ -316,6 +325,18 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		}
 	}
 
+	// The project, prepared before the first request.
+	if !c.DryRun && c.Prepare != nil {
+		needs, err := CountNeeds(ctx, c.Input, &m)
+		if err != nil {
+			return s, err
+		}
+		s.Needs = &needs
+		if err := c.Prepare(ctx, needs); err != nil {
+			return s, err
+		}
+	}
+
 	// Nothing was refused: the outputs are opened (as temporary files,
 	// renamed into place when complete).
 	rep, err := NewReportWriter(report)
@@ -340,6 +361,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 	if c.DryRun {
 		var counts Counts
 		reported = &bitset{}
+		s.Needs = &ProjectNeeds{}
 		stats, err := Prepare(ctx, src, plan, PrepareOptions{
 			Progress: func(st PrepareStats) { r.event(Validating{Stats: st}) },
 		}, func(p *Prepared) error {
@@ -349,9 +371,12 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 				if err := retry.Write(p.Row); err != nil {
 					return err
 				}
-			} else if emit != nil {
-				if err := emit.Write(p.Record); err != nil {
-					return err
+			} else {
+				s.Needs.Add(p.Record)
+				if emit != nil {
+					if err := emit.Write(p.Record); err != nil {
+						return err
+					}
 				}
 			}
 			if c.Inspect != nil {

@@ -811,8 +811,8 @@ func (s *Server) keysOf(list *[]*rgEntry) []string {
 
 // EditUser changes a stored user behind the migration's back, for tests
 // of verify: fn gets the user's snapshot and returns the changed one; only
-// StandardAttributes, CustomAttributes, Roles, Groups, Disabled and
-// PasswordHash are written back.
+// StandardAttributes, CustomAttributes, Roles, Groups, Disabled,
+// PasswordHash and (when not zero) CreatedAt are written back.
 func (s *Server) EditUser(userID string, fn func(User) User) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -826,6 +826,9 @@ func (s *Server) EditUser(userID string, fn func(User) User) error {
 	u.roles = append([]string(nil), snap.Roles...)
 	u.groups = append([]string(nil), snap.Groups...)
 	u.disabled = snap.Disabled
+	if !snap.CreatedAt.IsZero() {
+		u.createdAt = snap.CreatedAt.UTC()
+	}
 	switch {
 	case snap.PasswordHash == "":
 		u.password = nil

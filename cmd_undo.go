@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/authgear-migrate/authgear-migrate/importer"
+	"github.com/authgear-migrate/authgear-migrate/importer/adminapi"
+)
+
+const undoUsage = `Usage: authgear-migrate undo --report R [--dry-run] [--yes] [flags]
+
+Backs out of a migration: deletes the users the import report R says the
+import inserted, never those it skipped or updated, and never a user
+created before the import's first request (its journal, R without .csv
+plus .journal, says when that was and which project the import went to).
+Every user of R gets a line in undo's report (R.undo.csv, mode 0600):
+deleted, already gone, kept: created before the migration, or failed.
+Undo is journaled (R.undo.journal): running it again continues, and tries
+the failed deletions again.
+
+Before deleting, undo asks for a typed confirmation naming the project
+and the number of users; --yes skips it. --dry-run deletes nothing and
+writes the report of what would happen.
+
+Target: --endpoint or AUTHGEAR_ENDPOINT with AUTHGEAR_PROJECT_ID,
+AUTHGEAR_ADMIN_KEY_ID and AUTHGEAR_ADMIN_KEY_FILE (or --key-file).
+Exit 3 when a deletion failed.
+
+`
+
+func runUndo(ctx context.Context, args []string, io *stdio) error {
+	fs := newFlagSet("undo", undoUsage, io)
+	var (
+		report, journal, out                string
+		dryRun, yes                         bool
+		endpoint, keyFile, keyID, projectID string
+	)
+	fs.StringVar(&report, "report", "", "the import's report (required)")
+	fs.StringVar(&journal, "journal", "", "the import's journal (default: next to the report)")
+	fs.StringVar(&out, "out", "", "undo's report (default: REPORT.undo.csv)")
+	fs.BoolVar(&dryRun, "dry-run", false, "delete nothing; report what undo would do")
+	fs.BoolVar(&yes, "yes", false, "delete without asking for the typed confirmation")
+	fs.StringVar(&endpoint, "endpoint", "", "the Authgear endpoint (default: AUTHGEAR_ENDPOINT)")
+	fs.StringVar(&keyFile, "key-file", "", "the Admin API private key file (default: AUTHGEAR_ADMIN_KEY_FILE)")
+	fs.StringVar(&keyID, "key-id", "", "the Admin API key id (default: AUTHGEAR_ADMIN_KEY_ID)")
+	fs.StringVar(&projectID, "project-id", "", "the project id (default: AUTHGEAR_PROJECT_ID)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if report == "" {
+		return usagef("undo: --report is required\n\n%s", undoUsage)
+	}
+	api, target, project, err := adminTarget(endpoint, keyFile, keyID, projectID, io)
+	if err != nil {
+		return err
+	}
+	in := bufio.NewReader(io.In)
+	s, err := importer.Undo(ctx, importer.UndoConfig{
+		Report: report, Journal: journal, Out: out, API: api, Target: target, DryRun: dryRun,
+		Confirm: func(p importer.UndoPlan) bool {
+			if yes {
+				return true
+			}
+			want := fmt.Sprintf("delete %d users from %s", p.Delete, project)
+			fmt.Fprintf(io.Err, "undo: %d of the %d users the import inserted into project %s are deleted (%d already gone, %d kept: created before the migration's first request at %s).\n",
+				p.Delete, p.Inserted, importer.Printable(project), p.Gone, p.Kept, p.FirstRequest.UTC().Format("2006-01-02 15:04:05 MST"))
+			fmt.Fprintf(io.Err, "This cannot be undone. Type %q to continue: ", importer.Printable(want))
+			line, _ := in.ReadString('\n')
+			return strings.TrimSpace(line) == want
+		},
+		Progress: func(phase string, done, total int) {
+			if io.StderrTTY {
+				fmt.Fprintf(io.Err, "\rundo: %s %d/%d", phase, done, total)
+				if done == total {
+					fmt.Fprintln(io.Err)
+				}
+			}
+		},
+	})
+	if errors.Is(err, importer.ErrUndoCancelled) {
+		fmt.Fprintln(io.Err, "undo: not confirmed; nothing was deleted")
+		return &printedError{err}
+	}
+	if err != nil {
+		return err
+	}
+	if s.DryRun {
+		fmt.Fprintf(io.Out, "undo (dry run): of %d users inserted into %s, %d would be deleted, %d are already gone, %d kept (created before the migration)\n",
+			s.Inserted, importer.Printable(s.Target), s.Delete, s.Gone, s.Kept)
+	} else {
+		fmt.Fprintf(io.Out, "undo: of %d users inserted into %s: %d deleted, %d already gone, %d kept (created before the migration), %d failed\n",
+			s.Inserted, importer.Printable(s.Target), s.Deleted, s.AlreadyGone, s.KeptBefore, s.Failed)
+		for _, ex := range s.FailedExamples {
+			fmt.Fprintf(io.Out, "  failed: %s\n", importer.Printable(ex))
+		}
+	}
+	fmt.Fprintf(io.Out, "undo report: %s\n", importer.Printable(s.Out))
+	if s.Failed > 0 {
+		fmt.Fprintln(io.Out, "run the same command again to retry the failed deletions")
+		return &partialError{failed: s.Failed}
+	}
+	return nil
+}
+
+// adminTarget is the Admin API client of a real endpoint, with the target
+// id the import journal names it by and the project id.
+func adminTarget(endpoint, keyFile, keyID, projectID string, io *stdio) (*adminapi.Client, string, string, error) {
+	cfg := adminapi.ConfigFromEnv(io.Getenv)
+	if endpoint != "" {
+		cfg.Endpoint = endpoint
+	}
+	if keyFile != "" {
+		cfg.KeyFile, cfg.KeyData = keyFile, ""
+	}
+	if keyID != "" {
+		cfg.KeyID = keyID
+	}
+	if projectID != "" {
+		cfg.ProjectID = projectID
+	}
+	if cfg.Endpoint == "" {
+		return nil, "", "", usagef("no endpoint configured (AUTHGEAR_ENDPOINT or --endpoint)")
+	}
+	t, err := importer.AdminAPITarget(cfg)
+	var re *importer.RefusedError
+	if errors.As(err, &re) {
+		return nil, "", "", usagef("%s", re.Msg)
+	}
+	if err != nil {
+		return nil, "", "", err
+	}
+	for _, w := range t.Warnings {
+		fmt.Fprintf(io.Err, "warning: %s\n", importer.Printable(w))
+	}
+	c, ok := t.API.(*adminapi.Client)
+	if !ok {
+		return nil, "", "", errors.New("the target is not an Admin API client")
+	}
+	project := cfg.ProjectID
+	if project == "" {
+		project = t.ID
+	}
+	return c, t.ID, project, nil
+}
