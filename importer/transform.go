@@ -96,6 +96,7 @@ func init() {
 		"hashed_with":  {doc: "every password hash of this export is of the named algorithm (Firebase: firebase_scrypt): bcrypt passes, any other name makes the hash that family, counted and dropped or rejected by the password policy", argDoc: "the algorithm, such as firebase_scrypt or pbkdf2_sha256", needArg: true, fn: tHashedWith},
 		"drop":         {doc: "remove values that match: a list loses the matching elements, a matching single value becomes absent (Keycloak's default-roles-*)", argDoc: "patterns separated by commas; a trailing * matches a prefix", needArg: true, fn: tDrop},
 		"locale":       {doc: "a locale such as zh_HK to a canonical BCP 47 tag (zh-HK)", fn: tLocale},
+		"key":          {doc: "a role or group name to a key Authgear can hold ([a-zA-Z_][a-zA-Z0-9:_]*): other characters become _, a leading digit gets _ (beta-testers → beta_testers)", fn: eachString(sKey), str: sKey},
 	}
 }
 
@@ -141,6 +142,8 @@ func sTrim(s, _ string) string {
 }
 
 func sLower(s, _ string) string { return strings.ToLower(s) }
+
+func sKey(s, _ string) string { return SuggestKey(s) }
 
 func sUpper(s, _ string) string { return strings.ToUpper(s) }
 
