@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -28,6 +29,7 @@ const (
 )
 
 type importKeys struct {
+	Create key.Binding
 	Verify key.Binding
 	Start  key.Binding
 	Switch key.Binding
@@ -39,6 +41,8 @@ type (
 	targetMsg struct {
 		t   *importer.Destination
 		err error
+		// missing roles and groups the records need (a real project)
+		missing []importer.KeyCount
 	}
 	verifiedMsg struct {
 		s   importer.VerifySummary
@@ -76,6 +80,12 @@ type importingStep struct {
 	verified  *importer.VerifySummary
 	verifyErr error
 	verifyN   [2]int // done, total
+	// missing roles and groups of a real project, and whether to create
+	// them before the first request; what preparing the project said
+	missing []importer.KeyCount
+	create  bool
+	prepMu  sync.Mutex
+	prepLog []string
 }
 
 func newImporting(c *ui.Common, s *session) *importingStep {
@@ -108,6 +118,7 @@ func newImporting(c *ui.Common, s *session) *importingStep {
 		Stop:   ui.Binding([]string{"ctrl+c"}, "ctrl+c", "stop safely"),
 		Next:   ui.Binding([]string{"enter"}, "enter", "middleware"),
 		Verify: ui.Binding([]string{"v"}, "v", "verify: read the users back"),
+		Create: ui.Binding([]string{"ctrl+r"}, "ctrl+r", "create missing roles"),
 	}}
 }
 
@@ -154,6 +165,9 @@ func (m *importingStep) ShortHelp() []key.Binding {
 		}
 		return []key.Binding{m.keys.Next}
 	}
+	if m.phase == phaseConfirm && len(m.missing) > 0 {
+		return []key.Binding{m.keys.Start, m.keys.Create}
+	}
 	return []key.Binding{m.keys.Start}
 }
 
@@ -163,23 +177,32 @@ func (m *importingStep) FullHelp() [][]key.Binding { return [][]key.Binding{m.Sh
 // credentials with a look-up that needs a valid token.
 func (m *importingStep) targetCmd() tea.Cmd {
 	real, cfg, ctx := m.real, m.targetConfig(), m.s.ctx
+	var needs importer.ProjectNeeds
+	if p := m.s.preview; p != nil && p.Needs != nil {
+		needs = *p.Needs
+	}
 	return func() tea.Msg {
 		if !real {
 			t, err := importer.StartSandbox(ctx, importer.SandboxConfig{
 				LoginIDTypes: []string{"email", "phone", "username"}, Roles: []string{"*"}, Groups: []string{"*"}})
-			return targetMsg{t, err}
+			return targetMsg{t, err, nil}
 		}
 		t, err := importer.AdminAPITarget(cfg)
 		if err != nil {
-			return targetMsg{nil, err}
+			return targetMsg{nil, err, nil}
 		}
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		_, err = t.API.GetImport(cctx, "userimport_00000000000000000000000000000000")
 		if err != nil && !adminapi.IsTaskNotFound(err) {
-			return targetMsg{nil, fmt.Errorf("the connection check failed: %w", err)}
+			return targetMsg{nil, fmt.Errorf("the connection check failed: %w", err), nil}
 		}
-		return targetMsg{t, nil}
+		// The roles and groups the records need that the project lacks.
+		var missing []importer.KeyCount
+		if api, ok := t.API.(importer.ProjectAPI); ok && !needs.Empty() {
+			missing, _ = importer.MissingKeys(cctx, api, needs)
+		}
+		return targetMsg{t, nil, missing}
 	}
 }
 
@@ -190,7 +213,7 @@ func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 			m.phase, m.err = phaseChoose, msg.err
 			return m, nil
 		}
-		m.target, m.phase = msg.t, phaseConfirm
+		m.target, m.phase, m.missing = msg.t, phaseConfirm, msg.missing
 		if m.real {
 			m.confirm.SetValue("")
 			return m, m.confirm.Focus()
@@ -289,6 +312,9 @@ func (m *importingStep) key(k tea.KeyMsg) (step, tea.Cmd) {
 			m.target.Close()
 			m.target, m.phase = nil, phaseChoose
 			return m, nil
+		case key.Matches(k, m.keys.Create) && len(m.missing) > 0:
+			m.create = !m.create
+			return m, nil
 		case key.Matches(k, m.keys.Start):
 			if m.real {
 				v := strings.TrimSpace(m.confirm.Value())
@@ -338,6 +364,15 @@ func (m *importingStep) start() tea.Cmd {
 		Mapping: cloneMapping(m.s.mapping), MappingPath: m.s.mappingPath, Input: ld.input,
 		Report: importer.DefaultReport(ld.input), Target: m.target, Concurrency: 2,
 		ResumeCommand: replayCommand(m.s),
+	}
+	if api, ok := m.target.API.(importer.ProjectAPI); ok && m.real {
+		// Missing roles and groups are created (when confirmed) or listed
+		// before the first request.
+		cfg.Prepare = importer.PrepareProject(api, m.create, func(msg string) {
+			m.prepMu.Lock()
+			defer m.prepMu.Unlock()
+			m.prepLog = append(m.prepLog, msg)
+		})
 	}
 	if m.real {
 		m.s.endpoint = m.cfg.Endpoint
@@ -427,6 +462,18 @@ func (m *importingStep) View() string {
 		}
 	case phaseConfirm:
 		ld := m.s.loaded
+		if len(m.missing) > 0 {
+			var ks []string
+			for _, k := range m.missing {
+				ks = append(ks, k.String())
+			}
+			b.WriteString(st.Warn.Render(ui.Wrap("The project lacks "+importer.Printable(strings.Join(ks, ", "))+": those records would fail (RoleUnknownKeys, GroupUnknownKeys).", m.c.Width-2)) + "\n")
+			if m.create {
+				b.WriteString(st.Good.Render("They are created before the first request (ctrl+r: don't).") + "\n")
+			} else {
+				b.WriteString(st.Muted.Render("ctrl+r creates them before the first request.") + "\n")
+			}
+		}
 		n := ld.count
 		b.WriteString(ui.Wrap(fmt.Sprintf("Import %s into %s.", importer.Printable(ld.input), importer.Printable(m.target.Name)), m.c.Width-2) + "\n")
 		if p := m.s.preview; p != nil {
@@ -486,6 +533,11 @@ func (m *importingStep) progressView() string {
 	for _, f := range m.failures {
 		b.WriteString(st.Bad.Render(ui.Truncate(fmt.Sprintf("  row %d %s: %s", f.Row, importer.Printable(f.Identifier), importer.Printable(f.Reason)), m.c.Width-2)) + "\n")
 	}
+	m.prepMu.Lock()
+	for _, l := range m.prepLog {
+		b.WriteString(st.Warn.Render(ui.Wrap(importer.Printable(l), m.c.Width-2)) + "\n")
+	}
+	m.prepMu.Unlock()
 	for _, w := range m.warnings {
 		b.WriteString(st.Warn.Render(ui.Truncate(importer.Printable(w), m.c.Width-2)) + "\n")
 	}

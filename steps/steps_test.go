@@ -242,3 +242,42 @@ func TestFullHelp(t *testing.T) {
 		t.Error("? did not hide the full help again")
 	}
 }
+
+// TestWizardCreatesMissingRoles: a real project that lacks roles the file
+// needs is told before the import; ctrl+r creates them first, and no record
+// fails for want of a role.
+func TestWizardCreatesMissingRoles(t *testing.T) {
+	exampleDir(t)
+	kp, err := sandbox.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pem, _ := kp.PEM()
+	sb, err := sandbox.Start(context.Background(), "127.0.0.1:0", sandbox.Options{ProjectID: "myapp",
+		Keys: []sandbox.PublicKey{kp.PublicKey()}, LoginIDTypes: []string{"email", "phone"}, Roles: []string{"viewer"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	env := map[string]string{"AUTHGEAR_ENDPOINT": sb.URL, "AUTHGEAR_PROJECT_ID": "myapp", "AUTHGEAR_ADMIN_KEY_ID": kp.KID, "AUTHGEAR_ADMIN_KEY": string(pem)}
+	d := newDriver(t, Options{Getenv: func(k string) string { return env[k] }}, 100, 30)
+	walkTo(t, d, stepImport)
+	im := d.w.steps[stepImport].(*importingStep)
+	d.handle(tea.KeyMsg{Type: tea.KeyTab})
+	d.key(enter, func() bool { return im.phase == phaseConfirm || im.err != nil })
+	if len(im.missing) != 2 || !strings.Contains(d.w.View(), `role "admin"`) {
+		t.Fatalf("missing %v; screen:\n%s", im.missing, d.w.View())
+	}
+	d.handle(tea.KeyMsg{Type: tea.KeyCtrlR})
+	if !im.create {
+		t.Fatal("ctrl+r did not choose to create the roles")
+	}
+	d.handle(runes("y"))
+	d.key(enter, func() bool { return im.phase == phaseDone })
+	if s := d.w.s.summary; s == nil || s.Inserted != 18 || s.Failed != 0 {
+		t.Fatalf("summary %+v", s)
+	}
+	if v := d.w.View(); !strings.Contains(v, "created 2 roles") {
+		t.Errorf("no word of the roles created:\n%s", v)
+	}
+}
