@@ -21,6 +21,7 @@ const (
 	rowPasswords
 	rowPlaintext
 	rowRegion
+	rowPhoneInvalid
 	settingRows
 )
 
@@ -283,6 +284,12 @@ func (m *mappingStep) changeSetting() tea.Cmd {
 		} else {
 			mp.Passwords.Plaintext = importer.PlaintextHash
 		}
+	case rowPhoneInvalid:
+		if mp.Phone.Invalid == importer.PhoneInvalidDrop {
+			mp.Phone.Invalid = ""
+		} else {
+			mp.Phone.Invalid = importer.PhoneInvalidDrop
+		}
 	case rowRegion:
 		m.ask("region", "default region for numbers without + (ISO code, empty for none): ", mp.Phone.DefaultRegion)
 		return nil
@@ -419,6 +426,12 @@ func (m *mappingStep) rowText(i int) string {
 			v = "bcrypt-hash here, so the user keeps it"
 		}
 		return fmt.Sprintf("%-22s %s", "clear-text passwords", v)
+	case rowPhoneInvalid:
+		v := "reject the record"
+		if mp.Phone.Invalid == importer.PhoneInvalidDrop {
+			v = "import the user without it"
+		}
+		return fmt.Sprintf("%-22s %s", "unreadable phones", v)
 	case rowRegion:
 		r := mp.Phone.DefaultRegion
 		if r == "" {
@@ -524,6 +537,8 @@ func (m *mappingStep) detail() string {
 			return fmt.Sprintf("Only bcrypt hashes can be imported. drop: import the user without the password (they\nset a new one); reject: leave the user out. Sample hash families: %s. space: change", m.families())
 		case rowPlaintext:
 			return fmt.Sprintf("A password column in clear text (sample: %d) is best left unmapped. hash: bcrypt it\nhere (cost 10) so users keep their passwords; %s. space: change", m.plaintext(), importer.PlaintextWarning)
+		case rowPhoneInvalid:
+			return fmt.Sprintf("A phone number that cannot be read (no country code, impossible) rejects the\nrecord, or is left out with a note (sample: %d such records). space: change", m.badPhones())
 		default:
 			return "The region assumed for phone numbers written without +. space: edit"
 		}
@@ -564,6 +579,25 @@ func (m *mappingStep) detail() string {
 		b.WriteString(ui.Truncate(line, m.c.Width-2) + "\n")
 	}
 	return b.String()
+}
+
+// badPhones counts the sample records whose phone cannot be read (or was
+// dropped for that).
+func (m *mappingStep) badPhones() int {
+	n := 0
+	for _, p := range m.results {
+		if p.PhonesDropped > 0 {
+			n++
+			continue
+		}
+		for _, pr := range p.Problems {
+			if strings.Contains(pr.Field, "phone_number") {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
 
 func (m *mappingStep) plaintext() int {

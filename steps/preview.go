@@ -333,6 +333,9 @@ func (p *previewStep) View() string {
 	switch {
 	case p.err != nil:
 		b.WriteString(st.ErrorBox.Render(importer.PrintableLines(p.err.Error())) + "\n")
+	case p.summary != nil && p.summary.Needs != nil && p.summary.Needs.InvalidKeyAdvice() != "":
+		b.WriteString(p.counts() + "\n")
+		b.WriteString(st.Warn.Render(ui.Wrap(importer.Printable(p.summary.Needs.InvalidKeyAdvice()), p.c.Width-2)) + "\n")
 	case p.running:
 		b.WriteString(st.Muted.Render(fmt.Sprintf("validating the whole file… %d records (%d invalid)", p.stats.Total, p.stats.Invalid)) + "\n")
 	default:

@@ -78,6 +78,18 @@ func TestMapEdits(t *testing.T) {
 	if !strings.Contains(m.sampleLine(), "invalid") {
 		t.Errorf("sample line after the identifier change: %s", m.sampleLine())
 	}
+	// The unreadable-phone policy is a setting row.
+	for m.cursor != rowPhoneInvalid {
+		d.handle(runes("j"))
+	}
+	if !strings.Contains(m.detail(), "sample: 1 such records") {
+		t.Errorf("phone policy detail: %s", m.detail())
+	}
+	v = m.version
+	d.key(runes(" "), func() bool { return m.version > v && m.results != nil })
+	if mp.Phone.Invalid != importer.PhoneInvalidDrop {
+		t.Fatalf("phone.invalid after space: %q", mp.Phone.Invalid)
+	}
 	for m.field() != "email" {
 		d.handle(runes("j"))
 	}
