@@ -139,7 +139,7 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 	cfg.Events = func(e importer.Event) {
 		switch e := e.(type) {
 		case importer.Validating:
-			prog.update(fmt.Sprintf("validated %d records (%d invalid)", e.Stats.Total, e.Stats.Invalid), false)
+			prog.update(validatedLine(e.Stats), false)
 		case importer.Importing:
 			prog.update(progressLine(e.Progress), false)
 		case importer.Warning:
@@ -150,7 +150,7 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 			prog.println(fmt.Sprintf("resuming the import recorded in %s (%d records already have an outcome)", e.Journal, e.Settled))
 		case importer.Done:
 			if e.Summary.DryRun {
-				prog.update(fmt.Sprintf("validated %d records (%d invalid)", e.Summary.Total, e.Summary.Invalid), true)
+				prog.update(validatedLine(e.Summary.PrepareStats), true)
 			}
 			prog.done()
 		}
@@ -214,6 +214,11 @@ func printSummary(io *stdio, o replayOptions, s *importer.RunSummary) {
 		}
 	}
 	fmt.Fprintf(w, "  invalid        %8d\n", s.Invalid)
+	if s.NotUsers > 0 {
+		// Objects of a Django fixture that are not users: apart from the
+		// invalid users, and no reason for exit code 3.
+		fmt.Fprintf(w, "  other objects  %8d not users: neither sent nor invalid (the report names each one's model)\n", s.NotUsers)
+	}
 	fmt.Fprintf(w, "  passwords      %8d bcrypt, %d not importable, %d dropped\n", s.PasswordsBcrypt, s.PasswordsNotImportable, s.PasswordsDropped)
 	fmt.Fprintf(w, "report: %s\n", s.Report)
 	if s.Retry != "" {
@@ -231,6 +236,14 @@ func printSummary(io *stdio, o replayOptions, s *importer.RunSummary) {
 	if s.Resume != "" {
 		fmt.Fprintf(w, "resume: %s\n", s.Resume)
 	}
+}
+
+// validatedLine is the dry run's progress.
+func validatedLine(s importer.PrepareStats) string {
+	if s.NotUsers > 0 {
+		return fmt.Sprintf("validated %d records (%d invalid, %d not users)", s.Total, s.Invalid, s.NotUsers)
+	}
+	return fmt.Sprintf("validated %d records (%d invalid)", s.Total, s.Invalid)
 }
 
 func resumeCommand(o replayOptions) string {

@@ -84,15 +84,17 @@ type ImportProgress struct {
 
 // Accounted is how many input records have an outcome.
 func (p ImportProgress) Accounted() int {
-	return p.Invalid + p.Inserted + p.Updated + p.Skipped + p.Failed
+	return p.Invalid + p.NotUsers + p.Inserted + p.Updated + p.Skipped + p.Failed
 }
 
 // Counts tallies the report's lines by outcome. The import counts each
 // line as it is written, and the progress and the summary are both read
 // from it, so that they always agree with the report.
 type Counts struct {
-	Valid    int
-	Invalid  int
+	Valid   int
+	Invalid int
+	// NotUsers counts the objects that are not users (OutcomeNotUser).
+	NotUsers int
 	Inserted int
 	Updated  int
 	Skipped  int
@@ -115,6 +117,8 @@ func (c *Counts) add(r ReportRow) {
 		c.Valid++
 	case r.Outcome == OutcomeInvalid:
 		c.Invalid++
+	case r.Outcome == OutcomeNotUser:
+		c.NotUsers++
 	case r.Outcome == OutcomeInserted:
 		c.Inserted++
 	case r.Outcome == OutcomeUpdated:
@@ -128,7 +132,7 @@ func (c *Counts) add(r ReportRow) {
 
 // Lines is the number of report lines counted.
 func (c Counts) Lines() int {
-	return c.Valid + c.Invalid + c.Inserted + c.Updated + c.Skipped + c.Failed + c.NotSent
+	return c.Valid + c.Invalid + c.NotUsers + c.Inserted + c.Updated + c.Skipped + c.Failed + c.NotSent
 }
 
 // Unsent says why a failed line has no outcome from the server yet. A
@@ -175,7 +179,7 @@ type ImportSummary struct {
 func (s *ImportSummary) summarise(c Counts) {
 	s.Inserted, s.Updated, s.Skipped, s.Failed = c.Inserted, c.Updated, c.Skipped, c.Failed
 	s.NotSent, s.Resumed = c.NotSent, c.Resumed
-	s.Invalid = c.Invalid
+	s.Invalid, s.NotUsers = c.Invalid, c.NotUsers
 }
 
 // StopError stops an import before every record was sent; the journal lets
@@ -416,6 +420,10 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		im.mu.Unlock()
 		if skip != nil && skip.has(p.Row.Num) {
 			return nil
+		}
+		if p.NotUser != "" {
+			// Not a user: its line, never sent, not in the retry file.
+			return im.emit(ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeNotUser, Reason: p.Reason()})
 		}
 		if !p.Valid() {
 			if err := im.emit(ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeInvalid, Reason: p.Reason()}); err != nil {

@@ -57,6 +57,12 @@ type SourceSpec struct {
 	Columns    []string `yaml:"columns,omitempty,flow"`
 	LazyQuotes bool     `yaml:"lazy_quotes,omitempty"`
 	RecordsKey string   `yaml:"records_key,omitempty"`
+	// Model keeps only the objects of one model of a Django fixture
+	// (dumpdata's [{"model": "app.model", "pk": ..., "fields": {...}}]):
+	// the user model ("auth.user", "users.user", compared without case).
+	// Every other object gets its report line as not a user (OutcomeNotUser)
+	// and is neither sent nor counted invalid.
+	Model string `yaml:"model,omitempty"`
 	// Passwords names a second export that holds password hashes, joined
 	// to the main one (Auth0's password export).
 	Passwords *JoinSpec `yaml:"passwords,omitempty"`
@@ -281,6 +287,9 @@ func (m *Mapping) Check() error {
 			errs = append(errs, fmt.Sprintf("source.delimiter %q must be one character", d))
 		}
 	}
+	if m.Source.Model != "" && m.Source.Format == FormatCSV {
+		errs = append(errs, fmt.Sprintf("source.model %q keeps the objects of one model of a Django fixture (JSON): a CSV file has no model", m.Source.Model))
+	}
 	if m.Fields == nil {
 		m.Fields = map[string]*FieldSpec{}
 	}
@@ -468,5 +477,5 @@ func (m *Mapping) SourceOptions() SourceOptions {
 }
 
 func (s SourceSpec) isZero() bool {
-	return s.Format == "" && s.Delimiter == "" && !s.NoHeader && len(s.Columns) == 0 && !s.LazyQuotes && s.RecordsKey == "" && s.Passwords == nil
+	return s.Format == "" && s.Delimiter == "" && !s.NoHeader && len(s.Columns) == 0 && !s.LazyQuotes && s.RecordsKey == "" && s.Model == "" && s.Passwords == nil
 }

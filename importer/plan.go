@@ -22,6 +22,10 @@ const (
 	OutcomeUpdated  Outcome = "updated"
 	OutcomeSkipped  Outcome = "skipped"
 	OutcomeFailed   Outcome = "failed"
+	// OutcomeNotUser is an object of a Django fixture that is not of the
+	// user model (source.model): a page, an image, a form submission. It
+	// is neither sent nor counted invalid.
+	OutcomeNotUser Outcome = "not_user"
 )
 
 // Prepared is one input record after mapping, normalisation and validation.
@@ -47,6 +51,12 @@ type Prepared struct {
 	// PhonesDropped counts the phone numbers (phone_number, mfa.phone_number)
 	// that could not be read and were left out (phone.invalid: drop).
 	PhonesDropped int
+	// NotUser, when set, is the model of an object that is not of the
+	// user model the mapping keeps (source.model), such as
+	// "wagtailcore.page" (or "(no model)"): the record is not a user. Its
+	// one problem (ProblemNotUser) says so; it is reported with
+	// OutcomeNotUser, not as invalid.
+	NotUser string
 }
 
 // Valid reports whether the record can be sent.
@@ -94,6 +104,7 @@ type Plan struct {
 	extra    map[string]*Path // paths used by transforms (contains)
 	rejectIf []compiledCondition
 	phones   *phoneNormalizer
+	model    string // source.model, trimmed: the user model of a Django fixture
 	now      time.Time
 	nStrs    int // text fields backed by recordBuilder.strs
 	nCustom  int // custom attributes
@@ -128,9 +139,13 @@ func compile(m *Mapping, columns []string, isCSV bool, extras []string) (*Plan, 
 		mapping: m,
 		extra:   map[string]*Path{},
 		phones:  &phoneNormalizer{possibleOnly: m.Phone.Validation == PhoneIsPossibleNumber, assumeInternational: m.Phone.AssumeInternational},
+		model:   strings.TrimSpace(m.Source.Model),
 		now:     time.Now(),
 	}
 	var errs []string
+	if p.model != "" && isCSV {
+		errs = append(errs, fmt.Sprintf("source.model %q keeps the objects of one model of a Django fixture (JSON): a CSV file has no model", p.model))
+	}
 	compile := func(field, text string) *Path {
 		path, err := compilePathExtra(text, columns, isCSV, extras)
 		if err != nil {
@@ -249,6 +264,13 @@ func (p *Plan) Apply(row *Row) *Prepared {
 	if row.Err != nil {
 		return rowProblem(row)
 	}
+	if p.model != "" {
+		if other, ok := p.otherModel(row); ok {
+			out := &Prepared{Row: row, NotUser: other}
+			out.addProblem(ProblemNotUser, "", NotUserReason(other))
+			return out
+		}
+	}
 	b := &recordBuilder{nCustom: p.nCustom}
 	b.prep.Row = row
 	b.ctx = applyCtx{row: row, plan: p, now: p.now}
@@ -284,6 +306,28 @@ func (p *Plan) Apply(row *Row) *Prepared {
 	b.prep.Record = &b.rec
 	return &b.prep
 }
+
+// otherModel says whether row is an object of another model than the
+// user model the mapping keeps, and which ("(no model)" when it names
+// none). The model's name comes from the file: it is made printable.
+func (p *Plan) otherModel(row *Row) (string, bool) {
+	v, _ := row.Object["model"].(string)
+	v = strings.TrimSpace(v)
+	if strings.EqualFold(v, p.model) {
+		return "", false
+	}
+	if v == "" {
+		return "(no model)", true
+	}
+	if r := []rune(v); len(r) > 100 {
+		v = string(r[:100]) + "..."
+	}
+	return Printable(v), true
+}
+
+// NotUserReason is the report's reason for an object of a Django fixture
+// that is not of the user model.
+func NotUserReason(model string) string { return "not a user: " + model }
 
 // rowProblem is the result for a row that could not be read.
 func rowProblem(row *Row) *Prepared {

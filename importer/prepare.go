@@ -22,9 +22,13 @@ type PrepareOptions struct {
 
 // PrepareStats counts what Prepare has seen.
 type PrepareStats struct {
-	Total            int `json:"total"`
-	Valid            int `json:"valid"`
-	Invalid          int `json:"invalid"`
+	Total   int `json:"total"`
+	Valid   int `json:"valid"`
+	Invalid int `json:"invalid"`
+	// NotUsers counts the objects of a Django fixture that are not of the
+	// user model (source.model): pages, images, form submissions. They
+	// are among Total, and neither Valid nor Invalid.
+	NotUsers         int `json:"not_users,omitempty"`
 	PasswordsBcrypt  int `json:"with_bcrypt_password"`
 	PasswordsDropped int `json:"passwords_dropped"`
 	// PasswordsNotImportable counts recognised hashes that cannot be
@@ -43,6 +47,10 @@ type PrepareStats struct {
 
 func (s *PrepareStats) add(p *Prepared) {
 	s.Total++
+	if p.NotUser != "" {
+		s.NotUsers++
+		return
+	}
 	if p.Valid() {
 		s.Valid++
 	} else {

@@ -22,7 +22,7 @@ var djangoLimits = []string{
 func init() {
 	RegisterPreset(&Preset{
 		Name:   "django",
-		Title:  "Django (auth_user table dump)",
+		Title:  "Django (auth_user table dump, or a dumpdata fixture)",
 		Detect: detectDjango,
 		Build:  buildDjango,
 		Limits: append([]string{djangoPasswordLimit}, djangoLimits...),
@@ -30,6 +30,20 @@ func init() {
 }
 
 func detectDjango(src *Source) int {
+	if isDjangoFixture(src) {
+		// A fixture is Django's whatever it holds; with a user-like
+		// object in the sample it is surely one to import.
+		for _, r := range src.Sample() {
+			if _, fields, ok := fixtureObject(r.Object); ok {
+				if _, pw := fields["password"]; pw {
+					if _, ll := fields["last_login"]; ll {
+						return 98
+					}
+				}
+			}
+		}
+		return 90
+	}
 	cs := columnsOf(src)
 	if !cs.has("date_joined") || !cs.has("is_staff") {
 		return 0
@@ -47,6 +61,9 @@ func detectDjango(src *Source) int {
 }
 
 func buildDjango(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error) {
+	if isDjangoFixture(src) {
+		return buildDjangoFixture(src, o)
+	}
 	r := newPresetReport("Django")
 	m := newPresetMapping(src, o, "django")
 	cs := columnsOf(src)

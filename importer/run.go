@@ -366,7 +366,11 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 			Progress: func(st PrepareStats) { r.event(Validating{Stats: st}) },
 		}, func(p *Prepared) error {
 			row := ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeValid, Reason: p.Reason()}
-			if !p.Valid() {
+			if p.NotUser != "" {
+				// Not a user (a page of a Django fixture): its line, and
+				// no place in the retry file.
+				row.Outcome = OutcomeNotUser
+			} else if !p.Valid() {
 				row.Outcome = OutcomeInvalid
 				if err := retry.Write(p.Row); err != nil {
 					return err
@@ -429,7 +433,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		}
 	}
 	if !c.DryRun {
-		s.Total = s.Inserted + s.Updated + s.Skipped + s.Failed + s.Invalid + s.NotSent
+		s.Total = s.Inserted + s.Updated + s.Skipped + s.Failed + s.Invalid + s.NotUsers + s.NotSent
 	}
 	if emit != nil {
 		if err := emit.Close(); err != nil && runErr == nil {

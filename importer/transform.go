@@ -96,8 +96,43 @@ func init() {
 		"hashed_with":  {doc: "every password hash of this export is of the named algorithm (Firebase: firebase_scrypt): bcrypt passes, any other name makes the hash that family, counted and dropped or rejected by the password policy", argDoc: "the algorithm, such as firebase_scrypt or pbkdf2_sha256", needArg: true, fn: tHashedWith},
 		"drop":         {doc: "remove values that match: a list loses the matching elements, a matching single value becomes absent (Keycloak's default-roles-*)", argDoc: "patterns separated by commas; a trailing * matches a prefix", needArg: true, fn: tDrop},
 		"locale":       {doc: "a locale such as zh_HK to a canonical BCP 47 tag (zh-HK)", fn: tLocale},
+		"true_keys":    {doc: "the keys of an object whose value is true, as a list (a Django fixture's fields: is_staff, is_superuser → roles)", argDoc: "the keys separated by commas, each as key or key=name (is_staff=staff)", needArg: true, fn: tTrueKeys},
 		"key":          {doc: "a role or group name to a key Authgear can hold ([a-zA-Z_][a-zA-Z0-9:_]*): other characters become _, a leading digit gets _ (beta-testers → beta_testers)", fn: eachString(sKey), str: sKey},
 	}
+}
+
+// tTrueKeys lists the keys of an object named in arg whose value is true
+// (under their new names, for key=name); none is absent.
+func tTrueKeys(v any, arg string, _ *applyCtx) (any, error) {
+	if isEmpty(v) {
+		return nil, nil
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("is %s, not an object whose keys true_keys reads", withArticle(jsonType(v)))
+	}
+	var out []any
+	for _, part := range strings.Split(arg, ",") {
+		key, name, renamed := strings.Cut(part, "=")
+		key, name = strings.TrimSpace(key), strings.TrimSpace(name)
+		if !renamed {
+			name = key
+		}
+		if key == "" || name == "" {
+			continue
+		}
+		b, err := toBool(obj[key])
+		if err != nil {
+			return nil, fmt.Errorf("key %s: %w", key, err)
+		}
+		if b == true {
+			out = append(out, name)
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
 }
 
 // isEmpty reports whether v counts as absent: null, white space, an empty list.

@@ -66,9 +66,13 @@ const (
 	// ProblemRejected: one of the mapping's reject_if conditions holds;
 	// Field is "".
 	ProblemRejected
+	// ProblemNotUser: the object is not of the user model the mapping
+	// keeps (source.model): it is reported as not a user, not as invalid;
+	// Field is "".
+	ProblemNotUser
 )
 
-var problemCodeNames = [...]string{"invalid_value", "unreadable", "identifier_empty", "duplicate", "same_login_id", "password", "valid_period", "rejected"}
+var problemCodeNames = [...]string{"invalid_value", "unreadable", "identifier_empty", "duplicate", "same_login_id", "password", "valid_period", "rejected", "not_user"}
 
 func (c ProblemCode) String() string {
 	if c >= 0 && int(c) < len(problemCodeNames) {
