@@ -2,6 +2,8 @@ package importer
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -652,5 +654,76 @@ func TestExportEmptyIdentifiersAreCounted(t *testing.T) {
 	}
 	if r.stats.Valid != 1 || r.stats.Invalid != 3 {
 		t.Errorf("%+v", r.stats)
+	}
+}
+
+// Item 6 (ragged rows): map says how many sampled rows have another
+// field count than the header, and which counts, for the generic mapping
+// and a preset's; the run reports each such row invalid.
+func TestExportRaggedRowsAreCounted(t *testing.T) {
+	r := mapAndPrepare(t, "ragged.csv", SuggestOptions{}, nil)
+	if r.note("the header has 8 fields, 6 of the 12 sampled rows do not: 5 have 6 and 1 has 9 (the first on line 4)", "reported invalid", "not quoted") == "" {
+		t.Errorf("no note on the ragged rows: %q", r.rep.Notes)
+	}
+	if r.stats.Valid != 6 || r.stats.Invalid != 6 {
+		t.Errorf("%+v", r.stats)
+	}
+	for num, want := range map[int]string{3: "the row has 6 fields, the header has 8", 8: "the row has 9 fields, the header has 8", 1: ""} {
+		if got := r.rows[num].Reason(); !strings.Contains(got, want) || (want == "") != r.rows[num].Valid() {
+			t.Errorf("row %d: %q, want %q", num, got, want)
+		}
+	}
+	if n := mapAndPrepare(t, "empty-emails.csv", SuggestOptions{}, nil).note("sampled rows have"); n != "" {
+		t.Errorf("a file with no ragged row: %q", n)
+	}
+
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	suggest := func(path string, o SuggestOptions) *SuggestReport {
+		src, err := Open(path, SourceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		_, rep, err := SuggestMapping(src, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	hasNote := func(rep *SuggestReport, part string) bool {
+		for _, n := range rep.Notes {
+			if strings.Contains(n, part) {
+				return true
+			}
+		}
+		return false
+	}
+	// A preset's mapping (Django's auth_user dump) with one row cut short.
+	dj, err := os.ReadFile(filepath.Join("testdata", "presets", "django-auth-user.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(dj)), "\n")
+	cut := lines[2][:strings.LastIndexByte(lines[2], ',')]
+	rep := suggest(write("django.csv", strings.Join(append(append([]string{}, lines[:2]...), append([]string{cut}, lines[3:]...)...), "\n")+"\n"), SuggestOptions{})
+	if want := fmt.Sprintf("the header has 11 fields, 1 of the %d sampled rows has 10 (the first on line 3)", len(lines)-1); !hasNote(rep, want) {
+		t.Errorf("django: no %q in %q", want, rep.Notes)
+	}
+	// Every row differs: the header may not belong to them.
+	rep = suggest(write("all.csv", "email,name,a,b\nx@example.com,X\ny@example.com,Y\n"), SuggestOptions{})
+	if !hasNote(rep, "2 of the 2 sampled rows have 2") || !hasNote(rep, "every sampled row differs") {
+		t.Errorf("all ragged: %q", rep.Notes)
+	}
+	// Many counts: the three commonest are named.
+	rep = suggest(write("many.csv", "email,a,b,c,d,e\nx@example.com\nx@example.com,1\nx@example.com,1\nx@example.com,1,2\nx@example.com,1,2,3,4,5,6\nok@example.com,1,2,3,4,5\n"), SuggestOptions{})
+	if !hasNote(rep, "the header has 6 fields, 5 of the 6 sampled rows do not: 2 have 2, 1 has 1, 1 has 3 and 1 has another count") {
+		t.Errorf("many counts: %q", rep.Notes)
 	}
 }

@@ -167,6 +167,8 @@ func init() {
 				if _, ok := m.Fields[string(m.Identifier)]; ok {
 					// The hash families have their notes from Suggest.
 					_ = noteSample(src, m, rep, false)
+				} else if n := raggedNote(src); n != "" {
+					rep.Notes = append(rep.Notes, n)
 				}
 			}
 			return m, rep, nil

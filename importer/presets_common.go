@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -333,6 +334,9 @@ func noteSample(sample *Source, m *Mapping, rep *SuggestReport, passwordNotes bo
 		return err
 	}
 	r := &presetReport{rep: rep}
+	if n := raggedNote(sample); n != "" {
+		r.note("%s", n)
+	}
 	rows := sample.Sample()
 	families := map[HashFamily]int{}
 	noID, phonesDropped, phones, usernames := 0, 0, 0, 0
@@ -727,4 +731,65 @@ func addSuggestedExtras(src *Source, m *Mapping, r *presetReport, known []string
 		used[f.From] = true
 		r.rep.Suggestions = append(r.rep.Suggestions, Suggestion{Field: s.Field, From: s.From, Why: s.Why + addedColumnWhy})
 	}
+}
+
+// raggedNote says what map saw of CSV rows whose field count is not the
+// header's ("the header has 36 fields, 12 of the 146 sampled rows have
+// 33"), or "" when every sampled row fits. Such rows are reported
+// invalid by the run (ErrFieldCount).
+func raggedNote(sample *Source) string {
+	if sample.Format() != FormatCSV {
+		return ""
+	}
+	rows := sample.Sample()
+	byCount := map[int]int{}
+	var counts []int
+	ragged, firstLine := 0, 0
+	for _, r := range rows {
+		if r.Err == nil || !errors.Is(r.Err, ErrFieldCount) {
+			continue
+		}
+		if ragged == 0 {
+			firstLine = r.Line
+		}
+		ragged++
+		if byCount[len(r.Fields)] == 0 {
+			counts = append(counts, len(r.Fields))
+		}
+		byCount[len(r.Fields)]++
+	}
+	if ragged == 0 {
+		return ""
+	}
+	sort.Slice(counts, func(i, j int) bool {
+		if byCount[counts[i]] != byCount[counts[j]] {
+			return byCount[counts[i]] > byCount[counts[j]]
+		}
+		return counts[i] < counts[j]
+	})
+	what := "header"
+	if !sample.HasHeader() {
+		what = "first row"
+	}
+	list := fmt.Sprintf("%d of the %d sampled rows %s %d", ragged, len(rows), has(ragged), counts[0])
+	if len(counts) > 1 {
+		var parts []string
+		left := ragged
+		for i, c := range counts {
+			if i == 3 {
+				parts = append(parts, fmt.Sprintf("%d %s", left, plural(left, "has another count", "have other counts")))
+				break
+			}
+			parts = append(parts, fmt.Sprintf("%d %s %d", byCount[c], has(byCount[c]), c))
+			left -= byCount[c]
+		}
+		n := len(parts)
+		list = fmt.Sprintf("%d of the %d sampled rows do not: %s and %s", ragged, len(rows), strings.Join(parts[:n-1], ", "), parts[n-1])
+	}
+	why := "a delimiter inside a value that is not quoted, or rows cut short or written by another version of the export"
+	if ragged == len(rows) {
+		why = "every sampled row differs: the header may not belong to these rows, or the delimiter may be wrong (source.delimiter in the mapping)"
+	}
+	return fmt.Sprintf("the %s has %d fields, %s (the first on line %d): such rows are reported invalid (wrong number of fields), whatever they hold; check how the file was written: %s",
+		what, len(sample.Columns()), list, firstLine, why)
 }
