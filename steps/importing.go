@@ -548,6 +548,9 @@ func (m *importingStep) progressView() string {
 		b.WriteString(st.Warn.Render(ui.Truncate(importer.Printable(m.stopped), m.c.Width-2)) + "\n")
 	}
 	if s := m.summary; s != nil && m.phase == phaseDone {
+		if s.NotUsers > 0 {
+			fmt.Fprintf(&b, "%d other objects of the export are not users: not sent\n", s.NotUsers)
+		}
 		fmt.Fprintf(&b, "report: %s\n", s.Report)
 		if s.Retry != "" {
 			fmt.Fprintf(&b, "retry file: %s\n", s.Retry)

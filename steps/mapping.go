@@ -472,17 +472,23 @@ func (m *mappingStep) sampleLine() string {
 	if m.results == nil {
 		return st.Muted.Render("checking the sample…")
 	}
-	valid := 0
+	valid, others := 0, 0
 	reasons := map[string]int{}
 	for _, p := range m.results {
-		if p.Valid() {
+		switch {
+		case p.NotUser != "":
+			others++
+		case p.Valid():
 			valid++
-		} else if len(p.Problems) > 0 {
+		case len(p.Problems) > 0:
 			reasons[p.Problems[0].Message]++
 		}
 	}
-	line := fmt.Sprintf("%d of %d sample records valid", valid, len(m.results))
-	if bad := len(m.results) - valid; bad > 0 {
+	line := fmt.Sprintf("%d of %d sample records valid", valid, len(m.results)-others)
+	if others > 0 {
+		line += fmt.Sprintf(" (and %d other objects, not users)", others)
+	}
+	if bad := len(m.results) - valid - others; bad > 0 {
 		top, n := "", 0
 		for r, c := range reasons {
 			if c > n || c == n && r < top {

@@ -362,6 +362,9 @@ func (p *previewStep) counts() string {
 	s := p.stats
 	line := fmt.Sprintf("%d records: %s, %s · passwords: %d bcrypt, %d dropped",
 		s.Total, st.Good.Render(fmt.Sprintf("%d valid", s.Valid)), p.badText(fmt.Sprintf("%d invalid", s.Invalid), s.Invalid), s.PasswordsBcrypt, s.PasswordsDropped)
+	if s.NotUsers > 0 {
+		line += fmt.Sprintf(" · %d other objects (not users)", s.NotUsers)
+	}
 	p.mu.Lock()
 	reasons := map[string]int{}
 	for _, i := range p.invalid {

@@ -293,3 +293,30 @@ func TestWizardCreatesMissingRoles(t *testing.T) {
 		t.Errorf("no word of the roles created:\n%s", v)
 	}
 }
+
+// TestWizardDjangoFixture: a Django dumpdata fixture's objects that are not
+// users are counted apart on the map step and the preview.
+func TestWizardDjangoFixture(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "importer", "testdata", "exports", "django-dumpdata.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "dump.json"), b, 0o600)
+	t.Chdir(dir)
+	d := newDriver(t, Options{Input: "dump.json"}, 100, 30)
+	w := d.w
+	d.until(func() bool { return w.s.loaded != nil })
+	if w.s.loaded.preset != "django" {
+		t.Fatalf("preset %q", w.s.loaded.preset)
+	}
+	d.key(enter, func() bool { m, ok := w.steps[stepMap].(*mappingStep); return ok && m.results != nil })
+	m := w.steps[stepMap].(*mappingStep)
+	if line := m.sampleLine(); !strings.Contains(line, "6 of 7 sample records valid (and 19 other objects, not users)") {
+		t.Errorf("sample line: %s", line)
+	}
+	d.key(enter, func() bool { p, ok := w.steps[stepPreview].(*previewStep); return ok && !p.running })
+	if v := w.View(); !strings.Contains(v, "19 other objects (not users)") || !strings.Contains(v, "6 valid, 1 invalid") {
+		t.Errorf("preview:\n%s", v)
+	}
+}
