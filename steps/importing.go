@@ -74,6 +74,7 @@ type importingStep struct {
 	runErr   error
 	cancel   context.CancelFunc
 	ch       <-chan tea.Msg
+	runID    int
 	started  time.Time
 	// verify: reading the imported users back
 	verifying bool
@@ -220,7 +221,7 @@ func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		}
 		return m, nil
 	case eventMsg:
-		if msg.id != 2 {
+		if msg.id != m.runID {
 			return m, nil
 		}
 		switch e := msg.e.(type) {
@@ -245,7 +246,7 @@ func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		}
 		return m, tea.Batch(waitFor(m.ch), m.setPercent(m.fraction()))
 	case runDoneMsg:
-		if msg.id != 2 {
+		if msg.id != m.runID {
 			return m, nil
 		}
 		s := msg.summary
@@ -378,7 +379,8 @@ func (m *importingStep) start() tea.Cmd {
 		m.s.endpoint = m.cfg.Endpoint
 	}
 	var cmd tea.Cmd
-	m.ch, cmd = startRun(ctx, 2, cfg)
+	m.runID = m.s.nextRunID()
+	m.ch, cmd = startRun(ctx, m.runID, cfg)
 	return cmd
 }
 

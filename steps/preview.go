@@ -2,6 +2,7 @@ package steps
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -54,6 +55,8 @@ type previewStep struct {
 	s       *session
 	keys    previewKeys
 	ch      <-chan tea.Msg
+	runID   int
+	cancel  context.CancelFunc
 	running bool
 	stats   importer.PrepareStats
 	summary *importer.RunSummary
@@ -82,6 +85,13 @@ func newPreview(c *ui.Common, s *session) *previewStep {
 
 func (p *previewStep) Busy() bool { return false }
 
+// leave stops a dry run still going: going back means the mapping changes.
+func (p *previewStep) leave() {
+	if p.cancel != nil {
+		p.cancel()
+	}
+}
+
 func (p *previewStep) ShortHelp() []key.Binding {
 	return []key.Binding{p.keys.Next, p.keys.NextBad, p.keys.Unmask, p.keys.WriteDoc}
 }
@@ -107,7 +117,10 @@ func (p *previewStep) Init() tea.Cmd {
 	}
 	p.running = true
 	var cmd tea.Cmd
-	p.ch, cmd = startRun(p.s.ctx, 1, cfg)
+	p.runID = p.s.nextRunID()
+	ctx, cancel := context.WithCancel(p.s.ctx)
+	p.cancel = cancel
+	p.ch, cmd = startRun(ctx, p.runID, cfg)
 	return cmd
 }
 
@@ -145,7 +158,7 @@ func (p *previewStep) inspect(pr *importer.Prepared) {
 func (p *previewStep) Update(msg tea.Msg) (step, tea.Cmd) {
 	switch msg := msg.(type) {
 	case eventMsg:
-		if msg.id != 1 {
+		if msg.id != p.runID {
 			return p, nil
 		}
 		if v, ok := msg.e.(importer.Validating); ok {
@@ -154,7 +167,7 @@ func (p *previewStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		p.refresh()
 		return p, waitFor(p.ch)
 	case runDoneMsg:
-		if msg.id != 1 {
+		if msg.id != p.runID {
 			return p, nil
 		}
 		p.running = false

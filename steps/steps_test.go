@@ -320,3 +320,30 @@ func TestWizardDjangoFixture(t *testing.T) {
 		t.Errorf("preview:\n%s", v)
 	}
 }
+
+// TestBackFromPreviewThenForward: leaving the preview stops its dry run,
+// and the preview entered again shows its own run, not the earlier one's.
+func TestBackFromPreviewThenForward(t *testing.T) {
+	exampleDir(t)
+	d := newDriver(t, Options{}, 80, 24)
+	walkTo(t, d, stepMap)
+	d.handle(enter) // save & preview: the dry run starts
+	d.until(func() bool { return d.w.cur == stepPreview })
+	first := d.w.steps[stepPreview].(*previewStep)
+	d.key(tea.KeyMsg{Type: tea.KeyEsc}, func() bool { return d.w.cur == stepMap })
+	m := d.w.steps[stepMap].(*mappingStep)
+	// Change the mapping: upsert on.
+	m.cursor = rowUpsert
+	d.handle(runes(" "))
+	d.key(enter, func() bool {
+		p, ok := d.w.steps[stepPreview].(*previewStep)
+		return ok && p != first && !p.running && p.summary != nil
+	})
+	p := d.w.steps[stepPreview].(*previewStep)
+	if p.runID == first.runID || p.summary.Total != 21 {
+		t.Errorf("second preview: run %d (first %d), summary %+v", p.runID, first.runID, p.summary)
+	}
+	if !d.w.s.mapping.Upsert {
+		t.Error("the change was lost")
+	}
+}

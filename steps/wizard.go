@@ -98,6 +98,14 @@ type session struct {
 	snippet      string
 	// closers end what outlives a step (the sandbox, kept for verify).
 	closers []func()
+	// runs numbers the engine runs, so that a step left and entered again
+	// never takes an earlier run's messages for its own.
+	runs int
+}
+
+func (s *session) nextRunID() int {
+	s.runs++
+	return s.runs
 }
 
 // Wizard is the root model.
@@ -164,6 +172,7 @@ func (w *Wizard) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return w, w.advance()
 	case backMsg:
 		if w.cur > stepLoad && !w.steps[w.cur].Busy() && canGoBack(w.steps[w.cur]) {
+			leave(w.steps[w.cur])
 			w.cur--
 			w.fullHelp = false
 		}
@@ -235,6 +244,13 @@ func (h helpKeys) FullHelp() [][]key.Binding {
 		global = append(global, h.g.Quit)
 	}
 	return append(h.st.FullHelp(), global)
+}
+
+// leave tells a step that it is left (a preview stops its dry run).
+func leave(s step) {
+	if l, ok := s.(interface{ leave() }); ok {
+		l.leave()
+	}
 }
 
 // canGoBack: a step may say that esc does not go back (a finished import).
