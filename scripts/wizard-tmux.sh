@@ -209,11 +209,13 @@ walk() {
 	# KeyMsg ("jj"), which no binding matches.
 	press j '^› upsert' || return 1
 	press j '^› other password hashes' || return 1
+	press j '^› clear-text passwords' || return 1
 	press j '^› phone default region' || return 1
+	press j '^› unreadable phones' || return 1
 	tm send-keys -t "$S" j
 	shot 03 map-j "$W" "$H" 'Map the columns' '^› [a-z_.]+ +(←|—)' || return 1
 	tm send-keys -t "$S" k
-	shot 04 map-k "$W" "$H" 'Map the columns' '^› phone default region' || return 1
+	shot 04 map-k "$W" "$H" 'Map the columns' '^› unreadable phones' || return 1
 	tm send-keys -t "$S" Enter
 	# 3 Preview: the whole file validated, then the next invalid record.
 	shot 05 preview "$W" "$H" 'Preview: the JSON' '^[0-9]+ records: [0-9]+ valid' || return 1
