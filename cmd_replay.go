@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/authgear-migrate/authgear-migrate/importer"
-	"github.com/authgear-migrate/authgear-migrate/importer/adminapi"
 	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
 )
 
@@ -266,19 +265,7 @@ func resumeCommand(o replayOptions) string {
 // resolveTarget checks the endpoint, credentials and sandbox options (usage
 // errors) and returns the client, or starts the in-process sandbox.
 func resolveTarget(ctx context.Context, o replayOptions, io *stdio) (*importer.Destination, error) {
-	cfg := adminapi.ConfigFromEnv(io.Getenv)
-	if o.endpoint != "" {
-		cfg.Endpoint = o.endpoint
-	}
-	if o.keyFile != "" {
-		cfg.KeyFile, cfg.KeyData = o.keyFile, ""
-	}
-	if o.keyID != "" {
-		cfg.KeyID = o.keyID
-	}
-	if o.projectID != "" {
-		cfg.ProjectID = o.projectID
-	}
+	cfg := adminConfig(o.endpoint, o.keyFile, o.keyID, o.projectID, io)
 	var t *importer.Destination
 	var err error
 	if o.useSandbox || cfg.Endpoint == "" {

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/authgear-migrate/authgear-migrate/importer"
-	"github.com/authgear-migrate/authgear-migrate/importer/adminapi"
 )
 
 const verifyUsage = `Usage: authgear-migrate verify --mapping MAPPING.yaml --input FILE [--report R] [--sample N | --all] [flags]
@@ -60,7 +58,7 @@ func runVerify(ctx context.Context, args []string, io *stdio) error {
 	if err != nil {
 		return err
 	}
-	api, err := graphQLTarget(o.endpoint, o.keyFile, o.keyID, o.projectID, io)
+	api, _, _, err := adminTarget(o.endpoint, o.keyFile, o.keyID, o.projectID, io)
 	if err != nil {
 		return err
 	}
@@ -89,42 +87,4 @@ func runVerify(ctx context.Context, args []string, io *stdio) error {
 		return &partialError{failed: s.Differ}
 	}
 	return nil
-}
-
-// graphQLTarget is the Admin API client for verify and undo: a real
-// endpoint only (an in-process sandbox ends with the process that ran the
-// import, so there is nothing to read back).
-func graphQLTarget(endpoint, keyFile, keyID, projectID string, io *stdio) (*adminapi.Client, error) {
-	cfg := adminapi.ConfigFromEnv(io.Getenv)
-	if endpoint != "" {
-		cfg.Endpoint = endpoint
-	}
-	if keyFile != "" {
-		cfg.KeyFile, cfg.KeyData = keyFile, ""
-	}
-	if keyID != "" {
-		cfg.KeyID = keyID
-	}
-	if projectID != "" {
-		cfg.ProjectID = projectID
-	}
-	if cfg.Endpoint == "" {
-		return nil, usagef("no endpoint configured (AUTHGEAR_ENDPOINT or --endpoint)")
-	}
-	t, err := importer.AdminAPITarget(cfg)
-	var re *importer.RefusedError
-	if errors.As(err, &re) {
-		return nil, usagef("%s", re.Msg)
-	}
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range t.Warnings {
-		fmt.Fprintf(io.Err, "warning: %s\n", importer.Printable(w))
-	}
-	c, ok := t.API.(*adminapi.Client)
-	if !ok {
-		return nil, errors.New("the target is not an Admin API client")
-	}
-	return c, nil
 }
