@@ -192,6 +192,20 @@ func (a *AtomicFile) Commit() error {
 	return nil
 }
 
+// Finish ends a writer's output: after err (a failed write), or when flush
+// fails, the temporary file is dropped and the destination left as it
+// was; otherwise it is committed.
+func (a *AtomicFile) Finish(err error, flush func() error) error {
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		a.Abort()
+		return err
+	}
+	return a.Commit()
+}
+
 // Abort drops the temporary file and leaves the destination as it was.
 func (a *AtomicFile) Abort() {
 	if a.done {

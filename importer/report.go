@@ -90,17 +90,7 @@ func (w *ReportWriter) Write(r ReportRow) error {
 
 // Close completes the report and renames it into place. After an error
 // the destination is left as it was.
-func (w *ReportWriter) Close() error {
-	err := w.err
-	if err == nil {
-		err = w.bw.Flush()
-	}
-	if err != nil {
-		w.f.Abort()
-		return err
-	}
-	return w.f.Commit()
-}
+func (w *ReportWriter) Close() error { return w.f.Finish(w.err, w.bw.Flush) }
 
 // Abort drops the report being written and leaves the file at its path
 // as it was.
@@ -381,14 +371,7 @@ func (w *RetryWriter) Close() error {
 			w.bw.WriteString("\n]\n")
 		}
 	}
-	if err == nil {
-		err = w.bw.Flush()
-	}
-	if err != nil {
-		w.f.Abort()
-		return err
-	}
-	return w.f.Commit()
+	return w.f.Finish(err, w.bw.Flush)
 }
 
 // Abort drops the retry file being written and leaves the file at its
@@ -448,14 +431,7 @@ func (w *JSONRecordsWriter) Close() error {
 	}
 	w.bw.WriteString("]\n}\n")
 	err := w.err
-	if err == nil {
-		err = w.bw.Flush()
-	}
-	if err != nil {
-		w.f.Abort()
-		return err
-	}
-	return w.f.Commit()
+	return w.f.Finish(err, w.bw.Flush)
 }
 
 // Abort drops the document being written and leaves the file at its path
@@ -468,27 +444,3 @@ var (
 	_ io.Closer = (*JSONRecordsWriter)(nil)
 )
 
-// LooksLikeUserID reports whether id, a user id given by the server, has
-// the shape of an Authgear user id: a UUID in its 36-character text form
-// (8-4-4-4-12 hexadecimal digits). Anything else (a formula, a sentence,
-// an escape sequence) from a server is not an id to put in the report as
-// one.
-func LooksLikeUserID(id string) bool {
-	if len(id) != 36 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
