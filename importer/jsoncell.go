@@ -69,18 +69,10 @@ func (p *jsonCellParser) value(depth int) (any, bool) {
 				return nil, false
 			}
 			m[k] = e
-			p.ws()
-			if p.i >= len(p.s) {
+			if more, ok := p.sep('}'); !ok {
 				return nil, false
-			}
-			switch p.s[p.i] {
-			case ',':
-				p.i++
-			case '}':
-				p.i++
+			} else if !more {
 				return m, true
-			default:
-				return nil, false
 			}
 		}
 	case c == '[':
@@ -98,18 +90,10 @@ func (p *jsonCellParser) value(depth int) (any, bool) {
 				return nil, false
 			}
 			a = append(a, e)
-			p.ws()
-			if p.i >= len(p.s) {
+			if more, ok := p.sep(']'); !ok {
 				return nil, false
-			}
-			switch p.s[p.i] {
-			case ',':
-				p.i++
-			case ']':
-				p.i++
+			} else if !more {
 				return a, true
-			default:
-				return nil, false
 			}
 		}
 	case c == '"':
@@ -134,6 +118,24 @@ func (p *jsonCellParser) value(depth int) (any, bool) {
 }
 
 // str reads a string without escapes, control characters or invalid UTF-8.
+// sep reads what follows an element of an object or array: a comma (more
+// elements) or the closing bracket (none); anything else is not JSON.
+func (p *jsonCellParser) sep(close byte) (more, ok bool) {
+	p.ws()
+	if p.i >= len(p.s) {
+		return false, false
+	}
+	switch p.s[p.i] {
+	case ',':
+		p.i++
+		return true, true
+	case close:
+		p.i++
+		return false, true
+	}
+	return false, false
+}
+
 func (p *jsonCellParser) str() (string, bool) {
 	if p.i >= len(p.s) || p.s[p.i] != '"' {
 		return "", false

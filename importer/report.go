@@ -443,4 +443,3 @@ var (
 	_ io.Closer = (*RetryWriter)(nil)
 	_ io.Closer = (*JSONRecordsWriter)(nil)
 )
-

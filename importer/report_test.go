@@ -356,4 +356,3 @@ func TestRetryWriterStaleFile(t *testing.T) {
 		}
 	})
 }
-
