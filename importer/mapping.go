@@ -457,6 +457,22 @@ func (m *Mapping) WriteFile(path string) error {
 	return f.Commit()
 }
 
+// withPasswordFile is a copy of m (the caller may change it) that joins
+// the password export file, when one is given (replay --passwords),
+// instead of the mapping's own.
+func (m *Mapping) withPasswordFile(file string) Mapping {
+	c := *m
+	if file != "" {
+		j := JoinSpec{}
+		if c.Source.Passwords != nil {
+			j = *c.Source.Passwords
+		}
+		j.File = file
+		c.Source.Passwords = &j
+	}
+	return c
+}
+
 // SourceOptions returns how to open the input according to the mapping.
 func (m *Mapping) SourceOptions() SourceOptions {
 	o := SourceOptions{

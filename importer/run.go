@@ -235,15 +235,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 	if c.EmitJSON != "" && !c.DryRun {
 		return s, &RefusedError{Msg: "the request document (--emit-json) goes with a dry run"}
 	}
-	m := *c.Mapping
-	if c.Passwords != "" {
-		j := JoinSpec{}
-		if m.Source.Passwords != nil {
-			j = *m.Source.Passwords
-		}
-		j.File = c.Passwords
-		m.Source.Passwords = &j
-	}
+	m := c.Mapping.withPasswordFile(c.Passwords)
 	if c.Upsert {
 		m.Upsert = true
 	}

@@ -104,15 +104,7 @@ func Verify(ctx context.Context, c VerifyConfig) (VerifySummary, error) {
 	for _, r := range picked {
 		want[r.Row] = nil
 	}
-	m := *c.Mapping
-	if c.Passwords != "" {
-		j := JoinSpec{}
-		if m.Source.Passwords != nil {
-			j = *m.Source.Passwords
-		}
-		j.File = c.Passwords
-		m.Source.Passwords = &j
-	}
+	m := c.Mapping.withPasswordFile(c.Passwords)
 	src, err := OpenInputContext(ctx, c.Input, &m)
 	if err != nil {
 		return s, fmt.Errorf("load %s: %w", c.Input, err)
