@@ -130,11 +130,6 @@ func (c *Counts) add(r ReportRow) {
 	}
 }
 
-// Lines is the number of report lines counted.
-func (c Counts) Lines() int {
-	return c.Valid + c.Invalid + c.NotUsers + c.Inserted + c.Updated + c.Skipped + c.Failed + c.NotSent
-}
-
 // Unsent says why a failed line has no outcome from the server yet. A
 // record with any kind but Settled is not settled in the journal: running
 // the same command again sends it, or reads its job.

@@ -77,7 +77,6 @@ type step interface {
 type (
 	nextMsg struct{}
 	backMsg struct{}
-	quitMsg struct{}
 )
 
 func next() tea.Msg { return nextMsg{} }
@@ -177,8 +176,6 @@ func (w *Wizard) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			w.fullHelp = false
 		}
 		return w, nil
-	case quitMsg:
-		return w, tea.Quit
 	}
 	var cmd tea.Cmd
 	w.steps[w.cur], cmd = w.steps[w.cur].Update(msg)

@@ -5,7 +5,6 @@ import "github.com/charmbracelet/bubbles/key"
 // KeyMap holds the bindings every step shares; steps add their own. The
 // help line is written from them.
 type KeyMap struct {
-	Next key.Binding
 	Back key.Binding
 	Up   key.Binding
 	Down key.Binding
@@ -16,7 +15,6 @@ type KeyMap struct {
 // DefaultKeyMap is the wizard's global bindings.
 func DefaultKeyMap() *KeyMap {
 	return &KeyMap{
-		Next: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "accept & next")),
 		Back: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Up:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),

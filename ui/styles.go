@@ -19,7 +19,6 @@ var (
 // renderer of the output it draws on, so NO_COLOR and a terminal without
 // colour give plain text.
 type Styles struct {
-	App        lipgloss.Style
 	Screen     lipgloss.Style
 	StepDone   lipgloss.Style
 	StepActive lipgloss.Style
@@ -45,7 +44,6 @@ type Styles struct {
 // NewStyles builds the styles for r.
 func NewStyles(r *lipgloss.Renderer) *Styles {
 	s := &Styles{}
-	s.App = r.NewStyle().Padding(0, 1)
 	s.Screen = r.NewStyle()
 	s.StepDone = r.NewStyle().Foreground(colorGood)
 	s.StepActive = r.NewStyle().Foreground(colorAccent).Bold(true).Underline(true)
