@@ -24,12 +24,12 @@ func TestReplayGolden(t *testing.T) {
 	}
 	cases := []tc{{name: "example", mapping: exampleMapping, input: exampleInput,
 		extra: []string{"--sandbox-login-ids", "email,phone", "--sandbox-roles", "admin,editor,viewer"}}}
-	fixtures := filepath.Join("..", "shared", "fixtures")
+	fixtures := filepath.Join("testdata", "fixtures")
 	for _, f := range []string{"auth0-users.ndjson", "clerk-export.csv", "cognito-users.csv", "firebase-auth-export.json",
 		"inhouse-users.csv", "keycloak-realm-export.json", "supabase-auth-users.csv", "guide-users.csv"} {
 		in := filepath.Join(fixtures, f)
 		if _, err := os.Stat(in); err != nil {
-			t.Skipf("shared fixtures not found: %v", err)
+			t.Fatalf("fixture missing from testdata: %v", err)
 		}
 		cases = append(cases, tc{name: strings.TrimSuffix(f, filepath.Ext(f)), input: in,
 			extra: []string{"--sandbox-login-ids", "email,phone,username", "--sandbox-roles", "*", "--sandbox-groups", "*"}})

@@ -9,12 +9,13 @@ import (
 	"testing"
 )
 
-// fixturesDir is ../shared/fixtures beside the repository.
+// fixturesDir is the repository's copy of the shared fixtures
+// (testdata/fixtures): a plain clone runs every test that uses them.
 func fixturesDir(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "fixtures")
+	dir := filepath.Join("..", "testdata", "fixtures")
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared fixtures not found at %s", dir)
+		t.Fatalf("fixtures missing from the repository: %v", err)
 	}
 	return dir
 }

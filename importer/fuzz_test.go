@@ -22,9 +22,9 @@ import (
 // go test.
 
 // addFixtureSeeds adds the shared fixtures whose name ends in one of exts
-// (../shared/fixtures beside the repository; none when it is absent).
+// (the copy of the shared fixtures in the repository's testdata/fixtures).
 func addFixtureSeeds(f *testing.F, add func([]byte), exts ...string) {
-	dir := filepath.Join("..", "..", "shared", "fixtures")
+	dir := filepath.Join("..", "testdata", "fixtures")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return

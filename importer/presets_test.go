@@ -357,7 +357,8 @@ func TestPresetTestdata(t *testing.T) {
 // preset reaches the detection threshold, so no file is a coin toss.
 func TestDetectionSeparates(t *testing.T) {
 	var files []string
-	if dir := filepath.Join("..", "..", "shared", "fixtures"); dirExists(dir) {
+	{
+		dir := filepath.Join("..", "testdata", "fixtures")
 		for _, n := range []string{"auth0-users.ndjson", "auth0-password-hashes.ndjson", "clerk-export.csv", "cognito-users.csv", "firebase-auth-export.json", "keycloak-realm-export.json", "supabase-auth-users.csv", "inhouse-users.csv", "guide-users.csv"} {
 			files = append(files, filepath.Join(dir, n))
 		}
@@ -379,11 +380,6 @@ func TestDetectionSeparates(t *testing.T) {
 			t.Errorf("%s: more than one preset is sure: %v", f, over)
 		}
 	}
-}
-
-func dirExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
 }
 
 // TestDetectionLookAlikes: files of one system that share columns with

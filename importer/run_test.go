@@ -205,7 +205,20 @@ func TestRunRefusesBeforeTouchingOutputs(t *testing.T) {
 		}
 		return out
 	}
-	before := snapshot()
+	unchanged := func(what string, before map[string]string) {
+		t.Helper()
+		after := snapshot()
+		for name, was := range before {
+			if after[name] != was {
+				t.Errorf("%s: %s changed", what, name)
+			}
+		}
+		for name := range after {
+			if _, ok := before[name]; !ok {
+				t.Errorf("%s: %s created", what, name)
+			}
+		}
+	}
 	for _, tc := range []struct {
 		name   string
 		report string
@@ -223,11 +236,13 @@ func TestRunRefusesBeforeTouchingOutputs(t *testing.T) {
 		if !tc.dry {
 			c.Target = tgt
 		}
+		before := snapshot()
 		_, err := Run(context.Background(), c)
 		var re *RefusedError
 		if !errors.As(err, &re) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want a refusal saying %q", tc.name, err, tc.want)
 		}
+		unchanged(tc.name, before)
 	}
 	// A resume refused for a changed input: an unfinished journal of
 	// another input next to the report.
@@ -235,7 +250,7 @@ func TestRunRefusesBeforeTouchingOutputs(t *testing.T) {
 	os.WriteFile(resumeReport, []byte("row,identifier,outcome,user_id,reason\n1,a@example.com,inserted,u1,\n"), 0o600)
 	os.WriteFile(filepath.Join(dir, "resume.retry.csv"), []byte("Email\nb@example.com\n"), 0o600)
 	os.WriteFile(DefaultJournal(resumeReport), []byte(`{"t":"start","fp":{"input":"other","mapping":"y","size":1,"name":"old.csv","target":"test project"}}`+"\n"+`{"t":"req","seq":1,"rows":[[1,10]]}`+"\n"), 0o600)
-	before = snapshot()
+	before := snapshot()
 	realTarget := *tgt
 	realTarget.Rehearsal, realTarget.ID = false, "test project"
 	rc := c
@@ -243,13 +258,5 @@ func TestRunRefusesBeforeTouchingOutputs(t *testing.T) {
 	if _, err := Run(context.Background(), rc); !errors.Is(err, ErrJournalMismatch) && !strings.Contains(fmt.Sprint(err), "unfinished import of another input") {
 		t.Errorf("resume of another input: %v", err)
 	}
-	after := snapshot()
-	for name, was := range before {
-		if after[name] != was {
-			t.Errorf("%s changed", name)
-		}
-	}
-	if len(after) != len(before) {
-		t.Errorf("files created: %d before, %d after", len(before), len(after))
-	}
+	unchanged("resume of another input", before)
 }

@@ -619,12 +619,12 @@ func TestValidateBooleans(t *testing.T) {
 	}
 }
 
-// realServerDir is ../shared/real-server beside the repository.
+// realServerDir is the repository's copy of the real-server recordings.
 func realServerDir(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "real-server")
+	dir := filepath.Join("..", "testdata", "real-server")
 	if _, err := os.Stat(filepath.Join(dir, "m01_per_field_rules_POST.json")); err != nil {
-		t.Skipf("real-server recordings not found at %s", dir)
+		t.Fatalf("real-server recordings missing from testdata: %v", err)
 	}
 	return dir
 }

@@ -7,7 +7,7 @@
 #
 #   FIXTURE  the export to load (default examples/users.csv; a path is read
 #            from the current folder, then from the repository's root, so
-#            ../shared/fixtures/clerk-export.csv works from either)
+#            testdata/fixtures/clerk-export.csv works from either)
 #   -i       start with --input FIXTURE (default: no arguments; the load
 #            step offers the one export of the folder and Enter opens it)
 #   -o OUT   where the screens go (default: a new folder under $TMPDIR)

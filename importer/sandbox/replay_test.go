@@ -36,9 +36,9 @@ import (
 
 func fixtureDir(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "real-server")
+	dir := filepath.Join("..", "..", "testdata", "real-server")
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("real-server fixtures not found at %s", dir)
+		t.Fatalf("real-server recordings missing from testdata: %v", err)
 	}
 	return dir
 }
@@ -120,7 +120,7 @@ func TestReplayRealServer(t *testing.T) {
 	dir := fixtureDir(t)
 	fixtures := loadFixtures(t, dir)
 	if len(fixtures) == 0 {
-		t.Skip("no fixtures")
+		t.Fatal("no recordings in testdata/real-server")
 	}
 	s, hs := newTestServer(t, Options{ProjectID: "myapp"})
 	r := &replayer{
