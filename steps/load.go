@@ -341,7 +341,7 @@ func (l *loadStep) View() string {
 		b.WriteString(l.picker.View())
 		return b.String()
 	}
-	b.WriteString(l.path.View() + "\n")
+	b.WriteString(st.InputView(&l.path) + "\n")
 	switch {
 	case l.busy:
 		b.WriteString(st.Muted.Render("reading…") + "\n")
