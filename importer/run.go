@@ -45,6 +45,9 @@ type RunConfig struct {
 	// Inspect, in a dry run, sees every prepared record in input order (a
 	// preview keeps what it shows). p is valid only during the call.
 	Inspect func(p *Prepared)
+	// NoReport, in a dry run, writes no report and no retry file (a
+	// preview sees the records through Inspect; nothing is left on disk).
+	NoReport bool
 
 	// Target receives the records of a live run.
 	Target *Destination
@@ -235,6 +238,9 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 	if c.EmitJSON != "" && !c.DryRun {
 		return s, &RefusedError{Msg: "the request document (--emit-json) goes with a dry run"}
 	}
+	if c.NoReport && !c.DryRun {
+		return s, &RefusedError{Msg: "every live run writes its report"}
+	}
 	m := c.Mapping.withPasswordFile(c.Passwords)
 	if c.Upsert {
 		m.Upsert = true
@@ -274,6 +280,9 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 	s.Report = report
 	inputs := []NamedPath{{c.Input, "--input"}, {c.MappingPath, "--mapping"}, {passwords, "--passwords"}}
 	outputs := []NamedPath{{report, "--report"}, {retryPath, "the retry file"}, {c.EmitJSON, "--emit-json"}}
+	if c.NoReport {
+		s.Report, outputs = "", outputs[2:]
+	}
 	live := !c.DryRun && !c.Target.Rehearsal
 	if live {
 		outputs = append(outputs, NamedPath{journalPath, "the journal"})
@@ -281,7 +290,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 	if err := CheckOutputs(inputs, outputs); err != nil {
 		return s, &RefusedError{Msg: err.Error()}
 	}
-	if !live {
+	if !live && !c.NoReport {
 		// A rehearsal or a dry run never replaces the report of a live
 		// import: it may be the only record of the users' new ids.
 		if target, ok := JournalTarget(journalPath); ok && target != "" && fileExists(report) {
@@ -331,16 +340,20 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 
 	// Nothing was refused: the outputs are opened (as temporary files,
 	// renamed into place when complete).
-	rep, err := NewReportWriter(report)
-	if err != nil {
-		return s, fmt.Errorf("create the report: %w", err)
+	var rep *ReportWriter // nil: NoReport
+	if !c.NoReport {
+		if rep, err = NewReportWriter(report); err != nil {
+			return s, fmt.Errorf("create the report: %w", err)
+		}
 	}
 	retry := NewRetryWriter(retryPath, src)
 	retry.SetRecordsKey(m.Source.RecordsKey)
 	var emit *JSONRecordsWriter
 	if c.EmitJSON != "" {
 		if emit, err = NewJSONRecordsWriter(c.EmitJSON, m.Identifier, m.Upsert); err != nil {
-			rep.Close()
+			if rep != nil {
+				rep.Close()
+			}
 			return s, fmt.Errorf("create %s: %w", c.EmitJSON, err)
 		}
 		s.EmitJSON = c.EmitJSON
@@ -364,7 +377,9 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 				row.Outcome = OutcomeNotUser
 			} else if !p.Valid() {
 				row.Outcome = OutcomeInvalid
-				if err := retry.Write(p.Row); err != nil {
+				if c.NoReport {
+					// Nothing written.
+				} else if err := retry.Write(p.Row); err != nil {
 					return err
 				}
 			} else {
@@ -380,6 +395,9 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 			}
 			reported.set(row.Row)
 			counts.add(row)
+			if rep == nil {
+				return nil
+			}
 			return rep.Write(row)
 		})
 		r.event(Validating{Stats: stats})
@@ -432,7 +450,9 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 			runErr = fmt.Errorf("write %s: %w", c.EmitJSON, err)
 		}
 	}
-	if err := rep.Close(); err != nil && runErr == nil {
+	if rep == nil {
+		// NoReport.
+	} else if err := rep.Close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write the report: %w", err)
 	}
 	if err := retry.Close(); err != nil && runErr == nil {

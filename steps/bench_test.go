@@ -214,3 +214,75 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 	}
 	return out
 }
+
+// BenchmarkPreview is the preview step's whole-file dry run beside the
+// dry run it is (issue 15 item 12), on the same 1,000,000-row export:
+// "dry-run" is importer.Run as replay --dry-run calls it; "preview" is
+// the wizard on its preview step, every message of the run through
+// Update and View as the program's loop does, until the run is done.
+func BenchmarkPreview(b *testing.B) {
+	if testing.Short() {
+		b.Skip("generates a 1,000,000-row CSV (about 125 MB); run without -short")
+	}
+	rows := 1_000_000
+	if v := os.Getenv("BENCH_ROWS"); v != "" {
+		fmt.Sscan(v, &rows)
+	}
+	dir := b.TempDir()
+	in, mp := writeExport(b, dir, rows)
+	ctx := context.Background()
+	s := &session{ctx: ctx}
+	ld, err := load(s, in, mp)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.loaded, s.mapping, s.mappingPath, s.mappingGiven = ld, ld.mapping, mp, true
+	b.Run("dry-run", func(b *testing.B) {
+		for b.Loop() {
+			sum, err := importer.Run(ctx, importer.RunConfig{Mapping: cloneMapping(s.mapping), MappingPath: mp, Input: in,
+				DryRun: true, Report: filepath.Join(dir, "users.report.csv")})
+			if err != nil || sum.Total != rows {
+				b.Fatalf("dry run: %d records, %v", sum.Total, err)
+			}
+		}
+		b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	})
+	b.Run("preview", func(b *testing.B) {
+		for b.Loop() {
+			sum := previewWholeFile(b, s, 120, 40)
+			if sum.Total != rows {
+				b.Fatalf("preview: %d records, want %d", sum.Total, rows)
+			}
+		}
+		b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	})
+}
+
+// previewWholeFile runs the wizard's preview step on s to the end of its
+// dry run, as the program would: each command's message to Update, then
+// View.
+func previewWholeFile(tb testing.TB, s *session, width, height int) importer.RunSummary {
+	tb.Helper()
+	w := New(s.ctx, Options{Renderer: lipgloss.NewRenderer(io.Discard)})
+	w.s = s
+	w.Update(tea.WindowSizeMsg{Width: width, Height: height})
+	w.cur = stepPreview
+	w.steps[stepPreview] = newPreview(w.c, s)
+	cmds := []tea.Cmd{w.steps[stepPreview].Init()}
+	for len(cmds) > 0 {
+		cmd := cmds[0]
+		cmds = cmds[1:]
+		for _, msg := range runCmd(cmd) {
+			_, next := w.Update(msg)
+			w.View()
+			if next != nil {
+				cmds = append(cmds, next)
+			}
+			if _, ok := msg.(runDoneMsg); ok && s.preview != nil {
+				return *s.preview
+			}
+		}
+	}
+	tb.Fatalf("the preview ended without a summary: %v", w.steps[stepPreview].(*previewStep).err)
+	return importer.RunSummary{}
+}

@@ -455,7 +455,7 @@ func (m *importingStep) View() string {
 		b.WriteString(rl + "an Authgear project, with its Admin API key (pre-filled from AUTHGEAR_*)\n")
 		if m.real {
 			for _, f := range m.fields {
-				b.WriteString("    " + f.View() + "\n")
+				b.WriteString("    " + st.InputView(&f) + "\n")
 			}
 			b.WriteString(st.Muted.Render("    ↑/↓ moves between fields; the key is read from the file, never shown") + "\n")
 		}
@@ -488,7 +488,7 @@ func (m *importingStep) View() string {
 			if target, settled, ok := importer.UnfinishedJournal(importer.DefaultJournal(importer.DefaultReport(ld.input))); ok {
 				b.WriteString(st.Warn.Render(ui.Truncate(fmt.Sprintf("An unfinished import of this file into %s (%d records done) is in its journal: it is continued.", importer.Printable(target), settled), m.c.Width*2)) + "\n")
 			}
-			b.WriteString(st.Warn.Render("This writes to a real project.") + "\n" + m.confirm.View() + "\n")
+			b.WriteString(st.Warn.Render("This writes to a real project.") + "\n" + st.InputView(&m.confirm) + "\n")
 		} else {
 			b.WriteString(st.Muted.Render("enter starts the rehearsal; esc chooses another target") + "\n")
 		}

@@ -67,6 +67,8 @@ type loadStep struct {
 	picking bool
 	busy    bool
 	err     error
+	// complete offers the names of the folder typed (paths.go).
+	complete *pathCompleter
 }
 
 func newLoad(c *ui.Common, s *session) *loadStep {
@@ -85,7 +87,7 @@ func newLoad(c *ui.Common, s *session) *loadStep {
 	fp := filepicker.New()
 	fp.AllowedTypes = []string{".csv", ".json", ".ndjson", ".jsonl", ".txt", ".tsv"}
 	fp.CurrentDirectory, _ = os.Getwd()
-	return &loadStep{c: c, s: s, path: ti, picker: fp, keys: loadKeys{
+	return &loadStep{c: c, s: s, path: ti, picker: fp, complete: newPathCompleter(), keys: loadKeys{
 		Open:    ui.Binding([]string{"enter"}, "enter", "open"),
 		Example: ui.Binding([]string{"ctrl+e"}, "ctrl+e", "try the example"),
 		Picker:  ui.Binding([]string{"ctrl+o"}, "ctrl+o", "browse files"),
@@ -101,7 +103,7 @@ func exportFiles(dir string) []string {
 	for _, e := range ents {
 		switch strings.ToLower(filepath.Ext(e.Name())) {
 		case ".csv", ".json", ".ndjson", ".jsonl", ".tsv":
-			if !e.IsDir() && !strings.Contains(e.Name(), ".report.") && !strings.Contains(e.Name(), ".retry.") {
+			if !e.IsDir() && !importer.IsOwnOutput(e.Name()) && !strings.HasPrefix(e.Name(), ".") {
 				out = append(out, e.Name())
 			}
 		}
@@ -111,7 +113,7 @@ func exportFiles(dir string) []string {
 }
 
 func (l *loadStep) Init() tea.Cmd {
-	cmds := []tea.Cmd{textinput.Blink}
+	cmds := []tea.Cmd{textinput.Blink, l.complete.update(&l.path)}
 	if in := l.s.opts.Input; in != "" && l.s.loaded == nil {
 		l.path.SetValue(in)
 		l.busy = true
@@ -143,6 +145,9 @@ func (l *loadStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		return l, countCmd(l.s, msg.l)
 	case loadErrMsg:
 		l.busy, l.err = false, msg.err
+		return l, nil
+	case pathsMsg:
+		l.complete.apply(&l.path, msg)
 		return l, nil
 	case exampleMsg:
 		l.path.SetValue(msg.input)
@@ -180,10 +185,10 @@ func (l *loadStep) Update(msg tea.Msg) (step, tea.Cmd) {
 			l.busy = true
 			return l, exampleCmd(l.s)
 		case key.Matches(msg, l.keys.Open):
-			if l.s.loaded != nil && l.s.loaded.input == l.path.Value() && l.err == nil {
+			p := parsePath(l.path.Value(), l.complete.home)
+			if l.s.loaded != nil && l.s.loaded.input == p && l.err == nil {
 				return l, next
 			}
-			p := strings.TrimSpace(l.path.Value())
 			if p == "" {
 				l.err = fmt.Errorf("type the path of an export, or press ctrl+e to try the example")
 				return l, nil
@@ -212,7 +217,7 @@ func (l *loadStep) Update(msg tea.Msg) (step, tea.Cmd) {
 	}
 	var cmd tea.Cmd
 	l.path, cmd = l.path.Update(msg)
-	return l, cmd
+	return l, tea.Batch(cmd, l.complete.update(&l.path))
 }
 
 // loadCmd opens the export, detects its system and suggests a mapping (or
@@ -341,7 +346,7 @@ func (l *loadStep) View() string {
 		b.WriteString(l.picker.View())
 		return b.String()
 	}
-	b.WriteString(l.path.View() + "\n")
+	b.WriteString(st.InputView(&l.path) + "\n")
 	switch {
 	case l.busy:
 		b.WriteString(st.Muted.Render("reading…") + "\n")

@@ -397,7 +397,7 @@ func (m *mappingStep) View() string {
 	b.WriteString(st.Muted.Render(strings.Repeat("─", max(m.c.Width-4, 10))) + "\n")
 	b.WriteString(m.detail())
 	if m.input != nil {
-		b.WriteString("\n" + m.input.View())
+		b.WriteString("\n" + st.InputView(m.input))
 	}
 	if m.saveErr != nil {
 		b.WriteString("\n" + st.Bad.Render("cannot save: "+importer.Printable(m.saveErr.Error())))

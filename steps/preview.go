@@ -5,12 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/viewport"
@@ -32,8 +31,60 @@ type previewRecord struct {
 	row    int
 	valid  bool
 	reason string
-	json   []byte      // the record as sent (valid ones)
+	json   []byte      // the record as sent, compact (indented when shown)
 	source [][2]string // column and value (invalid ones)
+}
+
+// previewKept is what the dry run keeps for the screen. The run's
+// goroutine writes it, the model reads it, and neither waits for the
+// other: records go into a slice made at its full size (it never grows,
+// so a record once written never moves) and are published by an atomic
+// count; a record below the count is never written again.
+type previewKept struct {
+	ld      *loaded
+	recs    []previewRecord // len previewValid+previewInvalid
+	n       atomic.Int64    // records published
+	valid   int             // the run's goroutine only
+	invalid int
+}
+
+func newPreviewKept(ld *loaded) *previewKept {
+	return &previewKept{ld: ld, recs: make([]previewRecord, previewValid+previewInvalid)}
+}
+
+// inspect keeps a record if the screen has room for it (called on the
+// run's goroutine for every record of the file: once full, it returns at
+// once).
+func (k *previewKept) inspect(pr *importer.Prepared) {
+	valid := pr.Valid()
+	if valid && k.valid >= previewValid || !valid && k.invalid >= previewInvalid {
+		return
+	}
+	rec := previewRecord{row: pr.Row.Num, valid: valid, reason: pr.Reason()}
+	if pr.Record != nil {
+		if b, err := pr.Record.AppendJSON(nil); err == nil {
+			rec.json = b
+		}
+	}
+	if valid {
+		k.valid++
+	} else {
+		k.invalid++
+		for _, c := range k.ld.columns {
+			if v := k.ld.viewer.Value(pr.Row, c); v != "" {
+				rec.source = append(rec.source, [2]string{c, v})
+			}
+		}
+	}
+	n := k.n.Load()
+	k.recs[n] = rec
+	k.n.Store(n + 1)
+}
+
+// published is the records kept so far.
+func (k *previewKept) published() []previewRecord {
+	n := k.n.Load()
+	return k.recs[:n:n]
 }
 
 type previewKeys struct {
@@ -61,23 +112,25 @@ type previewStep struct {
 	stats   importer.PrepareStats
 	summary *importer.RunSummary
 	err     error
-	mu      sync.Mutex
+	kept    *previewKept
+	// records are the kept records the model has taken (from kept, in
+	// Update); invalid indexes them and reasons counts their reasons.
 	records []previewRecord
-	invalid []int // indexes into records
-	shown   int   // the record in the viewport
+	invalid []int
+	reasons map[string]int
+	shown   int // the record in the viewport
 	unmask  bool
 	vp      viewport.Model
 	docPath string
 	docErr  error
-	tmp     string
 }
 
 func newPreview(c *ui.Common, s *session) *previewStep {
-	return &previewStep{c: c, s: s, vp: viewport.New(c.Width-2, 10), keys: previewKeys{
+	return &previewStep{c: c, s: s, vp: viewport.New(c.Width-2, 10), reasons: map[string]int{}, keys: previewKeys{
 		Next:     ui.Binding([]string{"enter"}, "enter", "import"),
-		NextBad:  ui.Binding([]string{"n"}, "n", "next invalid"),
+		NextBad:  ui.Binding([]string{"n"}, "n/p", "invalid"),
 		PrevBad:  ui.Binding([]string{"p"}, "p", "previous invalid"),
-		Scroll:   ui.Binding([]string{"tab"}, "tab", "next record"),
+		Scroll:   ui.Binding([]string{"tab"}, "tab", "next"),
 		Unmask:   ui.Binding([]string{"m"}, "m", "unmask"),
 		WriteDoc: ui.Binding([]string{"w"}, "w", "write JSON"),
 	}}
@@ -86,89 +139,120 @@ func newPreview(c *ui.Common, s *session) *previewStep {
 func (p *previewStep) Busy() bool { return false }
 
 // leave stops a dry run still going: going back means the mapping changes.
+// The run writes no file, so nothing is left behind.
 func (p *previewStep) leave() {
 	if p.cancel != nil {
 		p.cancel()
 	}
 }
 
+// ShortHelp is what the footer shows: enter and w only once the whole
+// file is validated (Update enables them).
 func (p *previewStep) ShortHelp() []key.Binding {
-	return []key.Binding{p.keys.Next, p.keys.NextBad, p.keys.Unmask, p.keys.WriteDoc}
+	return []key.Binding{p.keys.Next, p.keys.NextBad, p.keys.Scroll, p.keys.Unmask, p.keys.WriteDoc}
 }
 
 func (p *previewStep) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{p.keys.Next, p.keys.NextBad, p.keys.PrevBad, p.keys.Scroll}, {p.keys.Unmask, p.keys.WriteDoc, p.c.Keys.Up, p.c.Keys.Down}}
 }
 
-// Init validates the whole file with the run's dry run; its report goes to
-// a temporary folder (the import writes the real one).
+// Init prepares the whole file's dry run (the run's own, with no report:
+// the preview keeps what it shows and leaves no file); it starts when the
+// command runs.
 func (p *previewStep) Init() tea.Cmd {
-	dir, err := os.MkdirTemp("", "authgear-migrate-preview-")
-	if err != nil {
-		p.err = err
-		return nil
-	}
-	p.tmp = dir
-	ld := p.s.loaded
+	p.kept = newPreviewKept(p.s.loaded)
 	cfg := importer.RunConfig{
-		Mapping: cloneMapping(p.s.mapping), MappingPath: p.s.mappingPath, Input: ld.input,
-		DryRun: true, Report: filepath.Join(dir, "preview.report.csv"),
-		Inspect: p.inspect,
+		Mapping: cloneMapping(p.s.mapping), MappingPath: p.s.mappingPath, Input: p.s.loaded.input,
+		DryRun: true, NoReport: true, Inspect: p.kept.inspect,
 	}
 	p.running = true
-	var cmd tea.Cmd
+	p.keys.Next.SetEnabled(false)
+	p.keys.WriteDoc.SetEnabled(false)
 	p.runID = p.s.nextRunID()
 	ctx, cancel := context.WithCancel(p.s.ctx)
 	p.cancel = cancel
-	p.ch, cmd = startRun(ctx, p.runID, cfg)
-	return cmd
+	ch := make(chan tea.Msg, 16)
+	p.ch = ch
+	id := p.runID
+	return func() tea.Msg {
+		go previewRun(ctx, id, cfg, ch)
+		return waitFor(ch)()
+	}
 }
 
-// inspect keeps what the preview shows (called on the run's goroutine).
-func (p *previewStep) inspect(pr *importer.Prepared) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	valid := pr.Valid()
-	nValid := len(p.records) - len(p.invalid)
-	if valid && nValid >= previewValid || !valid && len(p.invalid) >= previewInvalid {
+// previewEvery is how often the dry run's progress reaches the screen: a
+// redraw per 512-record chunk (2,000 for a million records) cost the run
+// a third of its time on two cores.
+const previewEvery = 100 * time.Millisecond
+
+// previewRun is the preview's dry run: its progress comes as eventMsgs at
+// most every previewEvery (dropped when the screen is behind: the next
+// carries the same counts), and its end as a runDoneMsg, which always
+// has room in ch (only this goroutine sends, and progress leaves a slot
+// free), so the run never waits for the screen, even one that stopped
+// reading because the person left the step.
+func previewRun(ctx context.Context, id int, cfg importer.RunConfig, ch chan tea.Msg) {
+	var last time.Time
+	cfg.Events = func(e importer.Event) {
+		if v, ok := e.(importer.Validating); ok && time.Since(last) >= previewEvery && len(ch) < cap(ch)-1 {
+			last = time.Now()
+			ch <- eventMsg{id, v}
+		}
+	}
+	s, err := importer.Run(ctx, cfg)
+	ch <- runDoneMsg{id: id, summary: s, err: err}
+	close(ch)
+}
+
+// take adds the records the run kept since the last call.
+func (p *previewStep) take() {
+	if p.kept == nil {
 		return
 	}
-	rec := previewRecord{row: pr.Row.Num, valid: valid, reason: pr.Reason()}
-	if pr.Record != nil {
-		b, err := pr.Record.AppendJSON(nil)
-		if err == nil {
-			var out bytes.Buffer
-			if json.Indent(&out, b, "", "  ") == nil {
-				rec.json = out.Bytes()
+	all := p.kept.published()
+	had := len(p.records)
+	for i := had; i < len(all); i++ {
+		if !all[i].valid {
+			p.invalid = append(p.invalid, i)
+			r := all[i].reason
+			if j := strings.Index(r, "; "); j > 0 {
+				r = r[:j]
 			}
+			if strings.HasPrefix(r, "duplicate of record") {
+				r = "duplicates"
+			}
+			p.reasons[r]++
 		}
 	}
-	if !valid {
-		ld := p.s.loaded
-		for _, c := range ld.columns {
-			if v := ld.viewer.Value(pr.Row, c); v != "" {
-				rec.source = append(rec.source, [2]string{c, v})
-			}
-		}
-		p.invalid = append(p.invalid, len(p.records))
+	p.records = all
+	if had == 0 && len(all) > 0 {
+		p.refresh()
 	}
-	p.records = append(p.records, rec)
 }
 
 func (p *previewStep) Update(msg tea.Msg) (step, tea.Cmd) {
+	cmd := p.update(msg)
+	done := !p.running && p.err == nil
+	p.keys.Next.SetEnabled(done)
+	p.keys.WriteDoc.SetEnabled(done)
+	p.layout()
+	return p, cmd
+}
+
+func (p *previewStep) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case eventMsg:
 		if msg.id != p.runID {
-			return p, nil
+			return nil
 		}
 		if v, ok := msg.e.(importer.Validating); ok {
 			p.stats = v.Stats
 		}
-		p.refresh()
-		return p, waitFor(p.ch)
+		p.take()
+		return waitFor(p.ch)
 	case runDoneMsg:
 		if msg.id != p.runID {
-			return p, nil
+			return nil
 		}
 		p.running = false
 		s := msg.summary
@@ -177,45 +261,40 @@ func (p *previewStep) Update(msg tea.Msg) (step, tea.Cmd) {
 			p.s.preview = &s
 		}
 		p.stats = s.PrepareStats
-		if p.tmp != "" {
-			os.RemoveAll(p.tmp)
-		}
+		p.take()
 		p.refresh()
-		return p, nil
+		return nil
 	case docWrittenMsg:
 		p.docPath, p.docErr = msg.path, msg.err
-		return p, nil
+		return nil
 	case tea.KeyMsg:
 		switch {
 		case key.Matches(msg, p.keys.Next) && !p.running && p.err == nil:
-			return p, next
+			return next
 		case key.Matches(msg, p.c.Keys.Back):
-			return p, back
+			return back
 		case key.Matches(msg, p.keys.NextBad), key.Matches(msg, p.keys.PrevBad):
 			p.jumpBad(key.Matches(msg, p.keys.NextBad))
 		case key.Matches(msg, p.keys.Scroll):
-			p.mu.Lock()
 			if n := len(p.records); n > 0 {
 				p.shown = (p.shown + 1) % n
 			}
-			p.mu.Unlock()
 			p.refresh()
 		case key.Matches(msg, p.keys.Unmask):
 			p.unmask = !p.unmask
 			p.refresh()
 		case key.Matches(msg, p.keys.WriteDoc) && !p.running:
-			return p, writeDocCmd(p.s)
+			return writeDocCmd(p.s)
 		default:
 			var cmd tea.Cmd
 			p.vp, cmd = p.vp.Update(msg)
-			return p, cmd
+			return cmd
 		}
 	}
-	return p, nil
+	return nil
 }
 
 func (p *previewStep) jumpBad(forward bool) {
-	p.mu.Lock()
 	pick := -1
 	if n := len(p.invalid); n > 0 {
 		if forward {
@@ -237,7 +316,6 @@ func (p *previewStep) jumpBad(forward bool) {
 		}
 		p.shown = pick
 	}
-	p.mu.Unlock()
 	if pick >= 0 {
 		p.refresh()
 	}
@@ -261,8 +339,6 @@ var hashValue = regexp.MustCompile(`("(?:password_hash|secret)": ")([^"]*)(")`)
 
 // refresh puts the shown record in the viewport, coloured.
 func (p *previewStep) refresh() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.vp.Width = max(p.c.Width-2, 20)
 	if len(p.records) == 0 {
 		p.vp.SetContent("")
@@ -288,13 +364,23 @@ func (p *previewStep) refresh() {
 			b.WriteString(st.Muted.Render("  "+ui.Truncate(importer.Printable(cv[0]+": "+v), p.vp.Width-4)) + "\n")
 		}
 	}
-	js := string(r.json)
+	js := indentJSON(r.json)
 	if !p.unmask {
 		js = hashValue.ReplaceAllString(js, "${1}••••••••${3}")
 	}
 	b.WriteString(colourJSON(st, js))
 	p.vp.SetContent(b.String())
 	p.vp.GotoTop()
+}
+
+// indentJSON indents a record's JSON for the screen (only the record
+// shown: the run keeps them compact).
+func indentJSON(b []byte) string {
+	var out bytes.Buffer
+	if json.Indent(&out, b, "", "  ") != nil {
+		return string(b)
+	}
+	return out.String()
 }
 
 // colourJSON colours an indented JSON document line by line: keys, strings
@@ -326,19 +412,47 @@ func writeDocCmd(s *session) tea.Cmd {
 	ld := s.loaded
 	mappingPath := s.mappingPath
 	return func() tea.Msg {
-		dir, err := os.MkdirTemp("", "authgear-migrate-doc-")
-		if err != nil {
-			return docWrittenMsg{err: err}
-		}
-		defer os.RemoveAll(dir)
 		path := strings.TrimSuffix(defaultMappingPath(ld.input), ".mapping.yaml") + ".request.json"
-		_, err = importer.Run(s.ctx, importer.RunConfig{Mapping: mp, MappingPath: mappingPath, Input: ld.input,
-			DryRun: true, Report: filepath.Join(dir, "r.csv"), EmitJSON: path})
+		_, err := importer.Run(s.ctx, importer.RunConfig{Mapping: mp, MappingPath: mappingPath, Input: ld.input,
+			DryRun: true, NoReport: true, EmitJSON: path})
 		return docWrittenMsg{path: path, err: err}
 	}
 }
 
+// View draws the step; it changes nothing (the viewport is sized in
+// Update, by layout).
 func (p *previewStep) View() string {
+	st := p.c.Styles
+	var b strings.Builder
+	b.WriteString(p.head())
+	vp := p.vp
+	vp.Width, vp.Height = p.vpSize()
+	b.WriteString(vp.View() + "\n")
+	if p.docPath != "" || p.docErr != nil {
+		if p.docErr != nil {
+			b.WriteString(st.Bad.Render("request document: "+importer.Printable(p.docErr.Error())) + "\n")
+		} else {
+			b.WriteString(st.Good.Render("request document written: "+importer.Printable(p.docPath)+" (mode 0600)") + "\n")
+		}
+	}
+	return b.String()
+}
+
+// vpSize is the viewport's size: the body below the head.
+func (p *previewStep) vpSize() (int, int) {
+	used := lipgloss.Height(p.head())
+	if p.docPath != "" || p.docErr != nil {
+		used++
+	}
+	return max(p.c.Width-2, 20), max(p.c.BodyHeight()-used, 3)
+}
+
+// layout sizes the viewport after a change (its scrolling needs the
+// height).
+func (p *previewStep) layout() { p.vp.Width, p.vp.Height = p.vpSize() }
+
+// head is the title, the command and the counts.
+func (p *previewStep) head() string {
 	st := p.c.Styles
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Preview: the JSON as it will be sent") + "  " + st.Muted.Render("nothing is sent in this step") + "\n")
@@ -350,22 +464,9 @@ func (p *previewStep) View() string {
 		b.WriteString(p.counts() + "\n")
 		b.WriteString(st.Warn.Render(ui.Wrap(importer.Printable(p.summary.Needs.InvalidKeyAdvice()), p.c.Width-2)) + "\n")
 	case p.running:
-		b.WriteString(st.Muted.Render(fmt.Sprintf("validating the whole file… %d records (%d invalid)", p.stats.Total, p.stats.Invalid)) + "\n")
+		b.WriteString(st.Muted.Render(fmt.Sprintf("validating the whole file… %s (%s invalid)", ui.Count(p.stats.Total, "record", "records"), ui.Number(p.stats.Invalid))) + "\n")
 	default:
 		b.WriteString(p.counts() + "\n")
-	}
-	used := lipgloss.Height(b.String())
-	if p.docPath != "" || p.docErr != nil {
-		used++
-	}
-	p.vp.Width, p.vp.Height = max(p.c.Width-2, 20), max(p.c.BodyHeight()-used, 3)
-	b.WriteString(p.vp.View() + "\n")
-	if p.docPath != "" || p.docErr != nil {
-		if p.docErr != nil {
-			b.WriteString(st.Bad.Render("request document: "+importer.Printable(p.docErr.Error())) + "\n")
-		} else {
-			b.WriteString(st.Good.Render("request document written: "+p.docPath+" (mode 0600)") + "\n")
-		}
 	}
 	return b.String()
 }
@@ -373,30 +474,18 @@ func (p *previewStep) View() string {
 func (p *previewStep) counts() string {
 	st := p.c.Styles
 	s := p.stats
-	line := fmt.Sprintf("%d records: %s, %s · passwords: %d bcrypt, %d dropped",
-		s.Total, st.Good.Render(fmt.Sprintf("%d valid", s.Valid)), p.badText(fmt.Sprintf("%d invalid", s.Invalid), s.Invalid), s.PasswordsBcrypt, s.PasswordsDropped)
+	line := fmt.Sprintf("%s: %s, %s · passwords: %s bcrypt, %s dropped",
+		ui.Count(s.Total, "record", "records"), st.Good.Render(ui.Number(s.Valid)+" valid"), p.badText(ui.Number(s.Invalid)+" invalid", s.Invalid),
+		ui.Number(s.PasswordsBcrypt), ui.Number(s.PasswordsDropped))
 	if s.NotUsers > 0 {
-		line += fmt.Sprintf(" · %d other objects (not users)", s.NotUsers)
+		line += " · " + ui.Count(s.NotUsers, "other object", "other objects") + " (not users)"
 	}
-	p.mu.Lock()
-	reasons := map[string]int{}
-	for _, i := range p.invalid {
-		r := p.records[i].reason
-		if j := strings.Index(r, "; "); j > 0 {
-			r = r[:j]
-		}
-		if strings.HasPrefix(r, "duplicate of record") {
-			r = "duplicates"
-		}
-		reasons[r]++
-	}
-	p.mu.Unlock()
 	type kv struct {
 		k string
 		n int
 	}
 	var list []kv
-	for k, n := range reasons {
+	for k, n := range p.reasons {
 		list = append(list, kv{k, n})
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].n > list[j].n || list[i].n == list[j].n && list[i].k < list[j].k })
@@ -404,7 +493,7 @@ func (p *previewStep) counts() string {
 		if i == 3 {
 			break
 		}
-		line += "\n  " + st.Bad.Render(fmt.Sprintf("%d", x.n)) + " " + ui.Truncate(importer.Printable(x.k), p.c.Width-10)
+		line += "\n  " + st.Bad.Render(ui.Number(x.n)) + " " + ui.Truncate(importer.Printable(x.k), p.c.Width-10)
 	}
 	return line
 }

@@ -195,7 +195,7 @@ func TestResize(t *testing.T) {
 	exampleDir(t)
 	d := newDriver(t, Options{}, 120, 40)
 	walkTo(t, d, stepPreview)
-	for _, size := range [][2]int{{60, 20}, {80, 24}, {150, 50}} {
+	for _, size := range [][2]int{{100, 30}, {80, 24}, {150, 50}} {
 		d.handle(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
 		view := d.w.View()
 		lines := strings.Split(view, "\n")

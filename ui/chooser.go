@@ -85,7 +85,7 @@ func (c *Chooser) Update(msg tea.Msg) tea.Cmd {
 // View draws the chooser in at most height lines.
 func (c *Chooser) View(s *Styles, width, height int) string {
 	var b strings.Builder
-	b.WriteString(s.Title.Render(c.Title) + "\n" + c.filter.View() + "\n")
+	b.WriteString(s.Title.Render(c.Title) + "\n" + s.InputView(&c.filter) + "\n")
 	rows := max(height-3, 1)
 	start := 0
 	if c.cursor >= rows {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -27,6 +28,8 @@ func (c *Common) Header(current int) string {
 		switch {
 		case i < current:
 			parts = append(parts, c.Styles.StepDone.Render("✓ "+label))
+		case i == current && c.Styles.Plain:
+			parts = append(parts, "["+label+"]")
 		case i == current:
 			parts = append(parts, c.Styles.StepActive.Render(label))
 		default:
@@ -42,12 +45,31 @@ func (c *Common) Header(current int) string {
 	return line
 }
 
+// MinWidth and MinHeight are the smallest screen the wizard draws on.
+const (
+	MinWidth  = 80
+	MinHeight = 24
+)
+
+// TooSmall reports whether the screen is below MinWidth x MinHeight (a
+// size of 0 is not known yet, and taken as large enough).
+func (c *Common) TooSmall() bool {
+	return c.Width > 0 && c.Width < MinWidth || c.Height > 0 && c.Height < MinHeight
+}
+
 // BodyHeight is the height a step's body gets in the frame.
 func (c *Common) BodyHeight() int { return max(c.Height-2, 1) }
 
 // Frame lays out a screen: header, body (cut or padded to the height that
 // is left), an optional status line and the help line at the bottom.
+//
+// Below MinWidth x MinHeight it draws only a line that says so: text cut
+// at the edge could hide what matters (a count, a key, a warning).
 func (c *Common) Frame(current int, body, status string, h help.Model, km help.KeyMap, full bool) string {
+	if c.TooSmall() {
+		msg := fmt.Sprintf("terminal too small (need %dx%d, this one is %dx%d): enlarge it, or ctrl+c to quit", MinWidth, MinHeight, c.Width, c.Height)
+		return c.Styles.Warn.Render(FitHeight(Wrap(msg, c.Width), max(c.Height, 1)))
+	}
 	h.Width = c.Width
 	h.ShowAll = full
 	helpView := h.View(km)
@@ -77,45 +99,6 @@ func FitHeight(s string, n int) string {
 	}
 	for len(lines) < n {
 		lines = append(lines, "")
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Truncate cuts s to width cells, with an ellipsis.
-func Truncate(s string, width int) string {
-	if width <= 0 {
-		return ""
-	}
-	if lipgloss.Width(s) <= width {
-		return s
-	}
-	r := []rune(s)
-	for len(r) > 0 && lipgloss.Width(string(r))+1 > width {
-		r = r[:len(r)-1]
-	}
-	return string(r) + "…"
-}
-
-// Wrap breaks s into lines of at most width cells, at spaces.
-func Wrap(s string, width int) string {
-	if width <= 0 {
-		return s
-	}
-	var lines []string
-	for _, para := range strings.Split(s, "\n") {
-		line := ""
-		for _, word := range strings.Fields(para) {
-			switch {
-			case line == "":
-				line = word
-			case lipgloss.Width(line)+1+lipgloss.Width(word) <= width:
-				line += " " + word
-			default:
-				lines = append(lines, line)
-				line = word
-			}
-		}
-		lines = append(lines, line)
 	}
 	return strings.Join(lines, "\n")
 }

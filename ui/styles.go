@@ -3,7 +3,10 @@
 // nothing of the engine or the steps.
 package ui
 
-import "github.com/charmbracelet/lipgloss"
+import (
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+)
 
 // Palette: one adaptive colour per role, for light and dark terminals.
 var (
@@ -19,6 +22,11 @@ var (
 // renderer of the output it draws on, so NO_COLOR and a terminal without
 // colour give plain text.
 type Styles struct {
+	// Plain is set when the output takes no colour and no attribute
+	// (NO_COLOR, a dumb terminal): what colour, bold or reverse video
+	// would show is then written as characters (the current step in
+	// brackets, a bar for a text field's cursor).
+	Plain      bool
 	Screen     lipgloss.Style
 	StepDone   lipgloss.Style
 	StepActive lipgloss.Style
@@ -43,7 +51,7 @@ type Styles struct {
 
 // NewStyles builds the styles for r.
 func NewStyles(r *lipgloss.Renderer) *Styles {
-	s := &Styles{}
+	s := &Styles{Plain: r.ColorProfile() == termenv.Ascii}
 	s.Screen = r.NewStyle()
 	s.StepDone = r.NewStyle().Foreground(colorGood)
 	s.StepActive = r.NewStyle().Foreground(colorAccent).Bold(true).Underline(true)

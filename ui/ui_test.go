@@ -18,7 +18,7 @@ func testCommon(w, h int) *Common {
 
 func TestHeader(t *testing.T) {
 	c := testCommon(80, 24)
-	if got := c.Header(2); got != "✓ 1 Load · ✓ 2 Map · 3 Preview · 4 Import · 5 Middleware" {
+	if got := c.Header(2); got != "✓ 1 Load · ✓ 2 Map · [3 Preview] · 4 Import · 5 Middleware" {
 		t.Errorf("header at 80: %q", got)
 	}
 	c.Width = 30
@@ -67,17 +67,17 @@ func TestChooser(t *testing.T) {
 }
 
 func TestFrameFitsTheScreen(t *testing.T) {
-	c := testCommon(40, 10)
-	body := strings.Repeat(strings.Repeat("x", 60)+"\n", 30)
+	c := testCommon(80, 24)
+	body := strings.Repeat(strings.Repeat("x", 100)+"\n", 30)
 	km := keysOnly{c.Keys}
 	out := c.Frame(1, body, "", newHelp(), km, false)
 	lines := strings.Split(out, "\n")
-	if len(lines) != 10 {
-		t.Errorf("%d lines, want 10", len(lines))
+	if len(lines) != 24 {
+		t.Errorf("%d lines, want 24", len(lines))
 	}
 	for _, l := range lines {
-		if lipgloss.Width(l) > 40 {
-			t.Errorf("line wider than 40: %q", l)
+		if lipgloss.Width(l) > 80 {
+			t.Errorf("line wider than 80: %q", l)
 		}
 	}
 	if !strings.Contains(lines[len(lines)-1], "quit") {
