@@ -16,14 +16,11 @@ package snippets
 
 import (
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"net"
 	"net/url"
-	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -268,48 +265,6 @@ func Render(stack string, c Config) (string, error) {
 		b.Write(data)
 	}
 	return b.String(), nil
-}
-
-// WriteProject writes the stack's runnable project into dir, creating it
-// when missing. It refuses to replace a file that exists.
-func WriteProject(dir, stack string, c Config) error {
-	files, err := Project(stack, c)
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(f.Path))); err == nil {
-			return fmt.Errorf("snippets: %s exists; choose an empty folder", filepath.Join(dir, filepath.FromSlash(f.Path)))
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("snippets: %w", err)
-		}
-	}
-	for _, f := range files {
-		p := filepath.Join(dir, filepath.FromSlash(f.Path))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return fmt.Errorf("snippets: %w", err)
-		}
-		if err := writeNew(p, f.Data, f.Mode); err != nil {
-			return fmt.Errorf("snippets: %w", err)
-		}
-	}
-	return nil
-}
-
-func writeNew(p string, data []byte, mode fs.FileMode) error {
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil { // the umask may have narrowed it
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // PortalNote is the one line every snippet carries.
