@@ -210,6 +210,7 @@ func Project(stack string, c Config) ([]File, error) {
 	repl := strings.NewReplacer(
 		"__AUTHGEAR_ENDPOINT__", endpoint,
 		"__AUTHGEAR_HOST__", u.Host,
+		"__AUTHGEAR_HOSTNAME__", u.Hostname(),
 	)
 	root := "stacks/" + st.Name
 	var files []File
