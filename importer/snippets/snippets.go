@@ -69,7 +69,7 @@ var stacks = []Stack{
 	{Name: "aspnet", Title: "ASP.NET Core (AddJwtBearer)", Snippet: []string{"Program.cs"},
 		Run: "dotnet run", Tested: "not built in the tests (no .NET SDK where they run)"},
 	{Name: "php", Title: "PHP and Laravel middleware (firebase/php-jwt)",
-		Snippet: []string{"src/AuthgearJwt.php", "app/Http/Middleware/AuthgearAuthenticate.php"},
+		Snippet: []string{"src/AuthgearJwt.php", "src/JwksCache.php", "app/Http/Middleware/AuthgearAuthenticate.php"},
 		Run:     "composer install && php -S 127.0.0.1:${PORT:-3000} public/index.php", Tested: "php -l in the tests (no Packagist where they run)"},
 	{Name: "nginx", Title: "nginx auth_request to Authgear's resolver", Snippet: []string{"nginx.conf.template"},
 		Run: "sh run.sh", Tested: "run against the sandbox's resolver in the tests (Debian nginx)"},
