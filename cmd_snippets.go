@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/authgear-migrate/authgear-migrate/importer"
 	"github.com/authgear-migrate/authgear-migrate/importer/snippets"
 )
 
@@ -62,6 +63,18 @@ func runSnippets(_ context.Context, args []string, io *stdio) error {
 		return nil
 	}
 	if err := snippets.WriteProject(*out, st.Name, cfg); err != nil {
+		var ue *snippets.UnsafeFolderError
+		if errors.As(err, &ue) {
+			owner := ""
+			if ue.Owner >= 0 {
+				owner = fmt.Sprintf(" (uid %d)", ue.Owner)
+			}
+			where := "--out " + ue.Dir
+			if ue.Dir != *out {
+				where = ue.Dir + " (a parent of --out)"
+			}
+			return fmt.Errorf("snippets: %s %s%s: give --out a new folder, or an empty one of yours that no one else can write into", importer.Printable(where), ue.Problem, owner)
+		}
 		return err
 	}
 	fmt.Fprintf(io.Out, "wrote a runnable %s project to %s\n", st.Title, *out)

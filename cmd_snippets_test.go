@@ -64,7 +64,23 @@ func TestSnippetsCommand(t *testing.T) {
 		}
 	}
 	r = runCmd(t, nil, "snippets", "--endpoint", endpoint, "--stack", "flask", "--out", dir)
-	if r.code != exitError || !strings.Contains(r.errOut, "exists") {
+	if r.code != exitError || !strings.Contains(r.errOut, "--out "+dir+" is not empty") {
 		t.Fatalf("--out into a used folder: %s", r)
+	}
+	// A folder with a symlinked subfolder (issue 17 item 9): nothing is
+	// written through the link.
+	victim, planted := t.TempDir(), filepath.Join(t.TempDir(), "planted")
+	if err := os.Mkdir(planted, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, filepath.Join(planted, "src")); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	r = runCmd(t, nil, "snippets", "--endpoint", endpoint, "--stack", "php", "--out", planted)
+	if r.code != exitError || !strings.Contains(r.errOut, "is not empty") {
+		t.Fatalf("--out into a folder with a symlinked subfolder: %s", r)
+	}
+	if entries, _ := os.ReadDir(victim); len(entries) != 0 {
+		t.Errorf("files were written through the link: %v", entries)
 	}
 }

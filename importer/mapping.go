@@ -219,7 +219,7 @@ func ReadMapping(r io.Reader, name string) (*Mapping, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: the mapping file is empty", name)
 		}
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, mappingReadError(name, data, err)
 	}
 	if err := m.Check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)

@@ -165,7 +165,7 @@ func TestMappingErrors(t *testing.T) {
 		want []string // substrings of the error, all required
 	}{
 		{"empty", "", []string{"m.yaml: the mapping file is empty"}},
-		{"not a map", "- a\n- b\n", []string{"m.yaml:", "cannot unmarshal"}},
+		{"not a map", "- a\n- b\n", []string{"m.yaml: not a mapping file", "a list of 2 items"}},
 		{"unknown top-level key", "identifier: email\nidentifer: email\nfields:\n  email: e\n", []string{"m.yaml:", "line 2", "identifer"}},
 		{"unknown source key", "source:\n  delimeter: ';'\nfields:\n  email: e\n", []string{"line 2", "delimeter"}},
 		{"unknown record field", "fields:\n  email: e\n  emial: x\n", []string{`"emial" is not a field of the import record`}},

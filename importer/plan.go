@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 // Outcome is what became of one input record.
@@ -108,6 +106,9 @@ type Plan struct {
 	now      time.Time
 	nStrs    int // text fields backed by recordBuilder.strs
 	nCustom  int // custom attributes
+	// hashes caches the bcrypt hashes of clear-text passwords by row
+	// (passwords.plaintext: hash; plainhash.go).
+	hashes *hashCache
 }
 
 type compiledCondition struct {
@@ -141,6 +142,9 @@ func compile(m *Mapping, columns []string, isCSV bool, extras []string) (*Plan, 
 		phones:  &phoneNormalizer{possibleOnly: m.Phone.Validation == PhoneIsPossibleNumber, assumeInternational: m.Phone.AssumeInternational},
 		model:   strings.TrimSpace(m.Source.Model),
 		now:     time.Now(),
+	}
+	if m.Passwords.Plaintext == PlaintextHash {
+		p.hashes = newHashCache()
 	}
 	var errs []string
 	if p.model != "" && isCSV {
@@ -469,13 +473,14 @@ func (p *Plan) finish(b *recordBuilder) {
 	if b.passwordHash != "" {
 		out.PasswordFamily = RecogniseHash(b.passwordHash)
 		h, ok := "", false
+		var lazy *lazyHash
 		if out.PasswordFamily == HashPlaintext && m.Passwords.Plaintext == PlaintextHash {
-			h, ok = hashPlaintext(out, b.passwordHash)
+			lazy, ok = p.hashPlaintext(out, row, b.passwordHash)
 		} else {
 			h, ok = p.password(out, "password.password_hash", "password", b.passwordHash, out.PasswordFamily)
 		}
 		if ok {
-			b.password = Password{Type: "bcrypt", PasswordHash: h}
+			b.password = Password{Type: "bcrypt", PasswordHash: h, lazy: lazy}
 			rec.Password = &b.password
 			if b.expireAfter != "" {
 				rec.Password.ExpireAfter = &b.expireAfter
@@ -547,17 +552,18 @@ func (p *Plan) password(out *Prepared, field, label, hash string, fam HashFamily
 	return "", false
 }
 
-// hashPlaintext bcrypt-hashes a clear-text password (passwords.plaintext:
-// hash). The password itself never reaches a message.
-func hashPlaintext(out *Prepared, pw string) (string, bool) {
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), PlaintextBcryptCost)
-	if err != nil {
-		out.addProblem(ProblemPassword, "password.password_hash", "password in clear text could not be bcrypt-hashed (longer than 72 bytes?)")
-		return "", false
+// hashPlaintext takes a clear-text password (passwords.plaintext: hash)
+// for bcrypt, which hashes it when the record is first sent or written
+// (plainhash.go), not here: a pass that sends nothing never pays for it.
+// The password itself never reaches a message.
+func (p *Plan) hashPlaintext(out *Prepared, row *Row, pw string) (*lazyHash, bool) {
+	if len(pw) > MaxPlaintextPassword {
+		out.addProblem(ProblemPassword, "password.password_hash", "password in clear text could not be bcrypt-hashed (longer than 72 bytes)")
+		return nil, false
 	}
 	out.PasswordHashedLocally = true
 	out.Notes = append(out.Notes, "password was in clear text: bcrypt-hashed locally before sending")
-	return string(h), true
+	return &lazyHash{plain: pw, row: row.Num, cache: p.hashes}, true
 }
 
 func hasProblem(p *Prepared, field string) bool {

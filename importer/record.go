@@ -108,9 +108,14 @@ type Address struct {
 
 // Password is an importable password: only bcrypt hashes exist.
 type Password struct {
-	Type         string  `json:"type"`
+	Type string `json:"type"`
+	// PasswordHash is the bcrypt hash. For a password that was in clear
+	// text (passwords.plaintext: hash) it is empty until Hash is called or
+	// the record is encoded (AppendJSON): read it through Hash.
 	PasswordHash string  `json:"password_hash"`
 	ExpireAfter  *string `json:"expire_after,omitempty"`
+	// lazy, when set, is the clear-text password still to hash (plainhash.go).
+	lazy *lazyHash
 }
 
 // MFA holds the secondary authenticators of a record.
@@ -148,6 +153,12 @@ func (r *Record) IdentifierValue(id Identifier) string {
 // (disabled: false on insert, email_verified with no email, ...: see
 // withoutNoEffect); the Record itself keeps them.
 func (r *Record) AppendJSON(b []byte) ([]byte, error) {
+	if r.Password != nil && r.Password.lazy != nil {
+		// A clear-text password is hashed when first sent or written.
+		if _, err := r.Password.Hash(); err != nil {
+			return b, err
+		}
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

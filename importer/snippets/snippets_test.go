@@ -205,8 +205,9 @@ func TestWriteProject(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = WriteProject(dir, "nginx", Config{Endpoint: goldenEndpoint})
-	if err == nil || !strings.Contains(err.Error(), "exists") {
-		t.Fatalf("err %v, want a refusal naming the existing file", err)
+	var ue *UnsafeFolderError
+	if !errors.As(err, &ue) || ue.Problem != FolderNotEmpty || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("err %v, want a refusal of a folder that is not empty", err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "README.md")); string(b) != "mine" {
 		t.Error("an existing file was overwritten")

@@ -4,6 +4,8 @@
 import functools
 import json
 import os
+import threading
+import time
 import urllib.request
 
 import jwt
@@ -13,17 +15,51 @@ from flask import Flask, g, jsonify, request
 AUTHGEAR_ENDPOINT = "https://myapp.authgear.cloud"
 
 
+# The key set is kept for 10 minutes, and fetched again for a token whose
+# key id is unknown (Authgear rotated its keys) at most once per 30 seconds,
+# as jose's createRemoteJWKSet does (cacheMaxAge, cooldownDuration): tokens
+# with made-up key ids cannot make the app hammer Authgear.
+JWKS_MAX_AGE = 600
+JWKS_COOLDOWN = 30
+
+
+class CooldownJWKClient(jwt.PyJWKClient):
+    """PyJWKClient fetches the key set again for every token naming a key
+    id it does not have; this one does so only when the last fetch is
+    JWKS_COOLDOWN seconds old or more."""
+
+    def __init__(self, uri, cooldown=JWKS_COOLDOWN, max_age=JWKS_MAX_AGE):
+        super().__init__(uri, cache_jwk_set=True, lifespan=max_age)
+        self._cooldown = cooldown
+        self._last_fetch = None
+        self._lock = threading.Lock()
+
+    def fetch_data(self):
+        data = super().fetch_data()
+        self._last_fetch = time.monotonic()  # after a successful fetch
+        return data
+
+    def get_signing_key(self, kid):
+        with self._lock:
+            key = self.match_kid(self.get_signing_keys(), kid)
+            if key is None and (self._last_fetch is None or time.monotonic() - self._last_fetch >= self._cooldown):
+                key = self.match_kid(self.get_signing_keys(refresh=True), kid)
+        if key is None:
+            raise jwt.PyJWKClientError("no signing key matches the token's key id")
+        return key
+
+
 @functools.lru_cache(maxsize=1)
 def authgear_jwks_client():
-    """Reads jwks_uri from the OpenID configuration once; PyJWKClient then
-    caches the key set (and refetches it when a token names an unknown key)."""
+    """Reads jwks_uri from the OpenID configuration once; the client then
+    caches the key set (see CooldownJWKClient)."""
     url = AUTHGEAR_ENDPOINT + "/.well-known/openid-configuration"
     with urllib.request.urlopen(url, timeout=10) as resp:
         doc = json.load(resp)
     jwks_uri = str(doc.get("jwks_uri", ""))
     if doc.get("issuer") != AUTHGEAR_ENDPOINT or not jwks_uri.startswith(AUTHGEAR_ENDPOINT + "/"):
         raise ValueError("the OpenID configuration is for another issuer")
-    return jwt.PyJWKClient(jwks_uri)
+    return CooldownJWKClient(jwks_uri)
 
 
 def verify_authgear_token(token):

@@ -36,7 +36,8 @@ if (!str_starts_with($auth, 'Bearer ') || strlen($auth) <= 7) {
     return;
 }
 try {
-    $claims = (new AuthgearJwt())->verify(substr($auth, 7));
+    // The key set is cached in var/cache (created 0700), a folder of the app.
+    $claims = (new AuthgearJwt(AuthgearJwt::ENDPOINT, __DIR__ . '/../var/cache'))->verify(substr($auth, 7));
 } catch (Throwable $e) {
     send_json(401, ['error' => 'invalid token'], $challenge);
     return;

@@ -17,14 +17,16 @@ final class AuthgearJwt
     // The Authgear project's endpoint: the access tokens' issuer and audience.
     public const ENDPOINT = 'https://myapp.authgear.cloud';
 
-    private const CACHE_SECONDS = 600;
+    private JwksCache $keys;
 
-    private string $cacheFile;
-
+    /**
+     * $cacheDir is a folder only the app can write (created 0700 when
+     * missing) where the key set is cached between requests; without it
+     * the keys are kept in memory and APCu only. See JwksCache.
+     */
     public function __construct(private string $endpoint = self::ENDPOINT, ?string $cacheDir = null)
     {
-        $dir = $cacheDir ?? sys_get_temp_dir();
-        $this->cacheFile = $dir . '/authgear-jwks-' . sha1($endpoint) . '.json';
+        $this->keys = new JwksCache($endpoint, $cacheDir);
     }
 
     /**
@@ -35,16 +37,16 @@ final class AuthgearJwt
      */
     public function verify(string $token): array
     {
-        try {
-            $claims = JWT::decode($token, JWK::parseKeySet($this->jwks(false), 'RS256'));
-        } catch (UnexpectedValueException $e) {
-            if (!str_contains($e->getMessage(), '"kid"')) {
-                throw $e;
+        $jwks = $this->keys->get();
+        if (!self::hasKey($jwks, self::keyId($token))) {
+            // A key we do not have: Authgear may have rotated its keys. The
+            // key set is fetched again at most once per JwksCache::COOLDOWN.
+            $jwks = $this->keys->refresh();
+            if ($jwks === null) {
+                throw new UnexpectedValueException('no key for the token\'s "kid"');
             }
-            // A key we do not have yet: Authgear may have rotated its keys.
-            $claims = JWT::decode($token, JWK::parseKeySet($this->jwks(true), 'RS256'));
         }
-        $claims = (array) $claims;
+        $claims = (array) JWT::decode($token, JWK::parseKeySet($jwks, 'RS256'));
         $aud = (array) ($claims['aud'] ?? []);
         if (($claims['iss'] ?? null) !== $this->endpoint) {
             throw new UnexpectedValueException('token issued by another issuer');
@@ -58,33 +60,24 @@ final class AuthgearJwt
         return $claims;
     }
 
-    /** The JWK set, cached in a file for CACHE_SECONDS. */
-    private function jwks(bool $refresh): array
+    /** The "kid" of the token's header (not yet verified). */
+    private static function keyId(string $token): string
     {
-        if (!$refresh && is_file($this->cacheFile) && time() - filemtime($this->cacheFile) < self::CACHE_SECONDS) {
-            $cached = json_decode((string) file_get_contents($this->cacheFile), true);
-            if (is_array($cached)) {
-                return $cached;
-            }
+        $header = json_decode((string) base64_decode(strtr(explode('.', $token)[0], '-_', '+/'), true), true);
+        $kid = is_array($header) ? ($header['kid'] ?? null) : null;
+        if (!is_string($kid) || $kid === '') {
+            throw new UnexpectedValueException('token without "kid"');
         }
-        $doc = $this->getJson($this->endpoint . '/.well-known/openid-configuration');
-        $jwksUri = (string) ($doc['jwks_uri'] ?? '');
-        if (($doc['issuer'] ?? null) !== $this->endpoint || !str_starts_with($jwksUri, $this->endpoint . '/')) {
-            throw new UnexpectedValueException('the OpenID configuration is for another issuer');
-        }
-        $jwks = $this->getJson($jwksUri);
-        file_put_contents($this->cacheFile, json_encode($jwks), LOCK_EX);
-        return $jwks;
+        return $kid;
     }
 
-    private function getJson(string $url): array
+    private static function hasKey(array $jwks, string $kid): bool
     {
-        $ctx = stream_context_create(['http' => ['timeout' => 10]]);
-        $body = @file_get_contents($url, false, $ctx);
-        $data = $body === false ? null : json_decode($body, true);
-        if (!is_array($data)) {
-            throw new UnexpectedValueException("cannot read $url");
+        foreach ($jwks['keys'] ?? [] as $k) {
+            if (is_array($k) && ($k['kid'] ?? null) === $kid) {
+                return true;
+            }
         }
-        return $data;
+        return false;
     }
 }

@@ -1,7 +1,7 @@
 <?php
 // Laravel middleware: only requests with a valid Authgear access token pass;
 // the claims are in $request->attributes->get('authgear') (sub is the user id).
-// Copy src/AuthgearJwt.php into the app and add "Authgear\\": "src/" to
+// Copy src/AuthgearJwt.php and src/JwksCache.php into the app and add "Authgear\\": "src/" to
 // composer.json's autoload psr-4, then: composer require firebase/php-jwt
 // Authgear: enable "Issue JWT as access token" for this client in the Authgear portal; users migrated by authgear-migrate must sign in again through Authgear to get one.
 
@@ -25,7 +25,7 @@ class AuthgearAuthenticate
             return response()->json(['error' => 'missing bearer token'], 401, $challenge);
         }
         try {
-            $claims = (new AuthgearJwt(AuthgearJwt::ENDPOINT, storage_path('framework/cache')))->verify($token);
+            $claims = (new AuthgearJwt(AuthgearJwt::ENDPOINT, storage_path('framework/cache/authgear')))->verify($token);
         } catch (Throwable $e) {
             return response()->json(['error' => 'invalid token'], 401, $challenge);
         }
