@@ -84,3 +84,10 @@ func TestFrameFitsTheScreen(t *testing.T) {
 		t.Errorf("help line: %q", lines[len(lines)-1])
 	}
 }
+
+func TestMask(t *testing.T) {
+	if Mask("$2b$10$x", true, false) != Masked || Mask("$2b$10$x", true, true) != "$2b$10$x" ||
+		Mask("Ann", false, false) != "Ann" || Mask("", true, false) != "" {
+		t.Error("Mask")
+	}
+}
