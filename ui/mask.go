@@ -7,7 +7,7 @@ const Masked = "••••••••"
 
 // UnmaskKey shows or hides secrets (password hashes, clear-text
 // passwords, MFA secrets) on every screen that shows export values.
-var UnmaskKey = key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "show/hide secrets"))
+var UnmaskKey = key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "show secrets"))
 
 // Mask is what a screen shows of v: Masked when v is a secret (and not
 // empty) and the person has not asked to see secrets.

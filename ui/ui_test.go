@@ -91,3 +91,24 @@ func TestMask(t *testing.T) {
 		t.Error("Mask")
 	}
 }
+
+// TestChooserNamesFirst: typing a transform's name lists it before the
+// transforms whose description merely mentions the word.
+func TestChooserNamesFirst(t *testing.T) {
+	c := NewChooser("t", []string{"bool — parse true/false", "key — a role name to a key", "split — split a list (roles)"})
+	for _, r := range "key" {
+		c.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	c.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	if c.Chosen != "key — a role name to a key" {
+		t.Errorf("chosen %q", c.Chosen)
+	}
+	c = NewChooser("t", []string{"bool — a key word", "key — x"})
+	for _, r := range "key" {
+		c.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	c.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	if c.Chosen != "key — x" {
+		t.Errorf("a description matched before the name: %q", c.Chosen)
+	}
+}
