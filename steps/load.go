@@ -120,10 +120,10 @@ func newLoad(c *ui.Common, s *session) *loadStep {
 	fp.AllowedTypes = []string{".csv", ".json", ".ndjson", ".jsonl", ".txt", ".tsv"}
 	fp.CurrentDirectory, _ = os.Getwd()
 	return &loadStep{c: c, s: s, path: ti, picker: fp, keys: loadKeys{
-		Open:    ui.Binding([]string{"enter"}, "enter", "open"),
-		Example: ui.Binding([]string{"ctrl+e"}, "ctrl+e", "try the example"),
-		Picker:  ui.Binding([]string{"ctrl+o"}, "ctrl+o", "browse files"),
-		Next:    ui.Binding([]string{"enter"}, "enter", "accept & map"),
+		Open:      ui.Binding([]string{"enter"}, "enter", "open"),
+		Example:   ui.Binding([]string{"ctrl+e"}, "ctrl+e", "try the example"),
+		Picker:    ui.Binding([]string{"ctrl+o"}, "ctrl+o", "browse files"),
+		Next:      ui.Binding([]string{"enter"}, "enter", "accept & map"),
 		Passwords: ui.Binding([]string{"ctrl+p"}, "ctrl+p", "join passwords"),
 		Fresh:     ui.Binding([]string{"ctrl+r"}, "ctrl+r", "saved/fresh mapping"),
 		Choose:    ui.Binding([]string{"enter"}, "enter", "choose"),
