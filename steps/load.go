@@ -186,7 +186,7 @@ func (l *loadStep) ShortHelp() []key.Binding {
 	case l.pwInput != nil:
 		return []key.Binding{l.keys.Choose, l.keys.Complete, l.keys.Cancel}
 	case l.picking:
-		return []key.Binding{l.keys.Choose, l.c.Keys.Up, l.c.Keys.Down, ui.Binding([]string{"esc"}, "esc", "type a path")}
+		return []key.Binding{l.keys.Choose, ui.Binding([]string{"up", "down"}, "↑/↓", "move"), ui.Binding([]string{"esc"}, "esc", "type a path")}
 	case l.s.loaded != nil:
 		ks := []key.Binding{l.keys.Next}
 		if len(l.s.loaded.secret) > 0 {

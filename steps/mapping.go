@@ -49,6 +49,7 @@ type mapKeys struct {
 	Cancel   key.Binding
 	OK       key.Binding
 	Scroll   key.Binding
+	Move     key.Binding
 	Close    key.Binding
 	Replace  key.Binding
 	SaveAs   key.Binding
@@ -58,6 +59,7 @@ type mapKeys struct {
 // sampleMsg is the sample validated with one version of the mapping.
 type sampleMsg struct {
 	version int
+	checked int // the version results and compErr are of
 	results []*importer.Prepared
 	err     error
 }
@@ -79,6 +81,7 @@ type mappingStep struct {
 	// version counts the mapping's changes; a sample result of an older
 	// version is dropped.
 	version int
+	checked int // the version results and compErr are of
 	results []*importer.Prepared
 	compErr error
 	chooser *ui.Chooser
@@ -119,6 +122,7 @@ func newMapping(c *ui.Common, s *session) *mappingStep {
 		OK:        ui.Binding([]string{"enter"}, "enter", "ok"),
 		Scroll:    ui.Binding([]string{"up", "down", "pgup", "pgdown"}, "↑/↓", "scroll"),
 		Close:     ui.Binding([]string{"n", "esc"}, "n/esc", "back to the map"),
+		Move:      ui.Binding([]string{"up", "down"}, "↑/↓", "move"),
 		Replace:   ui.Binding([]string{"r"}, "r", "replace it"),
 		SaveAs:    ui.Binding([]string{"a"}, "a", "save under another name"),
 		Complete:  ui.Binding([]string{"tab"}, "tab", "complete"),
@@ -155,7 +159,7 @@ func (m *mappingStep) Typing() bool  { return m.chooser != nil || m.input != nil
 func (m *mappingStep) ShortHelp() []key.Binding {
 	switch {
 	case m.chooser != nil:
-		return []key.Binding{m.keys.Choose, m.c.Keys.Up, m.c.Keys.Down, m.keys.Cancel}
+		return []key.Binding{m.keys.Choose, m.keys.Move, m.keys.Cancel}
 	case m.input != nil:
 		if m.input.ShowSuggestions {
 			return []key.Binding{m.keys.OK, m.keys.Complete, m.keys.Cancel}
@@ -241,7 +245,7 @@ func (m *mappingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 	switch msg := msg.(type) {
 	case sampleMsg:
 		if msg.version == m.version {
-			m.results, m.compErr = msg.results, msg.err
+			m.results, m.compErr, m.checked = msg.results, msg.err, msg.version
 		}
 		return m, nil
 	case savedMsg:
@@ -651,16 +655,18 @@ func (m *mappingStep) View() string {
 		b.WriteString(ui.Truncate(line, m.c.Width-2) + "\n")
 	}
 	b.WriteString(st.Muted.Render(strings.Repeat("─", max(m.c.Width-4, 10))) + "\n")
-	b.WriteString(m.detail())
+	var prompt string
 	if m.input != nil {
-		b.WriteString("\n" + m.input.View())
+		prompt = "\n" + m.input.View()
 		if m.inputHelp != "" {
-			b.WriteString("\n" + st.Muted.Render(ui.Wrap(importer.Printable(m.inputHelp), m.c.Width-2)))
+			prompt += "\n" + st.Muted.Render(ui.Wrap(importer.Printable(m.inputHelp), m.c.Width-2))
 		}
 		if m.inputErr != "" {
-			b.WriteString("\n" + st.Bad.Render(importer.Printable(m.inputErr)))
+			prompt += "\n" + st.Bad.Render(importer.Printable(m.inputErr))
 		}
 	}
+	b.WriteString(m.detailIn(strings.Count(prompt, "\n")))
+	b.WriteString(prompt)
 	if m.saveErr != nil {
 		b.WriteString("\n" + st.Bad.Render("cannot save: "+importer.Printable(m.saveErr.Error())))
 	}
@@ -792,7 +798,10 @@ func (m *mappingStep) loginIDWarning() string {
 
 // detail shows the selected field on the first sample rows: the source
 // value, what is sent, and the verdict.
-func (m *mappingStep) detail() string {
+func (m *mappingStep) detail() string { return m.detailIn(0) }
+
+// detailIn is the detail in reserve lines fewer (a prompt is below it).
+func (m *mappingStep) detailIn(reserve int) string {
 	st := m.c.Styles
 	f := m.field()
 	if f == "" {
@@ -818,7 +827,7 @@ func (m *mappingStep) detail() string {
 	var b strings.Builder
 	b.WriteString(st.Key.Render(f) + "  " + st.Muted.Render(doc) + "\n")
 	fs := m.s.mapping.Fields[f]
-	rows := min(len(m.results), max(m.c.Height-max((m.c.Height-8)/2, 3)-9, 2))
+	rows := min(len(m.results), max(m.c.Height-max((m.c.Height-8)/2, 3)-9-reserve, 1))
 	cw := max((m.c.Width-16)/3, 10)
 	for i := 0; i < rows; i++ {
 		p := m.results[i]
