@@ -195,12 +195,20 @@ func (l *loadStep) ShortHelp() []key.Binding {
 		if l.s.loaded.saved != "" || l.req.fresh {
 			ks = append(ks, l.keys.Fresh)
 		}
-		return append(ks, l.keys.Passwords, l.keys.Picker)
+		if l.s.loaded.mapping.Source.Passwords == nil {
+			ks = append(ks, l.keys.Passwords)
+		}
+		return append(ks, l.keys.Picker)
 	}
 	return []key.Binding{l.keys.Open, l.keys.Complete, l.keys.Example, l.keys.Picker}
 }
 
-func (l *loadStep) FullHelp() [][]key.Binding { return [][]key.Binding{l.ShortHelp()} }
+func (l *loadStep) FullHelp() [][]key.Binding {
+	if l.s.loaded != nil && l.pwInput == nil && !l.picking {
+		return [][]key.Binding{l.ShortHelp(), {l.keys.Passwords, l.keys.Fresh, l.keys.Unmask}}
+	}
+	return [][]key.Binding{l.ShortHelp()}
+}
 
 func (l *loadStep) Update(msg tea.Msg) (step, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -555,10 +563,12 @@ func (l *loadStep) View() string {
 		if l.err != nil {
 			b.WriteString(st.ErrorBox.Width(max(l.c.Width-4, 20)).Render(importer.PrintableLines(l.err.Error())) + "\n")
 		}
-		b.WriteString(l.summary(ld))
-	}
-	if l.pwInput != nil {
-		b.WriteString("\n" + l.pwInput.View() + "\n" + st.Muted.Render("the second file of an Auth0 export: its password hashes, joined to the users by id or email"))
+		prompt := ""
+		if l.pwInput != nil {
+			prompt = "\n" + l.pwInput.View() + "\n" + st.Muted.Render(ui.Wrap("the second file of an Auth0 export: its password hashes, joined to the users by id or email", l.c.Width-2))
+		}
+		b.WriteString(l.summary(ld, strings.Count(prompt, "\n")))
+		b.WriteString(prompt)
 	}
 	return b.String()
 }
@@ -590,7 +600,7 @@ func printablePicker(v string) string {
 
 var sgr = regexp.MustCompile(`\x1b\[[0-9;]*m`)
 
-func (l *loadStep) summary(ld *loaded) string {
+func (l *loadStep) summary(ld *loaded, below int) string {
 	st := l.c.Styles
 	var b strings.Builder
 	format := string(ld.format)
@@ -622,7 +632,7 @@ func (l *loadStep) summary(ld *loaded) string {
 	} else if ld.mapping.Source.Passwords == nil && ld.preset == "auth0" {
 		b.WriteString(st.Warn.Render(ui.Wrap("Auth0 keeps password hashes in a second export: ctrl+p joins it (without it, no user keeps a password)", l.c.Width-2)) + "\n")
 	}
-	b.WriteString(l.table(ld, strings.Count(b.String(), "\n")-1))
+	b.WriteString(l.table(ld, strings.Count(b.String(), "\n")-1+below))
 	return b.String()
 }
 

@@ -121,7 +121,7 @@ func newMapping(c *ui.Common, s *session) *mappingStep {
 		Cancel:    ui.Binding([]string{"esc"}, "esc", "cancel"),
 		OK:        ui.Binding([]string{"enter"}, "enter", "ok"),
 		Scroll:    ui.Binding([]string{"up", "down", "pgup", "pgdown"}, "↑/↓", "scroll"),
-		Close:     ui.Binding([]string{"n", "esc"}, "n/esc", "back to the map"),
+		Close:     ui.Binding([]string{"esc", "n"}, "esc", "back to the map"),
 		Move:      ui.Binding([]string{"up", "down"}, "↑/↓", "move"),
 		Replace:   ui.Binding([]string{"r"}, "r", "replace it"),
 		SaveAs:    ui.Binding([]string{"a"}, "a", "save under another name"),
@@ -168,7 +168,7 @@ func (m *mappingStep) ShortHelp() []key.Binding {
 	case m.exists != "":
 		return []key.Binding{m.keys.Replace, m.keys.SaveAs, m.keys.Cancel}
 	case m.notes != nil:
-		return []key.Binding{m.keys.Scroll, m.keys.Close}
+		return []key.Binding{m.keys.Close, m.keys.Scroll}
 	}
 	ks := []key.Binding{m.keys.Save, m.c.Keys.Down}
 	if m.cursor < settingRows {
