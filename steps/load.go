@@ -392,22 +392,13 @@ func load(s *session, r loadReq) (*loaded, error) {
 	}
 	l := &loaded{input: input, count: -1, passwords: r.passwords}
 	// The engine's suggestion: the mapping when none was saved, the notes,
-	// and what a field is reset to.
-	src, err := importer.OpenContext(s.ctx, input, importer.SourceOptions{})
-	if err != nil {
-		return nil, err
-	}
-	if err := importer.CheckUserExport(src); err != nil {
-		src.Close()
-		return nil, err
-	}
-	p, score := importer.DetectPreset(src)
-	l.confidence = score
-	sugg, rep, serr := importer.SuggestMapping(src, importer.SuggestOptions{Passwords: r.passwords})
-	src.Close()
+	// and what a field is reset to. With a mapping given, it is only an
+	// aid: a file it cannot read is the mapping's to read.
+	sugg, rep, p, score, serr := suggest(s, input, r.passwords)
 	if serr != nil && mappingPath == "" {
 		return nil, serr
 	}
+	l.confidence = score
 	if p != nil {
 		l.preset = p.Name
 	}
@@ -456,11 +447,14 @@ func load(s *session, r loadReq) (*loaded, error) {
 	if l.preset == "" || l.preset == "generic" && m.Preset != "" {
 		l.preset = m.Preset
 	}
-	src, err = importer.OpenInputContext(s.ctx, input, m)
+	src, err := importer.OpenInputContext(s.ctx, input, m)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
+	if err := importer.CheckUserExport(src); err != nil {
+		return nil, err
+	}
 	if _, err := importer.CompileFor(m, src); err != nil {
 		_, hasID := m.Fields[string(m.Identifier)]
 		switch {
@@ -484,6 +478,21 @@ func load(s *session, r loadReq) (*loaded, error) {
 	l.mapping = m
 	l.secret = importer.SecretColumns(m, l.viewer, l.columns, l.sample)
 	return l, nil
+}
+
+// suggest is the engine's suggestion for the input, as map makes it.
+func suggest(s *session, input, passwords string) (*importer.Mapping, *importer.SuggestReport, *importer.Preset, int, error) {
+	src, err := importer.OpenContext(s.ctx, input, importer.SourceOptions{})
+	if err != nil {
+		return nil, nil, nil, 0, err
+	}
+	defer src.Close()
+	if err := importer.CheckUserExport(src); err != nil {
+		return nil, nil, nil, 0, err
+	}
+	p, score := importer.DetectPreset(src)
+	m, rep, err := importer.SuggestMapping(src, importer.SuggestOptions{Passwords: passwords})
+	return m, rep, p, score, err
 }
 
 // fits checks a saved mapping against the input.
@@ -626,6 +635,9 @@ func (l *loadStep) summary(ld *loaded, below int) string {
 		b.WriteString(st.Good.Render("mapping: the saved "+importer.Printable(ld.saved)) + st.Muted.Render(" (ctrl+r: a fresh suggestion)") + "\n")
 	case l.req.fresh:
 		b.WriteString(st.Muted.Render("mapping: a fresh suggestion (ctrl+r: the saved one)") + "\n")
+	}
+	if ld.noIdentifier {
+		b.WriteString(st.Warn.Render(ui.Wrap("no column was recognised as the identifier (email, phone or username): choose it on the map step", l.c.Width-2)) + "\n")
 	}
 	if ld.passwords != "" {
 		b.WriteString(st.Good.Render("passwords: joined from "+importer.Printable(ld.passwords)) + "\n")
