@@ -70,9 +70,12 @@ func runMap(ctx context.Context, args []string, io *stdio) error {
 		return usagef("map: %s", importer.Printable(err.Error()))
 	}
 	// Whether an existing file may be replaced is the engine's rule (the
-	// wizard asks under the same rule): checked before anything is read.
-	if err := mapSaveError(*output, importer.CheckMappingSave(*output, nil, nil, *force)); err != nil {
-		return err
+	// wizard asks under the same rule): a file that is no mapping is
+	// refused before anything is read; one that holds another mapping
+	// once the suggestion is made (it may be the same mapping).
+	var exists *importer.MappingExistsError
+	if err := importer.CheckMappingSave(*output, nil, nil, *force); err != nil && !errors.As(err, &exists) {
+		return mapSaveError(*output, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -95,13 +98,14 @@ func runMap(ctx context.Context, args []string, io *stdio) error {
 	if err != nil {
 		return err
 	}
-	if _, err := importer.SaveMapping(*output, m, nil, *force); err != nil {
+	wrote, err := importer.SaveMapping(*output, m, nil, *force)
+	if err != nil {
 		if uerr := mapSaveError(*output, err); uerr != nil && !errors.Is(uerr, err) {
 			return uerr
 		}
 		return fmt.Errorf("write %s: %w", *output, err)
 	}
-	printSuggestion(io, *input, *output, src, m, rep)
+	printSuggestion(io, *input, *output, src, m, rep, wrote)
 	return nil
 }
 
@@ -121,7 +125,7 @@ func mapSaveError(output string, err error) error {
 	return err
 }
 
-func printSuggestion(io *stdio, input, output string, src *importer.Source, m *importer.Mapping, rep *importer.SuggestReport) {
+func printSuggestion(io *stdio, input, output string, src *importer.Source, m *importer.Mapping, rep *importer.SuggestReport, wrote bool) {
 	w := io.Out
 	// Every name and value from the file goes through printable.
 	fmt.Fprintf(w, "%s: %s", importer.Printable(input), src.Format())
@@ -178,7 +182,11 @@ func printSuggestion(io *stdio, input, output string, src *importer.Source, m *i
 			fmt.Fprintf(w, "  - %s\n", importer.Printable(n))
 		}
 	}
-	fmt.Fprintf(w, "\nwrote %s\nnext: authgear-migrate replay --mapping %s --input %s --dry-run\n", importer.Printable(output), importer.Printable(output), importer.Printable(input))
+	did := "wrote"
+	if !wrote {
+		did = "unchanged (it already holds this mapping):"
+	}
+	fmt.Fprintf(w, "\n%s %s\nnext: authgear-migrate replay --mapping %s --input %s --dry-run\n", did, importer.Printable(output), importer.Printable(output), importer.Printable(input))
 }
 
 func runPresets(io *stdio) error {
