@@ -259,7 +259,7 @@ func (m *mappingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 				m.s.loaded.doc = msg.doc
 			}
 			return m, next
-		case errors.As(msg.err, &exists):
+		case errors.As(msg.err, &exists), errors.Is(msg.err, importer.ErrMappingChanged):
 			// Asked, not replaced: the person decides.
 			m.exists, m.saveErr = msg.path, nil
 		}

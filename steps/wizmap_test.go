@@ -471,3 +471,24 @@ func TestAuth0WithPasswordFile(t *testing.T) {
 		t.Errorf("the saved mapping does not join the password file: %v %+v", err, mp)
 	}
 }
+
+// TestGivenMappingChangedMeanwhileAsks: a mapping given to the wizard and
+// edited by hand while the wizard runs is not saved over: it asks.
+func TestGivenMappingChangedMeanwhileAsks(t *testing.T) {
+	dir := exampleDir(t)
+	text := writeSavedMapping(t, dir)
+	path := filepath.Join(dir, "users.mapping.yaml")
+	d := newDriver(t, Options{Input: "users.csv", Mapping: "users.mapping.yaml"}, 80, 24)
+	w := d.w
+	d.until(func() bool { return w.s.loaded != nil })
+	d.key(enter, func() bool { m, ok := w.steps[stepMap].(*mappingStep); return ok && m.checked == m.version })
+	os.WriteFile(path, []byte(text+"# edited meanwhile\n"), 0o644)
+	m := w.steps[stepMap].(*mappingStep)
+	d.key(enter, func() bool { return !m.saving })
+	if m.exists == "" || w.cur != stepMap {
+		t.Fatalf("saved over a file changed meanwhile (step %s, error %v)", w.cur, m.saveErr)
+	}
+	if b, _ := os.ReadFile(path); !strings.HasSuffix(string(b), "# edited meanwhile\n") {
+		t.Fatal("the file was replaced")
+	}
+}
