@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/authgear-migrate/authgear-migrate/importer"
 )
@@ -73,13 +69,13 @@ func runMap(ctx context.Context, args []string, io *stdio) error {
 	if err := importer.CheckOutputs(inputs, []importer.NamedPath{{Path: *output, Role: "--output"}}); err != nil {
 		return usagef("map: %s", importer.Printable(err.Error()))
 	}
-	if _, err := os.Lstat(*output); err == nil {
-		if !*force {
-			return usagef("map: %s exists; pass --force to replace it or --output to write elsewhere", importer.Printable(*output))
-		}
-		if err := checkMappingFile(*output); err != nil {
-			return usagef("map: --output %s: %v: --force replaces only a mapping file; choose another --output", importer.Printable(*output), err)
-		}
+	// Whether an existing file may be replaced is the engine's rule (the
+	// wizard asks under the same rule): a file that is no mapping is
+	// refused before anything is read; one that holds another mapping
+	// once the suggestion is made (it may be the same mapping).
+	var exists *importer.MappingExistsError
+	if err := importer.CheckMappingSave(*output, nil, nil, *force); err != nil && !errors.As(err, &exists) {
+		return mapSaveError(*output, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -102,62 +98,34 @@ func runMap(ctx context.Context, args []string, io *stdio) error {
 	if err != nil {
 		return err
 	}
-	if err := writeMapping(*output, m); err != nil {
+	wrote, err := importer.SaveMapping(*output, m, nil, *force)
+	if err != nil {
+		if uerr := mapSaveError(*output, err); uerr != nil && !errors.Is(uerr, err) {
+			return uerr
+		}
 		return fmt.Errorf("write %s: %w", *output, err)
 	}
-	printSuggestion(io, *input, *output, src, m, rep)
+	printSuggestion(io, *input, *output, src, m, rep, wrote)
 	return nil
 }
 
-// writeMapping writes m to a new temporary file beside path (an
-// unpredictable name, created exclusively, so a link planted there is not
-// followed) and renames it over path once complete. A mapping holds no
-// secrets: it is made readable by all, as a mapping always was.
-func writeMapping(path string, m *importer.Mapping) error {
-	f, err := importer.CreateAtomic(path)
-	if err != nil {
-		return err
-	}
-	if err := m.Write(f); err != nil {
-		f.Abort()
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Abort()
-		return err
-	}
-	return f.Commit()
-}
-
-// checkMappingFile accepts an existing file that --force may replace: a
-// mapping (a YAML object with fields or an identifier), or an empty file.
-// Anything else (another export, a report, a document) is refused.
-func checkMappingFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, 16<<20+1))
-	if err != nil {
-		return err
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
+// mapSaveError words the engine's refusal to replace a file in map's
+// flags.
+func mapSaveError(output string, err error) error {
+	var exists *importer.MappingExistsError
+	var notMapping *importer.NotMappingError
+	switch {
+	case err == nil:
 		return nil
+	case errors.As(err, &exists):
+		return usagef("map: %s exists; pass --force to replace it or --output to write elsewhere", importer.Printable(output))
+	case errors.As(err, &notMapping):
+		return usagef("map: --output %s: exists and is not a mapping file: --force replaces only a mapping file; choose another --output", importer.Printable(output))
 	}
-	var doc map[string]any
-	if len(data) <= 16<<20 && yaml.Unmarshal(data, &doc) == nil {
-		if _, ok := doc["fields"]; ok {
-			return nil
-		}
-		if _, ok := doc["identifier"]; ok {
-			return nil
-		}
-	}
-	return errors.New("exists and is not a mapping file")
+	return err
 }
 
-func printSuggestion(io *stdio, input, output string, src *importer.Source, m *importer.Mapping, rep *importer.SuggestReport) {
+func printSuggestion(io *stdio, input, output string, src *importer.Source, m *importer.Mapping, rep *importer.SuggestReport, wrote bool) {
 	w := io.Out
 	// Every name and value from the file goes through printable.
 	fmt.Fprintf(w, "%s: %s", importer.Printable(input), src.Format())
@@ -214,7 +182,11 @@ func printSuggestion(io *stdio, input, output string, src *importer.Source, m *i
 			fmt.Fprintf(w, "  - %s\n", importer.Printable(n))
 		}
 	}
-	fmt.Fprintf(w, "\nwrote %s\nnext: authgear-migrate replay --mapping %s --input %s --dry-run\n", importer.Printable(output), importer.Printable(output), importer.Printable(input))
+	did := "wrote"
+	if !wrote {
+		did = "unchanged (it already holds this mapping):"
+	}
+	fmt.Fprintf(w, "\n%s %s\nnext: authgear-migrate replay --mapping %s --input %s --dry-run\n", did, importer.Printable(output), importer.Printable(output), importer.Printable(input))
 }
 
 func runPresets(io *stdio) error {

@@ -72,6 +72,39 @@ func TransformDoc(name string) string {
 	return ""
 }
 
+// TransformInfo describes a transform for a front end: what it does and
+// the argument it takes, as the mapping file's check understands them.
+type TransformInfo struct {
+	Name string
+	Doc  string
+	// Arg describes the argument ("" when the transform takes none).
+	Arg string
+	// ArgRequired: the transform is invalid without its argument;
+	// otherwise an empty argument means its default.
+	ArgRequired bool
+	// ArgPath: the argument is a column or path of the record.
+	ArgPath bool
+}
+
+// Transforms describes every transform, by name.
+func Transforms() []TransformInfo {
+	out := make([]TransformInfo, 0, len(transforms))
+	for _, n := range TransformNames() {
+		info, _ := DescribeTransform(n)
+		out = append(out, info)
+	}
+	return out
+}
+
+// DescribeTransform describes one transform.
+func DescribeTransform(name string) (TransformInfo, bool) {
+	s, ok := transforms[name]
+	if !ok {
+		return TransformInfo{}, false
+	}
+	return TransformInfo{Name: name, Doc: s.doc, Arg: s.argDoc, ArgRequired: s.needArg, ArgPath: s.argPath}, true
+}
+
 var transforms map[string]transformSpec
 
 func init() {

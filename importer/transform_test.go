@@ -588,3 +588,27 @@ func TestTransformStringForms(t *testing.T) {
 		t.Fatalf("%d transforms with a string form", n)
 	}
 }
+
+// TestDescribeTransform: the description a front end asks its questions
+// from agrees with what the mapping's check accepts: a transform that
+// takes no argument is refused with one, one that needs it without.
+func TestDescribeTransform(t *testing.T) {
+	for _, info := range Transforms() {
+		m := NewMapping(IdentifierEmail)
+		m.Set("email", "e")
+		m.Set("name", "n", TA(info.Name, "x"))
+		if err := m.Check(); (err == nil) != (info.Arg != "") {
+			t.Errorf("%s with an argument: %v (described Arg %q)", info.Name, err, info.Arg)
+		}
+		m.Set("name", "n", T(info.Name))
+		if err := m.Check(); (err == nil) == info.ArgRequired {
+			t.Errorf("%s without an argument: %v (described ArgRequired %v)", info.Name, err, info.ArgRequired)
+		}
+	}
+	if k, _ := DescribeTransform("key"); k.Arg != "" {
+		t.Errorf("key takes no argument: %+v", k)
+	}
+	if h, _ := DescribeTransform("hasher"); !h.ArgRequired || !h.ArgPath {
+		t.Errorf("hasher: %+v", h)
+	}
+}

@@ -3,7 +3,7 @@
 # 120x40, by pressing Enter (and j/k on the map step, n on the preview,
 # ←/→ on the middleware step), and checks what it did.
 #
-#   scripts/wizard-tmux.sh [-i] [-o OUT] [FIXTURE]
+#   scripts/wizard-tmux.sh [-i] [-o OUT] [-p PASSWORDS] [FIXTURE]
 #
 #   FIXTURE  the export to load (default examples/users.csv; a path is read
 #            from the current folder, then from the repository's root, so
@@ -11,6 +11,13 @@
 #   -i       start with --input FIXTURE (default: no arguments; the load
 #            step offers the one export of the folder and Enter opens it)
 #   -o OUT   where the screens go (default: a new folder under $TMPDIR)
+#   -p PASSWORDS  a password export copied beside the fixture and joined
+#            on the load step (ctrl+p, Enter on the file it offers); implies
+#            -i. An Auth0 export:
+#              scripts/wizard-tmux.sh -p testdata/fixtures/auth0-password-hashes.ndjson \
+#                testdata/fixtures/auth0-users.ndjson
+#            checks too that the mapping joins it and the preview counts
+#            bcrypt passwords.
 #
 # Environment: SIZES (default "80x24 120x40"), TIMEOUT seconds a screen may
 # take to appear (default 30), POLL seconds between captures (default 0.1).
@@ -36,11 +43,13 @@ export LC_ALL=C.UTF-8
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WITH_INPUT=0
 OUT=""
-while getopts "io:h" opt; do
+PASSWORDS=""
+while getopts "io:p:h" opt; do
 	case "$opt" in
 	i) WITH_INPUT=1 ;;
 	o) OUT="$OPTARG" ;;
-	*) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	p) PASSWORDS="$OPTARG" WITH_INPUT=1 ;;
+	*) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -55,6 +64,17 @@ else
 fi
 NAME="$(basename "$FIXTURE")"
 STEM="${NAME%.*}"
+if [ -n "$PASSWORDS" ]; then
+	if [ -f "$PASSWORDS" ]; then
+		PASSWORDS="$(cd "$(dirname "$PASSWORDS")" && pwd)/$(basename "$PASSWORDS")"
+	elif [ -f "$ROOT/$PASSWORDS" ]; then
+		PASSWORDS="$(cd "$(dirname "$ROOT/$PASSWORDS")" && pwd)/$(basename "$PASSWORDS")"
+	else
+		echo "wizard-tmux: $PASSWORDS: no such file" >&2
+		exit 2
+	fi
+	PWNAME="$(basename "$PASSWORDS")"
+fi
 SIZES="${SIZES:-80x24 120x40}"
 TIMEOUT="${TIMEOUT:-30}"
 POLL="${POLL:-0.1}"
@@ -200,11 +220,30 @@ walk() {
 		shot 00 load-path "$W" "$H" 'Load an export' "export file: $NAME" || return 1
 		tm send-keys -t "$S" Enter
 	fi
-	shot 01 load "$W" "$H" 'Load an export' '[0-9]+ records' 'accept & map' || return 1
-	LOAD_COUNT="$(grep -Eo '[0-9]+ records' <<<"$SCREEN" | head -1 | grep -Eo '[0-9]+')"
+	shot 01 load "$W" "$H" 'Load an export' '[0-9,]+ records?' 'accept & map' || return 1
+	LOAD_COUNT="$(grep -Eo '[0-9,]+ records?' <<<"$SCREEN" | head -1 | tr -d , | grep -Eo '[0-9]+')"
+	if [ -n "$PASSWORDS" ]; then
+		# The password export: ctrl+p offers the file beside the input.
+		tm send-keys -t "$S" C-p
+		shot 01a load-passwords "$W" "$H" 'Load an export' "password export: $PWNAME" || return 1
+		tm send-keys -t "$S" Enter
+		shot 01b load-joined "$W" "$H" 'Load an export' "passwords: joined from $PWNAME" 'accept & map' || return 1
+		# The secrets are masked; m shows them, m again hides them.
+		tm send-keys -t "$S" m
+		shot 01c load-unmasked "$W" "$H" 'Load an export' 'accept & map' || return 1
+		tm send-keys -t "$S" m
+		wait_for 'accept & map'
+	fi
 	tm send-keys -t "$S" Enter
 	# 2 Map: j down to the first field, k back to the last setting.
-	shot 02 map "$W" "$H" 'Map the columns' '(sample records valid|^›)' '^› identifier' || return 1
+	shot 02 map "$W" "$H" 'Map the columns' '(sample records? valid|^›)' '^› identifier' || return 1
+	if grep -q 'n reads them' <<<"$SCREEN"; then
+		# The notes on the export, and back.
+		tm send-keys -t "$S" n
+		shot 02a map-notes "$W" "$H" 'notes? on this export' 'back to the map' || return 1
+		tm send-keys -t "$S" n
+		wait_for '^› identifier'
+	fi
 	# One key at a time: keys sent in one write reach bubbletea as one
 	# KeyMsg ("jj"), which no binding matches.
 	press j '^› upsert' || return 1
@@ -218,7 +257,8 @@ walk() {
 	shot 04 map-k "$W" "$H" 'Map the columns' '^› unreadable phones' || return 1
 	tm send-keys -t "$S" Enter
 	# 3 Preview: the whole file validated, then the next invalid record.
-	shot 05 preview "$W" "$H" 'Preview: the JSON' '^[0-9]+ records: [0-9]+ valid' || return 1
+	shot 05 preview "$W" "$H" 'Preview: the JSON' '^[0-9,]+ records?: [0-9,]+ valid' || return 1
+	PREVIEW_BCRYPT="$(grep -Eo 'passwords: [0-9,]+ bcrypt' <<<"$SCREEN" | head -1 | tr -d , | grep -Eo '[0-9]+')"
 	if grep -Eq ', 0 invalid' <<<"$SCREEN"; then
 		tm send-keys -t "$S" n
 		shot 06 preview-n "$W" "$H" 'Preview: the JSON' '^record [0-9]+: valid' || return 1
@@ -288,6 +328,8 @@ for SIZE in $SIZES; do
 	S="wiz-$SIZE"
 	WORK="$(mktemp -d "$RUN/work-$SIZE.XXXXXX")"
 	cp "$FIXTURE" "$WORK/$NAME"
+	[ -n "$PASSWORDS" ] && cp "$PASSWORDS" "$WORK/$PWNAME"
+	PREVIEW_BCRYPT=""
 	RC="$RUN/$SIZE.rc"
 	args=""
 	[ "$WITH_INPUT" = 1 ] && args="--input $(printf '%q' "$NAME")"
@@ -344,6 +386,11 @@ for SIZE in $SIZES; do
 		check "$SIZE" "report $STEM.report.csv" missing 0
 	fi
 	[ -s "$mp" ] && cp "$mp" "$OUT/$SIZE-$STEM.mapping.yaml"
+	if [ -n "$PASSWORDS" ]; then
+		joined=0
+		grep -q "file: $PWNAME" "$mp" 2>/dev/null && grep -q 'password.password_hash' "$mp" && [ "${PREVIEW_BCRYPT:-0}" -gt 0 ] && joined=1
+		check "$SIZE" "password export joined" "mapping joins $PWNAME: $(grep -c "file: $PWNAME" "$mp" 2>/dev/null); preview: ${PREVIEW_BCRYPT:-?} bcrypt" $joined
+	fi
 	tm kill-session -t "$S" >/dev/null 2>&1
 done
 

@@ -53,7 +53,7 @@ func sampleOf(b *testing.B, mappingGiven bool) *session {
 	if !mappingGiven {
 		mp = ""
 	}
-	ld, err := load(s, in, mp)
+	ld, err := load(s, loadReq{input: in, mapping: mp})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func BenchmarkFirstScreen(b *testing.B) {
 			s := &session{ctx: ctx}
 			b.ReportAllocs()
 			for b.Loop() {
-				msg := loadCmd(s, in, tc.mapping)()
+				msg := (&loadStep{s: s}).loadCmd(loadReq{input: in, mapping: tc.mapping})()
 				lm, ok := msg.(loadedMsg)
 				if !ok {
 					b.Fatalf("loadCmd: %#v", msg)
@@ -181,7 +181,7 @@ func BenchmarkFirstScreen(b *testing.B) {
 	})
 	b.Run("countCmd", func(b *testing.B) {
 		s := &session{ctx: ctx}
-		ld, err := load(s, in, mp)
+		ld, err := load(s, loadReq{input: in, mapping: mp})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -232,7 +232,7 @@ func BenchmarkPreview(b *testing.B) {
 	in, mp := writeExport(b, dir, rows)
 	ctx := context.Background()
 	s := &session{ctx: ctx}
-	ld, err := load(s, in, mp)
+	ld, err := load(s, loadReq{input: in, mapping: mp})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -30,6 +31,22 @@ type loaded struct {
 	sample     []*importer.Row
 	notes      []string
 	mapping    *importer.Mapping
+	// suggested is the engine's suggestion (a field is reset to it);
+	// doc is the saved mapping document the mapping was read from (saving
+	// writes back only what was edited), saved its file when it was found
+	// beside the input rather than given.
+	suggested *importer.Mapping
+	doc       *importer.MappingDocument
+	saved     string
+	// passwords is the password export joined to the input (Auth0), joins
+	// the names of joined values and secret the columns masked on screen.
+	passwords string
+	joins     []string
+	secret    map[string]bool
+	// unmask shows the secrets (m); noIdentifier: no column was
+	// recognised as the identifier.
+	unmask       bool
+	noIdentifier bool
 	// count is the number of records, once counted (-1 until then);
 	// counting is how many so far.
 	count    int
@@ -43,19 +60,31 @@ type (
 		mappingGiven bool
 	}
 	loadErrMsg struct{ err error }
+	// loadReq is what is loaded: the input, a given mapping, a password
+	// export to join, and whether a saved mapping is passed over.
+	loadReq struct {
+		input, mapping, passwords string
+		fresh                     bool
+	}
 	countedMsg struct {
-		input string
-		n     int
-		err   error
+		l   *loaded
+		n   int
+		err error
 	}
 	exampleMsg struct{ input, mapping string }
 )
 
 type loadKeys struct {
-	Open    key.Binding
-	Example key.Binding
-	Picker  key.Binding
-	Next    key.Binding
+	Open      key.Binding
+	Example   key.Binding
+	Picker    key.Binding
+	Next      key.Binding
+	Passwords key.Binding
+	Fresh     key.Binding
+	Choose    key.Binding
+	Cancel    key.Binding
+	Complete  key.Binding
+	Unmask    key.Binding
 }
 
 type loadStep struct {
@@ -69,6 +98,11 @@ type loadStep struct {
 	err     error
 	// complete offers the names of the folder typed (paths.go).
 	complete *pathCompleter
+	// chosen is the file last picked or loaded, as it is (the field shows
+	// it printable); pwInput asks for a password export to join.
+	chosen  string
+	pwInput *textinput.Model
+	req     loadReq
 }
 
 func newLoad(c *ui.Common, s *session) *loadStep {
@@ -88,10 +122,16 @@ func newLoad(c *ui.Common, s *session) *loadStep {
 	fp.AllowedTypes = []string{".csv", ".json", ".ndjson", ".jsonl", ".txt", ".tsv"}
 	fp.CurrentDirectory, _ = os.Getwd()
 	return &loadStep{c: c, s: s, path: ti, picker: fp, complete: newPathCompleter(), keys: loadKeys{
-		Open:    ui.Binding([]string{"enter"}, "enter", "open"),
-		Example: ui.Binding([]string{"ctrl+e"}, "ctrl+e", "try the example"),
-		Picker:  ui.Binding([]string{"ctrl+o"}, "ctrl+o", "browse files"),
-		Next:    ui.Binding([]string{"enter"}, "enter", "accept & map"),
+		Open:      ui.Binding([]string{"enter"}, "enter", "open"),
+		Example:   ui.Binding([]string{"ctrl+e"}, "ctrl+e", "try the example"),
+		Picker:    ui.Binding([]string{"ctrl+o"}, "ctrl+o", "browse files"),
+		Next:      ui.Binding([]string{"enter"}, "enter", "accept & map"),
+		Passwords: ui.Binding([]string{"ctrl+p"}, "ctrl+p", "join passwords"),
+		Fresh:     ui.Binding([]string{"ctrl+r"}, "ctrl+r", "saved/fresh mapping"),
+		Choose:    ui.Binding([]string{"enter"}, "enter", "choose"),
+		Cancel:    ui.Binding([]string{"esc"}, "esc", "cancel"),
+		Complete:  ui.Binding([]string{"tab"}, "tab", "complete"),
+		Unmask:    ui.UnmaskKey,
 	}}
 }
 
@@ -103,7 +143,7 @@ func exportFiles(dir string) []string {
 	for _, e := range ents {
 		switch strings.ToLower(filepath.Ext(e.Name())) {
 		case ".csv", ".json", ".ndjson", ".jsonl", ".tsv":
-			if !e.IsDir() && !importer.IsOwnOutput(e.Name()) && !strings.HasPrefix(e.Name(), ".") {
+			if !e.IsDir() && !importer.IsOwnOutput(e.Name()) && !strings.HasPrefix(e.Name(), ".") && importer.Printable(e.Name()) == e.Name() {
 				out = append(out, e.Name())
 			}
 		}
@@ -115,24 +155,61 @@ func exportFiles(dir string) []string {
 func (l *loadStep) Init() tea.Cmd {
 	cmds := []tea.Cmd{textinput.Blink, l.complete.update(&l.path)}
 	if in := l.s.opts.Input; in != "" && l.s.loaded == nil {
-		l.path.SetValue(in)
+		l.setPath(in)
 		l.busy = true
-		cmds = append(cmds, loadCmd(l.s, in, l.s.opts.Mapping))
+		cmds = append(cmds, l.loadCmd(loadReq{input: in, mapping: l.s.opts.Mapping}))
 	}
 	return tea.Batch(cmds...)
 }
 
 func (l *loadStep) Busy() bool   { return false }
-func (l *loadStep) Typing() bool { return !l.picking && l.s.loaded == nil }
+func (l *loadStep) Typing() bool { return l.pwInput != nil || !l.picking && l.s.loaded == nil }
 
-func (l *loadStep) ShortHelp() []key.Binding {
-	if l.s.loaded != nil {
-		return []key.Binding{l.keys.Next, l.keys.Picker}
-	}
-	return []key.Binding{l.keys.Open, l.keys.Example, l.keys.Picker}
+// setPath shows p in the field, printable; chosen keeps it as it is.
+func (l *loadStep) setPath(p string) {
+	l.chosen = p
+	l.path.SetValue(importer.Printable(p))
+	l.path.CursorEnd()
 }
 
-func (l *loadStep) FullHelp() [][]key.Binding { return [][]key.Binding{l.ShortHelp()} }
+// typedPath is the path in the field: the file chosen when the field
+// still shows it.
+func (l *loadStep) typedPath() string {
+	v := l.path.Value()
+	if l.chosen != "" && v == importer.Printable(l.chosen) {
+		return l.chosen
+	}
+	return parsePath(v, l.complete.home)
+}
+
+func (l *loadStep) ShortHelp() []key.Binding {
+	switch {
+	case l.pwInput != nil:
+		return []key.Binding{l.keys.Choose, l.keys.Complete, l.keys.Cancel}
+	case l.picking:
+		return []key.Binding{l.keys.Choose, ui.Binding([]string{"up", "down"}, "↑/↓", "move"), ui.Binding([]string{"esc"}, "esc", "type a path")}
+	case l.s.loaded != nil:
+		ks := []key.Binding{l.keys.Next}
+		if len(l.s.loaded.secret) > 0 {
+			ks = append(ks, l.keys.Unmask)
+		}
+		if l.s.loaded.saved != "" || l.req.fresh {
+			ks = append(ks, l.keys.Fresh)
+		}
+		if l.s.loaded.mapping.Source.Passwords == nil {
+			ks = append(ks, l.keys.Passwords)
+		}
+		return append(ks, l.keys.Picker)
+	}
+	return []key.Binding{l.keys.Open, l.keys.Complete, l.keys.Example, l.keys.Picker}
+}
+
+func (l *loadStep) FullHelp() [][]key.Binding {
+	if l.s.loaded != nil && l.pwInput == nil && !l.picking {
+		return [][]key.Binding{l.ShortHelp(), {l.keys.Passwords, l.keys.Fresh, l.keys.Unmask}}
+	}
+	return [][]key.Binding{l.ShortHelp()}
+}
 
 func (l *loadStep) Update(msg tea.Msg) (step, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -150,16 +227,17 @@ func (l *loadStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		l.complete.apply(&l.path, msg)
 		return l, nil
 	case exampleMsg:
-		l.path.SetValue(msg.input)
+		l.setPath(msg.input)
 		l.busy = true
-		return l, loadCmd(l.s, msg.input, msg.mapping)
+		return l, l.loadCmd(loadReq{input: msg.input, mapping: msg.mapping})
 	case countingMsg:
-		if l.s.loaded != nil && l.s.loaded.input == msg.input {
+		// It comes here even after the person moved on (forStep).
+		if l.s.loaded == msg.l {
 			l.s.loaded.counting = msg.n
 		}
 		return l, waitFor(msg.ch)
 	case countedMsg:
-		if l.s.loaded != nil && l.s.loaded.input == msg.input {
+		if l.s.loaded == msg.l {
 			l.s.loaded.count = msg.n
 			if msg.err != nil {
 				// Broken past the first rows: nothing after that point
@@ -169,6 +247,26 @@ func (l *loadStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		}
 		return l, nil
 	case tea.KeyMsg:
+		if l.pwInput != nil {
+			switch {
+			case key.Matches(msg, l.keys.Cancel):
+				l.pwInput = nil
+				return l, nil
+			case key.Matches(msg, l.keys.Choose):
+				p := strings.TrimSpace(l.pwInput.Value())
+				l.pwInput = nil
+				if p == "" || l.s.loaded == nil {
+					return l, nil
+				}
+				r := l.req
+				r.passwords = p
+				l.busy = true
+				return l, l.loadCmd(r)
+			}
+			var cmd tea.Cmd
+			*l.pwInput, cmd = l.pwInput.Update(msg)
+			return l, cmd
+		}
 		if l.picking {
 			if msg.String() == "esc" {
 				l.picking = false
@@ -184,8 +282,38 @@ func (l *loadStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		case key.Matches(msg, l.keys.Example) && l.s.opts.Example != nil:
 			l.busy = true
 			return l, exampleCmd(l.s)
+		case key.Matches(msg, l.keys.Passwords) && l.s.loaded != nil && !l.busy:
+			ti := textinput.New()
+			ti.Prompt = "password export: "
+			ti.Placeholder = "auth0-password-hashes.ndjson"
+			ti.ShowSuggestions = true
+			dir := filepath.Dir(l.s.loaded.input)
+			var sugg []string
+			for _, f := range exportFiles(dir) {
+				if p := filepath.Join(dir, f); p != filepath.Clean(l.s.loaded.input) {
+					sugg = append(sugg, p)
+				}
+			}
+			ti.SetSuggestions(sugg)
+			if c := passwordCandidate(sugg); l.s.loaded.passwords != "" {
+				ti.SetValue(l.s.loaded.passwords)
+			} else if c != "" {
+				ti.SetValue(c)
+			}
+			ti.CursorEnd()
+			ti.Focus()
+			l.pwInput = &ti
+			return l, textinput.Blink
+		case key.Matches(msg, l.keys.Fresh) && l.s.loaded != nil && !l.busy && (l.s.loaded.saved != "" || l.req.fresh):
+			r := l.req
+			r.fresh = !r.fresh
+			l.busy = true
+			return l, l.loadCmd(r)
+		case key.Matches(msg, l.keys.Unmask) && l.s.loaded != nil:
+			l.s.loaded.unmask = !l.s.loaded.unmask
+			return l, nil
 		case key.Matches(msg, l.keys.Open):
-			p := parsePath(l.path.Value(), l.complete.home)
+			p := l.typedPath()
 			if l.s.loaded != nil && l.s.loaded.input == p && l.err == nil {
 				return l, next
 			}
@@ -195,9 +323,9 @@ func (l *loadStep) Update(msg tea.Msg) (step, tea.Cmd) {
 			}
 			l.busy = true
 			l.s.loaded = nil
-			return l, loadCmd(l.s, p, "")
+			return l, l.loadCmd(loadReq{input: p})
 		}
-		if l.s.loaded != nil && msg.Type == tea.KeyRunes || msg.Type == tea.KeyBackspace {
+		if l.s.loaded != nil && (msg.Type == tea.KeyRunes || msg.Type == tea.KeyBackspace) {
 			// Typing another path starts over.
 			l.s.loaded = nil
 			l.path.Focus()
@@ -208,10 +336,10 @@ func (l *loadStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		l.picker, cmd = l.picker.Update(msg)
 		if ok, p := l.picker.DidSelectFile(msg); ok {
 			l.picking = false
-			l.path.SetValue(p)
+			l.setPath(p)
 			l.busy = true
 			l.s.loaded = nil
-			return l, loadCmd(l.s, p, "")
+			return l, l.loadCmd(loadReq{input: p})
 		}
 		return l, cmd
 	}
@@ -220,23 +348,42 @@ func (l *loadStep) Update(msg tea.Msg) (step, tea.Cmd) {
 	return l, tea.Batch(cmd, l.complete.update(&l.path))
 }
 
-// loadCmd opens the export, detects its system and suggests a mapping (or
-// reads the given one), keeping the first rows.
-func loadCmd(s *session, input, mappingPath string) tea.Cmd {
+// passwordCandidate is the one file among files whose name says it holds
+// passwords, if there is exactly one.
+func passwordCandidate(files []string) string {
+	var found []string
+	for _, f := range files {
+		if strings.Contains(strings.ToLower(filepath.Base(f)), "password") {
+			found = append(found, f)
+		}
+	}
+	if len(found) == 1 {
+		return found[0]
+	}
+	return ""
+}
+
+// loadCmd opens the export, detects its system and suggests a mapping,
+// reads the given one or the one saved for it, keeping the first rows.
+func (l *loadStep) loadCmd(r loadReq) tea.Cmd {
+	l.req = r
+	s := l.s
 	return func() tea.Msg {
-		l, err := load(s, input, mappingPath)
+		ld, err := load(s, r)
 		if err != nil {
 			return loadErrMsg{err}
 		}
-		mp, given := mappingPath, mappingPath != ""
+		mp, given := r.mapping, r.mapping != ""
 		if !given {
-			mp = defaultMappingPath(input)
+			mp = defaultMappingPath(r.input)
+			given = ld.saved != ""
 		}
-		return loadedMsg{l: l, mappingPath: mp, mappingGiven: given}
+		return loadedMsg{l: ld, mappingPath: mp, mappingGiven: given}
 	}
 }
 
-func load(s *session, input, mappingPath string) (*loaded, error) {
+func load(s *session, r loadReq) (*loaded, error) {
+	input, mappingPath := r.input, r.mapping
 	st, err := os.Stat(input)
 	if err != nil {
 		if os.IsNotExist(err) {
@@ -247,33 +394,61 @@ func load(s *session, input, mappingPath string) (*loaded, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("%s is a folder: choose an export file in it", input)
 	}
-	l := &loaded{input: input, count: -1}
+	l := &loaded{input: input, count: -1, passwords: r.passwords}
+	// The engine's suggestion: the mapping when none was saved, the notes,
+	// and what a field is reset to. With a mapping given, it is only an
+	// aid: a file it cannot read is the mapping's to read.
+	sugg, rep, p, score, serr := suggest(s, input, r.passwords)
+	if serr != nil && mappingPath == "" {
+		return nil, serr
+	}
+	l.confidence = score
+	if p != nil {
+		l.preset = p.Name
+	}
+	if rep != nil {
+		l.notes = rep.Notes
+	}
+	l.suggested = sugg
 	var m *importer.Mapping
-	if mappingPath != "" {
-		if m, err = importer.ReadMappingFile(mappingPath); err != nil {
+	switch {
+	case mappingPath != "":
+		if l.doc, err = importer.ReadMappingDocument(mappingPath); err != nil {
 			return nil, err
 		}
-	} else {
-		src, err := importer.OpenContext(s.ctx, input, importer.SourceOptions{})
-		if err != nil {
-			return nil, err
+		m = l.doc.Mapping
+	default:
+		saved := defaultMappingPath(input)
+		if _, err := os.Stat(saved); err == nil && !r.fresh {
+			doc, err := importer.ReadMappingDocument(saved)
+			if err == nil {
+				err = fits(s, input, doc.Mapping)
+			}
+			if err != nil {
+				l.notes = append([]string{fmt.Sprintf("the saved mapping %s is not used (%v): this is a fresh suggestion, and saving asks before replacing that file", saved, err)}, l.notes...)
+			} else {
+				l.doc, l.saved, m = doc, saved, doc.Mapping
+			}
 		}
-		p, score := importer.DetectPreset(src)
-		l.confidence = score
-		var rep *importer.SuggestReport
-		m, rep, err = importer.SuggestMapping(src, importer.SuggestOptions{})
-		src.Close()
-		if err != nil {
-			return nil, err
-		}
-		if p != nil {
-			l.preset = p.Name
-		}
-		if rep != nil {
-			l.notes = rep.Notes
+		if m == nil {
+			m = cloneMapping(sugg)
 		}
 	}
-	if l.preset == "" {
+	if r.passwords != "" && m.Source.Passwords == nil && sugg != nil && sugg.Source.Passwords != nil {
+		// A password export joined to a saved mapping: its join, and the
+		// password field when the mapping has none.
+		j := *sugg.Source.Passwords
+		m.Source.Passwords = &j
+		if _, ok := m.Fields["password.password_hash"]; !ok {
+			if f := sugg.Fields["password.password_hash"]; f != nil {
+				fc := *f
+				m.Fields["password.password_hash"] = &fc
+			}
+		}
+	} else if r.passwords != "" && m.Source.Passwords != nil {
+		m.Source.Passwords.File = r.passwords
+	}
+	if l.preset == "" || l.preset == "generic" && m.Preset != "" {
 		l.preset = m.Preset
 	}
 	src, err := importer.OpenInputContext(s.ctx, input, m)
@@ -285,46 +460,88 @@ func load(s *session, input, mappingPath string) (*loaded, error) {
 		return nil, err
 	}
 	if _, err := importer.CompileFor(m, src); err != nil {
-		if mappingPath == "" {
+		_, hasID := m.Fields[string(m.Identifier)]
+		switch {
+		case mappingPath != "":
+			return nil, fmt.Errorf("%s does not fit %s: %w", mappingPath, input, err)
+		case !hasID:
+			// No column was recognised as the identifier: the map step
+			// chooses it.
+			l.noIdentifier = true
+		default:
 			return nil, fmt.Errorf("%s: no mapping could be suggested (%w): is it a user export?", input, err)
 		}
-		return nil, fmt.Errorf("%s does not fit %s: %w", mappingPath, input, err)
 	}
 	l.format, l.delimiter, l.columns = src.Format(), src.Delimiter(), src.Columns()
+	l.joins = src.Joins()
 	l.viewer = importer.NewViewer(src)
 	l.sample = src.Sample()
 	if len(l.sample) > 200 {
 		l.sample = l.sample[:200]
 	}
 	l.mapping = m
+	l.secret = importer.SecretColumns(m, l.viewer, l.columns, l.sample)
 	return l, nil
+}
+
+// suggest is the engine's suggestion for the input, as map makes it.
+func suggest(s *session, input, passwords string) (*importer.Mapping, *importer.SuggestReport, *importer.Preset, int, error) {
+	src, err := importer.OpenContext(s.ctx, input, importer.SourceOptions{})
+	if err != nil {
+		return nil, nil, nil, 0, err
+	}
+	defer src.Close()
+	if err := importer.CheckUserExport(src); err != nil {
+		return nil, nil, nil, 0, err
+	}
+	p, score := importer.DetectPreset(src)
+	m, rep, err := importer.SuggestMapping(src, importer.SuggestOptions{Passwords: passwords})
+	return m, rep, p, score, err
+}
+
+// fits checks a saved mapping against the input.
+func fits(s *session, input string, m *importer.Mapping) error {
+	src, err := importer.OpenInputContext(s.ctx, input, m)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	_, err = importer.CompileFor(m, src)
+	return err
 }
 
 // countingMsg is the count so far of a large file.
 type countingMsg struct {
-	input string
-	n     int
-	ch    <-chan tea.Msg
+	l  *loaded
+	n  int
+	ch <-chan tea.Msg
 }
 
+// The count is the load step's, wherever the person is when it comes.
+func (countingMsg) forStep() stepID { return stepLoad }
+func (countedMsg) forStep() stepID  { return stepLoad }
+
 // countCmd counts the records in the background; the count so far comes
-// in every 100,000 records.
+// in every 100,000 records. The goroutine starts when the command runs.
 func countCmd(s *session, l *loaded) tea.Cmd {
-	ch := make(chan tea.Msg, 4)
-	go func() {
-		defer close(ch)
-		n, err := importer.CountRecordsProgress(s.ctx, l.input, l.mapping, 100_000, func(n int) {
-			select {
-			case ch <- countingMsg{input: l.input, n: n, ch: ch}:
-			default:
+	mp := cloneMapping(l.mapping) // the map step edits l.mapping meanwhile
+	return func() tea.Msg {
+		ch := make(chan tea.Msg, 4)
+		go func() {
+			defer close(ch)
+			n, err := importer.CountRecordsProgress(s.ctx, l.input, mp, 100_000, func(n int) {
+				select {
+				case ch <- countingMsg{l: l, n: n, ch: ch}:
+				default:
+				}
+			})
+			if err != nil && s.ctx.Err() != nil {
+				return
 			}
-		})
-		if err != nil && s.ctx.Err() != nil {
-			return
-		}
-		ch <- countedMsg{input: l.input, n: n, err: err}
-	}()
-	return waitFor(ch)
+			ch <- countedMsg{l: l, n: n, err: err}
+		}()
+		return <-ch
+	}
 }
 
 func exampleCmd(s *session) tea.Cmd {
@@ -343,7 +560,7 @@ func (l *loadStep) View() string {
 	b.WriteString(st.Title.Render("Load an export") + "\n")
 	if l.picking {
 		b.WriteString(st.Muted.Render("choose a file (enter), esc to type a path") + "\n")
-		b.WriteString(l.picker.View())
+		b.WriteString(printablePicker(l.picker.View()))
 		return b.String()
 	}
 	b.WriteString(st.InputView(&l.path) + "\n")
@@ -359,12 +576,44 @@ func (l *loadStep) View() string {
 		if l.err != nil {
 			b.WriteString(st.ErrorBox.Width(max(l.c.Width-4, 20)).Render(importer.PrintableLines(l.err.Error())) + "\n")
 		}
-		b.WriteString(l.summary(ld))
+		prompt := ""
+		if l.pwInput != nil {
+			prompt = "\n" + st.InputView(l.pwInput) + "\n" + st.Muted.Render(ui.Wrap("the second file of an Auth0 export: its password hashes, joined to the users by id or email", l.c.Width-2))
+		}
+		b.WriteString(l.summary(ld, strings.Count(prompt, "\n")))
+		b.WriteString(prompt)
 	}
 	return b.String()
 }
 
-func (l *loadStep) summary(ld *loaded) string {
+// printablePicker escapes what the file picker draws of file names: it
+// prints them as they are, and a name can hold terminal escapes. Only
+// escapes that are colours (SGR) are kept.
+func printablePicker(v string) string {
+	lines := strings.Split(v, "\n")
+	for i, line := range lines {
+		var b strings.Builder
+		for len(line) > 0 {
+			if m := sgr.FindStringIndex(line); m != nil && m[0] == 0 {
+				b.WriteString(line[:m[1]])
+				line = line[m[1]:]
+				continue
+			}
+			next := len(line)
+			if m := sgr.FindStringIndex(line); m != nil {
+				next = m[0]
+			}
+			b.WriteString(importer.Printable(line[:next]))
+			line = line[next:]
+		}
+		lines[i] = b.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+var sgr = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
+func (l *loadStep) summary(ld *loaded, below int) string {
 	st := l.c.Styles
 	var b strings.Builder
 	format := string(ld.format)
@@ -373,10 +622,10 @@ func (l *loadStep) summary(ld *loaded) string {
 	}
 	count := st.Muted.Render("counting…")
 	if ld.counting > 0 {
-		count = st.Muted.Render(fmt.Sprintf("counting… %d", ld.counting))
+		count = st.Muted.Render("counting… " + thousands(ld.counting))
 	}
 	if ld.count >= 0 {
-		count = fmt.Sprintf("%d records", ld.count)
+		count = records(ld.count)
 	}
 	sure := "detected"
 	if ld.confidence > 0 && ld.preset != "generic" {
@@ -384,23 +633,40 @@ func (l *loadStep) summary(ld *loaded) string {
 	} else if ld.preset == "generic" {
 		sure = "no known system: by column names"
 	}
-	fmt.Fprintf(&b, "%s  ·  %s  ·  %s (%s)\n", format, count, st.Selected.Render(ld.preset), sure)
-	b.WriteString(l.table(ld))
+	fmt.Fprintf(&b, "%s  ·  %s  ·  %s (%s)\n", format, count, st.Selected.Render(importer.Printable(ld.preset)), sure)
+	switch {
+	case ld.saved != "":
+		b.WriteString(st.Good.Render("mapping: the saved "+importer.Printable(ld.saved)) + st.Muted.Render(" (ctrl+r: a fresh suggestion)") + "\n")
+	case l.req.fresh:
+		b.WriteString(st.Muted.Render("mapping: a fresh suggestion (ctrl+r: the saved one)") + "\n")
+	}
+	if ld.noIdentifier {
+		b.WriteString(st.Warn.Render(ui.Wrap("no column was recognised as the identifier (email, phone or username): choose it on the map step", l.c.Width-2)) + "\n")
+	}
+	if ld.passwords != "" {
+		b.WriteString(st.Good.Render("passwords: joined from "+importer.Printable(ld.passwords)) + "\n")
+	} else if ld.mapping.Source.Passwords == nil && ld.preset == "auth0" {
+		b.WriteString(st.Warn.Render(ui.Wrap("Auth0 keeps password hashes in a second export: ctrl+p joins it (without it, no user keeps a password)", l.c.Width-2)) + "\n")
+	}
+	b.WriteString(l.table(ld, strings.Count(b.String(), "\n")-1+below))
 	return b.String()
 }
 
 // table shows the first rows under the first columns that fit.
-func (l *loadStep) table(ld *loaded) string {
+func (l *loadStep) table(ld *loaded, above int) string {
 	st := l.c.Styles
 	width := l.c.Width - 2
-	rows := min(len(ld.sample), max(l.c.Height-10, 1))
+	rows := min(len(ld.sample), max(l.c.Height-10-above, 1))
 	var cols []string
 	var widths []int
 	used := 0
+	cell := func(r *importer.Row, c string) string {
+		return importer.Printable(ui.Mask(ld.viewer.Value(r, c), ld.secret[c], ld.unmask))
+	}
 	for _, c := range ld.columns {
-		w := min(max(lipgloss.Width(c), 6), 24)
+		w := min(max(lipgloss.Width(importer.Printable(c)), 6), 24)
 		for _, r := range ld.sample[:rows] {
-			w = max(w, min(lipgloss.Width(importer.Printable(ld.viewer.Value(r, c))), 24))
+			w = max(w, min(lipgloss.Width(cell(r, c)), 24))
 		}
 		if used+w+2 > width {
 			break
@@ -415,11 +681,15 @@ func (l *loadStep) table(ld *loaded) string {
 		}
 		b.WriteString(strings.Join(parts, "  ") + "\n")
 	}
-	line(cols, st.Key)
+	heads := make([]string, len(cols))
+	for i, c := range cols {
+		heads[i] = importer.Printable(c)
+	}
+	line(heads, st.Key)
 	for _, r := range ld.sample[:rows] {
 		cells := make([]string, len(cols))
 		for i, c := range cols {
-			cells[i] = importer.Printable(ld.viewer.Value(r, c))
+			cells[i] = cell(r, c)
 		}
 		line(cells, st.Code)
 	}
@@ -434,4 +704,15 @@ func pad(s string, w int) string {
 		return s + strings.Repeat(" ", n)
 	}
 	return s
+}
+
+// secretColumns are the columns masked on screen: those found secret on
+// loading, and the sources of the password and TOTP fields of m as it is
+// now (the engine decides both: importer.SecretColumns).
+func (ld *loaded) secretColumns(m *importer.Mapping) map[string]bool {
+	out := importer.SecretColumns(m, ld.viewer, nil, nil)
+	for c := range ld.secret {
+		out[c] = true
+	}
+	return out
 }

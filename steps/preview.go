@@ -321,20 +321,6 @@ func (p *previewStep) jumpBad(forward bool) {
 	}
 }
 
-// secretColumns are the source columns of password hashes and TOTP
-// secrets, masked like the record's own.
-func secretColumns(m *importer.Mapping) map[string]bool {
-	out := map[string]bool{}
-	for k, f := range m.Fields {
-		if strings.Contains(k, "password") || strings.Contains(k, "totp") {
-			if f != nil && f.From != "" {
-				out[f.From] = true
-			}
-		}
-	}
-	return out
-}
-
 var hashValue = regexp.MustCompile(`("(?:password_hash|secret)": ")([^"]*)(")`)
 
 // refresh puts the shown record in the viewport, coloured.
@@ -355,7 +341,7 @@ func (p *previewStep) refresh() {
 		b.WriteString(st.Good.Render(head+": valid, sent as") + "\n")
 	} else {
 		b.WriteString(st.Bad.Render(head+": invalid: "+importer.Printable(r.reason)) + "\n")
-		secret := secretColumns(p.s.mapping)
+		secret := p.s.loaded.secretColumns(p.s.mapping)
 		for _, cv := range r.source {
 			v := cv[1]
 			if secret[cv[0]] && !p.unmask {

@@ -82,7 +82,7 @@ func TestMapEdits(t *testing.T) {
 	for m.cursor != rowPhoneInvalid {
 		d.handle(runes("j"))
 	}
-	if !strings.Contains(m.detail(), "sample: 1 such records") {
+	if !strings.Contains(m.detail(), "sample: 1 record)") {
 		t.Errorf("phone policy detail: %s", m.detail())
 	}
 	v = m.version

@@ -167,6 +167,14 @@ func (w *Wizard) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			w.fullHelp = !w.fullHelp
 			return w, nil
 		}
+	case interface{ forStep() stepID }:
+		// Background work reports to the step that started it, even
+		// after the person moved on.
+		if id := msg.forStep(); id != w.cur && w.steps[id] != nil {
+			var cmd tea.Cmd
+			w.steps[id], cmd = w.steps[id].Update(msg)
+			return w, cmd
+		}
 	case nextMsg:
 		return w, w.advance()
 	case backMsg:

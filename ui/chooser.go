@@ -35,11 +35,19 @@ func NewChooser(title string, options []string) *Chooser {
 func (c *Chooser) refilter() {
 	q := strings.ToLower(c.filter.Value())
 	c.shown = c.shown[:0]
+	// An option is a name, then " — " and its description: the options
+	// whose name matches come before those matched by description only.
+	var byDoc []string
 	for _, o := range c.options {
-		if q == "" || strings.Contains(strings.ToLower(o), q) {
+		name, _, _ := strings.Cut(o, " — ")
+		switch {
+		case q == "" || strings.Contains(strings.ToLower(name), q):
 			c.shown = append(c.shown, o)
+		case strings.Contains(strings.ToLower(o), q):
+			byDoc = append(byDoc, o)
 		}
 	}
+	c.shown = append(c.shown, byDoc...)
 	if c.cursor >= len(c.shown) {
 		c.cursor = max(len(c.shown)-1, 0)
 	}

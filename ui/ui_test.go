@@ -84,3 +84,31 @@ func TestFrameFitsTheScreen(t *testing.T) {
 		t.Errorf("help line: %q", lines[len(lines)-1])
 	}
 }
+
+func TestMask(t *testing.T) {
+	if Mask("$2b$10$x", true, false) != Masked || Mask("$2b$10$x", true, true) != "$2b$10$x" ||
+		Mask("Ann", false, false) != "Ann" || Mask("", true, false) != "" {
+		t.Error("Mask")
+	}
+}
+
+// TestChooserNamesFirst: typing a transform's name lists it before the
+// transforms whose description merely mentions the word.
+func TestChooserNamesFirst(t *testing.T) {
+	c := NewChooser("t", []string{"bool — parse true/false", "key — a role name to a key", "split — split a list (roles)"})
+	for _, r := range "key" {
+		c.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	c.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	if c.Chosen != "key — a role name to a key" {
+		t.Errorf("chosen %q", c.Chosen)
+	}
+	c = NewChooser("t", []string{"bool — a key word", "key — x"})
+	for _, r := range "key" {
+		c.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	c.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	if c.Chosen != "key — x" {
+		t.Errorf("a description matched before the name: %q", c.Chosen)
+	}
+}
