@@ -108,6 +108,9 @@ type Plan struct {
 	now      time.Time
 	nStrs    int // text fields backed by recordBuilder.strs
 	nCustom  int // custom attributes
+	// keyNames remembers the names each field's key transform converted
+	// (keynames.go).
+	keyNames map[string]*keyNames
 }
 
 type compiledCondition struct {
@@ -166,6 +169,9 @@ func compile(m *Mapping, columns []string, isCSV bool, extras []string) (*Plan, 
 		cf := compiledField{target: t, col: -1, str: -1}
 		for _, tr := range spec.Transforms {
 			ts := transforms[tr.Name]
+			if tr.Name == "key" {
+				ts = p.keySpec(key, ts)
+			}
 			cf.ts = append(cf.ts, compiledTransform{Transform: tr, spec: &ts})
 		}
 		if spec.From != "" {

@@ -18,6 +18,9 @@ type ProjectNeeds struct {
 	// InvalidRoles and InvalidGroups are keys that do not match
 	// adminapi.KeyPattern: no project can have them.
 	InvalidRoles, InvalidGroups map[string]int
+	// Collisions are keys the key transform gave two different names:
+	// sending them would merge two roles (or groups) into one.
+	Collisions []KeyCollision
 }
 
 // Add counts the roles and groups of one record.
@@ -56,6 +59,15 @@ func uniqueStrings(s []string) []string {
 	return out
 }
 
+// CollisionErr is a *KeyCollisionError naming the names the key transform
+// would merge, or nil.
+func (n ProjectNeeds) CollisionErr() error {
+	if len(n.Collisions) == 0 {
+		return nil
+	}
+	return &KeyCollisionError{Collisions: n.Collisions}
+}
+
 // Empty reports whether the records carry no role and no group.
 func (n ProjectNeeds) Empty() bool {
 	return len(n.Roles)+len(n.Groups)+len(n.InvalidRoles)+len(n.InvalidGroups) == 0
@@ -80,6 +92,7 @@ func CountNeeds(ctx context.Context, input string, m *Mapping) (ProjectNeeds, er
 		}
 		return nil
 	})
+	n.Collisions = plan.KeyCollisions()
 	return n, err
 }
 
