@@ -71,6 +71,9 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setSecurityHeaders(w.Header())
+	// The answer's Date is the project's clock (Options.Now), the one its
+	// users' createdAt are read on.
+	w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
 	if !s.authorize(r) {
 		http.Error(w, "Forbidden", http.StatusForbidden)
 		return
