@@ -23,7 +23,9 @@ the server's clock. Every user of R gets a line in undo's report
 migration, kept: not created by this migration, or failed. Undo is
 journaled (R.undo.journal, never started over): running it again
 continues, tries the failed deletions again, and keeps the list of the
-users already deleted.
+users already deleted. The roles and groups replay --create-roles created
+(R without .csv plus .roles.journal) are deleted too once no user holds
+them.
 
 Before deleting, undo asks for a typed confirmation naming the project
 and the number of users; --yes skips it. --dry-run deletes nothing and
@@ -112,6 +114,13 @@ func runUndo(ctx context.Context, args []string, io *stdio) error {
 	}
 	if s.NotInReport > 0 {
 		fmt.Fprintf(io.Out, "  %d users the import's journal records as inserted are not listed as inserted in the report: not deleted\n", s.NotInReport)
+	}
+	for _, k := range s.Keys {
+		line := fmt.Sprintf("  %s %q (created by the migration): %s", k.Kind, k.Key, k.Outcome)
+		if k.Reason != "" {
+			line += ": " + k.Reason
+		}
+		fmt.Fprintln(io.Out, importer.Printable(line))
 	}
 	if s.Basis != importer.ClockServer && s.Inserted > s.NotJournaled {
 		fmt.Fprintf(io.Out, "  note: %s\n", clockNote(s.UndoPlan))

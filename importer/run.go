@@ -63,7 +63,7 @@ type RunConfig struct {
 	// Prepare, when set, is called in a live run before the first request
 	// with the roles and groups the whole file needs (an extra pass over
 	// the input): it can create what the project lacks, or refuse the run
-	// (a *RefusedError). See PrepareProject.
+	// (a *RefusedError). See ProjectPrep.
 	Prepare func(ctx context.Context, needs ProjectNeeds) error
 }
 

@@ -105,6 +105,10 @@ type UndoConfig struct {
 	Progress func(phase string, done, total int)
 	// Now is this machine's clock (default time.Now).
 	Now func() time.Time
+	// RolesJournal lists the roles and groups the migration created
+	// (default: DefaultRolesJournal(Report)); once the users are deleted,
+	// those no one holds are deleted too.
+	RolesJournal string
 }
 
 // UndoPlan is what undo is about to do.
@@ -144,6 +148,9 @@ type UndoSummary struct {
 	KeptBefore                   int
 	Out                          string
 	FailedExamples               []string
+	// Keys are the roles and groups the migration created, and what undo
+	// did with each.
+	Keys []KeyUndo
 }
 
 // ErrUndoCancelled: the person did not confirm.
@@ -361,9 +368,17 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 		}
 	}
 	lines = append(append(lines, settled...), kept...)
+	rolesJournal := c.RolesJournal
+	if rolesJournal == "" {
+		rolesJournal = DefaultRolesJournal(c.Report)
+	}
 	if c.DryRun {
 		lines = append(lines, del...)
-		return s, s.finish(out, lines)
+		if err := s.finish(out, lines); err != nil {
+			return s, err
+		}
+		s.Keys, err = undoKeys(ctx, c.API, rolesJournal, h.target, true)
+		return s, err
 	}
 	if c.Confirm != nil && s.Delete > 0 && !c.Confirm(s.UndoPlan) {
 		return s, ErrUndoCancelled
@@ -424,10 +439,21 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 	if firstErr != nil {
 		return s, firstErr
 	}
-	if s.Failed == 0 && ctx.Err() == nil {
+	if ctx.Err() != nil {
+		return s, ctx.Err()
+	}
+	if s.Keys, err = undoKeys(ctx, c.API, rolesJournal, h.target, false); err != nil {
+		return s, err
+	}
+	for _, k := range s.Keys {
+		if k.Outcome == UndoKeyFailed {
+			s.Failed++
+		}
+	}
+	if s.Failed == 0 {
 		_ = uj.end()
 	}
-	return s, ctx.Err()
+	return s, nil
 }
 
 // describe says which clock the migration's start was read on, for undo's
