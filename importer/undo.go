@@ -551,7 +551,7 @@ func readUndoReport(path string) ([]undoLine, error) {
 		return nil, nil
 	}
 	if err != nil || strings.Join(head, ",") != undoReportHeader {
-		return nil, fmt.Errorf("%s is not undo's report: it is not replaced (choose another --out)", path)
+		return nil, fmt.Errorf("%s is not undo's report: it is not replaced (name another file for undo's report)", path)
 	}
 	var out []undoLine
 	for {
@@ -560,7 +560,7 @@ func readUndoReport(path string) ([]undoLine, error) {
 			return out, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w (it is not replaced: choose another --out)", path, err)
+			return nil, fmt.Errorf("%s: %w (it is not replaced: name another file for undo's report)", path, err)
 		}
 		if len(rec) != 4 {
 			continue
@@ -622,12 +622,12 @@ func readUndoJournal(path, target string) (map[string]undoLine, error) {
 		var e undoEntry
 		if json.Unmarshal(sc.Bytes(), &e) != nil {
 			if first {
-				return nil, fmt.Errorf("%s is not undo's journal: it is not replaced (choose another --undo-journal)", path)
+				return nil, fmt.Errorf("%s is not undo's journal: it is not replaced (name another file for undo's journal)", path)
 			}
 			continue // a torn line
 		}
 		if first && e.T != "start" {
-			return nil, fmt.Errorf("%s is not undo's journal: it is not replaced (choose another --undo-journal)", path)
+			return nil, fmt.Errorf("%s is not undo's journal: it is not replaced (name another file for undo's journal)", path)
 		}
 		first = false
 		switch e.T {
