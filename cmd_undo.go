@@ -76,6 +76,9 @@ func runUndo(ctx context.Context, args []string, io *stdio) error {
 			if p.Basis != importer.ClockServer {
 				fmt.Fprintf(io.Err, "Note: %s.\n", clockNote(p))
 			}
+			if p.KeysCreated > 0 {
+				fmt.Fprintf(io.Err, "Then the %d roles and groups the migration created are deleted, each once no user holds it.\n", p.KeysCreated)
+			}
 			fmt.Fprintf(io.Err, "This cannot be undone. Type %q to continue: ", importer.Printable(want))
 			line, _ := in.ReadString('\n')
 			return strings.TrimSpace(line) == want

@@ -132,8 +132,21 @@ func TestCreateRolesBoundedAndUndone(t *testing.T) {
 		t.Fatal(err)
 	}
 	dry, err := Undo(context.Background(), UndoConfig{Report: report, API: e.api, Target: target.ID, DryRun: true})
-	if err != nil || len(dry.Keys) != 3 {
+	if err != nil || len(dry.Keys) != 3 || dry.KeysCreated != 3 {
 		t.Fatalf("undo dry run: %v %+v", err, dry.Keys)
+	}
+	// The users undo would delete do not count as holders.
+	for _, k := range dry.Keys {
+		want := UndoKeyWouldDelete
+		if k.Key == "author" {
+			want = UndoKeyHeld
+		}
+		if k.Outcome != want {
+			t.Fatalf("dry run: %s %s: %s %s, want %s", k.Kind, k.Key, k.Outcome, k.Reason, want)
+		}
+	}
+	if r := strings.Join(e.sb.Roles(), ","); r != "viewer,author,editor" || len(e.sb.Groups()) != 1 {
+		t.Fatalf("the dry run deleted: roles %s groups %v", r, e.sb.Groups())
 	}
 	u, err := Undo(context.Background(), UndoConfig{Report: report, API: e.api, Target: target.ID})
 	if err != nil || u.Deleted != 39 || u.KeptBefore != 1 {

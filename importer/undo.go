@@ -135,6 +135,10 @@ type UndoPlan struct {
 	// report does not list as inserted: not deleted (the report changed
 	// after the import).
 	NotInReport int
+	// KeysCreated is the number of roles and groups the migration created
+	// and no undo removed yet: each is deleted after the users, once
+	// nothing holds it.
+	KeysCreated int
 }
 
 // UndoSummary counts undo's outcomes.
@@ -352,6 +356,9 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 	}
 	var del []undoLine
 	var settled, kept []undoLine
+	// leaving counts, per role and group, the users undo is about to
+	// delete that hold it: a dry run does not count them as holders.
+	leaving := map[string]int{}
 	for i, r := range todo {
 		u := users[i]
 		switch {
@@ -364,6 +371,12 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 			s.Kept++
 		default:
 			del = append(del, undoLine{row: r.Row, userID: r.UserID, outcome: UndoWouldDelete})
+			for _, k := range u.Roles {
+				leaving["role\x00"+k]++
+			}
+			for _, k := range u.Groups {
+				leaving["group\x00"+k]++
+			}
 			s.Delete++
 		}
 	}
@@ -372,12 +385,15 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 	if rolesJournal == "" {
 		rolesJournal = DefaultRolesJournal(c.Report)
 	}
+	if ks, err := readRolesJournal(rolesJournal, h.target); err == nil {
+		s.KeysCreated = len(ks)
+	}
 	if c.DryRun {
 		lines = append(lines, del...)
 		if err := s.finish(out, lines); err != nil {
 			return s, err
 		}
-		s.Keys, err = undoKeys(ctx, c.API, rolesJournal, h.target, true)
+		s.Keys, err = undoKeys(ctx, c.API, rolesJournal, h.target, leaving)
 		return s, err
 	}
 	if c.Confirm != nil && s.Delete > 0 && !c.Confirm(s.UndoPlan) {
@@ -442,7 +458,7 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 	if ctx.Err() != nil {
 		return s, ctx.Err()
 	}
-	if s.Keys, err = undoKeys(ctx, c.API, rolesJournal, h.target, false); err != nil {
+	if s.Keys, err = undoKeys(ctx, c.API, rolesJournal, h.target, nil); err != nil {
 		return s, err
 	}
 	for _, k := range s.Keys {

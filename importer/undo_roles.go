@@ -36,8 +36,10 @@ type KeyUndo struct {
 // undoKeys removes the roles and groups the roles journal says the
 // migration created in target, once no user (and no group or role) holds
 // them: after the users are deleted, those the migration gave them no
-// longer count. A dry run says which would be deleted now.
-func undoKeys(ctx context.Context, api UserDeleter, path, target string, dryRun bool) ([]KeyUndo, error) {
+// longer count. A dry run (leaving set: per kind and key, the holders undo
+// would delete) says which would be deleted, and deletes nothing.
+func undoKeys(ctx context.Context, api UserDeleter, path, target string, leaving map[string]int) ([]KeyUndo, error) {
+	dryRun := leaving != nil
 	created, err := readRolesJournal(path, target)
 	if errors.Is(err, os.ErrNotExist) || (err == nil && len(created) == 0) {
 		return nil, nil
@@ -81,6 +83,7 @@ func undoKeys(ctx context.Context, api UserDeleter, path, target string, dryRun 
 	for _, k := range created {
 		r := KeyUndo{Kind: k.Kind, Key: k.Key}
 		u, exists := usage[k.Kind+"\x00"+k.Key]
+		u.Users -= leaving[k.Kind+"\x00"+k.Key]
 		switch {
 		case !exists:
 			r.Outcome, r.Reason = UndoKeyGone, "no such "+k.Kind+" in the project"
