@@ -97,9 +97,9 @@ func (e *KeyCollisionError) Error() string {
 	ex := e.Collisions[0]
 	table := make([]string, len(ex.Names))
 	for i, n := range ex.Names {
-		table[i] = fmt.Sprintf("%s=%s_%d", n, ex.Key, i+1)
+		table[i] = fmt.Sprintf("%s=KEY%d", n, i+1)
 	}
-	return fmt.Sprintf("the key transform would merge different names into one key: %s. Nothing was sent: give each name its own key in the transform's argument (key: %q, with the keys you choose) or rename them in the export",
+	return fmt.Sprintf("the key transform would merge different names into one key: %s. Nothing was sent: give each name its own key in the transform's argument (key: %q, with the keys you choose for KEY1, KEY2...) or rename them in the export",
 		strings.Join(parts, "; "), strings.Join(table, ","))
 }
 
