@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,6 +43,8 @@ type replayOptions struct {
 	sandboxRoles, sandboxGroups, sandboxLoginIDs         string
 	sandboxRate                                          float64
 	createRoles                                          bool // --create-roles (issue 10)
+	yes                                                  bool // --yes: create them without the typed confirmation
+	maxNewRoles                                          int  // --max-new-roles
 }
 
 func runReplay(ctx context.Context, args []string, io *stdio) error {
@@ -68,7 +71,9 @@ func runReplay(ctx context.Context, args []string, io *stdio) error {
 	fs.StringVar(&o.sandboxGroups, "sandbox-groups", "", "groups that exist in the sandbox project, comma-separated, or * for any")
 	fs.StringVar(&o.sandboxLoginIDs, "sandbox-login-ids", "email", "login ID types enabled in the sandbox project: email,phone,username")
 	fs.Float64Var(&o.sandboxRate, "sandbox-rate", 0, "records per second the sandbox processes (0: as fast as it can; the real server does about 100)")
-	fs.BoolVar(&o.createRoles, "create-roles", false, "create the roles and groups the records need that the project lacks, before the first request")
+	fs.BoolVar(&o.createRoles, "create-roles", false, "create the roles and groups the records need that the project lacks, after the first request (listed first, with a typed confirmation)")
+	fs.BoolVar(&o.yes, "yes", false, "with --create-roles: create them without asking for the typed confirmation")
+	fs.IntVar(&o.maxNewRoles, "max-new-roles", importer.DefaultMaxNewKeys, "with --create-roles: the most roles and groups created; more refuses the run")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -86,6 +91,9 @@ func runReplay(ctx context.Context, args []string, io *stdio) error {
 	}
 	if o.emitJSON != "" && !o.dryRun {
 		return usagef("replay: --emit-json goes with --dry-run (the records as they would be sent)")
+	}
+	if o.maxNewRoles < 1 {
+		return usagef("replay: --max-new-roles must be at least 1")
 	}
 	for _, f := range [][2]string{{o.mapping, "--mapping"}, {o.input, "--input"}} {
 		if err := checkReadable(f[0], f[1]); err != nil {
@@ -124,13 +132,35 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 		}
 		defer t.Close()
 		cfg.Target = t
-		// The project, prepared before the first request (issue 10):
-		// missing roles and groups refuse the run, or are created with
-		// --create-roles.
+		// The project, prepared (issue 17 item 7): the missing roles and
+		// groups are listed before anything is sent and, with
+		// --create-roles, created after the first request once confirmed.
 		if api, ok := t.API.(importer.ProjectAPI); ok && !t.Rehearsal {
-			cfg.Prepare = importer.PrepareProject(api, o.createRoles, func(msg string) {
-				fmt.Fprintln(io.Err, importer.Printable(msg))
-			})
+			project := adminConfig(o.endpoint, o.keyFile, o.keyID, o.projectID, io).ProjectID
+			if project == "" {
+				project = t.ID
+			}
+			in := bufio.NewReader(io.In)
+			importer.NewProjectPrep(api, importer.ProjectOptions{
+				Create: o.createRoles, MaxNew: o.maxNewRoles,
+				Confirm: func(p importer.KeyPlan) bool {
+					fmt.Fprintf(io.Err, "--create-roles: the project %s lacks %d roles and groups the records need; they are created after the first request:\n", importer.Printable(project), len(p.Create))
+					for _, k := range p.Create {
+						fmt.Fprintf(io.Err, "  %s\n", importer.Printable(k.String()))
+					}
+					if o.yes {
+						return true
+					}
+					want := p.Confirmation(project)
+					fmt.Fprintf(io.Err, "Type %q to continue (or run with --yes): ", importer.Printable(want))
+					line, _ := in.ReadString('\n')
+					if !strings.HasSuffix(line, "\n") {
+						fmt.Fprintln(io.Err) // no answer: the next line starts on its own
+					}
+					return strings.TrimSpace(line) == want
+				},
+				Tell: func(msg string) { fmt.Fprintln(io.Err, importer.Printable(msg)) },
+			}).Install(&cfg)
 		}
 	}
 	limitMemory(io, cfg.Target)
@@ -158,6 +188,13 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 	var re *importer.RefusedError
 	if errors.As(err, &re) {
 		return &usageError{msg: "replay: " + re.Msg}
+	}
+	var tm *importer.TooManyKeysError
+	if errors.As(err, &tm) {
+		return &usageError{msg: fmt.Sprintf("replay: %s (--max-new-roles %d allows them)", importer.Printable(tm.Error()), len(tm.Plan.Create))}
+	}
+	if errors.Is(err, importer.ErrKeysNotConfirmed) {
+		return &usageError{msg: "replay: --create-roles: not confirmed; nothing was created or sent"}
 	}
 	if s.DryRun && s.Needs != nil && !o.jsonOut {
 		if adv := s.Needs.InvalidKeyAdvice(); adv != "" {

@@ -16,14 +16,20 @@ Backs out of a migration: deletes the users the import report R says the
 import inserted, never those it skipped or updated, and never a user
 created before the import's first request (its journal, R without .csv
 plus .journal, says when that was and which project the import went to).
-Every user of R gets a line in undo's report (R.undo.csv, mode 0600):
-deleted, already gone, kept: created before the migration, or failed.
-Undo is journaled (R.undo.journal): running it again continues, and tries
-the failed deletions again.
+Only a user id the import's journal recorded for that row is deleted (an
+edited report cannot name another user), and "created before" is read on
+the server's clock. Every user of R gets a line in undo's report
+(R.undo.csv, mode 0600): deleted, already gone, kept: created before the
+migration, kept: not created by this migration, or failed. Undo is
+journaled (R.undo.journal, never started over): running it again
+continues, tries the failed deletions again, and keeps the list of the
+users already deleted. The roles and groups replay --create-roles created
+(R without .csv plus .roles.journal) are deleted too once no user holds
+them.
 
 Before deleting, undo asks for a typed confirmation naming the project
 and the number of users; --yes skips it. --dry-run deletes nothing and
-writes the report of what would happen.
+writes the report of what would happen to R.undo-dry-run.csv.
 
 Target: --endpoint or AUTHGEAR_ENDPOINT with AUTHGEAR_PROJECT_ID,
 AUTHGEAR_ADMIN_KEY_ID and AUTHGEAR_ADMIN_KEY_FILE (or --key-file).
@@ -65,8 +71,14 @@ func runUndo(ctx context.Context, args []string, io *stdio) error {
 				return true
 			}
 			want := fmt.Sprintf("delete %d users from %s", p.Delete, project)
-			fmt.Fprintf(io.Err, "undo: %d of the %d users the import inserted into project %s are deleted (%d already gone, %d kept: created before the migration's first request at %s).\n",
-				p.Delete, p.Inserted, importer.Printable(project), p.Gone, p.Kept, p.FirstRequest.UTC().Format("2006-01-02 15:04:05 MST"))
+			fmt.Fprintf(io.Err, "undo: %d of the %d users the import inserted into project %s are deleted (%d already gone, %d kept: created before the migration's first request at %s, %d kept: not the user the import's journal recorded for their row).\n",
+				p.Delete, p.Inserted, importer.Printable(project), p.Gone, p.Kept, p.FirstRequest.UTC().Format("2006-01-02 15:04:05 MST"), p.NotJournaled)
+			if p.Basis != importer.ClockServer {
+				fmt.Fprintf(io.Err, "Note: %s.\n", clockNote(p))
+			}
+			if p.KeysCreated > 0 {
+				fmt.Fprintf(io.Err, "Then the %d roles and groups the migration created are deleted, each once no user holds it.\n", p.KeysCreated)
+			}
 			fmt.Fprintf(io.Err, "This cannot be undone. Type %q to continue: ", importer.Printable(want))
 			line, _ := in.ReadString('\n')
 			return strings.TrimSpace(line) == want
@@ -97,10 +109,39 @@ func runUndo(ctx context.Context, args []string, io *stdio) error {
 			fmt.Fprintf(io.Out, "  failed: %s\n", importer.Printable(ex))
 		}
 	}
+	if s.EarlierDeleted+s.EarlierGone > 0 {
+		fmt.Fprintf(io.Out, "  an earlier undo deleted %d of them (%d were already gone then): they stay in undo's report\n", s.EarlierDeleted, s.EarlierGone)
+	}
+	if s.NotJournaled > 0 {
+		fmt.Fprintf(io.Out, "  %d kept: the report names a user id the import's journal does not record for that row (the report was changed); see undo's report\n", s.NotJournaled)
+	}
+	if s.NotInReport > 0 {
+		fmt.Fprintf(io.Out, "  %d users the import's journal records as inserted are not listed as inserted in the report: not deleted\n", s.NotInReport)
+	}
+	for _, k := range s.Keys {
+		line := fmt.Sprintf("  %s %q (created by the migration): %s", k.Kind, k.Key, k.Outcome)
+		if k.Reason != "" {
+			line += ": " + k.Reason
+		}
+		fmt.Fprintln(io.Out, importer.Printable(line))
+	}
+	if s.Basis != importer.ClockServer && s.Inserted > s.NotJournaled {
+		fmt.Fprintf(io.Out, "  note: %s\n", clockNote(s.UndoPlan))
+	}
 	fmt.Fprintf(io.Out, "undo report: %s\n", importer.Printable(s.Out))
 	if s.Failed > 0 {
 		fmt.Fprintln(io.Out, "run the same command again to retry the failed deletions")
 		return &partialError{failed: s.Failed}
 	}
 	return nil
+}
+
+// clockNote says, for a journal that has no server time of the first
+// request, which clock undo read the migration's start on.
+func clockNote(p importer.UndoPlan) string {
+	if p.Basis == importer.ClockLocalCorrected {
+		return fmt.Sprintf("the import's journal has no server time (an older version): the migration's start is the time this machine recorded, corrected by its clock's offset from the server's now (%s), less %s",
+			p.Skew, importer.LocalClockMargin)
+	}
+	return fmt.Sprintf("the import's journal has no server time (an older version) and the server's clock could not be read: the migration's start is the time this machine recorded, less %s", importer.LocalClockMargin)
 }

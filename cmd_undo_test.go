@@ -57,7 +57,7 @@ func TestUndoCommand(t *testing.T) {
 	if r := undo("delete 30 users from myapp\n"); r.code != exitOK || !strings.Contains(r.out, "30 deleted, 0 already gone") || len(sb.Users()) != 0 {
 		t.Fatalf("undo: %s", r)
 	}
-	if r := undo("", "--yes"); r.code != exitOK || !strings.Contains(r.out, "0 deleted, 30 already gone") {
+	if r := undo("", "--yes"); r.code != exitOK || !strings.Contains(r.out, "0 deleted, 0 already gone") || !strings.Contains(r.out, "an earlier undo deleted 30 of them") {
 		t.Fatalf("second undo: %s", r)
 	}
 	if r := undo("", "--yes", "--project-id", "other"); r.code != exitUsage || !strings.Contains(r.errOut, "not") {

@@ -63,6 +63,15 @@ type ImportOptions struct {
 	// resume finds the users an interrupted request created. Default: API,
 	// when it can (*adminapi.Client can).
 	Lookup UserLookup
+	// AfterCanary, when set, is called once, after the canary (the first
+	// request) completed without stopping the run and before any other
+	// request (before the first one when there is no canary: a resume, or
+	// CanarySize -1); an error stops the run. HoldFromCanary, when set,
+	// keeps the records it is true for out of the canary: they wait (up to
+	// maxHeldForCanary of them) for AfterCanary, which creates what they
+	// need (see ProjectPrep).
+	AfterCanary    func(ctx context.Context) error
+	HoldFromCanary func(*Record) bool
 	// Now and Sleep are injectable clocks.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -335,6 +344,8 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 	// Stream: prepare, report the invalid, batch the valid.
 	var cur *request
 	canaryPending := o.CanarySize > 0 && (resume == nil || resume.maxSeq == 0)
+	var gate canaryGate
+	var add func(q queued) error
 	flush := func() error {
 		if cur == nil || len(cur.rows) == 0 {
 			return nil
@@ -365,16 +376,28 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 			im.wg.Add(1)
 			im.send(ctx, req, true)
 			im.wg.Wait()
-			return nil
+			return gate.run(ctx, im, add)
+		}
+		if err := gate.run(ctx, im, add); err != nil {
+			return err
 		}
 		im.launch(ctx, req)
 		return nil
 	}
 	// add puts a record into the current request, sending the request
 	// when it is full.
-	add := func(q queued) error {
+	add = func(q queued) error {
 		if err := im.stopped(); err != nil {
 			return im.emit(ReportRow{Row: q.row, Identifier: q.id, Outcome: OutcomeFailed, Unsent: NotSent, Reason: "not sent: the run stopped before this record (run the same command again to continue)"})
+		}
+		if q.hold && !gate.ran {
+			if canaryPending && len(gate.held) < maxHeldForCanary {
+				gate.held = append(gate.held, q)
+				return nil
+			}
+			if err := gate.run(ctx, im, add); err != nil {
+				return err
+			}
 		}
 		limit := im.targetRecords(canaryPending)
 		if cur != nil && (len(cur.rows) >= limit || cur.bytes+len(q.rec)+1 > o.MaxBodyBytes) {
@@ -441,7 +464,8 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 			return im.emit(ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeFailed,
 				Reason: fmt.Sprintf("the record is %d bytes, more than fits in one request (%d bytes)", len(buf), o.MaxBodyBytes)})
 		}
-		q := queued{row: p.Row.Num, id: p.Identifier, rec: append([]byte(nil), buf...), note: strings.Join(p.Notes, "; ")}
+		q := queued{row: p.Row.Num, id: p.Identifier, rec: append([]byte(nil), buf...), note: strings.Join(p.Notes, "; "),
+			hold: o.HoldFromCanary != nil && o.HoldFromCanary(p.Record)}
 		if resume != nil && lookup != nil && im.maybeSent != nil && im.maybeSent.has(q.row) {
 			// An interrupted run may have created it: looked up first.
 			pending = append(pending, q)
@@ -457,7 +481,15 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 	}
 	if err == nil {
 		err = flush()
-	} else if cur != nil && len(cur.rows) > 0 {
+	}
+	if err == nil {
+		// Records held back from a canary that never filled (or that
+		// was the last request) go now.
+		if err = gate.run(ctx, im, add); err == nil {
+			err = flush()
+		}
+	}
+	if err != nil && cur != nil && len(cur.rows) > 0 {
 		im.failRequest(cur, NotSent, "not sent: the run was interrupted; run the same command again to continue")
 	}
 	im.wg.Wait()
@@ -492,6 +524,8 @@ type queued struct {
 	id   string
 	rec  []byte
 	note string
+	// hold keeps the record out of the canary (ImportOptions.HoldFromCanary).
+	hold bool
 }
 
 // NoteCreatedByInterruptedRun ends the reason of a record that a resume

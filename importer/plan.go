@@ -109,6 +109,9 @@ type Plan struct {
 	// hashes caches the bcrypt hashes of clear-text passwords by row
 	// (passwords.plaintext: hash; plainhash.go).
 	hashes *hashCache
+	// keyNames remembers the names each field's key transform converted
+	// (keynames.go).
+	keyNames map[string]*keyNames
 }
 
 type compiledCondition struct {
@@ -170,6 +173,9 @@ func compile(m *Mapping, columns []string, isCSV bool, extras []string) (*Plan, 
 		cf := compiledField{target: t, col: -1, str: -1}
 		for _, tr := range spec.Transforms {
 			ts := transforms[tr.Name]
+			if tr.Name == "key" {
+				ts = p.keySpec(key, ts)
+			}
 			cf.ts = append(cf.ts, compiledTransform{Transform: tr, spec: &ts})
 		}
 		if spec.From != "" {

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -18,6 +19,9 @@ type ProjectNeeds struct {
 	// InvalidRoles and InvalidGroups are keys that do not match
 	// adminapi.KeyPattern: no project can have them.
 	InvalidRoles, InvalidGroups map[string]int
+	// Collisions are keys the key transform gave two different names:
+	// sending them would merge two roles (or groups) into one.
+	Collisions []KeyCollision
 }
 
 // Add counts the roles and groups of one record.
@@ -56,6 +60,15 @@ func uniqueStrings(s []string) []string {
 	return out
 }
 
+// CollisionErr is a *KeyCollisionError naming the names the key transform
+// would merge, or nil.
+func (n ProjectNeeds) CollisionErr() error {
+	if len(n.Collisions) == 0 {
+		return nil
+	}
+	return &KeyCollisionError{Collisions: n.Collisions}
+}
+
 // Empty reports whether the records carry no role and no group.
 func (n ProjectNeeds) Empty() bool {
 	return len(n.Roles)+len(n.Groups)+len(n.InvalidRoles)+len(n.InvalidGroups) == 0
@@ -80,6 +93,7 @@ func CountNeeds(ctx context.Context, input string, m *Mapping) (ProjectNeeds, er
 		}
 		return nil
 	})
+	n.Collisions = plan.KeyCollisions()
 	return n, err
 }
 
@@ -205,25 +219,251 @@ func missingOf(kind string, need map[string]int, have []string) []KeyCount {
 	return out
 }
 
-// CreateKeys creates the missing roles and groups (named after their key);
-// one that appeared meanwhile is not an error. It returns how many it
+// DefaultMaxNewKeys bounds the roles and groups one run creates unless told
+// more: 301 new roles from a 300-row file is a mapping mistake (a column
+// of names mapped to roles), not a project to prepare.
+const DefaultMaxNewKeys = 50
+
+// KeyPlan is what a run is about to create in the project, asked before
+// anything is created or sent.
+type KeyPlan struct {
+	Create []KeyCount
+	// Limit is the most the run creates (ProjectOptions.MaxNew).
+	Limit int
+}
+
+// Roles and Groups count the plan's keys by kind.
+func (p KeyPlan) Roles() int  { return p.count("role") }
+func (p KeyPlan) Groups() int { return p.count("group") }
+
+func (p KeyPlan) count(kind string) int {
+	n := 0
+	for _, k := range p.Create {
+		if k.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// Confirmation is the phrase a person types to allow the plan in project:
+// "create 3 roles and 1 group in myapp".
+func (p KeyPlan) Confirmation(project string) string {
+	var parts []string
+	if n := p.Roles(); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s", n, plural(n, "role", "roles")))
+	}
+	if n := p.Groups(); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s", n, plural(n, "group", "groups")))
+	}
+	return "create " + strings.Join(parts, " and ") + " in " + project
+}
+
+// Within reports whether every key of the plan is among shown (what a
+// person saw and agreed to).
+func (p KeyPlan) Within(shown []KeyCount) bool {
+	have := map[string]bool{}
+	for _, k := range shown {
+		have[k.Kind+"\x00"+k.Key] = true
+	}
+	for _, k := range p.Create {
+		if !have[k.Kind+"\x00"+k.Key] {
+			return false
+		}
+	}
+	return true
+}
+
+// TooManyKeysError refuses to create more roles and groups than the limit;
+// each front end says how to raise it.
+type TooManyKeysError struct {
+	Plan KeyPlan
+}
+
+func (e *TooManyKeysError) Error() string {
+	var ks []string
+	for i, k := range e.Plan.Create {
+		if i == 10 {
+			ks = append(ks, fmt.Sprintf("and %d more", len(e.Plan.Create)-10))
+			break
+		}
+		ks = append(ks, k.String())
+	}
+	return fmt.Sprintf("the records need %d roles and groups the project lacks, more than the %d one run creates: %s. A column of names mapped to roles or groups is the usual cause; check the mapping, or raise the limit. Nothing was created or sent",
+		len(e.Plan.Create), e.Plan.Limit, strings.Join(ks, ", "))
+}
+
+// ErrKeysNotConfirmed: the person did not allow the roles and groups to be
 // created.
-func CreateKeys(ctx context.Context, api ProjectAPI, missing []KeyCount) (int, error) {
-	created := 0
-	for _, k := range missing {
-		create := api.CreateRole
+var ErrKeysNotConfirmed = errors.New("the roles and groups to create were not confirmed: nothing was created or sent")
+
+// ProjectOptions tunes ProjectPrep.
+type ProjectOptions struct {
+	// Create creates the roles and groups the project lacks; without it
+	// they are only listed (told), and the records that carry them fail.
+	Create bool
+	// MaxNew is the most roles and groups created (default
+	// DefaultMaxNewKeys); above it the run is refused.
+	MaxNew int
+	// Confirm is asked with the plan before anything is created or sent;
+	// false refuses the run (ErrKeysNotConfirmed). nil allows it.
+	Confirm func(KeyPlan) bool
+	// Journal is the roles journal (default: DefaultRolesJournal of the
+	// run's report, set by Install); Target the destination's ID.
+	Journal, Target string
+	// Tell receives what the person should know (the keys missing, what
+	// was created).
+	Tell func(msg string)
+}
+
+// ProjectPrep prepares the project for a live run: before anything is
+// sent it compares the roles and groups the records need with the
+// project's, refuses more than the limit, and asks; the missing ones are
+// created after the canary (the first request) has shown the project
+// reachable and ready, journaled so that undo can remove them. Records
+// that need them are kept out of the canary. Install it on a RunConfig.
+type ProjectPrep struct {
+	api  ProjectAPI
+	o    ProjectOptions
+	plan KeyPlan
+	need map[string]bool // kind \x00 key of the plan
+}
+
+// NewProjectPrep prepares the project api reaches.
+func NewProjectPrep(api ProjectAPI, o ProjectOptions) *ProjectPrep {
+	if o.MaxNew <= 0 {
+		o.MaxNew = DefaultMaxNewKeys
+	}
+	return &ProjectPrep{api: api, o: o}
+}
+
+// Install sets c's Prepare, and its import's AfterCanary and
+// HoldFromCanary, to p; the roles journal defaults to the one beside c's
+// report, and the target to c's.
+func (p *ProjectPrep) Install(c *RunConfig) {
+	if p.o.Journal == "" {
+		report := c.Report
+		if report == "" {
+			report = DefaultReport(c.Input)
+		}
+		p.o.Journal = DefaultRolesJournal(report)
+	}
+	if p.o.Target == "" && c.Target != nil {
+		p.o.Target = c.Target.ID
+	}
+	c.Prepare = p.Prepare
+	c.Import.AfterCanary = p.AfterCanary
+	c.Import.HoldFromCanary = p.Holds
+}
+
+func (p *ProjectPrep) tell(msg string) {
+	if p.o.Tell != nil {
+		p.o.Tell(msg)
+	}
+}
+
+// Plan is what p will create (after Prepare).
+func (p *ProjectPrep) Plan() KeyPlan { return p.plan }
+
+// Prepare is a RunConfig.Prepare: it reads the project's roles and groups
+// (an authenticated call) and compares them with needs. Without Create the
+// missing ones and the keys no project can hold are told, as a
+// *ProjectNotReadyError's text, and the run goes on (the canary stops it
+// when the first request shows it). With Create, more than MaxNew is a
+// *TooManyKeysError, and Confirm is asked; nothing is created yet.
+func (p *ProjectPrep) Prepare(ctx context.Context, n ProjectNeeds) error {
+	missing, err := MissingKeys(ctx, p.api, n)
+	if err != nil {
+		if p.o.Create {
+			return err
+		}
+		p.tell("could not compare the project's roles and groups with the records': " + err.Error())
+		missing = nil
+	}
+	p.plan, p.need = KeyPlan{Limit: p.o.MaxNew}, nil
+	if p.o.Create && len(missing) > 0 {
+		plan := KeyPlan{Create: missing, Limit: p.o.MaxNew}
+		if len(missing) > p.o.MaxNew {
+			return &TooManyKeysError{Plan: plan}
+		}
+		if p.o.Confirm != nil && !p.o.Confirm(plan) {
+			return ErrKeysNotConfirmed
+		}
+		p.plan = plan
+		p.need = map[string]bool{}
+		for _, k := range missing {
+			p.need[k.Kind+"\x00"+k.Key] = true
+		}
+		missing = nil
+	}
+	pe := &ProjectNotReadyError{Missing: missing, Invalid: n.InvalidKeyAdvice()}
+	if len(pe.Missing) > 0 || pe.Invalid != "" {
+		p.tell(pe.Error())
+	}
+	return nil
+}
+
+// Holds reports whether r carries a role or group p will create: it is
+// kept out of the canary.
+func (p *ProjectPrep) Holds(r *Record) bool {
+	if len(p.need) == 0 || r == nil {
+		return false
+	}
+	for _, k := range r.Roles {
+		if p.need["role\x00"+k] {
+			return true
+		}
+	}
+	for _, k := range r.Groups {
+		if p.need["group\x00"+k] {
+			return true
+		}
+	}
+	return false
+}
+
+// AfterCanary creates the planned roles and groups (named after their
+// key), each journaled before and after its request; one that appeared
+// meanwhile is not an error, and is not undo's to remove.
+func (p *ProjectPrep) AfterCanary(ctx context.Context) error {
+	if len(p.plan.Create) == 0 {
+		return nil
+	}
+	j, err := openRolesJournal(p.o.Journal, p.o.Target)
+	if err != nil {
+		return fmt.Errorf("the roles journal: %w", err)
+	}
+	defer j.close()
+	made := 0
+	var ks []string
+	for _, k := range p.plan.Create {
+		create := p.api.CreateRole
 		if k.Kind == "group" {
-			create = api.CreateGroup
+			create = p.api.CreateGroup
+		}
+		if err := j.add(roleEntry{T: roleCreate, Kind: k.Kind, Key: k.Key}); err != nil {
+			return fmt.Errorf("the roles journal: %w", err)
 		}
 		ok, err := create(ctx, k.Key, k.Key)
 		if err != nil {
-			return created, fmt.Errorf("create %s %q: %w", k.Kind, k.Key, err)
+			if made > 0 {
+				p.tell(fmt.Sprintf("created %d %s in the project before the failure: %s", made, plural(made, "role or group", "roles and groups"), strings.Join(ks, ", ")))
+			}
+			return fmt.Errorf("create %s %q: %w", k.Kind, k.Key, err)
 		}
+		t := roleExisted
 		if ok {
-			created++
+			t = roleCreated
+			made++
+			ks = append(ks, k.String())
+		}
+		if err := j.add(roleEntry{T: t, Kind: k.Kind, Key: k.Key}); err != nil {
+			return fmt.Errorf("the roles journal: %w", err)
 		}
 	}
-	return created, nil
+	p.tell(fmt.Sprintf("created %d %s in the project after the first request: %s (recorded in %s; undo removes them)",
+		made, plural(made, "role or group", "roles and groups"), strings.Join(ks, ", "), p.o.Journal))
+	return nil
 }
 
 // ProjectNotReadyError refuses an import whose records need roles or
@@ -251,46 +491,4 @@ func (e *ProjectNotReadyError) Error() string {
 		parts = append(parts, e.Invalid)
 	}
 	return strings.Join(parts, "; ")
-}
-
-// PrepareProject returns a RunConfig.Prepare: it compares the roles and
-// groups the records need with the project's. With create, the missing
-// ones are created (told through report) and a failure to read or create
-// them refuses the run. Without create, the missing ones and the keys no
-// project can hold are told through report as a *ProjectNotReadyError's
-// text, and the run goes on: the records that carry them fail, and the
-// canary stops the import when the first request shows it.
-func PrepareProject(api ProjectAPI, create bool, report func(msg string)) func(context.Context, ProjectNeeds) error {
-	tell := func(msg string) {
-		if report != nil {
-			report(msg)
-		}
-	}
-	return func(ctx context.Context, n ProjectNeeds) error {
-		missing, err := MissingKeys(ctx, api, n)
-		if err != nil {
-			if create {
-				return err
-			}
-			tell("could not compare the project's roles and groups with the records': " + err.Error())
-			missing = nil
-		}
-		if create && len(missing) > 0 {
-			made, err := CreateKeys(ctx, api, missing)
-			if err != nil {
-				return err
-			}
-			var ks []string
-			for _, k := range missing {
-				ks = append(ks, k.String())
-			}
-			tell(fmt.Sprintf("created %d %s in the project: %s", made, plural(made, "role or group", "roles and groups"), strings.Join(ks, ", ")))
-			missing = nil
-		}
-		pe := &ProjectNotReadyError{Missing: missing, Invalid: n.InvalidKeyAdvice()}
-		if len(pe.Missing) > 0 || pe.Invalid != "" {
-			tell(pe.Error())
-		}
-		return nil
-	}
 }

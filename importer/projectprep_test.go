@@ -36,12 +36,12 @@ func TestPrepareProjectCreatesRoles(t *testing.T) {
 		Target: &Destination{API: e.api, Name: "sandbox", ID: "sandbox test"}, Import: e.fastOptions(false)}
 
 	var told []string
-	c.Prepare = PrepareProject(e.api, false, func(msg string) {
+	NewProjectPrep(e.api, ProjectOptions{Tell: func(msg string) {
 		if e.sb.Stats().RecordsReceived != 0 {
 			t.Error("told after records were sent")
 		}
 		told = append(told, msg)
-	})
+	}}).Install(&c)
 	_, err := Run(context.Background(), c)
 	if !errors.Is(err, ErrCanary) || len(told) != 1 || !strings.Contains(told[0], `role "admin" (12 records)`) || !strings.Contains(told[0], "--create-roles") {
 		t.Fatalf("without --create-roles: %v, told %q", err, told)
@@ -56,7 +56,7 @@ func TestPrepareProjectCreatesRoles(t *testing.T) {
 	c.Target = &Destination{API: e.api, Name: "sandbox", ID: "sandbox test 2"}
 	c.Import = e.fastOptions(false)
 	c.Restart = true
-	c.Prepare = PrepareProject(e.api, true, func(msg string) { told = append(told, msg) })
+	NewProjectPrep(e.api, ProjectOptions{Create: true, Tell: func(msg string) { told = append(told, msg) }}).Install(&c)
 	s, err := Run(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +71,8 @@ func TestPrepareProjectCreatesRoles(t *testing.T) {
 
 // TestDryRunFindsInvalidKeys: keys Authgear can never hold are counted in
 // the dry run, with the key transform suggested; a live run with Prepare
-// says so before anything is sent, and creates only the valid missing keys.
+// says so before anything is sent, and creates nothing when the canary
+// stops it.
 func TestDryRunFindsInvalidKeys(t *testing.T) {
 	dir := t.TempDir()
 	input := filepath.Join(dir, "u.csv")
@@ -97,13 +98,17 @@ func TestDryRunFindsInvalidKeys(t *testing.T) {
 	}
 	e := startLive(t, sandbox.Options{})
 	var told []string
-	_, err = Run(context.Background(), RunConfig{Mapping: m, MappingPath: mp, Input: input, Report: filepath.Join(dir, "live.csv"),
-		Target: &Destination{API: e.api, ID: "sandbox test"}, Import: e.fastOptions(false),
-		Prepare: PrepareProject(e.api, true, func(msg string) { told = append(told, msg) })})
-	if len(told) != 2 || !strings.Contains(told[0], `created 1 role or group in the project: role "admin" (2 records)`) || !strings.Contains(told[1], "beta_testers") {
+	lc := RunConfig{Mapping: m, MappingPath: mp, Input: input, Report: filepath.Join(dir, "live.csv"),
+		Target: &Destination{API: e.api, ID: "sandbox test"}, Import: e.fastOptions(false)}
+	NewProjectPrep(e.api, ProjectOptions{Create: true, Tell: func(msg string) { told = append(told, msg) }}).Install(&lc)
+	_, err = Run(context.Background(), lc)
+	// The canary holds only the record that needs nothing created ("Has
+	// Space", which no project can hold): it fails, the run stops, and
+	// "admin" is never created for a run that could not go on.
+	if !errors.Is(err, ErrCanary) || len(told) != 1 || !strings.Contains(told[0], "beta_testers") {
 		t.Fatalf("live run with invalid keys: %v, told %q", err, told)
 	}
-	if roles := e.sb.Roles(); len(roles) != 1 || roles[0] != "admin" {
-		t.Fatalf("roles %v", roles)
+	if roles := e.sb.Roles(); len(roles) != 0 {
+		t.Fatalf("roles %v created before a canary that stopped the run", roles)
 	}
 }

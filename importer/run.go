@@ -66,7 +66,7 @@ type RunConfig struct {
 	// Prepare, when set, is called in a live run before the first request
 	// with the roles and groups the whole file needs (an extra pass over
 	// the input): it can create what the project lacks, or refuse the run
-	// (a *RefusedError). See PrepareProject.
+	// (a *RefusedError). See ProjectPrep.
 	Prepare func(ctx context.Context, needs ProjectNeeds) error
 }
 
@@ -301,6 +301,25 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 			return s, &RefusedError{Msg: fmt.Sprintf("%s is the report of a live import into %s (its journal %s says so): %s never replaces it; choose another --report", report, target, journalPath, what)}
 		}
 	}
+	// The project, checked before any output is opened and anything is
+	// sent (an extra pass over the input): names the key transform would
+	// merge into one key stop the run, and Prepare sees the roles and
+	// groups the whole file needs (it may ask, or refuse the run).
+	if !c.DryRun && (c.Prepare != nil || plan.UsesKey()) {
+		needs, err := CountNeeds(ctx, c.Input, &m)
+		if err != nil {
+			return s, err
+		}
+		s.Needs = &needs
+		if err := needs.CollisionErr(); err != nil {
+			return s, err
+		}
+		if c.Prepare != nil {
+			if err := c.Prepare(ctx, needs); err != nil {
+				return s, err
+			}
+		}
+	}
 	var journal *Journal
 	if live {
 		files := []string{c.Input}
@@ -323,18 +342,6 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		s.Journal = journalPath
 		if res := journal.Resume(); res != nil {
 			r.event(Resuming{Journal: journalPath, Settled: res.Settled()})
-		}
-	}
-
-	// The project, prepared before the first request.
-	if !c.DryRun && c.Prepare != nil {
-		needs, err := CountNeeds(ctx, c.Input, &m)
-		if err != nil {
-			return s, err
-		}
-		s.Needs = &needs
-		if err := c.Prepare(ctx, needs); err != nil {
-			return s, err
 		}
 	}
 
@@ -403,6 +410,12 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		r.event(Validating{Stats: stats})
 		s.PrepareStats = stats
 		runErr = err
+		// Two names the key transform gives one key: an error naming
+		// them, never a silent merge (keynames.go).
+		s.Needs.Collisions = plan.KeyCollisions()
+		if runErr == nil {
+			runErr = s.Needs.CollisionErr()
+		}
 	} else {
 		s.Target, s.Rehearsal = c.Target.Name, c.Target.Rehearsal
 		for _, w := range c.Target.Warnings {

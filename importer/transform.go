@@ -130,7 +130,7 @@ func init() {
 		"drop":         {doc: "remove values that match: a list loses the matching elements, a matching single value becomes absent (Keycloak's default-roles-*)", argDoc: "patterns separated by commas; a trailing * matches a prefix", needArg: true, fn: tDrop},
 		"locale":       {doc: "a locale such as zh_HK to a canonical BCP 47 tag (zh-HK)", fn: tLocale},
 		"true_keys":    {doc: "the keys of an object whose value is true, as a list (a Django fixture's fields: is_staff, is_superuser → roles)", argDoc: "the keys separated by commas, each as key or key=name (is_staff=staff)", needArg: true, fn: tTrueKeys},
-		"key":          {doc: "a role or group name to a key Authgear can hold ([a-zA-Z_][a-zA-Z0-9:_]*): other characters become _, a leading digit gets _ (beta-testers → beta_testers)", fn: eachString(sKey), str: sKey},
+		"key":          {doc: "a role or group name to a key Authgear can hold ([a-zA-Z_][a-zA-Z0-9:_]*): other characters become _, a leading digit gets _ (beta-testers → beta_testers); two names that would give the same key stop the run (never merged) until the argument gives them keys of their own", argDoc: "optional: name=key pairs separated by commas, such as 管理者=admin,編集者=editor", fn: eachString(sKey), str: sKey},
 	}
 }
 
@@ -211,7 +211,14 @@ func sTrim(s, _ string) string {
 
 func sLower(s, _ string) string { return strings.ToLower(s) }
 
-func sKey(s, _ string) string { return SuggestKey(s) }
+// sKey is the key transform without its table and without the names
+// remembered; a compiled plan uses Plan.keySpec (keynames.go).
+func sKey(s, arg string) string {
+	if key, ok := keyTable(arg)[s]; ok {
+		return key
+	}
+	return SuggestKey(s)
+}
 
 func sUpper(s, _ string) string { return strings.ToUpper(s) }
 

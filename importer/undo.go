@@ -2,8 +2,10 @@ package importer
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -31,22 +33,63 @@ const (
 	UndoDeleted     = "deleted"
 	UndoAlreadyGone = "already gone"
 	UndoKept        = "kept: created before the migration"
-	UndoFailed      = "failed"
+	// UndoNotJournaled keeps a user the import's journal does not name for
+	// that row: the report was edited, or holds another run's id.
+	UndoNotJournaled = "kept: not created by this migration"
+	UndoFailed       = "failed"
 	// UndoWouldDelete is a dry run's line for a user undo would delete.
 	UndoWouldDelete = "would be deleted"
 )
 
+// Margins undo takes off the migration's first request before comparing
+// a user's createdAt with it. The server's Date header has whole seconds,
+// and a tiny job can finish before the answer to its POST is written
+// (real-server/i07): users of the first request may be created up to the
+// request's own duration before its Date. Without a server time (a journal
+// of an older version) the time this machine recorded is used, corrected
+// by its offset from the server's clock now, and the margin covers drift
+// since. The ids the journal recorded are what keeps every other user
+// safe: a user the journal does not name is never deleted, whatever its
+// createdAt.
+const (
+	ServerClockMargin = 10 * time.Second
+	LocalClockMargin  = 2 * time.Minute
+)
+
+// ClockBasis says which clock undo's "created before the migration" was
+// read on.
+type ClockBasis int
+
+const (
+	// ClockServer: the server's time of the first request (the Date of
+	// its answer, recorded in the journal).
+	ClockServer ClockBasis = iota
+	// ClockLocalCorrected: the journal has no server time; this
+	// machine's time of the first request, corrected by its offset from
+	// the server's clock now (UndoPlan.Skew).
+	ClockLocalCorrected
+	// ClockLocal: neither; this machine's time as recorded.
+	ClockLocal
+)
+
+// ServerClock reads the server's clock; *adminapi.Client is one.
+type ServerClock interface {
+	ServerTime(ctx context.Context) (time.Time, error)
+}
+
 // UndoConfig is the undoing of an import: the users its report says it
-// inserted are deleted, unless created before its first request.
+// inserted are deleted, when its journal names them and they were not
+// created before its first request.
 type UndoConfig struct {
 	// Report is the import's report.
 	Report string
 	// Journal is the import's journal (default: DefaultJournal(Report)):
-	// it says which project the import went to and when its first
-	// request was sent.
+	// it says which project the import went to, when its first request
+	// was sent, and which user each row created.
 	Journal string
-	// Out is undo's report (default: REPORT.undo.csv); UndoJournal makes
-	// undo resumable (default: REPORT.undo.journal).
+	// Out is undo's report (default: REPORT.undo.csv, or
+	// REPORT.undo-dry-run.csv for a dry run); UndoJournal makes undo
+	// resumable and keeps every deletion (default: REPORT.undo.journal).
 	Out, UndoJournal string
 	API              UserDeleter
 	// Target names the endpoint and project of API as the import's
@@ -60,28 +103,58 @@ type UndoConfig struct {
 	Batch   adminapi.BatchOptions
 	// Progress is called as users are looked up and deleted.
 	Progress func(phase string, done, total int)
+	// Now is this machine's clock (default time.Now).
+	Now func() time.Time
+	// RolesJournal lists the roles and groups the migration created
+	// (default: DefaultRolesJournal(Report)); once the users are deleted,
+	// those no one holds are deleted too.
+	RolesJournal string
 }
 
 // UndoPlan is what undo is about to do.
 type UndoPlan struct {
-	Target       string
-	FirstRequest time.Time
+	Target string
+	// FirstRequest is when the migration's first request was sent, on the
+	// clock Basis names; users created before Since (FirstRequest less
+	// the basis's margin) are kept.
+	FirstRequest, Since time.Time
+	Basis               ClockBasis
+	// Skew is the server's clock less this machine's, measured now
+	// (ClockLocalCorrected).
+	Skew time.Duration
 	// Inserted is the number of users the report says the import inserted
 	// (with a user id); Resumed how many of them an earlier undo settled.
 	Inserted, Resumed int
 	// Delete, Gone and Kept split the others: to delete, already gone,
 	// and created before the first request.
 	Delete, Gone, Kept int
+	// NotJournaled are report rows whose user id the import's journal
+	// does not name for that row: kept, each with its line.
+	NotJournaled int
+	// NotInReport counts users the journal recorded as inserted that the
+	// report does not list as inserted: not deleted (the report changed
+	// after the import).
+	NotInReport int
+	// KeysCreated is the number of roles and groups the migration created
+	// and no undo removed yet: each is deleted after the users, once
+	// nothing holds it.
+	KeysCreated int
 }
 
 // UndoSummary counts undo's outcomes.
 type UndoSummary struct {
 	UndoPlan
-	DryRun                       bool
+	DryRun bool
+	// Deleted and AlreadyGone are this run's; EarlierDeleted and
+	// EarlierGone were settled by an earlier undo and stay in its report.
 	Deleted, AlreadyGone, Failed int
+	EarlierDeleted, EarlierGone  int
 	KeptBefore                   int
 	Out                          string
 	FailedExamples               []string
+	// Keys are the roles and groups the migration created, and what undo
+	// did with each.
+	Keys []KeyUndo
 }
 
 // ErrUndoCancelled: the person did not confirm.
@@ -90,6 +163,12 @@ var ErrUndoCancelled = errors.New("undo cancelled: nothing was deleted")
 // DefaultUndoReport names undo's report after the import's.
 func DefaultUndoReport(report string) string {
 	return strings.TrimSuffix(report, ".csv") + ".undo.csv"
+}
+
+// DefaultUndoDryRunReport names the report of undo's dry run: never the
+// report of the undo that deleted users.
+func DefaultUndoDryRunReport(report string) string {
+	return strings.TrimSuffix(report, ".csv") + ".undo-dry-run.csv"
 }
 
 // DefaultUndoJournal names undo's journal after the import's report.
@@ -102,19 +181,27 @@ type undoLine struct {
 	userID  string
 	outcome string
 	reason  string
+	// earlier: settled by an earlier undo (from its journal or report).
+	earlier bool
 }
 
 // Undo deletes the users the import's report says it inserted (never the
-// skipped or updated ones), after checking each one's createdAt against
-// the import's first request: a user created before it is kept. Each
-// user gets one line in undo's report (row,user_id,outcome,reason; mode
-// 0600). Outcomes are journaled as they come, so that an interrupted undo
-// continues where it stopped; failed deletions are tried again.
+// skipped or updated ones) after two checks: the import's journal must
+// have recorded that user id for that row (an edited report cannot name
+// another user), and the user's createdAt must not be before the import's
+// first request on the server's clock. Each user gets one line in undo's
+// report (row,user_id,outcome,reason; mode 0600). Outcomes are journaled as
+// they come, so that an interrupted undo continues where it stopped and a
+// later one keeps the list of users already deleted; failed deletions are
+// tried again.
 func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 	var s UndoSummary
 	s.DryRun = c.DryRun
 	if c.Report == "" || c.API == nil {
 		return s, &RefusedError{Msg: "undo needs the import's report and a target"}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	journal := c.Journal
 	if journal == "" {
@@ -123,6 +210,9 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 	out := c.Out
 	if out == "" {
 		out = DefaultUndoReport(c.Report)
+		if c.DryRun {
+			out = DefaultUndoDryRunReport(c.Report)
+		}
 	}
 	ujPath := c.UndoJournal
 	if ujPath == "" {
@@ -132,50 +222,88 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 		[]NamedPath{{out, "undo's report"}, {ujPath, "undo's journal"}}); err != nil {
 		return s, &RefusedError{Msg: err.Error()}
 	}
-	info, err := ReadJournalInfo(journal)
+	prior, err := readUndoReport(out)
+	if err != nil {
+		return s, &RefusedError{Msg: err.Error()}
+	}
+	h, err := readImportHistory(journal)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return s, &RefusedError{Msg: fmt.Sprintf("undo needs the import's journal (%s) to know which project it went to and when it began; it is not there (give it with --journal)", journal)}
+			return s, &RefusedError{Msg: fmt.Sprintf("undo needs the import's journal (%s) to know which project it went to, when it began and which users it created; it is not there (give it with --journal)", journal)}
 		}
 		return s, &RefusedError{Msg: err.Error()}
 	}
-	if info.Target == "" {
+	if h.target == "" {
 		return s, &RefusedError{Msg: fmt.Sprintf("%s is the journal of no live import: there is nothing to undo", journal)}
 	}
-	if c.Target != "" && c.Target != info.Target {
-		return s, &RefusedError{Msg: fmt.Sprintf("the import of %s went to %s, not %s: undo runs against the project the import went to", c.Report, info.Target, c.Target)}
+	if c.Target != "" && c.Target != h.target {
+		return s, &RefusedError{Msg: fmt.Sprintf("the import of %s went to %s, not %s: undo runs against the project the import went to", c.Report, h.target, c.Target)}
 	}
-	s.Target, s.FirstRequest = info.Target, info.FirstRequest
+	s.Target = h.target
 	rows, err := ReadReport(c.Report)
 	if err != nil {
 		return s, fmt.Errorf("read the report: %w", err)
 	}
-	var cands []ReportRow
-	for _, r := range rows {
-		if r.Outcome == OutcomeInserted && adminapi.ValidUserID(r.UserID) {
-			cands = append(cands, r)
-		}
-	}
-	s.Inserted = len(cands)
 	reportSum, err := fileSHA256(c.Report)
 	if err != nil {
 		return s, err
 	}
 
-	// An earlier undo of the same report: its settled users are kept as
-	// they are.
-	done := map[string]undoLine{}
+	// The users to undo: inserted in the report, and named by the
+	// journal for that row.
+	var lines []undoLine
+	var cands []ReportRow
+	matched := 0
+	for _, r := range rows {
+		if r.Outcome != OutcomeInserted || !adminapi.ValidUserID(r.UserID) {
+			continue
+		}
+		s.Inserted++
+		ids := h.inserted[r.Row]
+		if !containsString(ids, r.UserID) {
+			reason := fmt.Sprintf("the import's journal records no user inserted for row %d: this id was not created by the migration, and is not deleted", r.Row)
+			if len(ids) > 0 {
+				reason = fmt.Sprintf("the import's journal records user %s for row %d, not this one: the report was changed, and this id is not deleted", ids[0], r.Row)
+			}
+			lines = append(lines, undoLine{row: r.Row, userID: r.UserID, outcome: UndoNotJournaled, reason: reason})
+			s.NotJournaled++
+			continue
+		}
+		matched++
+		cands = append(cands, r)
+	}
+	for _, ids := range h.inserted {
+		s.NotInReport += len(ids)
+	}
+	s.NotInReport -= matched
+	if s.NotInReport < 0 {
+		s.NotInReport = 0
+	}
+
+	// What earlier undos of this project settled stays settled, and in
+	// the report.
+	done, err := readUndoJournal(ujPath, h.target)
+	if err != nil {
+		return s, err
+	}
+	// undo's report may list deletions its journal lost: they stand too.
+	for _, l := range prior {
+		if _, ok := done[l.userID]; !ok && l.outcome == UndoDeleted {
+			l.earlier = true
+			done[l.userID] = l
+		}
+	}
 	var uj *undoJournal
 	if !c.DryRun {
-		uj, done, err = openUndoJournal(ujPath, reportSum, info.Target)
-		if err != nil {
+		if uj, err = openUndoJournal(ujPath, reportSum, h.target); err != nil {
 			return s, err
 		}
 		defer uj.close()
 	}
-	var lines []undoLine
+	seen := map[string]bool{}
 	var todo []ReportRow
 	for _, r := range cands {
+		seen[r.UserID] = true
 		if l, ok := done[r.UserID]; ok {
 			l.row = r.Row
 			lines = append(lines, l)
@@ -184,6 +312,32 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 		}
 		todo = append(todo, r)
 	}
+	// Deletions recorded for ids this report no longer names (it was
+	// rewritten or edited): kept in undo's report, never lost.
+	for id, l := range done {
+		if !seen[id] {
+			seen[id] = true
+			lines = append(lines, l)
+		}
+	}
+
+	// The migration's start on the server's clock.
+	s.FirstRequest, s.Basis = h.firstLocal, ClockLocal
+	margin := LocalClockMargin
+	switch {
+	case !h.firstServer.IsZero():
+		s.FirstRequest, s.Basis, margin = h.firstServer, ClockServer, ServerClockMargin
+	default:
+		if sc, ok := c.API.(ServerClock); ok && len(todo) > 0 {
+			if now, err := sc.ServerTime(ctx); err == nil {
+				// Date has whole seconds: the server's clock is half a
+				// second past it on average.
+				s.Skew = now.Add(500 * time.Millisecond).Sub(c.Now()).Round(time.Second)
+				s.FirstRequest, s.Basis = h.firstLocal.Add(s.Skew), ClockLocalCorrected
+			}
+		}
+	}
+	s.Since = s.FirstRequest.Add(-margin)
 
 	// Look every other user up: gone, created before, or to delete.
 	ids := make([]string, len(todo))
@@ -201,24 +355,46 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 		return s, fmt.Errorf("look the users up: %w", err)
 	}
 	var del []undoLine
-	var settled []undoLine
+	var settled, kept []undoLine
+	// leaving counts, per role and group, the users undo is about to
+	// delete that hold it: a dry run does not count them as holders.
+	leaving := map[string]int{}
 	for i, r := range todo {
 		u := users[i]
 		switch {
 		case u == nil:
-			settled = append(settled, undoLine{r.Row, r.UserID, UndoAlreadyGone, "no such user in the project"})
+			settled = append(settled, undoLine{row: r.Row, userID: r.UserID, outcome: UndoAlreadyGone, reason: "no such user in the project"})
 			s.Gone++
-		case u.CreatedAt.Before(info.FirstRequest):
-			settled = append(settled, undoLine{r.Row, r.UserID, UndoKept, fmt.Sprintf("created %s, before the migration's first request (%s)", u.CreatedAt.UTC().Format(time.RFC3339), info.FirstRequest.UTC().Format(time.RFC3339))})
+		case u.CreatedAt.Before(s.Since):
+			kept = append(kept, undoLine{row: r.Row, userID: r.UserID, outcome: UndoKept, reason: fmt.Sprintf("created %s, before the migration's first request (%s, %s)",
+				u.CreatedAt.UTC().Format(time.RFC3339), s.FirstRequest.UTC().Format(time.RFC3339), s.Basis.describe(s.Skew))})
 			s.Kept++
 		default:
-			del = append(del, undoLine{r.Row, r.UserID, UndoWouldDelete, ""})
+			del = append(del, undoLine{row: r.Row, userID: r.UserID, outcome: UndoWouldDelete})
+			for _, k := range u.Roles {
+				leaving["role\x00"+k]++
+			}
+			for _, k := range u.Groups {
+				leaving["group\x00"+k]++
+			}
 			s.Delete++
 		}
 	}
+	lines = append(append(lines, settled...), kept...)
+	rolesJournal := c.RolesJournal
+	if rolesJournal == "" {
+		rolesJournal = DefaultRolesJournal(c.Report)
+	}
+	if ks, err := readRolesJournal(rolesJournal, h.target); err == nil {
+		s.KeysCreated = len(ks)
+	}
 	if c.DryRun {
-		lines = append(append(lines, settled...), del...)
-		return s, s.finish(out, lines)
+		lines = append(lines, del...)
+		if err := s.finish(out, lines); err != nil {
+			return s, err
+		}
+		s.Keys, err = undoKeys(ctx, c.API, rolesJournal, h.target, leaving)
+		return s, err
 	}
 	if c.Confirm != nil && s.Delete > 0 && !c.Confirm(s.UndoPlan) {
 		return s, ErrUndoCancelled
@@ -226,7 +402,6 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 	if err := uj.record(settled); err != nil {
 		return s, err
 	}
-	lines = append(lines, settled...)
 
 	// Delete, a few at a time; each outcome is journaled as it comes.
 	conc := bo.Concurrency
@@ -280,10 +455,33 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 	if firstErr != nil {
 		return s, firstErr
 	}
-	if s.Failed == 0 && ctx.Err() == nil {
+	if ctx.Err() != nil {
+		return s, ctx.Err()
+	}
+	if s.Keys, err = undoKeys(ctx, c.API, rolesJournal, h.target, nil); err != nil {
+		return s, err
+	}
+	for _, k := range s.Keys {
+		if k.Outcome == UndoKeyFailed {
+			s.Failed++
+		}
+	}
+	if s.Failed == 0 {
 		_ = uj.end()
 	}
-	return s, ctx.Err()
+	return s, nil
+}
+
+// describe says which clock the migration's start was read on, for undo's
+// report.
+func (b ClockBasis) describe(skew time.Duration) string {
+	switch b {
+	case ClockServer:
+		return fmt.Sprintf("the server's clock, less %s", ServerClockMargin)
+	case ClockLocalCorrected:
+		return fmt.Sprintf("this machine's clock corrected by its offset from the server's (%s), less %s", skew, LocalClockMargin)
+	}
+	return fmt.Sprintf("this machine's clock, less %s", LocalClockMargin)
 }
 
 func clipReason(s string) string {
@@ -295,14 +493,22 @@ func clipReason(s string) string {
 
 // finish counts the lines and writes undo's report, in row order.
 func (s *UndoSummary) finish(out string, lines []undoLine) error {
-	sort.Slice(lines, func(i, j int) bool { return lines[i].row < lines[j].row })
-	s.Deleted, s.AlreadyGone, s.KeptBefore, s.Failed = 0, 0, 0, 0
+	sort.SliceStable(lines, func(i, j int) bool { return lines[i].row < lines[j].row })
+	s.Deleted, s.AlreadyGone, s.KeptBefore, s.Failed, s.EarlierDeleted, s.EarlierGone = 0, 0, 0, 0, 0, 0
 	for _, l := range lines {
 		switch l.outcome {
 		case UndoDeleted:
-			s.Deleted++
+			if l.earlier {
+				s.EarlierDeleted++
+			} else {
+				s.Deleted++
+			}
 		case UndoAlreadyGone:
-			s.AlreadyGone++
+			if l.earlier {
+				s.EarlierGone++
+			} else {
+				s.AlreadyGone++
+			}
 		case UndoKept:
 			s.KeptBefore++
 		case UndoFailed:
@@ -318,7 +524,7 @@ func (s *UndoSummary) finish(out string, lines []undoLine) error {
 	}
 	defer f.Abort()
 	bw := bufio.NewWriter(f)
-	bw.WriteString("row,user_id,outcome,reason\n")
+	bw.WriteString(undoReportHeader + "\n")
 	var b []byte
 	for _, l := range lines {
 		b = strconv.AppendInt(b[:0], int64(l.row), 10)
@@ -339,6 +545,47 @@ func (s *UndoSummary) finish(out string, lines []undoLine) error {
 	return nil
 }
 
+// undoReportHeader names the columns of undo's report.
+const undoReportHeader = "row,user_id,outcome,reason"
+
+// readUndoReport reads the undo report an earlier run wrote at path (none
+// is no error): its deletions are written again, whatever this run finds.
+// A file there that is not undo's report is refused, not replaced.
+func readUndoReport(path string) ([]undoLine, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReader(f))
+	r.FieldsPerRecord = -1
+	head, err := r.Read()
+	if err == io.EOF {
+		return nil, nil
+	}
+	if err != nil || strings.Join(head, ",") != undoReportHeader {
+		return nil, fmt.Errorf("%s is not undo's report: it is not replaced (name another file for undo's report)", path)
+	}
+	var out []undoLine
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w (it is not replaced: name another file for undo's report)", path, err)
+		}
+		if len(rec) != 4 {
+			continue
+		}
+		row, _ := strconv.Atoi(rec[0])
+		out = append(out, undoLine{row: row, userID: unquoteCell(rec[1]), outcome: unquoteCell(rec[2]), reason: unquoteCell(rec[3])})
+	}
+}
+
 func fileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -352,91 +599,120 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// undoJournal is undo's append-only record: a start line naming the
-// import's report (its sha256) and the target, then the users settled
-// (deleted, already gone, kept), each line fsync'd.
+// undoJournal is undo's append-only record, never truncated: a start line
+// naming the import's report (its sha256) and the target, then the users
+// settled (deleted or already gone), each line fsync'd. A later undo of
+// the same target, whatever the report became, appends a start line of
+// its own and keeps every earlier deletion.
 type undoJournal struct {
 	f *os.File
 }
 
 type undoEntry struct {
-	T      string      `json:"t"` // start, users, end
-	Report string      `json:"report,omitempty"`
-	Target string      `json:"target,omitempty"`
-	Users  [][3]string `json:"users,omitempty"` // user id, outcome, reason
+	T      string `json:"t"` // start, users, end
+	Report string `json:"report,omitempty"`
+	Target string `json:"target,omitempty"`
+	// Users are user id, outcome, reason and row (older journals have no
+	// row).
+	Users [][4]string `json:"users,omitempty"`
 }
 
-// openUndoJournal continues the undo journal of the same report and
-// target, or starts a new one (a finished undo, or one of another report,
-// is started over: deleting again only finds users already gone).
-func openUndoJournal(path, reportSum, target string) (*undoJournal, map[string]undoLine, error) {
+// readUndoJournal reads the users earlier undos of target settled: deleted
+// or already gone, for good.
+func readUndoJournal(path, target string) (map[string]undoLine, error) {
 	if err := refuseNonRegular(path); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	done := map[string]undoLine{}
-	resume := false
-	if b, err := os.ReadFile(path); err == nil {
-		sc := bufio.NewScanner(strings.NewReader(string(b)))
-		sc.Buffer(make([]byte, 1<<20), 64<<20)
-		first, ended := true, false
-		for sc.Scan() {
-			var e undoEntry
-			if json.Unmarshal(sc.Bytes(), &e) != nil {
-				if first {
-					return nil, nil, fmt.Errorf("%s is not undo's journal: it is not replaced (choose another --undo-journal)", path)
-				}
-				continue // a torn last line
-			}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return done, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	first, cur := true, ""
+	for sc.Scan() {
+		var e undoEntry
+		if json.Unmarshal(sc.Bytes(), &e) != nil {
 			if first {
-				first = false
-				if e.T != "start" {
-					return nil, nil, fmt.Errorf("%s is not undo's journal: it is not replaced (choose another --undo-journal)", path)
+				return nil, fmt.Errorf("%s is not undo's journal: it is not replaced (name another file for undo's journal)", path)
+			}
+			continue // a torn line
+		}
+		if first && e.T != "start" {
+			return nil, fmt.Errorf("%s is not undo's journal: it is not replaced (name another file for undo's journal)", path)
+		}
+		first = false
+		switch e.T {
+		case "start":
+			cur = e.Target
+		case "users":
+			if cur != target {
+				continue
+			}
+			for _, u := range e.Users {
+				if u[1] != UndoDeleted && u[1] != UndoAlreadyGone {
+					continue
 				}
-				resume = e.Report == reportSum && e.Target == target
-				if !resume {
-					break
-				}
+				row, _ := strconv.Atoi(u[3])
+				done[u[0]] = undoLine{row: row, userID: u[0], outcome: u[1], reason: u[2], earlier: true}
+			}
+		}
+	}
+	return done, sc.Err()
+}
+
+// openUndoJournal opens undo's journal for appending (creating it 0600),
+// after a start line for this report and target unless the last one is
+// the same and unfinished.
+func openUndoJournal(path, reportSum, target string) (*undoJournal, error) {
+	if err := refuseNonRegular(path); err != nil {
+		return nil, err
+	}
+	last, ended := undoEntry{}, false
+	if b, err := os.ReadFile(path); err == nil {
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			var e undoEntry
+			if json.Unmarshal(line, &e) != nil {
 				continue
 			}
 			switch e.T {
-			case "users":
-				for _, u := range e.Users {
-					done[u[0]] = undoLine{userID: u[0], outcome: u[1], reason: u[2]}
-				}
+			case "start":
+				last, ended = e, false
 			case "end":
 				ended = true
 			}
 		}
-		if ended {
-			resume = false
-		}
-		if !resume {
-			done = map[string]undoLine{}
-		}
-	} else if !os.IsNotExist(err) {
-		return nil, nil, err
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
 	}
-	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND
-	if !resume {
-		flags |= os.O_TRUNC
-	}
-	f, err := os.OpenFile(path, flags, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, err
 	}
 	j := &undoJournal{f: f}
-	if resume {
-		// A torn last line gets its own line ended, so the next entry
-		// is whole.
+	// A torn last line gets its own line ended, so the next entry is
+	// whole.
+	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
 		if _, err := f.Write([]byte{'\n'}); err != nil {
 			f.Close()
-			return nil, nil, err
+			return nil, err
 		}
-	} else if err := j.append(undoEntry{T: "start", Report: reportSum, Target: target}); err != nil {
-		f.Close()
-		return nil, nil, err
 	}
-	return j, done, nil
+	if ended || last.Report != reportSum || last.Target != target {
+		if err := j.append(undoEntry{T: "start", Report: reportSum, Target: target}); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return j, nil
 }
 
 func (j *undoJournal) append(e undoEntry) error {
@@ -456,7 +732,7 @@ func (j *undoJournal) record(lines []undoLine) error {
 	}
 	e := undoEntry{T: "users"}
 	for _, l := range lines {
-		e.Users = append(e.Users, [3]string{l.userID, l.outcome, l.reason})
+		e.Users = append(e.Users, [4]string{l.userID, l.outcome, l.reason, strconv.Itoa(l.row)})
 	}
 	return j.append(e)
 }

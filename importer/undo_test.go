@@ -108,7 +108,7 @@ func TestUndoAfterImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u2.Resumed != 5 || u2.Deleted != n-2 || u2.Failed != 0 || u2.KeptBefore != 1 || u2.AlreadyGone != 1 {
+	if u2.Resumed != 4 || u2.Deleted != n-5 || u2.EarlierDeleted != 3 || u2.EarlierGone != 1 || u2.Failed != 0 || u2.KeptBefore != 1 || u2.AlreadyGone != 0 {
 		t.Fatalf("resumed undo: %+v", u2)
 	}
 	left := e.sb.Users()
@@ -137,9 +137,10 @@ func TestUndoAfterImport(t *testing.T) {
 	if fi, _ := os.Stat(u2.Out); fi.Mode().Perm() != 0o600 {
 		t.Fatalf("undo report mode %v", fi.Mode())
 	}
-	// A third run finds every user settled and deletes nothing.
+	// A third run finds every user settled, deletes nothing, and keeps
+	// the list of the users deleted.
 	u3, err := Undo(context.Background(), uc)
-	if err != nil || u3.Deleted != 0 || u3.AlreadyGone != n-1 {
+	if err != nil || u3.Deleted != 0 || u3.AlreadyGone != 0 || u3.EarlierDeleted != n-2 || u3.EarlierGone != 1 || u3.KeptBefore != 1 {
 		t.Fatalf("third undo: %+v %v", u3, err)
 	}
 }

@@ -369,11 +369,19 @@ func (m *importingStep) start() tea.Cmd {
 	if api, ok := m.target.API.(importer.ProjectAPI); ok && m.real {
 		// Missing roles and groups are created (when confirmed) or listed
 		// before the first request.
-		cfg.Prepare = importer.PrepareProject(api, m.create, func(msg string) {
-			m.prepMu.Lock()
-			defer m.prepMu.Unlock()
-			m.prepLog = append(m.prepLog, msg)
-		})
+		// The engine decides (issue 17 item 7): the limit, and creation
+		// after the first request; the typed confirmation on this screen
+		// covers the keys it listed, and no others.
+		shown := m.missing
+		importer.NewProjectPrep(api, importer.ProjectOptions{
+			Create:  m.create,
+			Confirm: func(p importer.KeyPlan) bool { return p.Within(shown) },
+			Tell: func(msg string) {
+				m.prepMu.Lock()
+				defer m.prepMu.Unlock()
+				m.prepLog = append(m.prepLog, msg)
+			},
+		}).Install(&cfg)
 	}
 	if m.real {
 		m.s.endpoint = m.cfg.Endpoint
@@ -471,9 +479,9 @@ func (m *importingStep) View() string {
 			}
 			b.WriteString(st.Warn.Render(ui.Wrap("The project lacks "+importer.Printable(strings.Join(ks, ", "))+": those records would fail (RoleUnknownKeys, GroupUnknownKeys).", m.c.Width-2)) + "\n")
 			if m.create {
-				b.WriteString(st.Good.Render("They are created before the first request (ctrl+r: don't).") + "\n")
+				b.WriteString(st.Good.Render("They are created after the first request (ctrl+r: don't).") + "\n")
 			} else {
-				b.WriteString(st.Muted.Render("ctrl+r creates them before the first request.") + "\n")
+				b.WriteString(st.Muted.Render("ctrl+r creates them after the first request.") + "\n")
 			}
 		}
 		n := ld.count

@@ -87,6 +87,22 @@ func (v *__createRoleInput) GetKey() string { return v.Key }
 // GetName returns __createRoleInput.Name, and is useful for accessing the field via an interface.
 func (v *__createRoleInput) GetName() string { return v.Name }
 
+// __deleteGroupInput is used internally by genqlient
+type __deleteGroupInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __deleteGroupInput.Id, and is useful for accessing the field via an interface.
+func (v *__deleteGroupInput) GetId() string { return v.Id }
+
+// __deleteRoleInput is used internally by genqlient
+type __deleteRoleInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __deleteRoleInput.Id, and is useful for accessing the field via an interface.
+func (v *__deleteRoleInput) GetId() string { return v.Id }
+
 // __deleteUserInput is used internally by genqlient
 type __deleteUserInput struct {
 	Id string `json:"id"`
@@ -94,6 +110,18 @@ type __deleteUserInput struct {
 
 // GetId returns __deleteUserInput.Id, and is useful for accessing the field via an interface.
 func (v *__deleteUserInput) GetId() string { return v.Id }
+
+// __groupsUsageInput is used internally by genqlient
+type __groupsUsageInput struct {
+	First int    `json:"first"`
+	After string `json:"after"`
+}
+
+// GetFirst returns __groupsUsageInput.First, and is useful for accessing the field via an interface.
+func (v *__groupsUsageInput) GetFirst() int { return v.First }
+
+// GetAfter returns __groupsUsageInput.After, and is useful for accessing the field via an interface.
+func (v *__groupsUsageInput) GetAfter() string { return v.After }
 
 // __listGroupsInput is used internally by genqlient
 type __listGroupsInput struct {
@@ -118,6 +146,18 @@ func (v *__listRolesInput) GetFirst() int { return v.First }
 
 // GetAfter returns __listRolesInput.After, and is useful for accessing the field via an interface.
 func (v *__listRolesInput) GetAfter() string { return v.After }
+
+// __rolesUsageInput is used internally by genqlient
+type __rolesUsageInput struct {
+	First int    `json:"first"`
+	After string `json:"after"`
+}
+
+// GetFirst returns __rolesUsageInput.First, and is useful for accessing the field via an interface.
+func (v *__rolesUsageInput) GetFirst() int { return v.First }
+
+// GetAfter returns __rolesUsageInput.After, and is useful for accessing the field via an interface.
+func (v *__rolesUsageInput) GetAfter() string { return v.After }
 
 // __userByLoginIDInput is used internally by genqlient
 type __userByLoginIDInput struct {
@@ -215,6 +255,44 @@ func (v *createRoleResponse) GetCreateRole() createRoleCreateRoleCreateRolePaylo
 	return v.CreateRole
 }
 
+// deleteGroupDeleteGroupDeleteGroupPayload includes the requested fields of the GraphQL type DeleteGroupPayload.
+type deleteGroupDeleteGroupDeleteGroupPayload struct {
+	Ok bool `json:"ok"`
+}
+
+// GetOk returns deleteGroupDeleteGroupDeleteGroupPayload.Ok, and is useful for accessing the field via an interface.
+func (v *deleteGroupDeleteGroupDeleteGroupPayload) GetOk() bool { return v.Ok }
+
+// deleteGroupResponse is returned by deleteGroup on success.
+type deleteGroupResponse struct {
+	// Delete an existing group. The associations between the group with other roles and other users will also be deleted.
+	DeleteGroup deleteGroupDeleteGroupDeleteGroupPayload `json:"deleteGroup"`
+}
+
+// GetDeleteGroup returns deleteGroupResponse.DeleteGroup, and is useful for accessing the field via an interface.
+func (v *deleteGroupResponse) GetDeleteGroup() deleteGroupDeleteGroupDeleteGroupPayload {
+	return v.DeleteGroup
+}
+
+// deleteRoleDeleteRoleDeleteRolePayload includes the requested fields of the GraphQL type DeleteRolePayload.
+type deleteRoleDeleteRoleDeleteRolePayload struct {
+	Ok bool `json:"ok"`
+}
+
+// GetOk returns deleteRoleDeleteRoleDeleteRolePayload.Ok, and is useful for accessing the field via an interface.
+func (v *deleteRoleDeleteRoleDeleteRolePayload) GetOk() bool { return v.Ok }
+
+// deleteRoleResponse is returned by deleteRole on success.
+type deleteRoleResponse struct {
+	// Delete an existing role. The associations between the role with other groups and other users will also be deleted.
+	DeleteRole deleteRoleDeleteRoleDeleteRolePayload `json:"deleteRole"`
+}
+
+// GetDeleteRole returns deleteRoleResponse.DeleteRole, and is useful for accessing the field via an interface.
+func (v *deleteRoleResponse) GetDeleteRole() deleteRoleDeleteRoleDeleteRolePayload {
+	return v.DeleteRole
+}
+
 // deleteUserDeleteUserDeleteUserPayload includes the requested fields of the GraphQL type DeleteUserPayload.
 type deleteUserDeleteUserDeleteUserPayload struct {
 	DeletedUserID string `json:"deletedUserID"`
@@ -233,6 +311,126 @@ type deleteUserResponse struct {
 func (v *deleteUserResponse) GetDeleteUser() deleteUserDeleteUserDeleteUserPayload {
 	return v.DeleteUser
 }
+
+// groupsUsageGroupsGroupConnection includes the requested fields of the GraphQL type GroupConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type groupsUsageGroupsGroupConnection struct {
+	// Information to aid in pagination.
+	Edges []groupsUsageGroupsGroupConnectionEdgesGroupEdge `json:"edges"`
+	// Information to aid in pagination.
+	PageInfo groupsUsageGroupsGroupConnectionPageInfo `json:"pageInfo"`
+}
+
+// GetEdges returns groupsUsageGroupsGroupConnection.Edges, and is useful for accessing the field via an interface.
+func (v *groupsUsageGroupsGroupConnection) GetEdges() []groupsUsageGroupsGroupConnectionEdgesGroupEdge {
+	return v.Edges
+}
+
+// GetPageInfo returns groupsUsageGroupsGroupConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *groupsUsageGroupsGroupConnection) GetPageInfo() groupsUsageGroupsGroupConnectionPageInfo {
+	return v.PageInfo
+}
+
+// groupsUsageGroupsGroupConnectionEdgesGroupEdge includes the requested fields of the GraphQL type GroupEdge.
+// The GraphQL type's documentation follows.
+//
+// An edge in a connection
+type groupsUsageGroupsGroupConnectionEdgesGroupEdge struct {
+	// The item at the end of the edge
+	Node groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroup `json:"node"`
+}
+
+// GetNode returns groupsUsageGroupsGroupConnectionEdgesGroupEdge.Node, and is useful for accessing the field via an interface.
+func (v *groupsUsageGroupsGroupConnectionEdgesGroupEdge) GetNode() groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroup {
+	return v.Node
+}
+
+// groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroup includes the requested fields of the GraphQL type Group.
+// The GraphQL type's documentation follows.
+//
+// Authgear group
+type groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroup struct {
+	// The ID of an object
+	Id string `json:"id"`
+	// The key of the group.
+	Key string `json:"key"`
+	// The list of users in the group.
+	Users groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroupUsersUserConnection `json:"users"`
+	// The list of roles this group has.
+	Roles groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroupRolesRoleConnection `json:"roles"`
+}
+
+// GetId returns groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroup.Id, and is useful for accessing the field via an interface.
+func (v *groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroup) GetId() string { return v.Id }
+
+// GetKey returns groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroup.Key, and is useful for accessing the field via an interface.
+func (v *groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroup) GetKey() string { return v.Key }
+
+// GetUsers returns groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroup.Users, and is useful for accessing the field via an interface.
+func (v *groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroup) GetUsers() groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroupUsersUserConnection {
+	return v.Users
+}
+
+// GetRoles returns groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroup.Roles, and is useful for accessing the field via an interface.
+func (v *groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroup) GetRoles() groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroupRolesRoleConnection {
+	return v.Roles
+}
+
+// groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroupRolesRoleConnection includes the requested fields of the GraphQL type RoleConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroupRolesRoleConnection struct {
+	// Total number of nodes in the connection.
+	TotalCount int `json:"totalCount"`
+}
+
+// GetTotalCount returns groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroupRolesRoleConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroupRolesRoleConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroupUsersUserConnection includes the requested fields of the GraphQL type UserConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroupUsersUserConnection struct {
+	// Total number of nodes in the connection.
+	TotalCount int `json:"totalCount"`
+}
+
+// GetTotalCount returns groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroupUsersUserConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *groupsUsageGroupsGroupConnectionEdgesGroupEdgeNodeGroupUsersUserConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// groupsUsageGroupsGroupConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+// The GraphQL type's documentation follows.
+//
+// Information about pagination in a connection.
+type groupsUsageGroupsGroupConnectionPageInfo struct {
+	// When paginating forwards, are there more items?
+	HasNextPage bool `json:"hasNextPage"`
+	// When paginating forwards, the cursor to continue.
+	EndCursor string `json:"endCursor"`
+}
+
+// GetHasNextPage returns groupsUsageGroupsGroupConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *groupsUsageGroupsGroupConnectionPageInfo) GetHasNextPage() bool { return v.HasNextPage }
+
+// GetEndCursor returns groupsUsageGroupsGroupConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *groupsUsageGroupsGroupConnectionPageInfo) GetEndCursor() string { return v.EndCursor }
+
+// groupsUsageResponse is returned by groupsUsage on success.
+type groupsUsageResponse struct {
+	// All groups
+	Groups groupsUsageGroupsGroupConnection `json:"groups"`
+}
+
+// GetGroups returns groupsUsageResponse.Groups, and is useful for accessing the field via an interface.
+func (v *groupsUsageResponse) GetGroups() groupsUsageGroupsGroupConnection { return v.Groups }
 
 // listGroupsGroupsGroupConnection includes the requested fields of the GraphQL type GroupConnection.
 // The GraphQL type's documentation follows.
@@ -389,6 +587,126 @@ func (v *listRolesRolesRoleConnectionPageInfo) GetHasNextPage() bool { return v.
 
 // GetEndCursor returns listRolesRolesRoleConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
 func (v *listRolesRolesRoleConnectionPageInfo) GetEndCursor() string { return v.EndCursor }
+
+// rolesUsageResponse is returned by rolesUsage on success.
+type rolesUsageResponse struct {
+	// All roles
+	Roles rolesUsageRolesRoleConnection `json:"roles"`
+}
+
+// GetRoles returns rolesUsageResponse.Roles, and is useful for accessing the field via an interface.
+func (v *rolesUsageResponse) GetRoles() rolesUsageRolesRoleConnection { return v.Roles }
+
+// rolesUsageRolesRoleConnection includes the requested fields of the GraphQL type RoleConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type rolesUsageRolesRoleConnection struct {
+	// Information to aid in pagination.
+	Edges []rolesUsageRolesRoleConnectionEdgesRoleEdge `json:"edges"`
+	// Information to aid in pagination.
+	PageInfo rolesUsageRolesRoleConnectionPageInfo `json:"pageInfo"`
+}
+
+// GetEdges returns rolesUsageRolesRoleConnection.Edges, and is useful for accessing the field via an interface.
+func (v *rolesUsageRolesRoleConnection) GetEdges() []rolesUsageRolesRoleConnectionEdgesRoleEdge {
+	return v.Edges
+}
+
+// GetPageInfo returns rolesUsageRolesRoleConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *rolesUsageRolesRoleConnection) GetPageInfo() rolesUsageRolesRoleConnectionPageInfo {
+	return v.PageInfo
+}
+
+// rolesUsageRolesRoleConnectionEdgesRoleEdge includes the requested fields of the GraphQL type RoleEdge.
+// The GraphQL type's documentation follows.
+//
+// An edge in a connection
+type rolesUsageRolesRoleConnectionEdgesRoleEdge struct {
+	// The item at the end of the edge
+	Node rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRole `json:"node"`
+}
+
+// GetNode returns rolesUsageRolesRoleConnectionEdgesRoleEdge.Node, and is useful for accessing the field via an interface.
+func (v *rolesUsageRolesRoleConnectionEdgesRoleEdge) GetNode() rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRole {
+	return v.Node
+}
+
+// rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRole includes the requested fields of the GraphQL type Role.
+// The GraphQL type's documentation follows.
+//
+// Authgear role
+type rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRole struct {
+	// The ID of an object
+	Id string `json:"id"`
+	// The key of the role.
+	Key string `json:"key"`
+	// The list of users who has this role.
+	Users rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRoleUsersUserConnection `json:"users"`
+	// The list of groups this role is in.
+	Groups rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRoleGroupsGroupConnection `json:"groups"`
+}
+
+// GetId returns rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRole.Id, and is useful for accessing the field via an interface.
+func (v *rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRole) GetId() string { return v.Id }
+
+// GetKey returns rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRole.Key, and is useful for accessing the field via an interface.
+func (v *rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRole) GetKey() string { return v.Key }
+
+// GetUsers returns rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRole.Users, and is useful for accessing the field via an interface.
+func (v *rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRole) GetUsers() rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRoleUsersUserConnection {
+	return v.Users
+}
+
+// GetGroups returns rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRole.Groups, and is useful for accessing the field via an interface.
+func (v *rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRole) GetGroups() rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRoleGroupsGroupConnection {
+	return v.Groups
+}
+
+// rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRoleGroupsGroupConnection includes the requested fields of the GraphQL type GroupConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRoleGroupsGroupConnection struct {
+	// Total number of nodes in the connection.
+	TotalCount int `json:"totalCount"`
+}
+
+// GetTotalCount returns rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRoleGroupsGroupConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRoleGroupsGroupConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRoleUsersUserConnection includes the requested fields of the GraphQL type UserConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRoleUsersUserConnection struct {
+	// Total number of nodes in the connection.
+	TotalCount int `json:"totalCount"`
+}
+
+// GetTotalCount returns rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRoleUsersUserConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *rolesUsageRolesRoleConnectionEdgesRoleEdgeNodeRoleUsersUserConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// rolesUsageRolesRoleConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+// The GraphQL type's documentation follows.
+//
+// Information about pagination in a connection.
+type rolesUsageRolesRoleConnectionPageInfo struct {
+	// When paginating forwards, are there more items?
+	HasNextPage bool `json:"hasNextPage"`
+	// When paginating forwards, the cursor to continue.
+	EndCursor string `json:"endCursor"`
+}
+
+// GetHasNextPage returns rolesUsageRolesRoleConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *rolesUsageRolesRoleConnectionPageInfo) GetHasNextPage() bool { return v.HasNextPage }
+
+// GetEndCursor returns rolesUsageRolesRoleConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *rolesUsageRolesRoleConnectionPageInfo) GetEndCursor() string { return v.EndCursor }
 
 // userByLoginIDResponse is returned by userByLoginID on success.
 type userByLoginIDResponse struct {
@@ -1335,6 +1653,76 @@ func createRole(
 	return data_, err_
 }
 
+// The mutation executed by deleteGroup.
+const deleteGroup_Operation = `
+mutation deleteGroup ($id: ID!) {
+	deleteGroup(input: {id:$id}) {
+		ok
+	}
+}
+`
+
+// deleteGroup deletes a group by global id.
+func deleteGroup(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *deleteGroupResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "deleteGroup",
+		Query:  deleteGroup_Operation,
+		Variables: &__deleteGroupInput{
+			Id: id,
+		},
+	}
+
+	data_ = &deleteGroupResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by deleteRole.
+const deleteRole_Operation = `
+mutation deleteRole ($id: ID!) {
+	deleteRole(input: {id:$id}) {
+		ok
+	}
+}
+`
+
+// deleteRole deletes a role by global id.
+func deleteRole(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *deleteRoleResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "deleteRole",
+		Query:  deleteRole_Operation,
+		Variables: &__deleteRoleInput{
+			Id: id,
+		},
+	}
+
+	data_ = &deleteRoleResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by deleteUser.
 const deleteUser_Operation = `
 mutation deleteUser ($id: ID!) {
@@ -1360,6 +1748,59 @@ func deleteUser(
 	}
 
 	data_ = &deleteUserResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by groupsUsage.
+const groupsUsage_Operation = `
+query groupsUsage ($first: Int!, $after: String) {
+	groups(first: $first, after: $after) {
+		edges {
+			node {
+				id
+				key
+				users(first: 1) {
+					totalCount
+				}
+				roles(first: 1) {
+					totalCount
+				}
+			}
+		}
+		pageInfo {
+			hasNextPage
+			endCursor
+		}
+	}
+}
+`
+
+// groupsUsage reads one page of the project's groups with how many users
+// and roles each holds.
+func groupsUsage(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	first int,
+	after string,
+) (data_ *groupsUsageResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "groupsUsage",
+		Query:  groupsUsage_Operation,
+		Variables: &__groupsUsageInput{
+			First: first,
+			After: after,
+		},
+	}
+
+	data_ = &groupsUsageResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -1452,6 +1893,60 @@ func listRoles(
 	}
 
 	data_ = &listRolesResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by rolesUsage.
+const rolesUsage_Operation = `
+query rolesUsage ($first: Int!, $after: String) {
+	roles(first: $first, after: $after) {
+		edges {
+			node {
+				id
+				key
+				users(first: 1) {
+					totalCount
+				}
+				groups(first: 1) {
+					totalCount
+				}
+			}
+		}
+		pageInfo {
+			hasNextPage
+			endCursor
+		}
+	}
+}
+`
+
+// rolesUsage reads one page of the project's roles with how many users
+// and groups hold each: undo removes a role the migration created only
+// when nothing holds it.
+func rolesUsage(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	first int,
+	after string,
+) (data_ *rolesUsageResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "rolesUsage",
+		Query:  rolesUsage_Operation,
+		Variables: &__rolesUsageInput{
+			First: first,
+			After: after,
+		},
+	}
+
+	data_ = &rolesUsageResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

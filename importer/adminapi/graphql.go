@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/Khan/genqlient/graphql"
 )
@@ -96,6 +97,9 @@ type GraphQLResponse struct {
 	Data     json.RawMessage
 	Errors   GraphQLErrors
 	Attempts int
+	// Date is the server's clock when it answered (its Date header, whole
+	// seconds); zero when the answer had none.
+	Date time.Time
 }
 
 // GraphQL sends one query (or mutation) with its variables to GraphQLPath
@@ -206,6 +210,9 @@ func (c *Client) readGraphQL(resp *http.Response, sec *secretSet) (out *GraphQLR
 		return httpErr()
 	}
 	out = &GraphQLResponse{Data: env.Data}
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		out.Date = d.UTC()
+	}
 	for i, e := range env.Errors {
 		if i == MaxGraphQLErrors {
 			break

@@ -71,6 +71,9 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setSecurityHeaders(w.Header())
+	// The answer's Date is the project's clock (Options.Now), the one its
+	// users' createdAt are read on.
+	w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
 	if !s.authorize(r) {
 		http.Error(w, "Forbidden", http.StatusForbidden)
 		return
@@ -440,7 +443,7 @@ func (s *Server) nodeLocked(gid string) any {
 		}
 		for _, e := range list {
 			if e.id == id {
-				return &rgObj{typ: typ, e: e}
+				return &rgObj{typ: typ, e: e, s: s}
 			}
 		}
 	}
@@ -483,6 +486,21 @@ func (m mutationRoot) field(name string, args map[string]any) (any, error) {
 		*list = append(*list, e)
 		set.keys[key] = true
 		return &payload{typ: "Create" + typ + "Payload", fields: map[string]any{field: &rgObj{typ: typ, e: e}}}, nil
+	case "deleteRole", "deleteGroup":
+		want := "Role"
+		if name == "deleteGroup" {
+			want = "Group"
+		}
+		typ, id, ok := parseGlobalID(argString(input, "id"))
+		if !ok || typ != want {
+			return nil, &gqlError{name: "Invalid", reason: "Invalid", message: "invalid " + strings.ToLower(want) + " ID"}
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !s.deleteRoleOrGroupLocked(want, id) {
+			return nil, &gqlError{name: "NotFound", reason: want + "NotFound", message: strings.ToLower(want) + " not found"}
+		}
+		return &payload{typ: "Delete" + want + "Payload", fields: map[string]any{"ok": true}}, nil
 	case "deleteUser":
 		typ, id, ok := parseGlobalID(argString(input, "userID"))
 		if !ok || typ != "User" {
@@ -536,7 +554,7 @@ func newConnection(s *Server, typ string, list []*rgEntry, args map[string]any) 
 	}
 	c := &connection{typ: typ, total: len(list)}
 	for i := offset; i < len(list) && i < offset+first; i++ {
-		c.nodes = append(c.nodes, &rgObj{typ: typ, e: list[i]})
+		c.nodes = append(c.nodes, &rgObj{typ: typ, e: list[i], s: s})
 	}
 	if len(c.nodes) > 0 {
 		c.start = cursor(offset)
@@ -575,6 +593,9 @@ func (c *connection) field(name string, _ map[string]any) (any, error) {
 type rgObj struct {
 	typ string
 	e   *rgEntry
+	// s, when set, answers users (and a role's groups, a group's roles:
+	// none in the sandbox, which gives groups no roles).
+	s *Server
 }
 
 func (o *rgObj) typeName() string { return o.typ }
@@ -597,8 +618,74 @@ func (o *rgObj) field(name string, _ map[string]any) (any, error) {
 		return o.e.description, nil
 	case "createdAt", "updatedAt":
 		return rfc3339(o.e.createdAt), nil
+	case "users":
+		if o.s == nil {
+			return nil, errNotImplemented
+		}
+		return &connection{typ: "User", total: o.s.holders(o.typ, o.e.key)}, nil
+	case "groups", "roles":
+		if o.s == nil {
+			return nil, errNotImplemented
+		}
+		typ := "Group"
+		if name == "roles" {
+			typ = "Role"
+		}
+		return &connection{typ: typ}, nil
 	}
 	return nil, errNotImplemented
+}
+
+// holders counts the users who have the role (typ "Role") or are in the
+// group with that key.
+func (s *Server) holders(typ, key string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, u := range s.store.users {
+		list := u.roles
+		if typ == "Group" {
+			list = u.groups
+		}
+		for _, k := range list {
+			if k == key {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+// deleteRoleOrGroupLocked deletes a role or group by id and takes it from
+// every user, as Authgear does; false when there is none.
+func (s *Server) deleteRoleOrGroupLocked(typ, id string) bool {
+	list, set := &s.roleList, &s.roles
+	if typ == "Group" {
+		list, set = &s.groupList, &s.groups
+	}
+	for i, e := range *list {
+		if e.id != id {
+			continue
+		}
+		*list = append((*list)[:i:i], (*list)[i+1:]...)
+		delete(set.keys, e.key)
+		for _, u := range s.store.users {
+			p := &u.roles
+			if typ == "Group" {
+				p = &u.groups
+			}
+			kept := (*p)[:0]
+			for _, k := range *p {
+				if k != e.key {
+					kept = append(kept, k)
+				}
+			}
+			*p = kept
+		}
+		return true
+	}
+	return false
 }
 
 // --- User ---
