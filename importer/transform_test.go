@@ -605,8 +605,8 @@ func TestDescribeTransform(t *testing.T) {
 			t.Errorf("%s without an argument: %v (described ArgRequired %v)", info.Name, err, info.ArgRequired)
 		}
 	}
-	if k, _ := DescribeTransform("key"); k.Arg != "" {
-		t.Errorf("key takes no argument: %+v", k)
+	if k, _ := DescribeTransform("key"); k.Arg == "" || k.ArgRequired {
+		t.Errorf("key takes an optional table of names and keys: %+v", k)
 	}
 	if h, _ := DescribeTransform("hasher"); !h.ArgRequired || !h.ArgPath {
 		t.Errorf("hasher: %+v", h)

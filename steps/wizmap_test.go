@@ -311,8 +311,14 @@ func TestTransformArguments(t *testing.T) {
 		d.handle(runes("t"))
 		typeIn("key")
 		d.key(enter, func() bool { return m.checked == m.version })
+		// key's argument (a table of names and keys) is optional: enter
+		// on an empty field adds it without one.
+		if m.input == nil {
+			t.Fatal("key does not offer its optional argument")
+		}
+		d.key(enter, func() bool { return m.checked == m.version })
 		if m.input != nil {
-			t.Fatal("key asks for an argument it does not take")
+			t.Fatalf("an empty optional argument is refused: %s", m.inputErr)
 		}
 		if got := fs.Transforms[len(fs.Transforms)-1]; got.Name != "key" || got.Arg != "" {
 			t.Fatalf("transforms %v", fs.Transforms)
