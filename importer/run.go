@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -151,21 +150,6 @@ func (s *RunSummary) Partial() bool { return s.Invalid > 0 || s.Failed > 0 || s.
 type RefusedError struct{ Msg string }
 
 func (e *RefusedError) Error() string { return e.Msg }
-
-// DefaultReport is the report's default name: INPUT-NAME.report.csv in
-// the current folder.
-func DefaultReport(input string) string {
-	base := filepath.Base(input)
-	if i := strings.LastIndexByte(base, '.'); i > 0 {
-		base = base[:i]
-	}
-	return base + ".report.csv"
-}
-
-// DefaultJournal is the journal's default name, next to the report.
-func DefaultJournal(report string) string {
-	return strings.TrimSuffix(report, filepath.Ext(report)) + ".journal"
-}
 
 // Run is one migration run, the same for every front end: it loads the
 // input with the mapping, validates every record, and in a dry run reports

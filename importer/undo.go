@@ -87,16 +87,6 @@ type UndoSummary struct {
 // ErrUndoCancelled: the person did not confirm.
 var ErrUndoCancelled = errors.New("undo cancelled: nothing was deleted")
 
-// DefaultUndoReport names undo's report after the import's.
-func DefaultUndoReport(report string) string {
-	return strings.TrimSuffix(report, ".csv") + ".undo.csv"
-}
-
-// DefaultUndoJournal names undo's journal after the import's report.
-func DefaultUndoJournal(report string) string {
-	return strings.TrimSuffix(report, ".csv") + ".undo.journal"
-}
-
 type undoLine struct {
 	row     int
 	userID  string

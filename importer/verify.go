@@ -61,11 +61,6 @@ type FieldDiff struct {
 	Field, Sent, Stored string
 }
 
-// DefaultVerifyReport names the verify report after the import report.
-func DefaultVerifyReport(report string) string {
-	return strings.TrimSuffix(report, ".csv") + ".verify.csv"
-}
-
 // Verify reads back the users an import inserted or updated and compares
 // each with the record that was sent; every difference is a line of the
 // verify report (row,user_id,field,sent,stored; mode 0600, since it holds

@@ -331,7 +331,7 @@ func writeDocCmd(s *session) tea.Cmd {
 			return docWrittenMsg{err: err}
 		}
 		defer os.RemoveAll(dir)
-		path := strings.TrimSuffix(defaultMappingPath(ld.input), ".mapping.yaml") + ".request.json"
+		path := importer.DefaultRequestDocument(ld.input)
 		_, err = importer.Run(s.ctx, importer.RunConfig{Mapping: mp, MappingPath: mappingPath, Input: ld.input,
 			DryRun: true, Report: filepath.Join(dir, "r.csv"), EmitJSON: path})
 		return docWrittenMsg{path: path, err: err}
