@@ -334,7 +334,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 
 	// Stream: prepare, report the invalid, batch the valid.
 	var cur *request
-	canaryPending := o.CanarySize > 0 && (resume == nil || resume.maxSeq == 0)
+	canaryPending := o.CanarySize > 0 && resume.CanaryDue()
 	flush := func() error {
 		if cur == nil || len(cur.rows) == 0 {
 			return nil
@@ -351,7 +351,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		im.sum.Jobs++
 		im.mu.Unlock()
 		if o.Journal != nil {
-			if err := o.Journal.Request(req.seq, req.rows); err != nil {
+			if err := o.Journal.Request(req.seq, req.rows, req.ids...); err != nil {
 				// Without the journal line a resume could not tell these
 				// were never sent: send nothing more.
 				im.stop(&StopError{Reason: "the journal could not be written (" + err.Error() + "): nothing more was sent", Err: err})
@@ -475,9 +475,9 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		err = o.Journal.End()
 	}
 	if errors.Is(err, ErrCanary) && o.Journal != nil {
-		// The project must be changed first; the next run starts over
-		// rather than treating the canary's records as settled.
-		_ = o.Journal.End()
+		// The project must be changed first; the next run sends the
+		// canary's records again rather than treating them as settled.
+		_ = o.Journal.EndCanary()
 	}
 	if err != nil && errors.Is(err, context.Canceled) {
 		err = &StopError{Reason: "interrupted: jobs already accepted are in the journal; run the same command again to continue", Err: err}
@@ -965,7 +965,7 @@ func (im *importer) sendFollowUp(ctx context.Context, req *request) {
 	im.sum.Jobs++
 	im.mu.Unlock()
 	if im.o.Journal != nil {
-		if err := im.o.Journal.Request(req.seq, req.rows); err != nil {
+		if err := im.o.Journal.Request(req.seq, req.rows, req.ids...); err != nil {
 			im.stop(err)
 		}
 	}

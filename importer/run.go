@@ -147,9 +147,20 @@ func (s *RunSummary) Partial() bool { return s.Invalid > 0 || s.Failed > 0 || s.
 
 // RefusedError refuses a run before any output is touched: the command
 // line, the mapping or the outputs are wrong (exit 2).
-type RefusedError struct{ Msg string }
+type RefusedError struct {
+	Msg string
+	// Err, when set, is the typed reason (a *HistoryError, a
+	// *LockedError, an *OutputError) for a front end to word its advice.
+	Err error
+}
 
 func (e *RefusedError) Error() string { return e.Msg }
+
+// Unwrap is the typed reason.
+func (e *RefusedError) Unwrap() error { return e.Err }
+
+// refused wraps a typed refusal.
+func refused(err error) *RefusedError { return &RefusedError{Msg: err.Error(), Err: err} }
 
 // Run is one migration run, the same for every front end: it loads the
 // input with the mapping, validates every record, and in a dry run reports
@@ -256,24 +267,53 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 	}
 	retryPath := RetryPath(report, src.Format())
 	s.Report = report
-	inputs := []NamedPath{{c.Input, "--input"}, {c.MappingPath, "--mapping"}, {passwords, "--passwords"}}
-	outputs := []NamedPath{{report, "--report"}, {retryPath, "the retry file"}, {c.EmitJSON, "--emit-json"}}
 	live := !c.DryRun && !c.Target.Rehearsal
-	if live {
-		outputs = append(outputs, NamedPath{journalPath, "the journal"})
+	rehearsal := !c.DryRun && c.Target.Rehearsal
+	// One run at a time on a report and its journal, held to the end.
+	lockPaths := []string{report}
+	if !c.DryRun {
+		lockPaths = append(lockPaths, journalPath)
 	}
-	if err := CheckOutputs(inputs, outputs); err != nil {
+	release, err := LockFiles(lockPaths...)
+	if err != nil {
+		var le *LockedError
+		if errors.As(err, &le) {
+			return s, refused(le)
+		}
+		return s, err
+	}
+	defer release()
+	jfp, isJournal := journalStart(journalPath)
+	journalTarget := jfp.Target
+	if jfp.Rehearsal {
+		isJournal = false
+	}
+	// A report that holds user ids is the record of a live import: a
+	// dry run or a rehearsal replaces it only when the journal beside it
+	// marks it a rehearsal's; a live run decides below, from its journal.
+	mayHoldIDs := live || jfp.Rehearsal
+	inputs := []NamedPath{{c.Input, "--input"}, {c.MappingPath, "--mapping"}, {passwords, "--passwords"}}
+	outputs := []Output{{NamedPath{report, "--report"}, KindReport, mayHoldIDs}, {NamedPath{retryPath, "the retry file"}, KindOther, false},
+		{NamedPath{c.EmitJSON, "--emit-json"}, KindRequestDocument, false}}
+	if !c.DryRun {
+		outputs = append(outputs, Output{NamedPath{journalPath, "the journal"}, KindJournal, false})
+	}
+	if err := CheckFiles(inputs, outputs); err != nil {
+		var oe *OutputError
+		if errors.As(err, &oe) {
+			return s, refused(oe)
+		}
 		return s, &RefusedError{Msg: err.Error()}
 	}
-	if !live {
+	if !live && isJournal && journalTarget != "" {
 		// A rehearsal or a dry run never replaces the report of a live
-		// import: it may be the only record of the users' new ids.
-		if target, ok := JournalTarget(journalPath); ok && target != "" && fileExists(report) {
+		// import, nor (a rehearsal) its journal.
+		if fileExists(report) || rehearsal {
 			what := "a dry run"
-			if !c.DryRun {
+			if rehearsal {
 				what = "a rehearsal in the sandbox"
 			}
-			return s, &RefusedError{Msg: fmt.Sprintf("%s is the report of a live import into %s (its journal %s says so): %s never replaces it; choose another --report", report, target, journalPath, what)}
+			return s, &RefusedError{Msg: fmt.Sprintf("%s is the report of a live import into %s (its journal %s says so): %s never replaces it; choose another --report", report, journalTarget, journalPath, what)}
 		}
 	}
 	var journal *Journal
@@ -287,10 +327,11 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 			return s, err
 		}
 		fp.Target = c.Target.ID
-		journal, err = OpenJournal(journalPath, fp, c.Restart)
+		journal, err = openLiveJournal(report, journalPath, fp, c.Restart)
 		if err != nil {
-			if errors.Is(err, ErrJournalMismatch) {
-				return s, &RefusedError{Msg: err.Error()}
+			var he *HistoryError
+			if errors.As(err, &he) {
+				return s, refused(he)
 			}
 			return s, err
 		}
@@ -298,6 +339,11 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		s.Journal = journalPath
 		if res := journal.Resume(); res != nil {
 			r.event(Resuming{Journal: journalPath, Settled: res.Settled()})
+		}
+	}
+	if rehearsal {
+		if err := writeRehearsalMarker(journalPath, c.Input); err != nil {
+			return s, err
 		}
 	}
 
