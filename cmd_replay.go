@@ -28,7 +28,13 @@ endpoint configured, or with --sandbox, an in-process Authgear sandbox on
 127.0.0.1 is the target (a rehearsal: nothing leaves this machine).
 
 A live run keeps a journal next to the report; running the same command
-again after a crash or Ctrl-C continues where it stopped.
+again after a crash or Ctrl-C continues where it stopped. The report and
+journal of a live import are its record (undo and verify read them): a
+later live run of the same migration continues them (users already
+imported keep their outcome and id; failed and unsent records are sent
+again), and any other run (another project, input or mapping, a dry run,
+--restart over a journal with user ids) is refused and must name a new
+--report. Two runs on one report are refused: the second names the first.
 
 `
 
@@ -62,7 +68,7 @@ func runReplay(ctx context.Context, args []string, io *stdio) error {
 	fs.BoolVar(&o.upsert, "upsert", false, "update users that already exist (passwords are never updated)")
 	fs.IntVar(&o.concurrency, "concurrency", 2, "import jobs in flight at once")
 	fs.DurationVar(&o.jobTimeout, "job-timeout", 15*time.Minute, "give up on a job that stays pending this long: the run stops, and the same command reads the job later")
-	fs.BoolVar(&o.restart, "restart", false, "ignore the journal of an unfinished earlier run and start over")
+	fs.BoolVar(&o.restart, "restart", false, "start over a journal that holds no user id (one that does is refused: name a new --report)")
 	fs.StringVar(&o.journal, "journal", "", "the resume journal (default: next to the report)")
 	fs.StringVar(&o.sandboxRoles, "sandbox-roles", "", "roles that exist in the sandbox project, comma-separated, or * for any")
 	fs.StringVar(&o.sandboxGroups, "sandbox-groups", "", "groups that exist in the sandbox project, comma-separated, or * for any")
@@ -157,7 +163,7 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 	s, err := importer.Run(ctx, cfg)
 	var re *importer.RefusedError
 	if errors.As(err, &re) {
-		return &usageError{msg: "replay: " + re.Msg}
+		return &usageError{msg: "replay: " + re.Msg + historyAdvice(err)}
 	}
 	if s.DryRun && s.Needs != nil && !o.jsonOut {
 		if adv := s.Needs.InvalidKeyAdvice(); adv != "" {
@@ -325,4 +331,18 @@ func runSandbox(ctx context.Context, args []string, io *stdio) error {
 		return &usageError{msg: err.Error()}
 	}
 	return err
+}
+
+// historyAdvice words, with this command's flags, the way out of a
+// refusal to touch the record of another import.
+func historyAdvice(err error) string {
+	var he *importer.HistoryError
+	if !errors.As(err, &he) {
+		return ""
+	}
+	advice := "\nname a new report with --report (its journal goes beside it)"
+	if he.Restartable {
+		advice += ", or start over here with --restart (the journal holds no user id)"
+	}
+	return advice
 }

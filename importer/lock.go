@@ -2,6 +2,7 @@ package importer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -107,4 +108,13 @@ func LockFiles(paths ...string) (release func(), err error) {
 		held = append(held, l)
 	}
 	return release, nil
+}
+
+// refusedLock makes another process's hold a refusal.
+func refusedLock(err error) error {
+	var le *LockedError
+	if errors.As(err, &le) {
+		return refused(le)
+	}
+	return err
 }

@@ -118,10 +118,15 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 	if ujPath == "" {
 		ujPath = DefaultUndoJournal(c.Report)
 	}
-	if err := CheckOutputs([]NamedPath{{c.Report, "--report"}, {journal, "the import's journal"}},
-		[]NamedPath{{out, "undo's report"}, {ujPath, "undo's journal"}}); err != nil {
-		return s, &RefusedError{Msg: err.Error()}
+	if err := CheckFiles([]NamedPath{{c.Report, "--report"}, {journal, "the import's journal"}},
+		[]Output{{NamedPath: NamedPath{out, "undo's report"}, Kind: KindUndoReport}, {NamedPath: NamedPath{ujPath, "undo's journal"}, Kind: KindUndoJournal}}); err != nil {
+		return s, refused(err)
 	}
+	release, err := LockFiles(out, ujPath)
+	if err != nil {
+		return s, refusedLock(err)
+	}
+	defer release()
 	info, err := ReadJournalInfo(journal)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
