@@ -510,6 +510,9 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 	// ok: the row's latest outcome is not a failure; cur: the row has an
 	// outcome in the run the journal ends with; seen: any outcome.
 	ok, cur, seen := &bitset{}, &bitset{}, &bitset{}
+	// canary holds the outcomes of the first request of the run the
+	// journal ends with (firstSeq): a canary stop does not keep them.
+	canary, firstSeq := &bitset{}, 0
 	line := -1
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 256<<20)
@@ -530,7 +533,7 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 		case entryStart:
 			fp = e.FP
 		case entryContinue:
-			cur = &bitset{}
+			cur, canary, firstSeq = &bitset{}, &bitset{}, 0
 			st.ended = false
 			st.segRequests = 0
 		case entryRequest:
@@ -541,6 +544,9 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 				st.maxSeq = e.Seq
 			}
 			st.segRequests++
+			if firstSeq == 0 {
+				firstSeq = e.Seq
+			}
 		case entryJob:
 			if r := reqs[e.Seq]; r != nil {
 				r.job = e.Job
@@ -567,6 +573,9 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 				}
 				seen.set(row)
 				cur.set(row)
+				if e.Seq == firstSeq {
+					canary.set(row)
+				}
 				if Outcome(x[1]) == OutcomeFailed {
 					ok.clear(row)
 				} else {
@@ -582,7 +591,7 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 			if e.Why == endCanary {
 				// The canary's outcomes are not kept: the next run
 				// sends its records again.
-				andNot(ok, cur)
+				andNot(ok, canary)
 			}
 		}
 	}
