@@ -214,6 +214,9 @@ func printSummary(io *stdio, o replayOptions, s *importer.RunSummary) {
 		if s.NotSent > 0 {
 			fmt.Fprintf(w, "  not sent       %8d\n", s.NotSent)
 		}
+		if s.Unresolved > 0 {
+			fmt.Fprintf(w, "  no outcome yet %8d sent, outcome not known: the same command again reads or looks them up\n", s.Unresolved)
+		}
 		if s.Resumed > 0 {
 			fmt.Fprintf(w, "  (from journal) %8d\n", s.Resumed)
 		}

@@ -298,3 +298,32 @@ func TestRecognize(t *testing.T) {
 		}
 	}
 }
+
+// TestNotSentCountsOnlyRecordsNeverSent (issue 17 item 16): after an
+// interrupt that leaves a job in flight, the summary's "not sent" counts
+// only the records never sent; those sent whose outcome is not known yet
+// are counted apart (they were counted "not sent" before).
+func TestNotSentCountsOnlyRecordsNeverSent(t *testing.T) {
+	const n = 600
+	e := startLive(t, sandbox.Options{LoginIDTypes: []string{"email", "phone"}})
+	path, m := genInput(t, n, usergen.Options{Seed: 29})
+	first := interruptAfterCanary(t, e, jpathFor(t), path, m)
+	var neverSent, unknown int
+	for _, r := range first.rows {
+		switch r.Unsent {
+		case NotSent, NotRead:
+			neverSent++
+		case Settled:
+		default:
+			unknown++
+		}
+	}
+	if unknown == 0 || neverSent == 0 {
+		t.Fatalf("the interrupt left %d unknown and %d never sent", unknown, neverSent)
+	}
+	if first.sum.NotSent != neverSent || first.sum.Unresolved != unknown {
+		t.Errorf("not sent %d, unresolved %d; want %d never sent and %d unknown", first.sum.NotSent, first.sum.Unresolved, neverSent, unknown)
+	}
+}
+
+func jpathFor(t *testing.T) string { return filepath.Join(t.TempDir(), "users.journal") }

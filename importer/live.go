@@ -102,6 +102,10 @@ type Counts struct {
 	// failed lines of records a resume sends (or reads) again.
 	Failed  int
 	NotSent int
+	// Unresolved counts the failed lines of records that were sent and
+	// whose outcome is not known yet (MaybeSent, Unknown, NotResent): not
+	// "not sent", since the server may have created their users.
+	Unresolved int
 	// Resumed counts the lines whose outcome came from the journal.
 	Resumed int
 }
@@ -111,8 +115,10 @@ func (c *Counts) add(r ReportRow) {
 		c.Resumed++
 	}
 	switch {
-	case r.Unsent != Settled:
+	case r.Unsent == NotSent || r.Unsent == NotRead:
 		c.NotSent++
+	case r.Unsent != Settled:
+		c.Unresolved++
 	case r.Outcome == OutcomeValid:
 		c.Valid++
 	case r.Outcome == OutcomeInvalid:
@@ -161,8 +167,11 @@ type ImportSummary struct {
 	Updated  int `json:"updated"`
 	Skipped  int `json:"skipped"`
 	Failed   int `json:"failed"`
-	// NotSent counts records left for a resume (the run was stopped).
-	NotSent int `json:"not_sent"`
+	// NotSent counts records never sent, left for a resume (the run was
+	// stopped); Unresolved, records sent whose outcome is not known yet
+	// (a resume reads or looks them up).
+	NotSent    int `json:"not_sent"`
+	Unresolved int `json:"unresolved,omitempty"`
 	// Resumed counts records whose outcome came from the journal.
 	Resumed int `json:"resumed"`
 	// reported holds the rows that got a report line in this run.
@@ -173,7 +182,7 @@ type ImportSummary struct {
 // summarise fills the outcome fields from the report's tally.
 func (s *ImportSummary) summarise(c Counts) {
 	s.Inserted, s.Updated, s.Skipped, s.Failed = c.Inserted, c.Updated, c.Skipped, c.Failed
-	s.NotSent, s.Resumed = c.NotSent, c.Resumed
+	s.NotSent, s.Unresolved, s.Resumed = c.NotSent, c.Unresolved, c.Resumed
 	s.Invalid, s.NotUsers = c.Invalid, c.NotUsers
 }
 

@@ -143,7 +143,9 @@ type RunSummary struct {
 }
 
 // Partial reports whether some records were invalid, failed or not sent.
-func (s *RunSummary) Partial() bool { return s.Invalid > 0 || s.Failed > 0 || s.NotSent > 0 }
+func (s *RunSummary) Partial() bool {
+	return s.Invalid > 0 || s.Failed > 0 || s.NotSent > 0 || s.Unresolved > 0
+}
 
 // RefusedError refuses a run before any output is touched: the command
 // line, the mapping or the outputs are wrong (exit 2).
@@ -455,7 +457,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		}
 	}
 	if !c.DryRun {
-		s.Total = s.Inserted + s.Updated + s.Skipped + s.Failed + s.Invalid + s.NotUsers + s.NotSent
+		s.Total = s.Inserted + s.Updated + s.Skipped + s.Failed + s.Invalid + s.NotUsers + s.NotSent + s.Unresolved
 	}
 	if emit != nil {
 		if err := emit.Close(); err != nil && runErr == nil {
