@@ -5,9 +5,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authgear-migrate/authgear-migrate/importer"
 	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
@@ -314,5 +316,67 @@ func TestSecondRunIsRefused(t *testing.T) {
 	}
 	if _, err := os.Stat(importer.LockPath(f.report)); err == nil {
 		t.Error("the lock file was left behind")
+	}
+}
+
+// TestTwoProcessesOneMigration (issue 17 item 14): two processes started
+// on the same export and report. The first holds the report and journal
+// while its jobs are pending; the second is refused before it sends a
+// record and told the first one's process id; the first then finishes,
+// and every user is imported exactly once (before, both imported
+// everything and the last report won).
+func TestTwoProcessesOneMigration(t *testing.T) {
+	bin := buildBinary(t)
+	f := newHistoryFixture(t, 250)
+	f.sb.Pause() // the first process's jobs stay pending
+	cmd := exec.Command(bin, "replay", "--mapping", f.mapping, "--input", f.input, "--report", f.report)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + f.dir}
+	for k, v := range f.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var out1 bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out1, &out1
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// Wait until the first process has sent its canary (a wait for a
+	// state, not a timed assertion): it holds the lock from before.
+	for f.sb.Stats().RecordsReceived == 0 {
+		select {
+		case err := <-exited:
+			t.Fatalf("the first process ended early: %v\n%s", err, out1.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if b, _ := os.ReadFile(importer.LockPath(f.journal)); !strings.Contains(string(b), fmt.Sprintf(`"pid":%d`, cmd.Process.Pid)) {
+		cmd.Process.Kill()
+		f.sb.Resume()
+		t.Fatalf("the first process holds no lock naming it: %q", b)
+	}
+	received := f.sb.Stats().RecordsReceived
+	r := f.replay(t, nil)
+	if r.code != exitUsage || !strings.Contains(r.errOut, fmt.Sprintf("process %d", cmd.Process.Pid)) {
+		t.Errorf("the second process: %s", r)
+	}
+	if n := f.sb.Stats().RecordsReceived; n != received {
+		t.Errorf("the second process sent %d records", n-received)
+	}
+	f.sb.Resume()
+	if err := <-exited; err == nil || !strings.Contains(err.Error(), "exit status 3") {
+		t.Fatalf("the first process: %v\n%s", err, out1.String())
+	}
+	if n, users := f.sb.Stats().RecordsReceived, len(f.sb.Users()); n != 250 || users != 250 {
+		t.Errorf("%d records received, %d users; want each of the 250 once", n, users)
+	}
+	inserted := 0
+	for _, o := range outcomes(t, f.report) {
+		if strings.HasPrefix(o, "inserted ") {
+			inserted++
+		}
+	}
+	if inserted != 250 {
+		t.Errorf("the report has %d inserted rows, want 250", inserted)
 	}
 }
