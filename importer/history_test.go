@@ -274,6 +274,14 @@ func TestRecognize(t *testing.T) {
 	out := func(name string, k FileKind) []Output {
 		return []Output{{NamedPath: NamedPath{filepath.Join(dir, name), "out"}, Kind: k}}
 	}
+	// CheckOutputs (the wizard's mapping, map's --output) is the same
+	// check for outputs of no kind of ours: it replaces an export-like
+	// file, never a key, a journal or a report (it did before).
+	for name, ok := range map[string]bool{"i": true, "g": false, "h": false, "b": false, "a": false, "dr": false} {
+		if err := CheckOutputs(nil, []NamedPath{{filepath.Join(dir, name), "out"}}); (err == nil) != ok {
+			t.Errorf("CheckOutputs over %s: %v", name, err)
+		}
+	}
 	for _, tc := range []struct {
 		name string
 		kind FileKind

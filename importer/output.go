@@ -43,10 +43,21 @@ func (e *OutputError) Error() string {
 	return fmt.Sprintf("%s (%s) %s", e.Output.Role, e.Output.Path, e.Msg)
 }
 
-// CheckOutputs refuses an output that is an input or another output, an
+// CheckOutputs is CheckFiles for outputs of no kind of this program's
+// (a mapping): besides what checkPaths refuses, none replaces a report, a
+// journal, a verify or undo report, a request document or a private key.
+func CheckOutputs(inputs, outputs []NamedPath) error {
+	outs := make([]Output, len(outputs))
+	for i, o := range outputs {
+		outs[i] = Output{NamedPath: o, Kind: KindOther}
+	}
+	return CheckFiles(inputs, outs)
+}
+
+// checkPaths refuses an output that is an input or another output, an
 // existing symbolic link, or anything but a regular file. It reads the
 // file system and writes nothing.
-func CheckOutputs(inputs, outputs []NamedPath) error {
+func checkPaths(inputs, outputs []NamedPath) error {
 	type known struct {
 		NamedPath
 		info fs.FileInfo
@@ -386,7 +397,7 @@ func CheckFiles(inputs []NamedPath, outputs []Output) error {
 	for i, o := range outputs {
 		paths[i] = o.NamedPath
 	}
-	if err := CheckOutputs(inputs, paths); err != nil {
+	if err := checkPaths(inputs, paths); err != nil {
 		return err
 	}
 	for _, o := range outputs {
