@@ -380,4 +380,3 @@ func TestTwoProcessesOneMigration(t *testing.T) {
 		t.Errorf("the report has %d inserted rows, want 250", inserted)
 	}
 }
-
