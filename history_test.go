@@ -380,3 +380,33 @@ func TestTwoProcessesOneMigration(t *testing.T) {
 		t.Errorf("the report has %d inserted rows, want 250", inserted)
 	}
 }
+
+// TestVerifyAndUndoHoldTheirOutputs (issue 17 item 14): verify and undo
+// lock the reports they write; a second one on the same output is
+// refused and told which process holds it.
+func TestVerifyAndUndoHoldTheirOutputs(t *testing.T) {
+	f := newHistoryFixture(t, 5)
+	if r := f.replay(t, nil); r.code != exitPartial {
+		t.Fatalf("import: %s", r)
+	}
+	for _, tc := range []struct {
+		out  string
+		args []string
+	}{
+		{importer.DefaultVerifyReport(f.report), []string{"verify", "--mapping", f.mapping, "--input", f.input, "--report", f.report}},
+		{importer.DefaultUndoReport(f.report), []string{"undo", "--report", f.report, "--dry-run"}},
+	} {
+		release, err := importer.LockFiles(tc.out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := f.cmd(t, nil, tc.args...)
+		release()
+		if r.code != exitUsage || !strings.Contains(r.errOut, fmt.Sprintf("process %d", os.Getpid())) {
+			t.Errorf("%s with its output held: %s", tc.args[0], r)
+		}
+		if _, err := os.Stat(tc.out); err == nil {
+			t.Errorf("%s wrote %s while another process held it", tc.args[0], filepath.Base(tc.out))
+		}
+	}
+}
