@@ -344,6 +344,9 @@ func historyAdvice(err error) string {
 		return ""
 	}
 	advice := "\nname a new report with --report (its journal goes beside it)"
+	if he.NewReport != "" {
+		advice = "\nname a new report, for example --report " + importer.ShellQuote(he.NewReport) + " (its journal goes beside it)"
+	}
 	if he.Restartable {
 		advice += ", or start over here with --restart (the journal holds no user id)"
 	}

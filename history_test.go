@@ -174,8 +174,8 @@ func TestLaterRunsKeepAFinishedImport(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"another project", map[string]string{"AUTHGEAR_PROJECT_ID": "otherapp"}, nil, "new report"},
-		{"--restart", nil, []string{"--restart"}, "new report"},
+		{"another project", map[string]string{"AUTHGEAR_PROJECT_ID": "otherapp"}, nil, "--report " + filepath.Join(f.dir, "users-2.report.csv")},
+		{"--restart", nil, []string{"--restart"}, "--report " + filepath.Join(f.dir, "users-2.report.csv")},
 		{"a dry run", nil, []string{"--dry-run"}, "live import"},
 	} {
 		r := f.replay(t, tc.env, tc.args...)

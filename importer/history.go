@@ -58,6 +58,8 @@ type HistoryError struct {
 	// Restartable: the journal holds no user id, so starting over loses
 	// nothing (the front end may offer it).
 	Restartable bool
+	// NewReport is a free name for a new report (see NextReport).
+	NewReport string
 }
 
 func (e *HistoryError) Error() string {
@@ -229,16 +231,20 @@ func openLiveJournal(report, journalPath string, fp Fingerprint, restart bool) (
 		return nil, fmt.Errorf("read journal %s: %w", journalPath, err)
 	}
 	cont, err := decideJournal(journalPath, fp, st, old, restart)
+	if !cont && err == nil && (old == nil || !old.Rehearsal) {
+		err = checkReportHistory(report, journalPath, nil)
+	} else if cont {
+		err = checkReportHistory(report, journalPath, st)
+	}
+	var he *HistoryError
+	if errors.As(err, &he) {
+		he.Report, he.NewReport = report, NextReport(report)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if !cont {
 		st = nil
-	}
-	if old == nil || !old.Rehearsal {
-		if err := checkReportHistory(report, journalPath, st); err != nil {
-			return nil, err
-		}
 	}
 	if st != nil {
 		st.idSums = nil // checked: not needed any more

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -82,3 +83,23 @@ func DefaultIDMap(report string) string { return reportStem(report) + ".ids.csv"
 // DefaultNoPassword names the list of users an import left without a
 // password after the import report.
 func DefaultNoPassword(report string) string { return reportStem(report) + ".no-password.csv" }
+
+// NextReport names a new report beside report for a new import, when
+// report (or its journal) holds the record of another: users.report.csv →
+// users-2.report.csv, users-3.report.csv, ..., the first whose report and
+// journal do not exist.
+func NextReport(report string) string {
+	dir, base := filepath.Split(report)
+	stem, ext := base, ""
+	if s, ok := strings.CutSuffix(base, ".report.csv"); ok {
+		stem, ext = s, ".report.csv"
+	} else if e := filepath.Ext(base); e != "" {
+		stem, ext = strings.TrimSuffix(base, e), e
+	}
+	for i := 2; ; i++ {
+		p := dir + stem + "-" + strconv.Itoa(i) + ext
+		if !fileExists(p) && !fileExists(DefaultJournal(p)) {
+			return p
+		}
+	}
+}
