@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -335,3 +336,65 @@ func TestNotSentCountsOnlyRecordsNeverSent(t *testing.T) {
 }
 
 func jpathFor(t *testing.T) string { return filepath.Join(t.TempDir(), "users.journal") }
+
+// TestRehearsalThenLiveThenRehearsal: the wizard's path. A rehearsal's
+// report (sandbox ids, marked by its journal's place) may be replaced by
+// the live import that follows; the live import's report may not be
+// replaced by the next rehearsal or dry run, and a second live run
+// continues it.
+func TestRehearsalThenLiveThenRehearsal(t *testing.T) {
+	c, _ := exampleRun(t)
+	rehearse := func() error {
+		tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email", "phone"}, Roles: []string{"admin", "editor", "viewer"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tgt.Close()
+		rc := c
+		rc.Target = tgt
+		_, err = Run(context.Background(), rc)
+		return err
+	}
+	for i := 0; i < 2; i++ {
+		if err := rehearse(); err != nil {
+			t.Fatalf("rehearsal %d: %v", i+1, err)
+		}
+	}
+	if ok, err := ReportHoldsUserIDs(c.Report); !ok || err != nil {
+		t.Fatalf("the rehearsal's report holds no user id: %v", err)
+	}
+	e := startLive(t, sandbox.Options{LoginIDTypes: []string{"email", "phone"}, Roles: []string{"admin", "editor", "viewer"}})
+	lc := c
+	lc.Target = &Destination{API: e.api, Name: "sandbox", ID: "sandbox test"}
+	lc.Import = e.fastOptions(false)
+	s, err := Run(context.Background(), lc)
+	if err != nil || s.Inserted != 18 {
+		t.Fatalf("the live import after a rehearsal: %+v %v", s, err)
+	}
+	live, _ := os.ReadFile(c.Report)
+	var re *RefusedError
+	if err := rehearse(); !errors.As(err, &re) {
+		t.Errorf("a rehearsal over the live report: %v", err)
+	}
+	dc := c
+	dc.DryRun = true
+	if _, err := Run(context.Background(), dc); !errors.As(err, &re) {
+		t.Errorf("a dry run over the live report: %v", err)
+	}
+	if b, _ := os.ReadFile(c.Report); string(b) != string(live) {
+		t.Fatal("the live report was replaced")
+	}
+	s, err = Run(context.Background(), lc)
+	if err != nil || s.Inserted != 18 || s.Resumed != 18 {
+		t.Fatalf("the second live run: %+v %v", s, err)
+	}
+	// The same lines (the journal's come first).
+	sorted := func(b []byte) string {
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		slices.Sort(lines)
+		return strings.Join(lines, "\n")
+	}
+	if b, _ := os.ReadFile(c.Report); sorted(b) != sorted(live) {
+		t.Errorf("the continued report differs:\n%s\nwas\n%s", b, live)
+	}
+}
