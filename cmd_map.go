@@ -59,7 +59,7 @@ func runMap(ctx context.Context, args []string, io *stdio) error {
 		}
 	}
 	if *output == "" {
-		*output = stem(*input) + ".mapping.yaml"
+		*output = importer.DefaultMapping(*input)
 	}
 	// The mapping is never written over an input (by name, link or hard
 	// link), through a symbolic link, or over anything but a regular file
@@ -221,16 +221,4 @@ func checkReadable(path, flagName string) error {
 		return usagef("%s %s: is a directory", flagName, path)
 	}
 	return nil
-}
-
-// stem returns the file name without directory and extension.
-func stem(path string) string {
-	base := path
-	if i := strings.LastIndexAny(base, `/\`); i >= 0 {
-		base = base[i+1:]
-	}
-	if i := strings.LastIndexByte(base, '.'); i > 0 {
-		base = base[:i]
-	}
-	return base
 }

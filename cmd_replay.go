@@ -29,7 +29,13 @@ endpoint configured, or with --sandbox, an in-process Authgear sandbox on
 127.0.0.1 is the target (a rehearsal: nothing leaves this machine).
 
 A live run keeps a journal next to the report; running the same command
-again after a crash or Ctrl-C continues where it stopped.
+again after a crash or Ctrl-C continues where it stopped. The report and
+journal of a live import are its record (undo and verify read them): a
+later live run of the same migration continues them (users already
+imported keep their outcome and id; failed and unsent records are sent
+again), and any other run (another project, input or mapping, a dry run,
+--restart over a journal with user ids) is refused and must name a new
+--report. Two runs on one report are refused: the second names the first.
 
 `
 
@@ -65,7 +71,7 @@ func runReplay(ctx context.Context, args []string, io *stdio) error {
 	fs.BoolVar(&o.upsert, "upsert", false, "update users that already exist (passwords are never updated)")
 	fs.IntVar(&o.concurrency, "concurrency", 2, "import jobs in flight at once")
 	fs.DurationVar(&o.jobTimeout, "job-timeout", 15*time.Minute, "give up on a job that stays pending this long: the run stops, and the same command reads the job later")
-	fs.BoolVar(&o.restart, "restart", false, "ignore the journal of an unfinished earlier run and start over")
+	fs.BoolVar(&o.restart, "restart", false, "start over a journal that holds no user id (one that does is refused: name a new --report)")
 	fs.StringVar(&o.journal, "journal", "", "the resume journal (default: next to the report)")
 	fs.StringVar(&o.sandboxRoles, "sandbox-roles", "", "roles that exist in the sandbox project, comma-separated, or * for any")
 	fs.StringVar(&o.sandboxGroups, "sandbox-groups", "", "groups that exist in the sandbox project, comma-separated, or * for any")
@@ -187,7 +193,7 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 	s, err := importer.Run(ctx, cfg)
 	var re *importer.RefusedError
 	if errors.As(err, &re) {
-		return &usageError{msg: "replay: " + re.Msg}
+		return &usageError{msg: "replay: " + re.Msg + historyAdvice(err)}
 	}
 	var tm *importer.TooManyKeysError
 	if errors.As(err, &tm) {
@@ -244,6 +250,9 @@ func printSummary(io *stdio, o replayOptions, s *importer.RunSummary) {
 		fmt.Fprintf(w, "  inserted       %8d\n  updated        %8d\n  skipped        %8d\n  failed         %8d\n", s.Inserted, s.Updated, s.Skipped, s.Failed)
 		if s.NotSent > 0 {
 			fmt.Fprintf(w, "  not sent       %8d\n", s.NotSent)
+		}
+		if s.Unresolved > 0 {
+			fmt.Fprintf(w, "  no outcome yet %8d sent, outcome not known: the same command again reads or looks them up\n", s.Unresolved)
 		}
 		if s.Resumed > 0 {
 			fmt.Fprintf(w, "  (from journal) %8d\n", s.Resumed)
@@ -362,4 +371,21 @@ func runSandbox(ctx context.Context, args []string, io *stdio) error {
 		return &usageError{msg: err.Error()}
 	}
 	return err
+}
+
+// historyAdvice words, with this command's flags, the way out of a
+// refusal to touch the record of another import.
+func historyAdvice(err error) string {
+	var he *importer.HistoryError
+	if !errors.As(err, &he) {
+		return ""
+	}
+	advice := "\nname a new report with --report (its journal goes beside it)"
+	if he.NewReport != "" {
+		advice = "\nname a new report, for example --report " + importer.ShellQuote(he.NewReport) + " (its journal goes beside it)"
+	}
+	if he.Restartable {
+		advice += ", or start over here with --restart (the journal holds no user id)"
+	}
+	return advice
 }

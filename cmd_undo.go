@@ -33,7 +33,8 @@ writes the report of what would happen to R.undo-dry-run.csv.
 
 Target: --endpoint or AUTHGEAR_ENDPOINT with AUTHGEAR_PROJECT_ID,
 AUTHGEAR_ADMIN_KEY_ID and AUTHGEAR_ADMIN_KEY_FILE (or --key-file).
-Exit 3 when a deletion failed.
+Exit 3 when a deletion failed. --out never replaces the import's report
+or journal, an export, a key file, or any file that is not an undo report.
 
 `
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/authgear-migrate/authgear-migrate/importer"
@@ -18,7 +19,10 @@ where a bcrypt hash was sent. Differences go to the verify report
 
 Target: --endpoint or AUTHGEAR_ENDPOINT with AUTHGEAR_PROJECT_ID,
 AUTHGEAR_ADMIN_KEY_ID and AUTHGEAR_ADMIN_KEY_FILE (or --key-file).
-Exit 3 when any user differs.
+Exit 3 when any user differs; exit 1 when the report names no inserted or
+updated user (0 users checked proves nothing). --out never replaces an
+input, the mapping, the import's report or journal, a key file, or any
+file that is not a verify report.
 
 `
 
@@ -67,7 +71,7 @@ func runVerify(ctx context.Context, args []string, io *stdio) error {
 		report = importer.DefaultReport(o.input)
 	}
 	s, err := importer.Verify(ctx, importer.VerifyConfig{
-		Mapping: m, Input: o.input, Passwords: o.passwords, Report: report, Out: o.out,
+		Mapping: m, MappingPath: o.mapping, Input: o.input, Passwords: o.passwords, Report: report, Out: o.out,
 		API: api, Sample: o.sample, All: o.all, Seed: o.seed,
 		Progress: func(done, total int) {
 			if io.StderrTTY {
@@ -78,6 +82,11 @@ func runVerify(ctx context.Context, args []string, io *stdio) error {
 			}
 		},
 	})
+	var none *importer.NothingToVerifyError
+	if errors.As(err, &none) {
+		fmt.Fprintf(io.Out, "verify: 0 users checked: %s\n", importer.Printable(none.Error()))
+		return &printedError{err}
+	}
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -41,6 +42,10 @@ type Fingerprint struct {
 	// Target names the endpoint and project the records go to: the jobs
 	// of one project cannot be read in another.
 	Target string `json:"target,omitempty"`
+	// Rehearsal marks the journal of a rehearsal (optional): only its
+	// start line, which says that the report beside it holds the user ids
+	// of a sandbox that is gone.
+	Rehearsal bool `json:"rehearsal,omitempty"`
 }
 
 // Kinds of journal entries.
@@ -52,6 +57,14 @@ const (
 	entrySplit   = "split"  // the request was split in two after a 413
 	entryUnsent  = "unsent" // the request was never sent
 	entryEnd     = "end"    // the run finished
+	// entryContinue starts a later run of the same migration after a
+	// finished one: the journal is appended to, never truncated, so
+	// that it keeps every user id and the time of the first request.
+	entryContinue = "cont"
+	// endCanary is the Why of an end entry written when the canary
+	// stopped the run: the canary's records are sent again by the next
+	// run (the project had to be changed first).
+	endCanary = "canary"
 )
 
 type journalEntry struct {
@@ -62,6 +75,11 @@ type journalEntry struct {
 	Res  [][5]string  `json:"res,omitempty"` // row, outcome, user_id, reason, identifier
 	FP   *Fingerprint `json:"fp,omitempty"`
 	At   string       `json:"at,omitempty"`
+	// IDs are the identifiers of a request's rows (optional, since
+	// version 2 of the journal): a job read by a resume reports them.
+	IDs []string `json:"ids,omitempty"`
+	// Why ends a run early (optional): endCanary.
+	Why string `json:"why,omitempty"`
 }
 
 // Resume is what an unfinished earlier run left in the journal: the
@@ -71,6 +89,20 @@ type Resume struct {
 	settled  *bitset    // rows with an outcome or in an accepted job
 	results  int        // outcomes already known (read again by eachResult)
 	accepted []*request // jobs accepted and not read
+	// kept holds the rows whose outcome eachResult reports: settled in
+	// this run, or in an earlier finished run with an outcome that is
+	// not a failure. latest names, for a row with several outcomes in
+	// the journal, the line of the one that counts.
+	kept   *bitset
+	latest map[int]int
+	// segRequests counts the requests of the run this one continues
+	// (since the last start or continue entry): none, and the canary
+	// goes first again.
+	segRequests int
+	// ids counts the results that carry a user id; idSums holds a hash
+	// of each (row, user id) pair, sorted (see historyHash).
+	ids    int
+	idSums []uint64
 	// maybeSent holds the rows of requests that were journaled but never
 	// seen accepted nor known refused: the run stopped between the POST
 	// and the journal's "job" line, so the server may have created them.
@@ -137,40 +169,53 @@ func FingerprintFiles(ctx context.Context, m *Mapping, files ...string) (Fingerp
 	return Fingerprint{Input: hex.EncodeToString(h.Sum(nil)), Mapping: hex.EncodeToString(mh.Sum(nil)), Size: size, Name: name}, nil
 }
 
-// OpenJournal opens the journal at path. A journal left by an unfinished
-// run of the same fingerprint is resumed; one of another fingerprint is
-// refused unless restart; a finished one is started over.
+// OpenJournal opens the journal at path for a live run of fp. A journal
+// holds the history of a migration, and is appended to, never truncated,
+// once it holds a user id:
+//
+//   - a journal of the same migration (the same target, input and
+//     mapping) is continued: an unfinished run is resumed; after a
+//     finished one, the records it settled with an outcome keep it and
+//     the others (failed, never sent) are sent again;
+//   - a journal of another migration is refused (a *HistoryError)
+//     unless it holds no user id and is finished, or restart is set;
+//   - restart starts over only a journal that holds no user id.
 func OpenJournal(path string, fp Fingerprint, restart bool) (*Journal, error) {
-	j := &Journal{path: path}
 	if err := checkJournalFile(path); err != nil {
 		return nil, err
 	}
-	if !restart {
-		st, old, err := readJournal(path)
-		switch {
-		case err != nil && !os.IsNotExist(err):
-			return nil, fmt.Errorf("read journal %s: %w", path, err)
-		case err == nil && old != nil && !st.ended:
-			if old.Target != fp.Target {
-				return nil, fmt.Errorf("%w: %s holds an unfinished import into %s, not %s; run it against that target to finish it, or use --restart (or another --report) to start over here", ErrJournalMismatch, path, old.Target, fp.Target)
-			}
-			if old.Input != fp.Input || old.Mapping != fp.Mapping {
-				what := "input"
-				if old.Input == fp.Input {
-					what = "mapping"
-				}
-				return nil, fmt.Errorf("%w: %s holds an unfinished import of another %s (%s); run with --restart to start over (records it already imported will come back skipped), or restore the original %s", ErrJournalMismatch, path, what, old.Name, what)
-			}
-			j.state = st
-		}
+	st, old, err := readJournal(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		st, old = nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read journal %s: %w", path, err)
 	}
-	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	cont, err := decideJournal(path, fp, st, old, restart)
+	if err != nil {
+		return nil, err
+	}
+	if !cont {
+		st = nil // started over
+	}
+	return openJournalState(path, fp, st)
+}
+
+// openJournalState opens the journal: appending to st's file, or, with st
+// nil, starting it over.
+func openJournalState(path string, fp Fingerprint, st *Resume) (*Journal, error) {
+	j := &Journal{path: path, state: st}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND | oNoFollow
 	if j.state == nil {
 		flags |= os.O_TRUNC
 	}
 	f, err := os.OpenFile(path, flags, 0o600)
 	if err != nil {
 		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file: the journal is not written there", path)
 	}
 	if err := f.Chmod(0o600); err != nil {
 		f.Close()
@@ -192,11 +237,18 @@ func OpenJournal(path string, fp Fingerprint, restart bool) (*Journal, error) {
 		}
 	}
 	j.f, j.w = f, bufio.NewWriter(f)
-	if j.state == nil {
-		if err := j.append(journalEntry{T: entryStart, FP: &fp, At: time.Now().UTC().Format(time.RFC3339)}); err != nil {
-			f.Close()
-			return nil, err
-		}
+	now := time.Now().UTC().Format(time.RFC3339)
+	switch {
+	case j.state == nil:
+		err = j.append(journalEntry{T: entryStart, FP: &fp, At: now})
+	case j.state.ended:
+		// A later run of a finished migration: its own start, after
+		// the earlier runs' lines.
+		err = j.append(journalEntry{T: entryContinue, FP: &fp, At: now})
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
 	}
 	return j, nil
 }
@@ -205,10 +257,7 @@ func OpenJournal(path string, fp Fingerprint, restart bool) (*Journal, error) {
 // link, a folder, or a file of another kind (the journal's name may be
 // given by hand).
 func checkJournalFile(path string) error {
-	if err := refuseNonRegular(path); err != nil {
-		return err
-	}
-	f, err := os.Open(path)
+	f, err := openNoFollow(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -252,7 +301,7 @@ type JournalInfo struct {
 // ReadJournalInfo reads the target and the first request's time of the
 // import journaled at path.
 func ReadJournalInfo(path string) (JournalInfo, error) {
-	f, err := os.Open(path)
+	f, err := openNoFollow(path)
 	if err != nil {
 		return JournalInfo{}, err
 	}
@@ -264,7 +313,7 @@ func ReadJournalInfo(path string) (JournalInfo, error) {
 	first := true
 	for sc.Scan() {
 		line := sc.Bytes()
-		if !first && !bytes.Contains(line, []byte(`"t":"`+entryRequest+`"`)) && !bytes.Contains(line, []byte(`"t":"`+entryEnd+`"`)) {
+		if !first && !bytes.Contains(line, []byte(`"t":"`+entryRequest+`"`)) && !bytes.Contains(line, []byte(`"t":"`+entryEnd+`"`)) && !bytes.Contains(line, []byte(`"t":"`+entryContinue+`"`)) {
 			continue
 		}
 		var e journalEntry
@@ -290,6 +339,8 @@ func ReadJournalInfo(path string) (JournalInfo, error) {
 			}
 		case entryEnd:
 			info.Ended = true
+		case entryContinue:
+			info.Ended = false
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -307,17 +358,27 @@ func ReadJournalInfo(path string) (JournalInfo, error) {
 // JournalTarget reads the target a journal's run imported into ("" for a
 // journal of no live run); ok is false when path holds no journal.
 func JournalTarget(path string) (target string, ok bool) {
-	f, err := os.Open(path)
-	if err != nil {
+	fp, ok := journalStart(path)
+	if !ok {
 		return "", false
+	}
+	return fp.Target, true
+}
+
+// journalStart reads the fingerprint of the journal at path; ok is false
+// when path holds no journal.
+func journalStart(path string) (fp Fingerprint, ok bool) {
+	f, err := openNoFollow(path)
+	if err != nil {
+		return Fingerprint{}, false
 	}
 	defer f.Close()
 	line, _ := bufio.NewReader(io.LimitReader(f, 1<<20)).ReadBytes('\n')
 	var e journalEntry
 	if json.Unmarshal(line, &e) != nil || e.T != entryStart || e.FP == nil {
-		return "", false
+		return Fingerprint{}, false
 	}
-	return e.FP.Target, true
+	return *e.FP, true
 }
 
 // Resume is the unfinished earlier run this journal continues, or nil
@@ -362,8 +423,14 @@ func ranges(rows []int) [][2]int {
 // Request records a request's rows, and the time, before it is sent: undo
 // keeps users created before a migration's first request, and a resume
 // tells a user an interrupted request created from an older one.
-func (j *Journal) Request(seq int, rows []int) error {
-	return j.append(journalEntry{T: entryRequest, Seq: seq, Rows: ranges(rows), At: time.Now().UTC().Format(time.RFC3339Nano)})
+//
+// ids, when given, are the rows' identifiers: a resume that reads the
+// request's job reports them (the server echoes no record it imported).
+func (j *Journal) Request(seq int, rows []int, ids ...string) error {
+	if len(ids) != len(rows) {
+		ids = nil
+	}
+	return j.append(journalEntry{T: entryRequest, Seq: seq, Rows: ranges(rows), IDs: ids, At: time.Now().UTC().Format(time.RFC3339Nano)})
 }
 
 // Accepted records the job id the server gave a request.
@@ -395,6 +462,16 @@ func (j *Journal) Result(seq int, rows []ReportRow) error {
 // End marks the run complete.
 func (j *Journal) End() error { return j.append(journalEntry{T: entryEnd}) }
 
+// EndCanary marks the run stopped by its canary: the project must be
+// changed first, and the next run sends the canary's records again
+// rather than keeping their outcomes. The journal (and the user ids it
+// holds) stays.
+func (j *Journal) EndCanary() error { return j.append(journalEntry{T: entryEnd, Why: endCanary}) }
+
+// CanaryDue reports whether a resumed run sends its canary first: the run
+// it continues has sent no request yet.
+func (r *Resume) CanaryDue() bool { return r == nil || r.ended || r.segRequests == 0 }
+
 // Close closes the file.
 func (j *Journal) Close() error {
 	j.mu.Lock()
@@ -409,19 +486,20 @@ func (j *Journal) Close() error {
 	return err
 }
 
-// readJournal replays a journal. A torn last line (a crash mid-write) is
-// ignored.
+// readJournal replays a journal, the runs of one migration one after
+// the other. A torn last line (a crash mid-write) is ignored.
 func readJournal(path string) (*Resume, *Fingerprint, error) {
-	f, err := os.Open(path)
+	f, err := openNoFollow(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	st := &Resume{settled: &bitset{}, maybeSent: &bitset{}}
+	st := &Resume{settled: &bitset{}, maybeSent: &bitset{}, kept: &bitset{}}
 	var fp *Fingerprint
 	type reqInfo struct {
 		at     time.Time
 		rows   [][2]int
+		ids    []string
 		job    string
 		done   bool
 		split  bool
@@ -429,16 +507,24 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 	}
 	reqs := map[int]*reqInfo{}
 	var order []int
+	// ok: the row's latest outcome is not a failure; cur: the row has an
+	// outcome in the run the journal ends with; seen: any outcome.
+	ok, cur, seen := &bitset{}, &bitset{}, &bitset{}
+	// canary holds the outcomes of the first request of the run the
+	// journal ends with (firstSeq): a canary stop does not keep them.
+	canary, firstSeq := &bitset{}, 0
+	line := -1
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 256<<20)
 	for sc.Scan() {
+		line++
 		var e journalEntry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			// Only the last line can be torn by a crash mid-write; a bad
 			// line before others means the file was damaged, and cutting
 			// it would lose the job ids after it.
 			if sc.Scan() {
-				return nil, nil, fmt.Errorf("%s: line %d is not a journal entry and is not the last line: the journal is damaged (run with --restart to start over; records already imported will come back skipped)", path, lineNo(st.valid, path)+1)
+				return nil, nil, &JournalDamagedError{Path: path, Line: lineNo(st.valid, path) + 1}
 			}
 			break
 		}
@@ -446,12 +532,20 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 		switch e.T {
 		case entryStart:
 			fp = e.FP
+		case entryContinue:
+			cur, canary, firstSeq = &bitset{}, &bitset{}, 0
+			st.ended = false
+			st.segRequests = 0
 		case entryRequest:
 			at, _ := time.Parse(time.RFC3339Nano, e.At)
-			reqs[e.Seq] = &reqInfo{rows: e.Rows, at: at}
+			reqs[e.Seq] = &reqInfo{rows: e.Rows, at: at, ids: e.IDs}
 			order = append(order, e.Seq)
 			if e.Seq > st.maxSeq {
 				st.maxSeq = e.Seq
+			}
+			st.segRequests++
+			if firstSeq == 0 {
+				firstSeq = e.Seq
 			}
 		case entryJob:
 			if r := reqs[e.Seq]; r != nil {
@@ -471,22 +565,55 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 			}
 			for _, x := range e.Res {
 				row, _ := strconv.Atoi(x[0])
-				st.results++
-				st.settled.set(row)
+				if seen.has(row) {
+					if st.latest == nil {
+						st.latest = map[int]int{}
+					}
+					st.latest[row] = line
+				}
+				seen.set(row)
+				cur.set(row)
+				if e.Seq == firstSeq {
+					canary.set(row)
+				}
+				if Outcome(x[1]) == OutcomeFailed {
+					ok.clear(row)
+				} else {
+					ok.set(row)
+				}
+				if x[2] != "" {
+					st.ids++
+					st.idSums = append(st.idSums, historyHash(row, x[2]))
+				}
 			}
 		case entryEnd:
 			st.ended = true
+			if e.Why == endCanary {
+				// The canary's outcomes are not kept: the next run
+				// sends its records again.
+				andNot(ok, canary)
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, nil, err
 	}
+	// Kept: a success of any run, or any outcome of the unfinished run
+	// this journal ends with.
+	st.kept = ok
+	if !st.ended {
+		or(st.kept, cur)
+	}
+	st.results = count(st.kept)
+	or(st.settled, st.kept)
 	for _, seq := range order {
 		r := reqs[seq]
 		if !r.done && !r.split && r.job == "" && !r.unsent {
 			for _, rg := range r.rows {
 				for row := rg[0]; row <= rg[1]; row++ {
-					st.maybeSent.set(row)
+					if !st.kept.has(row) {
+						st.maybeSent.set(row)
+					}
 				}
 			}
 			st.maybeSentAt = append(st.maybeSentAt, sentSpan{rows: r.rows, at: r.at})
@@ -495,17 +622,24 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 			continue // settled, replaced, or never accepted (sent again)
 		}
 		req := &request{seq: seq, jobID: r.job}
+		i := 0
 		for _, rg := range r.rows {
 			for row := rg[0]; row <= rg[1]; row++ {
 				if !st.settled.has(row) {
 					req.rows = append(req.rows, row)
-					req.ids = append(req.ids, "")
+					id := ""
+					if i < len(r.ids) {
+						id = r.ids[i]
+					}
+					req.ids = append(req.ids, id)
 					st.settled.set(row)
 				}
+				i++
 			}
 		}
 		st.accepted = append(st.accepted, req)
 	}
+	slices.Sort(st.idSums)
 	return st, fp, nil
 }
 
@@ -530,14 +664,16 @@ func (j *Journal) eachResult(fn func(ReportRow) error) error {
 	if j.state == nil {
 		return nil
 	}
-	f, err := os.Open(j.path)
+	f, err := openNoFollow(j.path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(io.LimitReader(f, j.state.valid))
 	sc.Buffer(make([]byte, 1<<20), 256<<20)
+	n := -1
 	for sc.Scan() {
+		n++
 		line := sc.Bytes()
 		if !bytes.Contains(line, resultMarker) {
 			continue
@@ -548,6 +684,12 @@ func (j *Journal) eachResult(fn func(ReportRow) error) error {
 		}
 		for _, x := range e.Res {
 			row, _ := strconv.Atoi(x[0])
+			if !j.state.kept.has(row) {
+				continue // sent again by this run
+			}
+			if at, ok := j.state.latest[row]; ok && at != n {
+				continue // an earlier outcome of a record sent again
+			}
 			if err := fn(ReportRow{Row: row, Outcome: Outcome(x[1]), UserID: x[2], Reason: x[3], Identifier: x[4]}); err != nil {
 				return err
 			}

@@ -126,17 +126,30 @@ func TestJournalReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	j.Close()
-	// A finished journal starts over.
+	// A finished journal that holds user ids is history: a later run of
+	// the same migration continues it (appending a "cont" line), keeps
+	// the record that was inserted (row 1, with its id) and sends the
+	// failed one (row 2) again; starting over is refused.
+	before, _ := os.ReadFile(path)
 	j, err = OpenJournal(path, fp, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j.Resume() != nil {
-		t.Error("a finished journal resumes")
+	r := j.Resume()
+	if r == nil || r.Settled() != 1 || !r.kept.has(1) || r.kept.has(2) || !r.CanaryDue() {
+		t.Fatalf("a finished journal: Resume %+v, want row 1 kept and row 2 sent again, canary first", r)
 	}
 	j.Close()
-	if b, _ := os.ReadFile(path); strings.Count(string(b), "\n") != 1 {
-		t.Errorf("the restarted journal holds more than its start line:\n%s", b)
+	after, _ := os.ReadFile(path)
+	if !strings.HasPrefix(string(after), string(before)) || !strings.Contains(string(after[len(before):]), `"t":"cont"`) {
+		t.Errorf("the journal was not appended to:\n%s", after)
+	}
+	var he *HistoryError
+	if _, err := OpenJournal(path, fp, true); !errors.As(err, &he) || he.Reason != RestartWouldLose {
+		t.Errorf("restart over a journal with user ids: %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != string(after) {
+		t.Error("a refused restart changed the journal")
 	}
 }
 
@@ -228,7 +241,8 @@ func TestJournalMismatchAndRestart(t *testing.T) {
 		{testFingerprint("in", "other"), "another mapping"},
 	} {
 		_, err := OpenJournal(path, tc.fp, false)
-		if !errors.Is(err, ErrJournalMismatch) || !strings.Contains(err.Error(), tc.what) || !strings.Contains(err.Error(), "--restart") {
+		var he *HistoryError
+		if !errors.Is(err, ErrJournalMismatch) || !strings.Contains(err.Error(), tc.what) || !errors.As(err, &he) || !he.Restartable || !he.Unfinished {
 			t.Errorf("%+v: err = %v", tc.fp, err)
 		}
 	}

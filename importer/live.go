@@ -111,6 +111,10 @@ type Counts struct {
 	// failed lines of records a resume sends (or reads) again.
 	Failed  int
 	NotSent int
+	// Unresolved counts the failed lines of records that were sent and
+	// whose outcome is not known yet (MaybeSent, Unknown, NotResent): not
+	// "not sent", since the server may have created their users.
+	Unresolved int
 	// Resumed counts the lines whose outcome came from the journal.
 	Resumed int
 }
@@ -120,8 +124,10 @@ func (c *Counts) add(r ReportRow) {
 		c.Resumed++
 	}
 	switch {
-	case r.Unsent != Settled:
+	case r.Unsent == NotSent || r.Unsent == NotRead:
 		c.NotSent++
+	case r.Unsent != Settled:
+		c.Unresolved++
 	case r.Outcome == OutcomeValid:
 		c.Valid++
 	case r.Outcome == OutcomeInvalid:
@@ -170,8 +176,11 @@ type ImportSummary struct {
 	Updated  int `json:"updated"`
 	Skipped  int `json:"skipped"`
 	Failed   int `json:"failed"`
-	// NotSent counts records left for a resume (the run was stopped).
-	NotSent int `json:"not_sent"`
+	// NotSent counts records never sent, left for a resume (the run was
+	// stopped); Unresolved, records sent whose outcome is not known yet
+	// (a resume reads or looks them up).
+	NotSent    int `json:"not_sent"`
+	Unresolved int `json:"unresolved,omitempty"`
 	// Resumed counts records whose outcome came from the journal.
 	Resumed int `json:"resumed"`
 	// reported holds the rows that got a report line in this run.
@@ -182,7 +191,7 @@ type ImportSummary struct {
 // summarise fills the outcome fields from the report's tally.
 func (s *ImportSummary) summarise(c Counts) {
 	s.Inserted, s.Updated, s.Skipped, s.Failed = c.Inserted, c.Updated, c.Skipped, c.Failed
-	s.NotSent, s.Resumed = c.NotSent, c.Resumed
+	s.NotSent, s.Unresolved, s.Resumed = c.NotSent, c.Unresolved, c.Resumed
 	s.Invalid, s.NotUsers = c.Invalid, c.NotUsers
 }
 
@@ -343,7 +352,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 
 	// Stream: prepare, report the invalid, batch the valid.
 	var cur *request
-	canaryPending := o.CanarySize > 0 && (resume == nil || resume.maxSeq == 0)
+	canaryPending := o.CanarySize > 0 && resume.CanaryDue()
 	var gate canaryGate
 	var add func(q queued) error
 	flush := func() error {
@@ -362,7 +371,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		im.sum.Jobs++
 		im.mu.Unlock()
 		if o.Journal != nil {
-			if err := o.Journal.Request(req.seq, req.rows); err != nil {
+			if err := o.Journal.Request(req.seq, req.rows, req.ids...); err != nil {
 				// Without the journal line a resume could not tell these
 				// were never sent: send nothing more.
 				im.stop(&StopError{Reason: "the journal could not be written (" + err.Error() + "): nothing more was sent", Err: err})
@@ -507,9 +516,9 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		err = o.Journal.End()
 	}
 	if errors.Is(err, ErrCanary) && o.Journal != nil {
-		// The project must be changed first; the next run starts over
-		// rather than treating the canary's records as settled.
-		_ = o.Journal.End()
+		// The project must be changed first; the next run sends the
+		// canary's records again rather than treating them as settled.
+		_ = o.Journal.EndCanary()
 	}
 	if err != nil && errors.Is(err, context.Canceled) {
 		err = &StopError{Reason: "interrupted: jobs already accepted are in the journal; run the same command again to continue", Err: err}
@@ -999,7 +1008,7 @@ func (im *importer) sendFollowUp(ctx context.Context, req *request) {
 	im.sum.Jobs++
 	im.mu.Unlock()
 	if im.o.Journal != nil {
-		if err := im.o.Journal.Request(req.seq, req.rows); err != nil {
+		if err := im.o.Journal.Request(req.seq, req.rows, req.ids...); err != nil {
 			im.stop(err)
 		}
 	}

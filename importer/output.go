@@ -1,12 +1,18 @@
 package importer
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -37,10 +43,21 @@ func (e *OutputError) Error() string {
 	return fmt.Sprintf("%s (%s) %s", e.Output.Role, e.Output.Path, e.Msg)
 }
 
-// CheckOutputs refuses an output that is an input or another output, an
+// CheckOutputs is CheckFiles for outputs of no kind of this program's
+// (a mapping): besides what checkPaths refuses, none replaces a report, a
+// journal, a verify or undo report, a request document or a private key.
+func CheckOutputs(inputs, outputs []NamedPath) error {
+	outs := make([]Output, len(outputs))
+	for i, o := range outputs {
+		outs[i] = Output{NamedPath: o, Kind: KindOther}
+	}
+	return CheckFiles(inputs, outs)
+}
+
+// checkPaths refuses an output that is an input or another output, an
 // existing symbolic link, or anything but a regular file. It reads the
 // file system and writes nothing.
-func CheckOutputs(inputs, outputs []NamedPath) error {
+func checkPaths(inputs, outputs []NamedPath) error {
 	type known struct {
 		NamedPath
 		info fs.FileInfo
@@ -238,4 +255,241 @@ func syncDir(dir string) {
 		d.Sync()
 		d.Close()
 	}
+}
+
+// FileKind is what a file of this program is, recognised by its content
+// (never only by its name: a journal or a report may be given any name).
+type FileKind uint8
+
+// Kinds of files.
+const (
+	// KindOther is a file that is none of the kinds below (an export, a
+	// mapping, a retry file), or a file that does not exist.
+	KindOther FileKind = iota
+	// KindEmpty is an existing empty file.
+	KindEmpty
+	// KindReport is the report of a run (its header).
+	KindReport
+	// KindJournal is the journal of a run (its first line is the start
+	// entry).
+	KindJournal
+	// KindVerifyReport is verify's report.
+	KindVerifyReport
+	// KindUndoReport is undo's report.
+	KindUndoReport
+	// KindUndoJournal is undo's journal.
+	KindUndoJournal
+	// KindRequestDocument is the records as the import API receives them.
+	KindRequestDocument
+	// KindKey is a private key (PEM, or a JSON Web Key with its private
+	// part): the Admin API key file.
+	KindKey
+)
+
+var kindNames = [...]string{"a file", "an empty file", "the report of a run", "the journal of a run",
+	"a verify report", "an undo report", "the journal of an undo", "a request document", "a private key"}
+
+func (k FileKind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "a file"
+}
+
+const (
+	verifyReportHeader = "row,user_id,field,sent,stored"
+	undoReportHeader   = "row,user_id,outcome,reason"
+)
+
+// Recognize reads the start of the file at path (without following a
+// link) and says what it is. A file that does not exist is KindOther.
+func Recognize(path string) (FileKind, error) {
+	f, err := openNoFollow(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return KindOther, nil
+	}
+	if err != nil {
+		return KindOther, err
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, err := io.ReadFull(f, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return KindOther, err
+	}
+	return recognizeHead(head[:n]), nil
+}
+
+func recognizeHead(b []byte) FileKind {
+	if len(b) == 0 {
+		return KindEmpty
+	}
+	line := b
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		line = b[:i]
+	}
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	trimmed := bytes.TrimSpace(b)
+	switch string(bytes.TrimPrefix(line, []byte("\ufeff"))) {
+	case reportHeader:
+		return KindReport
+	case verifyReportHeader:
+		return KindVerifyReport
+	case undoReportHeader:
+		return KindUndoReport
+	}
+	if bytes.HasPrefix(trimmed, []byte("-----BEGIN")) {
+		return KindKey
+	}
+	var e struct {
+		T      string          `json:"t"`
+		FP     json.RawMessage `json:"fp"`
+		Report string          `json:"report"`
+		Kty    string          `json:"kty"`
+		D      string          `json:"d"`
+		Keys   []struct {
+			D string `json:"d"`
+		} `json:"keys"`
+	}
+	if json.Unmarshal(line, &e) == nil {
+		switch {
+		case e.T == entryStart && len(e.FP) > 0:
+			return KindJournal
+		case e.T == "start" && e.Report != "":
+			return KindUndoJournal
+		}
+	}
+	if bytes.HasPrefix(trimmed, []byte(`{"identifier":`)) && bytes.Contains(trimmed[:min(len(trimmed), 200)], []byte(`"records":[`)) {
+		return KindRequestDocument
+	}
+	if trimmed[0] == '{' && json.Unmarshal(trimmed, &e) == nil {
+		if e.Kty != "" && e.D != "" || len(e.Keys) > 0 && e.Keys[0].D != "" {
+			return KindKey
+		}
+	}
+	return KindOther
+}
+
+// Output is a file a command writes, with the kind of file it is: it may
+// replace only a file of its own kind (or an empty one).
+type Output struct {
+	NamedPath
+	// Kind is what the output is; KindOther (a retry file, a mapping)
+	// replaces no file of a kind this program recognises.
+	Kind FileKind
+	// MayHoldIDs: the caller has decided that this report may replace
+	// one that holds user ids (a live run continuing its migration, a
+	// rehearsal replacing a rehearsal's report).
+	MayHoldIDs bool
+}
+
+// CheckFiles is the one output check of every command and the wizard: no
+// output is an input (by identity or by name), another output, a
+// symbolic link or anything but a regular file; and no output replaces a
+// file of another kind (found by content: a journal, a report, a verify
+// or undo report, a request document, a private key such as the admin
+// key file). An output replaces a file of its own kind only; a report
+// that holds user ids is never replaced here (it is the record of a live
+// import: a live run decides whether it continues it, see Run). It reads
+// the file system and writes nothing.
+func CheckFiles(inputs []NamedPath, outputs []Output) error {
+	paths := make([]NamedPath, len(outputs))
+	for i, o := range outputs {
+		paths[i] = o.NamedPath
+	}
+	if err := checkPaths(inputs, paths); err != nil {
+		return err
+	}
+	for _, o := range outputs {
+		if o.Path == "" {
+			continue
+		}
+		if err := checkKind(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkKind(o Output) error {
+	got, err := Recognize(o.Path)
+	if err != nil {
+		return &OutputError{o.NamedPath, fmt.Sprintf("cannot be checked: %v", err)}
+	}
+	switch {
+	case got == KindOther && o.Kind == KindOther, got == KindEmpty:
+		return nil
+	case got == KindOther:
+		if fileExists(o.Path) {
+			return &OutputError{o.NamedPath, fmt.Sprintf("exists and is not %s (it may be an export or another file of yours): it is not replaced", o.Kind)}
+		}
+		return nil
+	case got == KindKey:
+		return &OutputError{o.NamedPath, "is a private key (the Admin API key file?): it is never replaced"}
+	case got != o.Kind:
+		return &OutputError{o.NamedPath, fmt.Sprintf("is %s, not %s: it is not replaced", got, o.Kind)}
+	case got == KindReport && !o.MayHoldIDs:
+		ids, err := ReportHoldsUserIDs(o.Path)
+		if err != nil {
+			return &OutputError{o.NamedPath, fmt.Sprintf("cannot be checked: %v", err)}
+		}
+		if ids {
+			return &OutputError{o.NamedPath, "is the report of a live import (it holds the ids of the users it created): it is never replaced by another run (choose a new report)"}
+		}
+	}
+	return nil
+}
+
+// ReportHoldsUserIDs reports whether the report at path has a line with a
+// user id (an outcome the server gave a user).
+func ReportHoldsUserIDs(path string) (bool, error) {
+	found := false
+	err := eachReportID(path, func(int, string) bool { found = true; return false })
+	return found, err
+}
+
+// eachReportID streams the rows of the report at path that carry a user
+// id, until fn returns false.
+func eachReportID(path string, fn func(row int, userID string) bool) error {
+	f, err := openNoFollow(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReaderSize(f, 64<<10))
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = true
+	first := true
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if first {
+			first = false
+			continue
+		}
+		if len(rec) < 4 {
+			continue
+		}
+		id := unquoteCell(rec[3])
+		if id == "" {
+			continue
+		}
+		row, _ := strconv.Atoi(rec[0])
+		if !fn(row, id) {
+			return nil
+		}
+	}
+}
+
+// openNoFollow opens path for reading without following a link at path.
+func openNoFollow(path string) (*os.File, error) {
+	if err := refuseNonRegular(path); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(path, os.O_RDONLY|oNoFollow, 0)
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode"
@@ -234,21 +233,6 @@ func NewRetryWriter(path string, src *Source) *RetryWriter {
 // for a mapping whose source.records_key is key. It is called before the
 // first Write; an empty key writes a plain array.
 func (w *RetryWriter) SetRecordsKey(key string) { w.recordsKey = key }
-
-// RetryPath derives the retry file's name from the report's and the input's
-// format: users.report.csv + JSON → users.retry.json.
-func RetryPath(reportPath string, f Format) string {
-	base := strings.TrimSuffix(reportPath, filepath.Ext(reportPath))
-	base = strings.TrimSuffix(base, ".report")
-	ext := ".csv"
-	switch f {
-	case FormatJSON:
-		ext = ".json"
-	case FormatNDJSON:
-		ext = ".ndjson"
-	}
-	return base + ".retry" + ext
-}
 
 // Path is where the retry file is (or would be) written.
 func (w *RetryWriter) Path() string { return w.path }

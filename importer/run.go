@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -147,28 +146,26 @@ type RunSummary struct {
 }
 
 // Partial reports whether some records were invalid, failed or not sent.
-func (s *RunSummary) Partial() bool { return s.Invalid > 0 || s.Failed > 0 || s.NotSent > 0 }
+func (s *RunSummary) Partial() bool {
+	return s.Invalid > 0 || s.Failed > 0 || s.NotSent > 0 || s.Unresolved > 0
+}
 
 // RefusedError refuses a run before any output is touched: the command
 // line, the mapping or the outputs are wrong (exit 2).
-type RefusedError struct{ Msg string }
+type RefusedError struct {
+	Msg string
+	// Err, when set, is the typed reason (a *HistoryError, a
+	// *LockedError, an *OutputError) for a front end to word its advice.
+	Err error
+}
 
 func (e *RefusedError) Error() string { return e.Msg }
 
-// DefaultReport is the report's default name: INPUT-NAME.report.csv in
-// the current folder.
-func DefaultReport(input string) string {
-	base := filepath.Base(input)
-	if i := strings.LastIndexByte(base, '.'); i > 0 {
-		base = base[:i]
-	}
-	return base + ".report.csv"
-}
+// Unwrap is the typed reason.
+func (e *RefusedError) Unwrap() error { return e.Err }
 
-// DefaultJournal is the journal's default name, next to the report.
-func DefaultJournal(report string) string {
-	return strings.TrimSuffix(report, filepath.Ext(report)) + ".journal"
-}
+// refused wraps a typed refusal.
+func refused(err error) *RefusedError { return &RefusedError{Msg: err.Error(), Err: err} }
 
 // Run is one migration run, the same for every front end: it loads the
 // input with the mapping, validates every record, and in a dry run reports
@@ -278,27 +275,59 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 	}
 	retryPath := RetryPath(report, src.Format())
 	s.Report = report
+	live := !c.DryRun && !c.Target.Rehearsal
+	rehearsal := !c.DryRun && c.Target.Rehearsal
+	// One run at a time on a report and its journal, held to the end.
+	lockPaths := []string{report}
+	if c.NoReport {
+		lockPaths = nil // a preview writes nothing
+	}
+	if !c.DryRun {
+		lockPaths = append(lockPaths, journalPath)
+	}
+	release, err := LockFiles(lockPaths...)
+	if err != nil {
+		var le *LockedError
+		if errors.As(err, &le) {
+			return s, refused(le)
+		}
+		return s, err
+	}
+	defer release()
+	jfp, isJournal := journalStart(journalPath)
+	journalTarget := jfp.Target
+	if jfp.Rehearsal {
+		isJournal = false
+	}
+	// A report that holds user ids is the record of a live import: a
+	// dry run or a rehearsal replaces it only when the journal beside it
+	// marks it a rehearsal's; a live run decides below, from its journal.
+	mayHoldIDs := live || jfp.Rehearsal
 	inputs := []NamedPath{{c.Input, "--input"}, {c.MappingPath, "--mapping"}, {passwords, "--passwords"}}
-	outputs := []NamedPath{{report, "--report"}, {retryPath, "the retry file"}, {c.EmitJSON, "--emit-json"}}
+	outputs := []Output{{NamedPath{report, "--report"}, KindReport, mayHoldIDs}, {NamedPath{retryPath, "the retry file"}, KindOther, false},
+		{NamedPath{c.EmitJSON, "--emit-json"}, KindRequestDocument, false}}
 	if c.NoReport {
 		s.Report, outputs = "", outputs[2:]
 	}
-	live := !c.DryRun && !c.Target.Rehearsal
-	if live {
-		outputs = append(outputs, NamedPath{journalPath, "the journal"})
+	if !c.DryRun {
+		outputs = append(outputs, Output{NamedPath{journalPath, "the journal"}, KindJournal, false})
 	}
-	if err := CheckOutputs(inputs, outputs); err != nil {
+	if err := CheckFiles(inputs, outputs); err != nil {
+		var oe *OutputError
+		if errors.As(err, &oe) {
+			return s, refused(oe)
+		}
 		return s, &RefusedError{Msg: err.Error()}
 	}
-	if !live && !c.NoReport {
+	if !live && !c.NoReport && isJournal && journalTarget != "" {
 		// A rehearsal or a dry run never replaces the report of a live
-		// import: it may be the only record of the users' new ids.
-		if target, ok := JournalTarget(journalPath); ok && target != "" && fileExists(report) {
+		// import, nor (a rehearsal) its journal.
+		if fileExists(report) || rehearsal {
 			what := "a dry run"
-			if !c.DryRun {
+			if rehearsal {
 				what = "a rehearsal in the sandbox"
 			}
-			return s, &RefusedError{Msg: fmt.Sprintf("%s is the report of a live import into %s (its journal %s says so): %s never replaces it; choose another --report", report, target, journalPath, what)}
+			return s, &RefusedError{Msg: fmt.Sprintf("%s is the report of a live import into %s (its journal %s says so): %s never replaces it; choose another --report", report, journalTarget, journalPath, what)}
 		}
 	}
 	// The project, checked before any output is opened and anything is
@@ -331,10 +360,11 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 			return s, err
 		}
 		fp.Target = c.Target.ID
-		journal, err = OpenJournal(journalPath, fp, c.Restart)
+		journal, err = openLiveJournal(report, journalPath, fp, c.Restart)
 		if err != nil {
-			if errors.Is(err, ErrJournalMismatch) {
-				return s, &RefusedError{Msg: err.Error()}
+			var he *HistoryError
+			if errors.As(err, &he) {
+				return s, refused(he)
 			}
 			return s, err
 		}
@@ -342,6 +372,11 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		s.Journal = journalPath
 		if res := journal.Resume(); res != nil {
 			r.event(Resuming{Journal: journalPath, Settled: res.Settled()})
+		}
+	}
+	if rehearsal {
+		if err := writeRehearsalMarker(journalPath, c.Input); err != nil {
+			return s, err
 		}
 	}
 
@@ -456,7 +491,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		}
 	}
 	if !c.DryRun {
-		s.Total = s.Inserted + s.Updated + s.Skipped + s.Failed + s.Invalid + s.NotUsers + s.NotSent
+		s.Total = s.Inserted + s.Updated + s.Skipped + s.Failed + s.Invalid + s.NotUsers + s.NotSent + s.Unresolved
 	}
 	if emit != nil {
 		if err := emit.Close(); err != nil && runErr == nil {

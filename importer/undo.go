@@ -160,22 +160,6 @@ type UndoSummary struct {
 // ErrUndoCancelled: the person did not confirm.
 var ErrUndoCancelled = errors.New("undo cancelled: nothing was deleted")
 
-// DefaultUndoReport names undo's report after the import's.
-func DefaultUndoReport(report string) string {
-	return strings.TrimSuffix(report, ".csv") + ".undo.csv"
-}
-
-// DefaultUndoDryRunReport names the report of undo's dry run: never the
-// report of the undo that deleted users.
-func DefaultUndoDryRunReport(report string) string {
-	return strings.TrimSuffix(report, ".csv") + ".undo-dry-run.csv"
-}
-
-// DefaultUndoJournal names undo's journal after the import's report.
-func DefaultUndoJournal(report string) string {
-	return strings.TrimSuffix(report, ".csv") + ".undo.journal"
-}
-
 type undoLine struct {
 	row     int
 	userID  string
@@ -218,10 +202,15 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 	if ujPath == "" {
 		ujPath = DefaultUndoJournal(c.Report)
 	}
-	if err := CheckOutputs([]NamedPath{{c.Report, "--report"}, {journal, "the import's journal"}},
-		[]NamedPath{{out, "undo's report"}, {ujPath, "undo's journal"}}); err != nil {
-		return s, &RefusedError{Msg: err.Error()}
+	if err := CheckFiles([]NamedPath{{c.Report, "--report"}, {journal, "the import's journal"}},
+		[]Output{{NamedPath: NamedPath{out, "undo's report"}, Kind: KindUndoReport}, {NamedPath: NamedPath{ujPath, "undo's journal"}, Kind: KindUndoJournal}}); err != nil {
+		return s, refused(err)
 	}
+	release, err := LockFiles(out, ujPath)
+	if err != nil {
+		return s, refusedLock(err)
+	}
+	defer release()
 	prior, err := readUndoReport(out)
 	if err != nil {
 		return s, &RefusedError{Msg: err.Error()}
@@ -544,9 +533,6 @@ func (s *UndoSummary) finish(out string, lines []undoLine) error {
 	s.Out = out
 	return nil
 }
-
-// undoReportHeader names the columns of undo's report.
-const undoReportHeader = "row,user_id,outcome,reason"
 
 // readUndoReport reads the undo report an earlier run wrote at path (none
 // is no error): its deletions are written again, whatever this run finds.

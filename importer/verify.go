@@ -27,9 +27,12 @@ const DefaultVerifySample = 1000
 // VerifyConfig is a verification: the mapping and input of an import, its
 // report, and where the users are read back.
 type VerifyConfig struct {
-	Mapping   *Mapping
-	Input     string
-	Passwords string
+	Mapping *Mapping
+	// MappingPath names the mapping's file: the verify report never
+	// replaces it.
+	MappingPath string
+	Input       string
+	Passwords   string
 	// Report is the import's report: its inserted and updated rows, with
 	// their user ids, are the users checked.
 	Report string
@@ -61,11 +64,6 @@ type FieldDiff struct {
 	Field, Sent, Stored string
 }
 
-// DefaultVerifyReport names the verify report after the import report.
-func DefaultVerifyReport(report string) string {
-	return strings.TrimSuffix(report, ".csv") + ".verify.csv"
-}
-
 // Verify reads back the users an import inserted or updated and compares
 // each with the record that was sent; every difference is a line of the
 // verify report (row,user_id,field,sent,stored; mode 0600, since it holds
@@ -75,6 +73,22 @@ func Verify(ctx context.Context, c VerifyConfig) (VerifySummary, error) {
 	if c.Mapping == nil || c.Input == "" || c.Report == "" || c.API == nil {
 		return s, &RefusedError{Msg: "verify needs a mapping, an input, the import's report and a target"}
 	}
+	out := c.Out
+	if out == "" {
+		out = DefaultVerifyReport(c.Report)
+	}
+	// The one output check, before anything is read back or written; and
+	// one verify at a time writing this report.
+	if err := CheckFiles([]NamedPath{{c.Input, "--input"}, {c.Report, "--report"}, {c.MappingPath, "--mapping"},
+		{c.Passwords, "--passwords"}, {DefaultJournal(c.Report), "the import's journal"}},
+		[]Output{{NamedPath: NamedPath{out, "the verify report"}, Kind: KindVerifyReport}}); err != nil {
+		return s, refused(err)
+	}
+	release, err := LockFiles(out)
+	if err != nil {
+		return s, refusedLock(err)
+	}
+	defer release()
 	rows, err := ReadReport(c.Report)
 	if err != nil {
 		return s, fmt.Errorf("read the report: %w", err)
@@ -86,6 +100,10 @@ func Verify(ctx context.Context, c VerifyConfig) (VerifySummary, error) {
 		}
 	}
 	s.Eligible = len(eligible)
+	if len(eligible) == 0 {
+		// Checking nobody proves nothing: never a silent success.
+		return s, &NothingToVerifyError{Report: c.Report, Rows: len(rows)}
+	}
 	picked := eligible
 	n := c.Sample
 	if n <= 0 {
@@ -135,13 +153,6 @@ func Verify(ctx context.Context, c VerifyConfig) (VerifySummary, error) {
 	users, err := c.API.UsersByID(ctx, ids, bo)
 	if err != nil {
 		return s, fmt.Errorf("read the users back: %w", err)
-	}
-	out := c.Out
-	if out == "" {
-		out = DefaultVerifyReport(c.Report)
-	}
-	if err := CheckOutputs([]NamedPath{{c.Input, "--input"}, {c.Report, "--report"}}, []NamedPath{{out, "the verify report"}}); err != nil {
-		return s, &RefusedError{Msg: err.Error()}
 	}
 	f, err := CreateAtomic(out)
 	if err != nil {
@@ -340,3 +351,15 @@ func sameJSON(a, b any) bool {
 // ErrVerifyDiffers is returned by front ends when verify found
 // differences (exit 3).
 var ErrVerifyDiffers = errors.New("some users differ from the records sent: see the verify report")
+
+// NothingToVerifyError: the report names no user that was inserted or
+// updated (with an id), so verify checked nobody: a dry run's report, a
+// rehearsal's, or an import that created no user.
+type NothingToVerifyError struct {
+	Report string
+	Rows   int
+}
+
+func (e *NothingToVerifyError) Error() string {
+	return fmt.Sprintf("%s names no inserted or updated user with a user id (of its %d rows): 0 users were checked, which proves nothing; is it the report of a dry run, or of an import that created no user?", e.Report, e.Rows)
+}

@@ -398,7 +398,7 @@ func writeDocCmd(s *session) tea.Cmd {
 	ld := s.loaded
 	mappingPath := s.mappingPath
 	return func() tea.Msg {
-		path := strings.TrimSuffix(defaultMappingPath(ld.input), ".mapping.yaml") + ".request.json"
+		path := importer.DefaultRequestDocument(ld.input)
 		_, err := importer.Run(s.ctx, importer.RunConfig{Mapping: mp, MappingPath: mappingPath, Input: ld.input,
 			DryRun: true, NoReport: true, EmitJSON: path})
 		return docWrittenMsg{path: path, err: err}

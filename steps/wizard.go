@@ -10,7 +10,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
@@ -316,9 +315,5 @@ func replayCommand(s *session) string {
 
 // defaultMappingPath is INPUT-NAME.mapping.yaml in the current folder.
 func defaultMappingPath(input string) string {
-	base := filepath.Base(input)
-	if ext := filepath.Ext(base); ext != "" {
-		base = base[:len(base)-len(ext)]
-	}
-	return base + ".mapping.yaml"
+	return importer.DefaultMapping(input)
 }
