@@ -1185,8 +1185,14 @@ func (im *importer) sendFollowUp(ctx context.Context, req *request) {
 	req.seq = im.seq
 	im.sum.Jobs++
 	im.mu.Unlock()
+	if req.since.IsZero() {
+		req.since, _ = im.serverNow()
+	}
 	if im.o.Journal != nil {
-		if err := im.o.Journal.Request(req.seq, req.rows); err != nil {
+		// A request made of records sent before keeps their first
+		// request's time: a resume looking them up must not take the
+		// users that first request created for strangers.
+		if err := im.o.Journal.RequestAt(req.seq, req.rows, req.since); err != nil {
 			im.stop(err)
 		}
 	}

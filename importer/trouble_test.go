@@ -510,3 +510,47 @@ func TestJournalServerTime(t *testing.T) {
 		t.Errorf("the maybe-sent request's window: %v %v", w, ok)
 	}
 }
+
+// TestUnknownOutcomeJoinsTheRetryFile: through Run, a record given an
+// outcome the tool does not know is in the retry file, as a failure is
+// (issue 17 item 10).
+func TestUnknownOutcomeJoinsTheRetryFile(t *testing.T) {
+	c, dir := exampleRun(t)
+	tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email", "phone"}, Roles: []string{"admin", "editor", "viewer"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tgt.Close()
+	tgt.API = outcomeAPI{tgt.API.(*adminapi.Client)}
+	c.Target = tgt
+	c.Report = filepath.Join(dir, "live.report.csv")
+	s, err := Run(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := ReadReport(c.Report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged := 0
+	for _, r := range rows {
+		if strings.Contains(r.Reason, `"merged"`) {
+			merged++
+			if r.Outcome != OutcomeFailed {
+				t.Errorf("%+v", r)
+			}
+		}
+	}
+	if merged == 0 || s.Retry == "" {
+		t.Fatalf("%d rows with the unknown outcome; retry file %q", merged, s.Retry)
+	}
+	b, err := os.ReadFile(s.Retry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The header, the 3 invalid rows, and the records with the unknown
+	// outcome.
+	if lines := strings.Count(string(b), "\n"); lines != 1+3+merged {
+		t.Errorf("the retry file has %d lines, want %d:\n%s", lines, 1+3+merged, b)
+	}
+}
