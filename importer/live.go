@@ -1341,20 +1341,21 @@ func (im *importer) progress() {
 		est = inFlight
 	}
 	p.Estimated = est
-	// The pace for the ETA: the measured rate, unless the run is waiting
-	// (a job stays pending past what the rate predicts, the server is
-	// restarting): then what the server did since the first request, which
-	// falls as the wait goes on, so the ETA grows instead of standing still.
+	// The ETA counts down at the measured rate while the server keeps
+	// pace. Once the run waits longer than that rate predicts (a job stays
+	// pending, the server restarts), the records in flight are not taken
+	// as done, and the pace is what the server did since the first
+	// request, which falls as the wait goes on: the ETA grows instead of
+	// standing still.
 	rate := im.rate
-	if !im.firstSend.IsZero() && im.served > 0 {
+	left := p.Total - p.Accounted() - est
+	if waiting := inFlight > 0 && im.rate*im.o.Now().Sub(im.lastDone).Seconds() >= float64(inFlight); waiting && im.served > 0 && !im.firstSend.IsZero() {
 		if el := im.o.Now().Sub(im.firstSend).Seconds(); el > 0 {
-			if observed := float64(im.served+est) / el; observed < rate {
-				rate = observed
-			}
+			rate = min(rate, float64(im.served)/el)
+			left = p.Total - p.Accounted()
 		}
 	}
 	if p.Total > 0 && rate > 0 {
-		left := p.Total - p.Accounted() - est
 		if left < 0 {
 			left = 0
 		}

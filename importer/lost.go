@@ -149,7 +149,7 @@ func (im *importer) lookUp(ctx context.Context, api UserLookup, ids []string, re
 // strangerReason is the failure of a record whose identifier someone
 // else holds, found when resolving a request whose answer was lost.
 func strangerReason(key, value string, f found) string {
-	return fmt.Sprintf("the %s %s is already held by user %s, who is not the user this migration's request created (%s); not sent again: nothing was imported for this record", key, value, f.user.UserID, f.why)
+	return fmt.Sprintf("the %s %s is already held by user %s, who is not the user this migration's request created (%s): nothing is sent in their name, and this record was not imported", key, value, f.user.UserID, f.why)
 }
 
 // NoteCreatedByLostRequest ends the reason of a record whose request's
