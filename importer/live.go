@@ -572,10 +572,11 @@ func (im *importer) resolveMaybeSent(ctx context.Context, api UserLookup, resume
 	ids := make([]string, len(qs))
 	recs := make([]*Record, len(qs))
 	from := make([]since, len(qs))
+	known := make([]bool, len(qs))
 	for i, q := range qs {
 		ids[i] = q.id
 		recs[i] = decodeSent(q.rec)
-		from[i], _ = im.windowOf(resume, q.row)
+		from[i], known[i] = im.windowOf(resume, q.row)
 	}
 	fs, err := im.lookUp(ctx, api, ids, recs, from)
 	key := loginIDName(Identifier(im.m.Identifier))
@@ -584,6 +585,9 @@ func (im *importer) resolveMaybeSent(ctx context.Context, api UserLookup, resume
 		var r *ReportRow
 		switch {
 		case err != nil || fs[i].user == nil:
+		case !known[i]:
+			// A journal of an older version, with no time for the
+			// request: sent again, and a skip explains itself.
 		case fs[i].claim:
 			reason := NoteCreatedByInterruptedRun
 			if n := im.resentNote(q.row); n != "" {
