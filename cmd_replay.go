@@ -70,7 +70,7 @@ func runReplay(ctx context.Context, args []string, io *stdio) error {
 	fs.StringVar(&o.projectID, "project-id", "", "the project id (default: AUTHGEAR_PROJECT_ID, or from the endpoint)")
 	fs.BoolVar(&o.upsert, "upsert", false, "update users that already exist (passwords are never updated)")
 	fs.IntVar(&o.concurrency, "concurrency", 2, "import jobs in flight at once")
-	fs.DurationVar(&o.jobTimeout, "job-timeout", 15*time.Minute, "give up on a job that stays pending this long: the run stops, and the same command reads the job later")
+	fs.DurationVar(&o.jobTimeout, "job-timeout", 15*time.Minute, "take a job that stays pending this long for lost (a server killed mid-task loses it): its records are looked up, and those not imported are sent again")
 	fs.BoolVar(&o.restart, "restart", false, "start over a journal that holds no user id (one that does is refused: name a new --report)")
 	fs.StringVar(&o.journal, "journal", "", "the resume journal (default: next to the report)")
 	fs.StringVar(&o.sandboxRoles, "sandbox-roles", "", "roles that exist in the sandbox project, comma-separated, or * for any")

@@ -80,6 +80,10 @@ type journalEntry struct {
 	IDs []string `json:"ids,omitempty"`
 	// Why ends a run early (optional): endCanary.
 	Why string `json:"why,omitempty"`
+	// ST is the server's clock (RFC 3339): on a request, its estimate
+	// when the request was journaled (from the Date of earlier answers);
+	// on a job, the Date of the POST's answer. Absent when unknown.
+	ST string `json:"st,omitempty"`
 }
 
 // Resume is what an unfinished earlier run left in the journal: the
@@ -118,10 +122,12 @@ type Resume struct {
 	valid int64
 }
 
-// sentSpan is a maybe-sent request: its rows and when it was journaled.
+// sentSpan is a maybe-sent request: its rows and when it was journaled,
+// by this machine's clock (at) and the server's (st, zero if unknown).
 type sentSpan struct {
 	rows [][2]int
 	at   time.Time
+	st   time.Time
 }
 
 // sentAt returns when the request holding row was journaled; ok is false
@@ -427,15 +433,33 @@ func ranges(rows []int) [][2]int {
 // ids, when given, are the rows' identifiers: a resume that reads the
 // request's job reports them (the server echoes no record it imported).
 func (j *Journal) Request(seq int, rows []int, ids ...string) error {
+	return j.RequestAt(seq, rows, time.Time{}, ids...)
+}
+
+// RequestAt is Request with the server's time, when known (st).
+func (j *Journal) RequestAt(seq int, rows []int, st time.Time, ids ...string) error {
 	if len(ids) != len(rows) {
 		ids = nil
 	}
-	return j.append(journalEntry{T: entryRequest, Seq: seq, Rows: ranges(rows), IDs: ids, At: time.Now().UTC().Format(time.RFC3339Nano)})
+	return j.append(journalEntry{T: entryRequest, Seq: seq, Rows: ranges(rows), IDs: ids, At: time.Now().UTC().Format(time.RFC3339Nano), ST: serverTime(st)})
 }
 
 // Accepted records the job id the server gave a request.
 func (j *Journal) Accepted(seq int, jobID string) error {
-	return j.append(journalEntry{T: entryJob, Seq: seq, Job: jobID})
+	return j.AcceptedAt(seq, jobID, time.Time{})
+}
+
+// AcceptedAt is Accepted with the Date of the POST's answer (st), when
+// known.
+func (j *Journal) AcceptedAt(seq int, jobID string, st time.Time) error {
+	return j.append(journalEntry{T: entryJob, Seq: seq, Job: jobID, ST: serverTime(st)})
+}
+
+func serverTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // Split records that a request was split into others (after a 413).
@@ -498,6 +522,8 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 	var fp *Fingerprint
 	type reqInfo struct {
 		at     time.Time
+		st     time.Time // server time of the request line
+		jobST  time.Time // server time of the job line
 		rows   [][2]int
 		ids    []string
 		job    string
@@ -538,7 +564,8 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 			st.segRequests = 0
 		case entryRequest:
 			at, _ := time.Parse(time.RFC3339Nano, e.At)
-			reqs[e.Seq] = &reqInfo{rows: e.Rows, at: at, ids: e.IDs}
+			sat, _ := time.Parse(time.RFC3339, e.ST)
+			reqs[e.Seq] = &reqInfo{rows: e.Rows, at: at, st: sat, ids: e.IDs}
 			order = append(order, e.Seq)
 			if e.Seq > st.maxSeq {
 				st.maxSeq = e.Seq
@@ -550,6 +577,7 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 		case entryJob:
 			if r := reqs[e.Seq]; r != nil {
 				r.job = e.Job
+				r.jobST, _ = time.Parse(time.RFC3339, e.ST)
 			}
 		case entrySplit:
 			if r := reqs[e.Seq]; r != nil {
@@ -616,12 +644,17 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 					}
 				}
 			}
-			st.maybeSentAt = append(st.maybeSentAt, sentSpan{rows: r.rows, at: r.at})
+			st.maybeSentAt = append(st.maybeSentAt, sentSpan{rows: r.rows, at: r.at, st: r.st})
 		}
 		if r.done || r.split || r.job == "" {
 			continue // settled, replaced, or never accepted (sent again)
 		}
-		req := &request{seq: seq, jobID: r.job}
+		req := &request{seq: seq, jobID: r.job, since: r.st, sinceLocal: r.at}
+		if req.since.IsZero() && !r.jobST.IsZero() {
+			// Only the answer's Date is known: the POST began before
+			// it, by less than an attempt's answer timeout.
+			req.since = r.jobST.Add(-time.Minute)
+		}
 		i := 0
 		for _, rg := range r.rows {
 			for row := rg[0]; row <= rg[1]; row++ {

@@ -43,10 +43,33 @@ type ImportOptions struct {
 	PollMin, PollMax time.Duration
 	// Grace is how long in-flight jobs are still polled after ctx ends.
 	Grace time.Duration
-	// PendingLimit is how long a job may stay pending before the run gives
-	// up on it and stops with the advice to resume later (default 15
-	// minutes; the real server finishes 100 records a second).
+	// PendingLimit is how long a job may stay pending before the run takes
+	// it for lost (a server killed mid-task loses the task, and its job
+	// stays pending for ever) and looks its records up: the users it
+	// created are reported, the others sent again (default 15 minutes;
+	// the real server finishes 100 records a second).
 	PendingLimit time.Duration
+	// OvertakenLimit is how long a job may stay pending after a job sent
+	// after it completed (the server works through its queue in order, so
+	// it was most likely lost) before it is taken for lost (default 1
+	// minute).
+	OvertakenLimit time.Duration
+	// ResumePendingLimit is how long a job an earlier run left pending is
+	// waited for, on resume, before it is taken for lost (default 1
+	// minute).
+	ResumePendingLimit time.Duration
+	// RetryWait is the first wait before records the server gave no
+	// outcome, or whose whole request failed with the server's internal
+	// error, are sent again; it doubles after each try, up to a minute
+	// (default 5 s).
+	RetryWait time.Duration
+	// RetryBudget is how long such records are sent again before they are
+	// reported failed (default 5 minutes, as the client's retry budget).
+	RetryBudget time.Duration
+	// ClaimWindow is how long after a request a user found by look-up may
+	// have been created by it (default 15 minutes): a user created later,
+	// or one that does not match the record, is someone else's.
+	ClaimWindow time.Duration
 	// Journal, when set, makes the run resumable; an unfinished earlier run
 	// it holds is continued.
 	Journal *Journal
@@ -222,6 +245,19 @@ type request struct {
 	jobID   string // set when resuming an accepted job
 	// ambiguous: an earlier attempt of the POST may have created a job.
 	ambiguous bool
+	// mayExist: an earlier request of these records (a lost job, records
+	// with no outcome) may have created them.
+	mayExist bool
+	// since and sinceLocal are when the records were first sent, by the
+	// server's clock (zero if unknown) and this machine's.
+	since, sinceLocal time.Time
+	// order numbers the accepted jobs of this run, in acceptance order.
+	order int
+	// retries counts the waits before sending records again after no
+	// outcome or the server's internal error; firstFail is when the first
+	// of those failures was seen.
+	retries   int
+	firstFail time.Time
 }
 
 type importer struct {
@@ -246,6 +282,7 @@ type importer struct {
 	reportMu sync.Mutex
 	counts   Counts
 
+	resume   *Resume // the earlier run continued, or nil
 	skip     *bitset // rows settled by an earlier run
 	reported *bitset // rows reported in this run (under reportMu)
 	// maybeSent are rows an interrupted earlier run may have sent in a job
@@ -255,6 +292,12 @@ type importer struct {
 	notesMu sync.Mutex
 	notes   map[int]string
 	resent  map[int]string // rows of resumed jobs lost to a job-level error
+	windows map[int]since  // rows of lost resumed jobs: when they were sent
+
+	// accepted numbers the jobs accepted; completed is the highest number
+	// of a completed job, and completedAt when it completed (under mu).
+	accepted, completed int
+	completedAt         time.Time
 
 	sem chan struct{}
 	wg  sync.WaitGroup
@@ -295,6 +338,21 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 	}
 	if o.PendingLimit <= 0 {
 		o.PendingLimit = 15 * time.Minute
+	}
+	if o.OvertakenLimit <= 0 {
+		o.OvertakenLimit = time.Minute
+	}
+	if o.ResumePendingLimit <= 0 {
+		o.ResumePendingLimit = time.Minute
+	}
+	if o.RetryWait <= 0 {
+		o.RetryWait = 5 * time.Second
+	}
+	if o.RetryBudget <= 0 {
+		o.RetryBudget = adminapi.DefaultMaxElapsed
+	}
+	if o.ClaimWindow <= 0 {
+		o.ClaimWindow = 15 * time.Minute
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -337,6 +395,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		}
 		im.seq = resume.maxSeq
 		im.skip = skip
+		im.resume = resume
 		im.maybeSent = resume.maybeSent
 		// Read the jobs the earlier run left in flight before sending
 		// anything new; records they lost are prepared and sent again.
@@ -370,8 +429,10 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		req.seq = im.seq
 		im.sum.Jobs++
 		im.mu.Unlock()
+		req.sinceLocal = o.Now()
+		req.since, _ = im.serverNow()
 		if o.Journal != nil {
-			if err := o.Journal.Request(req.seq, req.rows, req.ids...); err != nil {
+			if err := o.Journal.RequestAt(req.seq, req.rows, req.since, req.ids...); err != nil {
 				// Without the journal line a resume could not tell these
 				// were never sent: send nothing more.
 				im.stop(&StopError{Reason: "the journal could not be written (" + err.Error() + "): nothing more was sent", Err: err})
@@ -542,41 +603,63 @@ type queued struct {
 const NoteCreatedByInterruptedRun = "created by the interrupted earlier run (its request was sent before the run stopped, and the server's answer was never recorded); found by a look-up, not sent again"
 
 // resolveMaybeSent looks up, in one aliased batch, the records an
-// interrupted run may have sent: a user holding the record's identifier
-// and created after its request was journaled is reported inserted with
-// its id; every other record goes to add. A look-up that fails sends
+// interrupted run (or a lost resumed job) may have sent: a user holding
+// the record's identifier that is the user the request created (claim:
+// created within the request's window by the server's clock, holding what
+// the record sent) is reported inserted with its id; a user that is
+// someone else fails the record, naming them, and nothing is sent in their
+// name (with upsert, the record is sent again: an upsert updates whoever
+// holds the identifier); the others go to add. A look-up that fails sends
 // the records as before (a skip then explains itself).
 func (im *importer) resolveMaybeSent(ctx context.Context, api UserLookup, resume *Resume, qs []queued, add func(queued) error) error {
-	key := loginIDName(Identifier(im.m.Identifier))
-	lookups := make([]adminapi.LoginIDLookup, len(qs))
+	ids := make([]string, len(qs))
+	recs := make([]*Record, len(qs))
+	from := make([]since, len(qs))
+	known := make([]bool, len(qs))
 	for i, q := range qs {
-		lookups[i] = adminapi.LoginIDLookup{Key: key, Value: q.id}
+		ids[i] = q.id
+		recs[i] = decodeSent(q.rec)
+		from[i], known[i] = im.windowOf(resume, q.row)
 	}
-	res, err := api.LookupUsers(ctx, lookups, adminapi.BatchOptions{Concurrency: 1})
-	var found []ReportRow
+	fs, err := im.lookUp(ctx, api, ids, recs, from)
+	key := loginIDName(Identifier(im.m.Identifier))
+	var settled []ReportRow
 	for i, q := range qs {
-		at, known := resume.sentAt(q.row)
-		if err == nil && known && res[i].Err == nil && res[i].User != nil && res[i].User.UserID != "" && !res[i].User.CreatedAt.Before(at.Truncate(time.Second)) {
+		var r *ReportRow
+		switch {
+		case err != nil || fs[i].user == nil:
+		case !known[i]:
+			// A journal of an older version, with no time for the
+			// request: sent again, and a skip explains itself.
+		case fs[i].claim:
 			reason := NoteCreatedByInterruptedRun
-			if q.note != "" {
-				reason = q.note + "; " + reason
+			if n := im.resentNote(q.row); n != "" {
+				reason = n + "; " + NoteCreatedByLostRequest
 			}
-			found = append(found, ReportRow{Row: q.row, Identifier: q.id, Outcome: OutcomeInserted, UserID: res[i].User.UserID, Reason: reason})
+			r = &ReportRow{Row: q.row, Identifier: q.id, Outcome: OutcomeInserted, UserID: fs[i].user.UserID, Reason: reason}
+		case !im.m.Upsert:
+			r = &ReportRow{Row: q.row, Identifier: q.id, Outcome: OutcomeFailed, Reason: strangerReason(key, q.id, fs[i])}
+		}
+		if r == nil {
+			if err := add(q); err != nil {
+				return err
+			}
 			continue
 		}
-		if err := add(q); err != nil {
-			return err
+		if q.note != "" {
+			r.Reason = q.note + "; " + r.Reason
 		}
+		settled = append(settled, *r)
 	}
-	if len(found) == 0 {
+	if len(settled) == 0 {
 		return nil
 	}
 	if im.o.Journal != nil {
-		if err := im.o.Journal.Result(0, found); err != nil {
+		if err := im.o.Journal.Result(0, settled); err != nil {
 			im.stop(err)
 		}
 	}
-	for _, r := range found {
+	for _, r := range settled {
 		if err := im.emit(r); err != nil {
 			return err
 		}
@@ -711,21 +794,34 @@ func (im *importer) send(ctx context.Context, req *request, canary bool) {
 		// A POST under way when the run is interrupted finishes (within
 		// the grace period): abandoning it would leave records that may or
 		// may not have been imported.
+		began := im.o.Now()
+		if req.sinceLocal.IsZero() {
+			req.sinceLocal = began
+		}
 		job, err = im.o.API.CreateImport(im.pollCtx, im.body(req))
 		if err != nil {
 			im.postFailed(ctx, req, err)
 			return
 		}
 		req.jobID = job.ID
-		req.ambiguous = job.Ambiguous
+		if job.Ambiguous {
+			req.ambiguous = true
+		}
+		if req.since.IsZero() && !job.ServerTime.IsZero() {
+			// The first request: the server's time is known from its
+			// answer, less the time the POST took.
+			req.since = job.ServerTime.Add(-im.o.Now().Sub(began))
+		}
 		if im.o.Journal != nil {
-			if err := im.o.Journal.Accepted(req.seq, job.ID); err != nil {
+			if err := im.o.Journal.AcceptedAt(req.seq, job.ID, job.ServerTime); err != nil {
 				im.stop(err)
 			}
 		}
 		im.mu.Lock()
 		im.prog.Sent += len(req.rows)
 		im.prog.InFlight++
+		im.accepted++
+		req.order = im.accepted
 		im.mu.Unlock()
 		im.progress()
 	} else {
@@ -736,14 +832,25 @@ func (im *importer) send(ctx context.Context, req *request, canary bool) {
 	job, err = im.poll(req, job)
 	im.mu.Lock()
 	im.prog.InFlight--
+	if err == nil && req.order > im.completed {
+		im.completed, im.completedAt = req.order, im.o.Now()
+	}
 	im.mu.Unlock()
 	if err != nil {
+		var pe *pendingError
 		if adminapi.IsTaskNotFound(err) {
+			// Expired, or forgotten (a Redis restart): what the job did
+			// is on the server, found by looking its records up.
+			if im.resolveLost(ctx, req, fmt.Sprintf("job %s is no longer known to the server (404 TaskNotFound: its results expired or were lost)", req.jobID)) {
+				return
+			}
 			im.failRequest(req, Settled, fmt.Sprintf("job %s: its results expired on the server (kept 24 hours) before they were read; check these users in the portal", req.jobID))
 			return
 		}
-		var pe *pendingError
-		if errors.As(err, &pe) {
+		if errors.As(err, &pe) && im.resolveLost(ctx, req, fmt.Sprintf("job %s stayed pending for %s (%s): the server lost it", req.jobID, pe.waited.Round(time.Second), pe.why)) {
+			return
+		}
+		if pe != nil {
 			im.stop(&StopError{Reason: fmt.Sprintf("job %s stayed pending for %s: the server has not started or finished it; its records are in the journal: run the same command again later to read its results", req.jobID, pe.waited.Round(time.Second)), Err: err})
 		} else {
 			im.stop(&StopError{Reason: fmt.Sprintf("lost track of job %s: %v; its records are in the journal: run the same command again to read its results", req.jobID, err), Err: err})
@@ -812,21 +919,37 @@ func (im *importer) postFailed(ctx context.Context, req *request, err error) {
 	}
 }
 
-// pendingError gives up on a job that stays pending.
-type pendingError struct{ waited time.Duration }
+// pendingError gives up on a job that stays pending; why says which limit
+// it passed.
+type pendingError struct {
+	waited time.Duration
+	why    string
+}
 
 func (e *pendingError) Error() string {
 	return fmt.Sprintf("the job stayed pending for %s", e.waited.Round(time.Second))
 }
 
 // poll follows a job until it completes, or until it has stayed pending
-// for PendingLimit.
+// for PendingLimit (ResumePendingLimit for a job an earlier run left), or
+// for OvertakenLimit after a job accepted after it completed.
 func (im *importer) poll(req *request, job *adminapi.Job) (*adminapi.Job, error) {
 	interval := im.o.PollMin
 	since := im.o.Now()
+	limit, why := im.o.PendingLimit, "longer than the limit"
+	if req.order == 0 {
+		limit, why = im.o.ResumePendingLimit, "left pending by the earlier run"
+	}
 	for job == nil || job.Pending() {
-		if waited := im.o.Now().Sub(since); job != nil && waited >= im.o.PendingLimit {
-			return nil, &pendingError{waited: waited}
+		now := im.o.Now()
+		if waited := now.Sub(since); job != nil && waited >= limit {
+			return nil, &pendingError{waited: waited, why: why}
+		}
+		im.mu.Lock()
+		overtaken := req.order > 0 && im.completed > req.order && now.Sub(im.completedAt) >= im.o.OvertakenLimit
+		im.mu.Unlock()
+		if job != nil && overtaken {
+			return nil, &pendingError{waited: now.Sub(since), why: "a job sent after it completed long ago, and the server works in order"}
 		}
 		if job != nil {
 			// Back off while the job stays pending: PollMin growing by
@@ -857,12 +980,35 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 	identityWarnings := map[string]int{} // field -> records whose login ID was ignored
 	failReasons := map[string]int{}
 	var conflicts []conflict
+	// index and echo are, for each of rows, its record's index in req
+	// and the record as the server echoed it.
+	var index []int
+	var echoes []json.RawMessage
+	// unexpected counts the records failed with only the server's
+	// internal error: when that is every record of the request, the
+	// server is in trouble (its database is down), not the records, and
+	// they are sent again after a wait, within the retry budget.
+	unexpected := unexpectedFailures(job, len(req.rows))
 	for _, d := range job.Details {
+		if unexpected == len(req.rows) {
+			break
+		}
 		if d.Index < 0 || d.Index >= len(req.rows) || seen[d.Index] {
 			continue
 		}
 		seen[d.Index] = true
+		index = append(index, d.Index)
+		echoes = append(echoes, d.Record)
 		r := ReportRow{Row: req.rows[d.Index], Identifier: req.ids[d.Index], Outcome: Outcome(d.Outcome), UserID: d.UserID}
+		var unknownOutcome string
+		switch d.Outcome {
+		case adminapi.OutcomeInserted, adminapi.OutcomeUpdated, adminapi.OutcomeSkipped, adminapi.OutcomeFailed:
+		default:
+			// An outcome this tool does not know is not a success: a
+			// failure, so that the record joins the retry file.
+			unknownOutcome = `the server gave an outcome this tool does not know ("` + Printable(d.Outcome) + `"); check this user in the portal`
+			r.Outcome, r.UserID = OutcomeFailed, ""
+		}
 		if r.Identifier == "" && len(d.Record) > 0 { // a job resumed from the journal
 			var echo map[string]any
 			if json.Unmarshal(d.Record, &echo) == nil {
@@ -900,19 +1046,47 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 		if im.maybeSent != nil && im.maybeSent.has(r.Row) && d.Outcome == adminapi.OutcomeSkipped {
 			reasons = append(reasons, "an earlier run was stopped after sending this record and before the server's answer was recorded, and may have created this user")
 		}
+		if unknownOutcome != "" {
+			reasons = append([]string{unknownOutcome}, reasons...)
+		}
 		if n := im.takeNote(r.Row); n != "" {
 			reasons = append(reasons, n)
 		}
 		r.Reason = strings.Join(reasons, "; ")
 		rows = append(rows, r)
 	}
+	im.claimSkipped(rows, func(i int) (*Record, since, bool) {
+		row := rows[i].Row
+		w, ok := im.windowOf(im.resume, row)
+		if !ok {
+			w = req.from()
+		}
+		if !(req.ambiguous || req.mayExist || ok || im.resentNote(row) != "") {
+			return nil, since{}, false
+		}
+		if req.recs != nil {
+			return decodeSent(req.recs[index[i]]), w, true
+		}
+		return decodeSent(echoes[i]), w, true
+	})
 	var lost *request
 	for i, ok := range seen {
 		if ok {
 			continue
 		}
 		if lost == nil {
-			lost = &request{attempt: req.attempt + 1, note: "re-sent after a job-level error in job " + req.jobID + " (the first attempt may have saved it)"}
+			lost = &request{attempt: req.attempt + 1, mayExist: true, since: req.since, sinceLocal: req.sinceLocal, retries: req.retries + 1, firstFail: req.firstFail}
+			switch {
+			case unexpected == len(req.rows):
+				lost.note = "re-sent after every record of job " + req.jobID + " failed with the server's internal error (UnexpectedError)"
+			case job.Error != nil:
+				lost.note = "re-sent after a job-level error in job " + req.jobID + " (the first attempt may have saved it)"
+			default:
+				lost.note = "re-sent: the server gave no outcome for it in job " + req.jobID
+			}
+			if lost.firstFail.IsZero() {
+				lost.firstFail = im.o.Now()
+			}
 		}
 		lost.rows = append(lost.rows, req.rows[i])
 		lost.ids = append(lost.ids, req.ids[i])
@@ -920,14 +1094,17 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 			lost.recs = append(lost.recs, req.recs[i])
 		}
 	}
-	if lost != nil && req.recs == nil && job.Error != nil {
-		// A job resumed from the journal that lost a task: its records
-		// are not in memory,
-		// so the lost ones go back to the stream to be prepared and sent,
-		// and a skip explains itself as for a re-sent request.
+	if lost != nil && req.recs == nil {
+		// A job resumed from the journal: its records are not in memory,
+		// so the lost ones go back to the stream, which looks them up
+		// (the first attempt may have saved them) and sends the others.
 		for _, row := range lost.rows {
 			im.skip.clear(row)
 			im.setResent(row, lost.note)
+			im.setWindow(row, req.from())
+			if im.maybeSent != nil {
+				im.maybeSent.set(row)
+			}
 		}
 		lost = nil
 	}
@@ -935,9 +1112,12 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 	if job.Error != nil {
 		jobErr = describeAPIError(job.Error)
 	}
-	if lost != nil && (lost.attempt > 2 || job.Error == nil) {
-		why := "the server reported no outcome for this record"
-		if jobErr != "" {
+	if lost != nil && (lost.retries > maxResends || im.o.Now().Sub(lost.firstFail) > im.o.RetryBudget) {
+		why := fmt.Sprintf("the server gave no outcome for this record, on every attempt for %s", im.o.Now().Sub(lost.firstFail).Round(time.Second))
+		switch {
+		case unexpected == len(req.rows):
+			why = fmt.Sprintf("the server failed every record of the request with its internal error (UnexpectedError), on every attempt for %s", im.o.Now().Sub(lost.firstFail).Round(time.Second))
+		case jobErr != "":
 			why = "job-level error on every attempt: " + jobErr
 		}
 		for i := range lost.rows {
@@ -989,9 +1169,54 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 		}
 	}
 	if lost != nil {
+		// Wait before sending them again: the server may be restarting
+		// or its database down. A stop during the wait leaves them to a
+		// resume (send reports them so).
+		_ = im.o.Sleep(ctx, im.resendWait(lost.retries))
 		im.sendFollowUp(ctx, lost)
 	}
 	im.progress()
+}
+
+// unexpectedFailures counts the records of a job (of n) that failed with
+// only the server's internal error (UnexpectedError).
+func unexpectedFailures(job *adminapi.Job, n int) int {
+	seen := make([]bool, n)
+	count := 0
+	for _, d := range job.Details {
+		if d.Index < 0 || d.Index >= n || seen[d.Index] {
+			continue
+		}
+		seen[d.Index] = true
+		if d.Outcome != adminapi.OutcomeFailed || len(d.Errors) == 0 {
+			continue
+		}
+		all := true
+		for _, e := range d.Errors {
+			if e == nil || e.Reason != "UnexpectedError" {
+				all = false
+			}
+		}
+		if all {
+			count++
+		}
+	}
+	return count
+}
+
+// maxResends bounds how often records without an outcome are sent again
+// (with RetryBudget): with the default waits, 8 tries take about the
+// 5-minute budget.
+const maxResends = 8
+
+// resendWait is the wait before the n-th sending again of records the
+// server gave no outcome: RetryWait, doubling, at most a minute.
+func (im *importer) resendWait(n int) time.Duration {
+	d := im.o.RetryWait
+	for i := 1; i < n && d < time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, max(time.Minute, im.o.RetryWait))
 }
 
 // sendFollowUp numbers, journals and sends (in the calling goroutine) a
@@ -1007,8 +1232,14 @@ func (im *importer) sendFollowUp(ctx context.Context, req *request) {
 	req.seq = im.seq
 	im.sum.Jobs++
 	im.mu.Unlock()
+	if req.since.IsZero() {
+		req.since, _ = im.serverNow()
+	}
 	if im.o.Journal != nil {
-		if err := im.o.Journal.Request(req.seq, req.rows, req.ids...); err != nil {
+		// A request made of records sent before keeps their first
+		// request's time: a resume looking them up must not take the
+		// users that first request created for strangers.
+		if err := im.o.Journal.RequestAt(req.seq, req.rows, req.since, req.ids...); err != nil {
 			im.stop(err)
 		}
 	}
@@ -1157,12 +1388,25 @@ func (im *importer) progress() {
 		est = inFlight
 	}
 	p.Estimated = est
-	if p.Total > 0 && im.rate > 0 {
-		left := p.Total - p.Accounted() - est
+	// The ETA counts down at the measured rate while the server keeps
+	// pace. Once the run waits longer than that rate predicts (a job stays
+	// pending, the server restarts), the records in flight are not taken
+	// as done, and the pace is what the server did since the first
+	// request, which falls as the wait goes on: the ETA grows instead of
+	// standing still.
+	rate := im.rate
+	left := p.Total - p.Accounted() - est
+	if waiting := inFlight > 0 && im.rate*im.o.Now().Sub(im.lastDone).Seconds() >= float64(inFlight); waiting && im.served > 0 && !im.firstSend.IsZero() {
+		if el := im.o.Now().Sub(im.firstSend).Seconds(); el > 0 {
+			rate = min(rate, float64(im.served)/el)
+			left = p.Total - p.Accounted()
+		}
+	}
+	if p.Total > 0 && rate > 0 {
 		if left < 0 {
 			left = 0
 		}
-		p.ETA = time.Duration(float64(left) / im.rate * float64(time.Second))
+		p.ETA = time.Duration(float64(left) / rate * float64(time.Second))
 	}
 	im.mu.Unlock()
 	im.reportMu.Lock()

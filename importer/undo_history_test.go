@@ -109,7 +109,8 @@ func TestUndoDeletesOnlyJournaledUsers(t *testing.T) {
 
 // shiftJournal rewrites the import's journal as a client whose clock ran
 // ahead by d would have written it; with server, each request line also
-// gets the server's time ("st"), the true one.
+// gets the server's time ("st"), the true one; without, no line has it
+// (a journal of an older version).
 func shiftJournal(t *testing.T, path string, d time.Duration, server bool) {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -131,6 +132,9 @@ func shiftJournal(t *testing.T, path string, d time.Duration, server bool) {
 			if server && e["t"] == "req" {
 				e["st"] = tm.UTC().Truncate(time.Second).Format(time.RFC3339)
 			}
+		}
+		if !server {
+			delete(e, "st") // a journal of a version that did not record it
 		}
 		nb, _ := json.Marshal(e)
 		out = append(append(out, nb...), '\n')

@@ -61,6 +61,9 @@ type Job struct {
 	Ambiguous bool `json:"-"`
 	// Attempts is how many requests it took to get this answer.
 	Attempts int `json:"-"`
+	// ServerTime is the Date header of the answer (the server's clock, to
+	// the second); zero when the answer had none.
+	ServerTime time.Time `json:"-"`
 }
 
 // Pending reports whether the job has not finished yet.

@@ -35,7 +35,7 @@ type RetryEvent struct {
 }
 
 // String renders the event as one line:
-// "POST /_api/admin/users/import: attempt 2 of 6 failed (503 Service
+// "POST /_api/admin/users/import: attempt 2 of 30 failed (503 Service
 // Unavailable); retrying in 1.2s".
 func (e RetryEvent) String() string {
 	return fmt.Sprintf("%s %s: attempt %d of %d failed (%s); retrying in %s",

@@ -68,7 +68,7 @@ func TestOnRetryEvents(t *testing.T) {
 	if fmt.Sprint(perCall.All()) != fmt.Sprint(evs) {
 		t.Errorf("the context's hook saw %v, the client's %v", perCall.All(), evs)
 	}
-	if s := evs[0].String(); s != "POST /_api/admin/users/import: attempt 1 of 6 failed (503 Service Unavailable); retrying in 500ms" {
+	if s := evs[0].String(); s != "POST /_api/admin/users/import: attempt 1 of 30 failed (503 Service Unavailable); retrying in 500ms" {
 		t.Errorf("String() = %q", s)
 	}
 	if !job.Ambiguous || job.Attempts != 3 {
@@ -247,9 +247,10 @@ func TestRetryBudget(t *testing.T) {
 	})
 }
 
-// TestDefaultTimeBounds keeps the documented bounds true: six attempts of a
-// server that never answers, with the longest waits, fit in the budget, and
-// a request lasts at most the budget plus one attempt (7 minutes).
+// TestDefaultTimeBounds keeps the documented bounds true: the attempts
+// allowed outlast the budget even with the longest waits (so the budget,
+// not the count, ends a silent server's retries), and a request lasts at
+// most the budget plus one attempt (7 minutes).
 func TestDefaultTimeBounds(t *testing.T) {
 	tokens, _ := newTestTokens(t)
 	c := New(&url.URL{Scheme: "https", Host: "myapp.authgear.cloud"}, tokens)
@@ -264,10 +265,44 @@ func TestDefaultTimeBounds(t *testing.T) {
 			silent += min(DefaultBaseDelay<<(n-1), DefaultMaxDelay)
 		}
 	}
-	if silent >= DefaultMaxElapsed {
-		t.Errorf("a silent server takes %v, not under the %v budget", silent, DefaultMaxElapsed)
+	if silent < DefaultMaxElapsed {
+		t.Errorf("a silent server is given up after %d attempts (%v), before the %v budget", DefaultAttempts, silent, DefaultMaxElapsed)
 	}
 	if DefaultMaxElapsed+DefaultTimeout != 7*time.Minute {
 		t.Errorf("the documented 7-minute bound is now %v", DefaultMaxElapsed+DefaultTimeout)
+	}
+}
+
+// TestRefusedConnectionUsesTheBudget: a server that refuses connections
+// (restarting) is retried for the whole budget, not given up after six
+// attempts and about 8 s (issue 17 item 13). The clock is fake: each wait
+// moves it.
+func TestRefusedConnectionUsesTheBudget(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens: every dial is refused
+	var clock time.Time
+	var waited time.Duration
+	tokens, _ := newTestTokens(t)
+	c := New(&url.URL{Scheme: "http", Host: addr}, tokens, WithSleep(func(ctx context.Context, d time.Duration) error {
+		waited += d
+		return nil
+	}))
+	c.now = func() time.Time { return clock.Add(waited) }
+	// The mean of full jitter: half the ceiling.
+	c.jitter = func(n int64) int64 { return n / 2 }
+	_, err = c.GetImport(context.Background(), "userimport_AAAA")
+	var re *RequestError
+	if !errors.As(err, &re) {
+		t.Fatalf("err %v", err)
+	}
+	if re.OutOfTime != DefaultMaxElapsed {
+		t.Errorf("gave up after %d attempts and %v of waits, not at the budget (OutOfTime %v): %v", re.Attempts, waited, re.OutOfTime, err)
+	}
+	if waited < DefaultMaxElapsed-DefaultMaxDelay {
+		t.Errorf("waited %v in all, want about the %v budget", waited, DefaultMaxElapsed)
 	}
 }

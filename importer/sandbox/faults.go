@@ -70,6 +70,42 @@ type Faults struct {
 	// UsageLimitExceeded with info.period QuotaPeriod ("day" by default).
 	RecordQuota int
 	QuotaPeriod string
+
+	// The faults of a real Authgear in trouble (issue 17 item 17):
+
+	// LoseTasks lists tasks, numbered from 1 in the order the worker starts
+	// them, that are lost as when the server process is killed while
+	// running one: the first LoseAfter of its records are imported
+	// (default: half of them), then the task is dropped and stays pending
+	// for ever, and so does its job. The worker goes on with the next task.
+	LoseTasks []int
+	LoseAfter int
+
+	// ForgetJobsAfter, when > 0, forgets every job at its next poll after
+	// this many, as a Redis restart does: the job and its unfinished tasks
+	// are gone (their records are never imported; a task being run is let
+	// finish first) and GET answers 404 TaskNotFound, as real-server/a03.
+	ForgetJobsAfter int
+
+	// A database outage: the tasks that start after DBOutageAfterTasks
+	// tasks, while the outage lasts (DBOutageTasks tasks, or DBOutageFor
+	// of real time from the first failed task; whichever is longer), fail:
+	// every record fails with 500 UnexpectedError (real-server/c22's
+	// detail), or, with DBOutageNoOutcome, the task fails as a whole and
+	// gives its records no outcome (the job's error is UnexpectedError, as
+	// real-server/c24).
+	DBOutageAfterTasks int
+	DBOutageTasks      int
+	DBOutageFor        time.Duration
+	DBOutageNoOutcome  bool
+
+	// RestartAfterPOSTs, when > 0, restarts a listening server (Start)
+	// once it has answered that many accepted POSTs: it stops listening,
+	// closes its connections, refuses connections for RestartFor, then
+	// listens again on the same address. The queue and the stored users
+	// survive, as Authgear's do in Redis and PostgreSQL.
+	RestartAfterPOSTs int
+	RestartFor        time.Duration
 }
 
 // FaultStats counts the faults actually injected.
@@ -81,11 +117,16 @@ type FaultStats struct {
 	DroppedAfterAccept int
 	Slow               int
 	TaskErrors         int
+	LostTasks          int // tasks lost (LoseTasks)
+	ForgottenJobs      int // jobs forgotten (ForgetJobsAfter)
+	OutageTasks        int // tasks failed by the database outage
+	Restarts           int
 }
 
 // Total is the number of faults injected.
 func (f FaultStats) Total() int {
-	return f.ServerErrors + f.TooManyRequests + f.QuotaRejections + f.Dropped + f.DroppedAfterAccept + f.Slow + f.TaskErrors
+	return f.ServerErrors + f.TooManyRequests + f.QuotaRejections + f.Dropped + f.DroppedAfterAccept + f.Slow + f.TaskErrors +
+		f.LostTasks + f.ForgottenJobs + f.OutageTasks + f.Restarts
 }
 
 type faultState struct {
@@ -94,6 +135,54 @@ type faultState struct {
 	postIndex int
 	getIndex  int
 	stats     FaultStats
+	// tasksStarted numbers the tasks the worker starts; outageFrom is
+	// when the database outage's first task failed.
+	tasksStarted int
+	outageFrom   time.Time
+	restarted    bool
+}
+
+// taskPlan is what happens to the task the worker starts next.
+type taskPlan struct {
+	crashAt int // a record at which the task crashes, or -1
+	loseAt  int // a record at which the task is lost, or -1
+	outage  bool
+}
+
+// planTask decides the fate of the task the worker starts now; the caller
+// holds the server lock. now is real (monotonic) time.
+func (f *faultState) planTask(n int, now time.Time) taskPlan {
+	f.tasksStarted++
+	p := taskPlan{crashAt: -1, loseAt: -1}
+	for _, k := range f.cfg.LoseTasks {
+		if k == f.tasksStarted {
+			p.loseAt = n / 2
+			if f.cfg.LoseAfter > 0 {
+				p.loseAt = min(f.cfg.LoseAfter, n)
+			}
+			f.stats.LostTasks++
+			return p
+		}
+	}
+	if f.outage(now) {
+		f.stats.OutageTasks++
+		p.outage = true
+		return p
+	}
+	p.crashAt = f.taskCrashAt(n)
+	return p
+}
+
+// outage reports whether the database is down for a task starting now.
+func (f *faultState) outage(now time.Time) bool {
+	c := f.cfg
+	if c.DBOutageTasks <= 0 && c.DBOutageFor <= 0 || f.tasksStarted <= c.DBOutageAfterTasks {
+		return false
+	}
+	if f.outageFrom.IsZero() {
+		f.outageFrom = now
+	}
+	return f.stats.OutageTasks < c.DBOutageTasks || now.Sub(f.outageFrom) < c.DBOutageFor
 }
 
 func newFaultState(cfg Faults) *faultState {

@@ -92,6 +92,51 @@ type job struct {
 	createdAt time.Time
 	expiresAt time.Time
 	taskIDs   []string
+	polls     int // GETs of the job (for Faults.ForgetJobsAfter)
+}
+
+// forgetLocked drops a polled job when Faults.ForgetJobsAfter says its
+// time has come, as a Redis restart does: the job and its unfinished tasks
+// are gone. A job with a task being run is forgotten at a later poll.
+func (s *Server) forgetLocked(id string) {
+	n := s.faults.cfg.ForgetJobsAfter
+	j, ok := s.jobs[id]
+	if n <= 0 || !ok {
+		return
+	}
+	j.polls++
+	if j.polls <= n {
+		return
+	}
+	drop := map[*task]bool{}
+	for _, tid := range j.taskIDs {
+		t := s.tasks[tid]
+		if t == nil {
+			continue
+		}
+		if t == s.running {
+			return
+		}
+		if t.completedAt == nil {
+			drop[t] = true
+		}
+	}
+	kept := s.queue[:0]
+	for _, t := range s.queue {
+		if !drop[t] {
+			kept = append(kept, t)
+		}
+	}
+	for i := len(kept); i < len(s.queue); i++ {
+		s.queue[i] = nil
+	}
+	s.queue = kept
+	for _, tid := range j.taskIDs {
+		delete(s.tasks, tid)
+	}
+	delete(s.jobs, id)
+	s.faults.stats.ForgottenJobs++
+	s.notifyLocked()
 }
 
 type task struct {
@@ -327,10 +372,10 @@ func (s *Server) worker() {
 			continue
 		}
 		s.running = t
-		crashAt := s.faults.taskCrashAt(len(t.records))
+		plan := s.faults.planTask(len(t.records), s.mono())
 		s.mu.Unlock()
 
-		if !s.runTask(t, crashAt) {
+		if !s.runTask(t, plan) {
 			return
 		}
 	}
@@ -339,11 +384,25 @@ func (s *Server) worker() {
 // runTask is the consumer plus UserImportService.ImportRecords: each
 // record on its own, committed on its own. It reports false when the
 // server closed in the middle (the task then stays pending).
-func (s *Server) runTask(t *task, crashAt int) bool {
+func (s *Server) runTask(t *task, plan taskPlan) bool {
 	summary := &Summary{Total: len(t.records)}
 	details := make([]Detail, 0, len(t.records))
+	crashAt := plan.crashAt
+	if plan.outage && s.faults.cfg.DBOutageNoOutcome {
+		crashAt = 0
+	}
 	var crashed bool
 	for i, raw := range t.records {
+		if i == plan.loseAt {
+			// The process running the task was killed: the records
+			// committed so far stay, the task is never finished.
+			s.mu.Lock()
+			s.running = nil
+			s.notifyLocked()
+			s.mu.Unlock()
+			s.logf("sandbox: task %s lost after %d records (injected)", t.id, i)
+			return true
+		}
 		if !s.pace() {
 			s.mu.Lock()
 			s.running = nil
@@ -357,7 +416,13 @@ func (s *Server) runTask(t *task, crashAt int) bool {
 			s.mu.Unlock()
 			break
 		}
-		d, crash := s.importRecordLocked(t.identifier, t.upsert, i, raw)
+		var d Detail
+		var crash bool
+		if plan.outage {
+			d = outageDetail(i, raw)
+		} else {
+			d, crash = s.importRecordLocked(t.identifier, t.upsert, i, raw)
+		}
 		if crash {
 			crashed = true
 			s.mu.Unlock()
@@ -379,6 +444,14 @@ func (s *Server) runTask(t *task, crashAt int) bool {
 		s.mu.Unlock()
 	}
 
+	if plan.loseAt >= len(t.records) {
+		s.mu.Lock()
+		s.running = nil
+		s.notifyLocked()
+		s.mu.Unlock()
+		s.logf("sandbox: task %s lost after %d records (injected)", t.id, len(t.records))
+		return true
+	}
 	s.mu.Lock()
 	now := s.now().UTC()
 	t.completedAt = &now
@@ -404,6 +477,20 @@ func (s *Server) runTask(t *task, crashAt int) bool {
 			t.id, summary.Inserted, summary.Updated, summary.Skipped, summary.Failed)
 	}
 	return true
+}
+
+// outageDetail is a record's result while the database is down: failed
+// with UnexpectedError, as in real-server/c22.
+func outageDetail(idx int, raw json.RawMessage) Detail {
+	d := Detail{Index: idx, Outcome: OutcomeFailed, Errors: []*APIError{errUnexpected()}}
+	var echo map[string]any
+	if err := json.Unmarshal(raw, &echo); err == nil {
+		redact(echo)
+		if len(echo) > 0 {
+			d.Record = echo
+		}
+	}
+	return d
 }
 
 // pace throttles the worker to Rate records per second, in real time. It

@@ -15,7 +15,9 @@
 // request again and compares the answers.
 //
 // On top of that it can inject faults (5xx, 429, dropped connections, slow
-// answers, crashed tasks, a record quota), throttle the worker (Rate),
+// answers, crashed tasks, a record quota) and the troubles of a real
+// Authgear (a task lost by a killed server, jobs forgotten by a Redis
+// restart, a database outage, a restart refusing connections), throttle the worker (Rate),
 // expire results (Retention, with an injectable clock), hold the worker
 // (Pause/Resume) and report what it received (Stats) and stored (Users).
 //
@@ -158,6 +160,10 @@ type Server struct {
 	closeCh   chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
+
+	// restart, set by Start, stops listening for a while
+	// (Faults.RestartAfterPOSTs).
+	restart func(d time.Duration)
 }
 
 type keySet struct {
@@ -615,9 +621,27 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, mt string,
 	if fault == FaultDropAfterAccept {
 		s.countFault(func(f *FaultStats) { f.DroppedAfterAccept++ })
 		dropConnection(w, r)
+		s.maybeRestart()
 		return
 	}
 	writeResult(w, res)
+	s.maybeRestart()
+}
+
+// maybeRestart restarts a listening server after the accepted POST that
+// Faults.RestartAfterPOSTs names (the answer is written first).
+func (s *Server) maybeRestart() {
+	s.mu.Lock()
+	n, restart := s.faults.cfg.RestartAfterPOSTs, s.restart
+	due := n > 0 && s.stats.JobsAccepted >= n && restart != nil && !s.faults.restarted
+	if due {
+		s.faults.restarted = true
+		s.faults.stats.Restarts++
+	}
+	s.mu.Unlock()
+	if due {
+		go restart(s.faults.cfg.RestartFor)
+	}
 }
 
 func (s *Server) handleGet(w http.ResponseWriter, id string) {
@@ -626,6 +650,7 @@ func (s *Server) handleGet(w http.ResponseWriter, id string) {
 	var res *Result
 	var apiErr *APIError
 	if strings.HasPrefix(id, jobIDPrefix) {
+		s.forgetLocked(id)
 		res, apiErr = s.jobResultLocked(id)
 	} else {
 		// Legacy single-task ids, including the internal userimporttask_

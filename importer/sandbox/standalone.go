@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,9 +23,12 @@ type Running struct {
 	// URL is the endpoint, "http://127.0.0.1:PORT".
 	URL string
 
+	// mu guards srv, ln and done, which a restart replaces.
+	mu        sync.Mutex
 	srv       *http.Server
 	ln        net.Listener
 	done      chan struct{}
+	addr      string
 	stopCtx   func() bool
 	closeErr  error
 	closeOnce sync.Once
@@ -47,17 +51,73 @@ func Start(ctx context.Context, addr string, o Options) (*Running, error) {
 	r := &Running{
 		Server: s,
 		URL:    "http://" + ln.Addr().String(),
-		srv:    &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second},
-		ln:     ln,
-		done:   make(chan struct{}),
+		addr:   ln.Addr().String(),
 		closed: make(chan struct{}),
 	}
-	go func() {
-		defer close(r.done)
-		_ = r.srv.Serve(ln)
-	}()
+	r.serve(ln)
+	s.mu.Lock()
+	s.restart = r.Restart
+	s.mu.Unlock()
 	r.stopCtx = context.AfterFunc(ctx, func() { _ = r.Close() })
 	return r, nil
+}
+
+// serve serves on ln; the caller holds r.mu or is Start.
+func (r *Running) serve(ln net.Listener) {
+	srv := &http.Server{Handler: r.Server, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	r.srv, r.ln, r.done = srv, ln, done
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln)
+	}()
+}
+
+// Restart stops listening and closes every connection (letting answers
+// being written finish), refuses connections for d, then listens again on
+// the same address, as a restarted Authgear does. The worker, its queue
+// and the users are kept. It returns when the server listens again, or
+// when it was closed meanwhile.
+func (r *Running) Restart(d time.Duration) {
+	r.mu.Lock()
+	select {
+	case <-r.closed:
+		r.mu.Unlock()
+		return
+	default:
+	}
+	srv, done := r.srv, r.done
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if srv.Shutdown(ctx) != nil {
+		_ = srv.Close()
+	}
+	cancel()
+	<-done
+	r.logf("sandbox: restarting: connections refused for %s (injected)", d)
+	t := time.NewTimer(d)
+	select {
+	case <-t.C:
+	case <-r.closeCh:
+		t.Stop()
+		r.mu.Unlock()
+		return
+	}
+	var ln net.Listener
+	var err error
+	for i := 0; i < 50; i++ {
+		if ln, err = net.Listen("tcp", r.addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // the port is briefly held
+	}
+	if err != nil {
+		r.logf("sandbox: could not listen again on %s: %v", r.addr, err)
+		r.mu.Unlock()
+		return
+	}
+	r.serve(ln)
+	r.mu.Unlock()
+	r.logf("sandbox: listening again on %s", r.addr)
 }
 
 // Close stops listening, closes open connections and the worker. It is
@@ -66,6 +126,10 @@ func Start(ctx context.Context, addr string, o Options) (*Running, error) {
 func (r *Running) Close() error {
 	r.closeOnce.Do(func() {
 		r.stopCtx()
+		// Closing the worker first ends a restart's wait.
+		_ = r.Server.Close()
+		r.mu.Lock()
+		defer r.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		err := r.srv.Shutdown(ctx)
@@ -73,7 +137,6 @@ func (r *Running) Close() error {
 			err = r.srv.Close()
 		}
 		<-r.done
-		_ = r.Server.Close()
 		r.closeErr = err
 		close(r.closed)
 	})
@@ -123,6 +186,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	customAttrs := fs.String("custom-attributes", "", "configured custom attribute `names`, comma-separated")
 	phone := fs.String("phone-validation", PhoneIsValidNumber, "isValidNumber or isPossibleNumber")
 	retention := fs.Duration("retention", 24*time.Hour, "how long job results stay readable")
+	loseTasks := fs.String("lose-tasks", "", "tasks to lose, numbered from 1 in the order they start (`list`, e.g. 3,7): as a server killed mid-task, half their records are imported and their job stays pending for ever")
+	loseAfter := fs.Int("lose-after", 0, "records a lost task imports before it is lost (default: half)")
+	forgetAfter := fs.Int("forget-jobs-after", 0, "forget every job after this many `polls`: then 404 TaskNotFound, as after a Redis restart (0 = never)")
+	outageAfter := fs.Int("db-outage-after", 0, "a database outage begins after this many `tasks`")
+	outageTasks := fs.Int("db-outage-tasks", 0, "the database outage fails this many `tasks`")
+	outageFor := fs.Duration("db-outage", 0, "the database outage lasts this `long` (from its first failed task)")
+	outageNoOutcome := fs.Bool("db-outage-no-outcome", false, "in the outage, tasks fail as a whole and give their records no outcome (default: every record fails with UnexpectedError)")
+	dropAfterAccept := fs.String("drop-after-accept", "", "POSTs, numbered from 1 in arrival order (`list`), whose job is accepted and whose connection is closed before the answer: the job runs, the client never learns its id")
+	restartAfter := fs.Int("restart-after", 0, "restart after this many accepted `POSTs`: connections are refused for --restart-for")
+	restartFor := fs.Duration("restart-for", 12*time.Second, "how `long` a restart refuses connections")
 	tokenKeyFile := fs.String("token-key-file", "", "`path` of the key signing access tokens (PKCS#8 PEM; created, mode 0600, if missing): serves OIDC discovery, /oauth2/jwks and /_resolver/resolve")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: authgear-migrate sandbox --key-file PATH [flags]")
@@ -144,6 +217,21 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *rate < 0 {
 		return usagef("sandbox: --rate must not be negative")
 	}
+	faults, err := faultsFromFlags(*loseTasks, *dropAfterAccept)
+	if err != nil {
+		return err
+	}
+	for name, n := range map[string]int{"--lose-after": *loseAfter, "--forget-jobs-after": *forgetAfter, "--db-outage-after": *outageAfter, "--db-outage-tasks": *outageTasks, "--restart-after": *restartAfter} {
+		if n < 0 {
+			return usagef("sandbox: %s must not be negative", name)
+		}
+	}
+	if *outageFor < 0 || *restartFor < 0 {
+		return usagef("sandbox: --db-outage and --restart-for must not be negative")
+	}
+	faults.LoseAfter, faults.ForgetJobsAfter = *loseAfter, *forgetAfter
+	faults.DBOutageAfterTasks, faults.DBOutageTasks, faults.DBOutageFor, faults.DBOutageNoOutcome = *outageAfter, *outageTasks, *outageFor, *outageNoOutcome
+	faults.RestartAfterPOSTs, faults.RestartFor = *restartAfter, *restartFor
 
 	path, err := filepath.Abs(*keyFile)
 	if err != nil {
@@ -204,6 +292,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		PhoneValidation:  *phone,
 		Rate:             *rate,
 		Retention:        *retention,
+		Faults:           faults,
 		Logf: func(format string, args ...any) {
 			fmt.Fprintf(stderr, format+"\n", args...)
 		},
@@ -236,6 +325,38 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	<-ctx.Done()
 	return nil
+}
+
+// faultsFromFlags reads the list flags of the faults: the tasks to lose
+// and the accepted POSTs whose connection is dropped.
+func faultsFromFlags(loseTasks, dropAfterAccept string) (Faults, error) {
+	var f Faults
+	nums := func(flag, list string) ([]int, error) {
+		var out []int
+		for _, p := range cmdline.SplitList(list) {
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 1 {
+				return nil, usagef("sandbox: %s: %q is not a number from 1", flag, p)
+			}
+			out = append(out, n)
+		}
+		return out, nil
+	}
+	var err error
+	if f.LoseTasks, err = nums("--lose-tasks", loseTasks); err != nil {
+		return f, err
+	}
+	drops, err := nums("--drop-after-accept", dropAfterAccept)
+	if err != nil {
+		return f, err
+	}
+	for _, n := range drops {
+		for len(f.POSTScript) < n {
+			f.POSTScript = append(f.POSTScript, FaultNone)
+		}
+		f.POSTScript[n-1] = FaultDropAfterAccept
+	}
+	return f, nil
 }
 
 // loopbackURL turns a wildcard listen address (http://[::]:3100,
