@@ -12,6 +12,7 @@ import (
 
 	"github.com/authgear-migrate/authgear-migrate/importer"
 	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
+	"github.com/authgear-migrate/authgear-migrate/internal/rehearsal"
 )
 
 const replayUsage = `Usage: authgear-migrate replay --mapping MAPPING.yaml --input FILE [flags]
@@ -268,14 +269,17 @@ func resolveTarget(ctx context.Context, o replayOptions, io *stdio) (*importer.D
 	cfg := adminConfig(o.endpoint, o.keyFile, o.keyID, o.projectID, io)
 	var t *importer.Destination
 	var err error
-	if o.useSandbox || cfg.Endpoint == "" {
-		t, err = importer.StartSandbox(ctx, importer.SandboxConfig{
+	kind, noEndpoint := importer.ChooseTarget(cfg.Endpoint, o.useSandbox)
+	if kind == importer.TargetSandbox {
+		t, err = rehearsal.Start(ctx, importer.SandboxConfig{
 			LoginIDTypes: importer.SplitList(o.sandboxLoginIDs),
 			Roles:        importer.SplitList(o.sandboxRoles),
 			Groups:       importer.SplitList(o.sandboxGroups),
 			Rate:         o.sandboxRate,
-			NoEndpoint:   !o.useSandbox,
 		})
+		if err == nil && noEndpoint {
+			t.Warnings = append(t.Warnings, "no endpoint configured (AUTHGEAR_ENDPOINT or --endpoint): importing into the in-process sandbox")
+		}
 	} else {
 		t, err = importer.AdminAPITarget(cfg)
 	}

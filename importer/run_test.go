@@ -69,7 +69,7 @@ func TestRunDryAndSandbox(t *testing.T) {
 	}
 	checkReportRows(t, c.Report, 21)
 
-	tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email", "phone"}, Roles: []string{"admin", "editor", "viewer"}})
+	tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email", "phone"}, Roles: []string{"admin", "editor", "viewer"}}, testSandbox)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestRunJoinedPasswordsFromAnotherFolder(t *testing.T) {
 	if dry.PasswordsBcrypt == 0 {
 		t.Fatalf("the dry run joined no password: %+v", dry)
 	}
-	tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email", "phone", "username"}, Roles: []string{"*"}, Groups: []string{"*"}})
+	tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email", "phone", "username"}, Roles: []string{"*"}, Groups: []string{"*"}}, testSandbox)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestRunRefusesBeforeTouchingOutputs(t *testing.T) {
 	os.Symlink(input, link)
 	hard := filepath.Join(dir, "hard.report.csv")
 	os.Link(input, hard)
-	tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email", "phone"}, Roles: []string{"*"}})
+	tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email", "phone"}, Roles: []string{"*"}}, testSandbox)
 	if err != nil {
 		t.Fatal(err)
 	}

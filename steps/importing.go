@@ -14,6 +14,7 @@ import (
 
 	"github.com/authgear-migrate/authgear-migrate/importer"
 	"github.com/authgear-migrate/authgear-migrate/importer/adminapi"
+	"github.com/authgear-migrate/authgear-migrate/internal/rehearsal"
 	"github.com/authgear-migrate/authgear-migrate/ui"
 )
 
@@ -184,7 +185,7 @@ func (m *importingStep) targetCmd() tea.Cmd {
 	}
 	return func() tea.Msg {
 		if !real {
-			t, err := importer.StartSandbox(ctx, importer.SandboxConfig{
+			t, err := rehearsal.Start(ctx, importer.SandboxConfig{
 				LoginIDTypes: []string{"email", "phone", "username"}, Roles: []string{"*"}, Groups: []string{"*"}})
 			return targetMsg{t, err, nil}
 		}
