@@ -129,7 +129,10 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 		// missing roles and groups refuse the run, or are created with
 		// --create-roles.
 		if api, ok := t.API.(importer.ProjectAPI); ok && !t.Rehearsal {
-			cfg.Prepare = importer.PrepareProject(api, o.createRoles, func(msg string) {
+			cfg.Prepare = importer.PrepareProject(api, o.createRoles, func(msg string, r importer.Remedy) {
+				if r == importer.RemedyCreateRoles {
+					msg += ". Create them with --create-roles (or in the portal, User Management > Roles and Groups), then run again"
+				}
 				fmt.Fprintln(io.Err, importer.Printable(msg))
 			})
 		}
@@ -158,7 +161,10 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 	s, err := importer.Run(ctx, cfg)
 	var re *importer.RefusedError
 	if errors.As(err, &re) {
-		return &usageError{msg: "replay: " + re.Msg}
+		return &usageError{msg: "replay: " + re.Msg + replayRemedy(re.Remedy)}
+	}
+	if s.Error != "" {
+		s.Error += replayRemedy(importer.RemedyOf(err))
 	}
 	if s.DryRun && s.Needs != nil && !o.jsonOut {
 		if adv := s.Needs.InvalidKeyAdvice(); adv != "" {
@@ -166,20 +172,58 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 		}
 	}
 	printSummary(io, o, &s)
-	if err != nil {
-		// The summary showed it ("stopped: ..."): exitCode only sets the
-		// exit code.
-		return &printedError{err}
-	}
-	if s.Partial() {
+	// The summary showed what went wrong ("stopped: ..."): the error only
+	// carries the exit code, decided by the engine for every front end.
+	return runExit(ctx, &s, err)
+}
+
+// runExit is the error that gives a run's exit code (importer.ExitCode),
+// shown already by the summary; nil for 0.
+func runExit(ctx context.Context, s *importer.RunSummary, err error) error {
+	code := importer.ExitCode(s, err, context.Cause(ctx))
+	switch {
+	case code == importer.ExitOK:
+		return nil
+	case code == importer.ExitPartial && err == nil:
 		return &partialError{invalid: s.Invalid, failed: s.Failed}
+	case err == nil && s != nil:
+		err = errors.New(s.Error)
+	case err == nil:
+		err = errors.New("the run did not finish")
 	}
-	return nil
+	return &runError{err: err, code: code}
+}
+
+// replayRemedy words a remedy with replay's flags.
+func replayRemedy(r importer.Remedy) string {
+	switch r {
+	case importer.RemedyOtherReport:
+		return "; choose another --report"
+	case importer.RemedyCreateRoles:
+		return " (run with --create-roles to create the missing roles and groups before the import)"
+	case importer.RemedyUpsert:
+		return " (with --upsert to add it to the users already imported)"
+	case importer.RemedyRunAgain:
+		return "; run the same command again to continue"
+	case importer.RemedyRestart:
+		return "; run with --restart to start over (records it already imported will come back skipped)"
+	}
+	return ""
 }
 
 // printedError has been shown in the summary already; it only sets the
 // exit code.
 type printedError struct{ err error }
+
+// runError ends a run that the summary showed already: it only carries
+// the run's exit code (importer.ExitCode).
+type runError struct {
+	err  error
+	code int
+}
+
+func (e *runError) Error() string { return e.err.Error() }
+func (e *runError) Unwrap() error { return e.err }
 
 func (e *printedError) Error() string { return e.err.Error() }
 func (e *printedError) Unwrap() error { return e.err }

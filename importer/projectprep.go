@@ -245,7 +245,7 @@ func (e *ProjectNotReadyError) Error() string {
 			ks = append(ks, k.String())
 		}
 		parts = append(parts, "the project lacks "+strings.Join(ks, ", ")+
-			": records carrying them would fail with RoleUnknownKeys or GroupUnknownKeys. Create them with --create-roles (or in the portal, User Management > Roles and Groups), then run again")
+			": records carrying them would fail with RoleUnknownKeys or GroupUnknownKeys")
 	}
 	if e.Invalid != "" {
 		parts = append(parts, e.Invalid)
@@ -253,19 +253,29 @@ func (e *ProjectNotReadyError) Error() string {
 	return strings.Join(parts, "; ")
 }
 
+// Remedy is what gets the project ready (RemedyCreateRoles when roles
+// or groups are missing), for the front end to word.
+func (e *ProjectNotReadyError) Remedy() Remedy {
+	if len(e.Missing) > 0 {
+		return RemedyCreateRoles
+	}
+	return RemedyNone
+}
+
 // PrepareProject returns a RunConfig.Prepare: it compares the roles and
 // groups the records need with the project's. With create, the missing
 // ones are created (told through report) and a failure to read or create
 // them refuses the run. Without create, the missing ones and the keys no
 // project can hold are told through report as a *ProjectNotReadyError's
-// text, and the run goes on: the records that carry them fail, and the
-// canary stops the import when the first request shows it.
-func PrepareProject(api ProjectAPI, create bool, report func(msg string)) func(context.Context, ProjectNeeds) error {
-	tell := func(msg string) {
+// text with its remedy, and the run goes on: the records that carry them
+// fail, and the canary stops the import when the first request shows it.
+func PrepareProject(api ProjectAPI, create bool, report func(msg string, r Remedy)) func(context.Context, ProjectNeeds) error {
+	tellRemedy := func(msg string, r Remedy) {
 		if report != nil {
-			report(msg)
+			report(msg, r)
 		}
 	}
+	tell := func(msg string) { tellRemedy(msg, RemedyNone) }
 	return func(ctx context.Context, n ProjectNeeds) error {
 		missing, err := MissingKeys(ctx, api, n)
 		if err != nil {
@@ -289,7 +299,7 @@ func PrepareProject(api ProjectAPI, create bool, report func(msg string)) func(c
 		}
 		pe := &ProjectNotReadyError{Missing: missing, Invalid: n.InvalidKeyAdvice()}
 		if len(pe.Missing) > 0 || pe.Invalid != "" {
-			tell(pe.Error())
+			tellRemedy(pe.Error(), pe.Remedy())
 		}
 		return nil
 	}

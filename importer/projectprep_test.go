@@ -36,14 +36,15 @@ func TestPrepareProjectCreatesRoles(t *testing.T) {
 		Target: &Destination{API: e.api, Name: "sandbox", ID: "sandbox test"}, Import: e.fastOptions(false)}
 
 	var told []string
-	c.Prepare = PrepareProject(e.api, false, func(msg string) {
+	var remedy Remedy
+	c.Prepare = PrepareProject(e.api, false, func(msg string, r Remedy) {
 		if e.sb.Stats().RecordsReceived != 0 {
 			t.Error("told after records were sent")
 		}
-		told = append(told, msg)
+		told, remedy = append(told, msg), r
 	})
 	_, err := Run(context.Background(), c)
-	if !errors.Is(err, ErrCanary) || len(told) != 1 || !strings.Contains(told[0], `role "admin" (12 records)`) || !strings.Contains(told[0], "--create-roles") {
+	if !errors.Is(err, ErrCanary) || len(told) != 1 || !strings.Contains(told[0], `role "admin" (12 records)`) || remedy != RemedyCreateRoles || strings.Contains(told[0], "--") {
 		t.Fatalf("without --create-roles: %v, told %q", err, told)
 	}
 	if st := e.sb.Stats(); st.RecordsReceived != 10 {
@@ -56,7 +57,7 @@ func TestPrepareProjectCreatesRoles(t *testing.T) {
 	c.Target = &Destination{API: e.api, Name: "sandbox", ID: "sandbox test 2"}
 	c.Import = e.fastOptions(false)
 	c.Restart = true
-	c.Prepare = PrepareProject(e.api, true, func(msg string) { told = append(told, msg) })
+	c.Prepare = PrepareProject(e.api, true, func(msg string, _ Remedy) { told = append(told, msg) })
 	s, err := Run(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +100,7 @@ func TestDryRunFindsInvalidKeys(t *testing.T) {
 	var told []string
 	_, err = Run(context.Background(), RunConfig{Mapping: m, MappingPath: mp, Input: input, Report: filepath.Join(dir, "live.csv"),
 		Target: &Destination{API: e.api, ID: "sandbox test"}, Import: e.fastOptions(false),
-		Prepare: PrepareProject(e.api, true, func(msg string) { told = append(told, msg) })})
+		Prepare: PrepareProject(e.api, true, func(msg string, _ Remedy) { told = append(told, msg) })})
 	if len(told) != 2 || !strings.Contains(told[0], `created 1 role or group in the project: role "admin" (2 records)`) || !strings.Contains(told[1], "beta_testers") {
 		t.Fatalf("live run with invalid keys: %v, told %q", err, told)
 	}

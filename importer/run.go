@@ -148,7 +148,11 @@ func (s *RunSummary) Partial() bool { return s.Invalid > 0 || s.Failed > 0 || s.
 
 // RefusedError refuses a run before any output is touched: the command
 // line, the mapping or the outputs are wrong (exit 2).
-type RefusedError struct{ Msg string }
+type RefusedError struct {
+	Msg string
+	// Remedy, worded by each front end, gets past the refusal.
+	Remedy Remedy
+}
 
 func (e *RefusedError) Error() string { return e.Msg }
 
@@ -289,7 +293,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 			if !c.DryRun {
 				what = "a rehearsal in the sandbox"
 			}
-			return s, &RefusedError{Msg: fmt.Sprintf("%s is the report of a live import into %s (its journal %s says so): %s never replaces it; choose another --report", report, target, journalPath, what)}
+			return s, &RefusedError{Remedy: RemedyOtherReport, Msg: fmt.Sprintf("%s is the report of a live import into %s (its journal %s says so): %s never replaces it", report, target, journalPath, what)}
 		}
 	}
 	var journal *Journal

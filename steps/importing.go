@@ -370,7 +370,7 @@ func (m *importingStep) start() tea.Cmd {
 	if api, ok := m.target.API.(importer.ProjectAPI); ok && m.real {
 		// Missing roles and groups are created (when confirmed) or listed
 		// before the first request.
-		cfg.Prepare = importer.PrepareProject(api, m.create, func(msg string) {
+		cfg.Prepare = importer.PrepareProject(api, m.create, func(msg string, _ importer.Remedy) {
 			m.prepMu.Lock()
 			defer m.prepMu.Unlock()
 			m.prepLog = append(m.prepLog, msg)
