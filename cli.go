@@ -108,6 +108,10 @@ func dispatch(ctx context.Context, args []string, io *stdio) error {
 		}
 		return runDemo(ctx, io)
 	}
+	if args[0] == "--version" || args[0] == "-version" || args[0] == "version" {
+		fmt.Fprintln(io.Out, version())
+		return nil
+	}
 	if strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
 		return runWizard(ctx, args, io)
 	}

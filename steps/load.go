@@ -59,6 +59,7 @@ type loadKeys struct {
 }
 
 type loadStep struct {
+	stepBase
 	c       *ui.Common
 	s       *session
 	keys    loadKeys

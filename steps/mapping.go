@@ -45,6 +45,7 @@ type sampleMsg struct {
 type savedMsg struct{ err error }
 
 type mappingStep struct {
+	stepBase
 	c       *ui.Common
 	s       *session
 	keys    mapKeys

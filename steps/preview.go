@@ -51,6 +51,7 @@ type docWrittenMsg struct {
 }
 
 type previewStep struct {
+	stepBase
 	c       *ui.Common
 	s       *session
 	keys    previewKeys
