@@ -221,10 +221,21 @@ func TestWizardLargeFileNoSandbox(t *testing.T) {
 		t.Fatalf("the in-process sandbox was started for 1,000,000 records (phase %d)", im.phase)
 	}
 	flat := strings.Join(strings.Fields(d.w.View()), " ")
-	for _, want := range []string{"1,000,000 records are too many for the in-process sandbox", "dry run", importer.StandaloneSandboxCommand, "first 100,000 records"} {
+	for _, want := range []string{"1,000,000 records are too many for the in-process sandbox", "dry run", importer.StandaloneSandboxCommand, "first 100,000 records", "s rehearses with a sample"} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("the screen lacks %q:\n%s", want, d.w.View())
 		}
+	}
+	checkGolden(t, "4-too-big-100x30", d.w.View())
+	// s: a sample of the first records, rehearsed in the sandbox.
+	d.key(runes("s"), func() bool { return im.sample != "" || (im.err != nil && !im.tooBig()) })
+	if im.sample != "users.sample.csv" || im.sampleN != 21 {
+		t.Fatalf("sample %q of %d records (%v)", im.sample, im.sampleN, im.err)
+	}
+	d.key(enter, func() bool { return im.phase == phaseConfirm || im.err != nil })
+	d.key(enter, func() bool { return im.phase == phaseDone })
+	if s := im.summary; s == nil || s.Input != "users.sample.csv" || s.Report != "users.sample.report.csv" || s.Inserted != 18 {
+		t.Errorf("the sample's rehearsal: %+v", s)
 	}
 }
 

@@ -46,6 +46,7 @@ type importKeys struct {
 	Scroll   key.Binding
 	BackMap  key.Binding
 	BackPick key.Binding
+	Sample   key.Binding
 }
 
 type (
@@ -57,6 +58,13 @@ type (
 		// an unfinished import of this file in the journal (a real project)
 		unfinished string
 		settled    int
+	}
+	// sampleWrittenMsg: the first records of a file too large for the
+	// in-process sandbox were written to path.
+	sampleWrittenMsg struct {
+		path string
+		n    int
+		err  error
 	}
 	verifiedMsg struct {
 		id  int
@@ -105,6 +113,11 @@ type importingStep struct {
 	now      time.Time
 	// the problem panel: a refusal, a stop or an error, in full
 	problemVP viewport.Model
+	// sample is the file imported instead of the export (a sample of a
+	// file too large for the in-process sandbox) and its records
+	sample   string
+	sampleN  int
+	sampling bool
 	// an unfinished import of the same file, found by the target check
 	unfinished string
 	settled    int
@@ -161,6 +174,7 @@ func newImporting(c *ui.Common, s *session) *importingStep {
 		Scroll:   ui.Binding([]string{"pgup", "pgdown"}, "pgup/pgdn", "scroll"),
 		BackMap:  ui.Binding([]string{"esc"}, "esc", "back to Map"),
 		BackPick: ui.Binding([]string{"esc"}, "esc", "other target"),
+		Sample:   ui.Binding([]string{"s"}, "s", "rehearse a sample"),
 	}}
 }
 
@@ -222,6 +236,13 @@ func (m *importingStep) ShortHelp() []key.Binding {
 		if m.real {
 			return []key.Binding{m.keys.Check, m.keys.Fields, m.keys.Switch}
 		}
+		if m.tooBig() {
+			ks := []key.Binding{m.keys.Sample, m.keys.Switch}
+			if m.problemLines() > 0 {
+				ks = append(ks, m.keys.Scroll)
+			}
+			return ks
+		}
 		return []key.Binding{m.keys.Start, m.keys.Switch}
 	case phaseChecking:
 		return nil
@@ -263,9 +284,38 @@ func (m *importingStep) ShortHelp() []key.Binding {
 
 func (m *importingStep) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
 
+// input is the file the import reads: the export, or a sample of it.
+func (m *importingStep) input() string {
+	if m.sample != "" {
+		return m.sample
+	}
+	return m.s.loaded.input
+}
+
+// tooBig: the in-process sandbox was refused for the file's size.
+func (m *importingStep) tooBig() bool {
+	var big *importer.SandboxTooBig
+	return !m.real && errors.As(m.err, &big)
+}
+
+// sampleCmd writes the first records the in-process sandbox holds to a
+// file of their own, in the export's format.
+func (m *importingStep) sampleCmd() tea.Cmd {
+	m.sampling = true
+	ctx, in, mp := m.s.ctx, m.s.loaded.input, cloneMapping(m.s.mapping)
+	out := importer.SamplePath(in)
+	return func() tea.Msg {
+		n, err := importer.WriteSample(ctx, in, mp, out, importer.MaxSandboxRecords)
+		return sampleWrittenMsg{out, n, err}
+	}
+}
+
 // records is how many records the file holds, -1 when not known yet (the
 // preview counted them all; the load step counts them too).
 func (m *importingStep) records() int {
+	if m.sample != "" {
+		return m.sampleN
+	}
 	if p := m.s.preview; p != nil {
 		return p.Total
 	}
@@ -284,7 +334,7 @@ func (m *importingStep) targetCmd() tea.Cmd {
 		needs = *p.Needs
 	}
 	records := m.records()
-	journal := importer.DefaultJournal(importer.DefaultReport(m.s.loaded.input))
+	journal := importer.DefaultJournal(importer.DefaultReport(m.input()))
 	return func() tea.Msg {
 		if !real {
 			if err := importer.CheckSandboxSize(records); err != nil {
@@ -317,6 +367,15 @@ func (m *importingStep) targetCmd() tea.Cmd {
 func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
+		m.layoutProblem()
+		return m, nil
+	case sampleWrittenMsg:
+		m.sampling = false
+		if msg.err != nil {
+			m.err = msg.err
+		} else {
+			m.sample, m.sampleN, m.err = msg.path, msg.n, nil
+		}
 		m.layoutProblem()
 		return m, nil
 	case targetMsg:
@@ -435,6 +494,8 @@ func (m *importingStep) key(k tea.KeyMsg) (step, tea.Cmd) {
 			return m, tea.Batch(m.targetCmd(), m.spin.Tick)
 		case key.Matches(k, m.c.Keys.Back):
 			return m, back
+		case m.tooBig() && key.Matches(k, m.keys.Sample) && !m.sampling:
+			return m, m.sampleCmd()
 		case m.err != nil && key.Matches(k, m.keys.Scroll):
 			return m, m.scroll(k)
 		case m.real:
@@ -497,15 +558,17 @@ func (m *importingStep) key(k tea.KeyMsg) (step, tea.Cmd) {
 
 // start runs the import: the same run replay does, with the same files.
 func (m *importingStep) start() tea.Cmd {
-	ld := m.s.loaded
 	ctx, cancel := context.WithCancel(m.s.ctx)
 	m.cancel = cancel
 	m.phase, m.started, m.err = phaseRunning, time.Now(), nil
 	m.now = m.started
 	cfg := importer.RunConfig{
-		Mapping: cloneMapping(m.s.mapping), MappingPath: m.s.mappingPath, Input: ld.input,
-		Report: importer.DefaultReport(ld.input), Target: m.target, Concurrency: 2,
+		Mapping: cloneMapping(m.s.mapping), MappingPath: m.s.mappingPath, Input: m.input(),
+		Report: importer.DefaultReport(m.input()), Target: m.target, Concurrency: 2,
 		ResumeCommand: replayCommand(m.s),
+	}
+	if m.sample != "" {
+		cfg.ResumeCommand = ""
 	}
 	if api, ok := m.target.API.(importer.ProjectAPI); ok && m.real {
 		// Missing roles and groups are created (when confirmed) or listed
@@ -695,6 +758,7 @@ func (m *importingStep) remedy(r importer.Remedy) string {
 	report := importer.DefaultReport(m.s.loaded.input)
 	switch r {
 	case importer.RemedyOtherReport:
+		report = importer.DefaultReport(m.input())
 		return fmt.Sprintf("The wizard writes its report as %s in this folder: move that report and its journal somewhere safe (undo and verify read them), or start the wizard in another folder.", report)
 	case importer.RemedyCreateRoles:
 		return "esc goes back to Map; import again, choose the project, and press ctrl+r before confirming to create the missing roles and groups first (or create them in the portal, User Management > Roles and Groups)."
@@ -725,7 +789,7 @@ func (m *importingStep) describe(err error) string {
 				b.WriteString("\n• a standalone sandbox holds it, and a stopped import resumes there: in another terminal run\n  " + importer.StandaloneSandboxCommand +
 					"\n  then press tab and import into endpoint " + importer.StandaloneSandboxEndpoint + ", project id sandbox, the key id it prints, key file sandbox-key.pem.")
 			case importer.RehearseSample:
-				b.WriteString(fmt.Sprintf("\n• a sample: save the first %s records as a file of their own and load it (step 1).", importer.Thousands(big.Max)))
+				b.WriteString(fmt.Sprintf("\n• s rehearses with a sample: the first %s records, written to %s.", importer.Thousands(big.Max), importer.SamplePath(m.s.loaded.input)))
 			}
 		}
 		return b.String()
@@ -769,6 +833,12 @@ func (m *importingStep) viewAbove() string {
 			}
 			b.WriteString(st.Muted.Render("    the key is read from the file, never shown") + "\n")
 		}
+		if m.sample != "" && !m.real {
+			b.WriteString(st.Good.Render(wrap(fmt.Sprintf("The rehearsal imports the sample %s (%s), not the whole export.", importer.Printable(m.sample), count(m.sampleN, "record", "records")))) + "\n")
+		}
+		if m.sampling {
+			b.WriteString(st.Muted.Render("writing the sample…") + "\n")
+		}
 		if m.phase == phaseChecking {
 			b.WriteString(st.Muted.Render(m.spin.View()+" checking the target…") + "\n")
 		}
@@ -790,13 +860,15 @@ func (m *importingStep) viewAbove() string {
 		if m.real && m.target.ProjectID != "" {
 			into += " (project " + importer.Printable(m.target.ProjectID) + ")"
 		}
-		b.WriteString(wrap(fmt.Sprintf("Import %s into %s.", importer.Printable(ld.input), into)) + "\n")
-		if p := m.s.preview; p != nil {
+		b.WriteString(wrap(fmt.Sprintf("Import %s into %s.", importer.Printable(m.input()), into)) + "\n")
+		if m.sample != "" {
+			b.WriteString(count(m.sampleN, "record", "records") + " (a sample of the export).\n")
+		} else if p := m.s.preview; p != nil {
 			fmt.Fprintf(&b, "%s: %s valid are sent, %s invalid are not.\n", count(p.Total, "record", "records"), importer.Thousands(p.Valid), importer.Thousands(p.Invalid))
 		} else if n := ld.count; n >= 0 {
 			b.WriteString(count(n, "record", "records") + ".\n")
 		}
-		fmt.Fprintf(&b, "The report goes to %s.\n", importer.DefaultReport(ld.input))
+		fmt.Fprintf(&b, "The report goes to %s.\n", importer.DefaultReport(m.input()))
 		if m.real {
 			if m.unfinished != "" {
 				b.WriteString(st.Warn.Render(wrap(fmt.Sprintf("An unfinished import of this file into %s (%s done) is in its journal: it is continued.", importer.Printable(m.unfinished), count(m.settled, "record", "records")))) + "\n")
