@@ -567,6 +567,17 @@ func (m *importingStep) start() tea.Cmd {
 		Report: importer.DefaultReport(m.input()), Target: m.target, Concurrency: 2,
 		ResumeCommand: replayCommand(m.s),
 	}
+	if m.real {
+		// The fields the person changed are flags of the headless resume
+		// (the rest comes from the same AUTHGEAR_* environment).
+		tc := m.targetConfig()
+		for _, f := range [][3]string{{"--endpoint", tc.Endpoint, m.cfg.Endpoint}, {"--project-id", tc.ProjectID, m.cfg.ProjectID},
+			{"--key-id", tc.KeyID, m.cfg.KeyID}, {"--key-file", tc.KeyFile, m.cfg.KeyFile}} {
+			if f[1] != "" && f[1] != f[2] {
+				cfg.ResumeCommand += " " + f[0] + " " + importer.ShellQuote(f[1])
+			}
+		}
+	}
 	if m.sample != "" {
 		cfg.ResumeCommand = ""
 	}
