@@ -19,7 +19,9 @@ type middlewareKeys struct {
 	Finish key.Binding
 	Write  key.Binding
 	Copy   key.Binding
-	Stack  key.Binding
+	Stack  key.Binding // the help line's ←/→; Prev and Next are its keys
+	Prev   key.Binding
+	Next   key.Binding
 	Edit   key.Binding
 	Save   key.Binding
 	Cancel key.Binding
@@ -65,6 +67,8 @@ func newMiddleware(c *ui.Common, s *session) *middlewareStep {
 		Write:  ui.Binding([]string{"w"}, "w", "write project"),
 		Copy:   ui.Binding([]string{"c"}, "c", "copy"),
 		Stack:  ui.Binding([]string{"left", "right", "h", "l"}, "←/→", "stack"),
+		Prev:   ui.Binding([]string{"left", "h"}, "←", "previous stack"),
+		Next:   ui.Binding([]string{"right", "l"}, "→", "next stack"),
 		Edit:   ui.Binding([]string{"e"}, "e", "change endpoint"),
 		Save:   ui.Binding([]string{"enter"}, "enter", "use this endpoint"),
 		Cancel: ui.Binding([]string{"esc"}, "esc", "keep the old one"),
@@ -165,8 +169,8 @@ func (m *middlewareStep) Update(msg tea.Msg) (step, tea.Cmd) {
 			return m, next
 		case key.Matches(msg, m.c.Keys.Back):
 			return m, back
-		case key.Matches(msg, m.keys.Stack):
-			if s := msg.String(); s == "left" || s == "h" {
+		case key.Matches(msg, m.keys.Prev), key.Matches(msg, m.keys.Next):
+			if key.Matches(msg, m.keys.Prev) {
 				m.cursor = (m.cursor + len(m.stacks) - 1) % len(m.stacks)
 			} else {
 				m.cursor = (m.cursor + 1) % len(m.stacks)
