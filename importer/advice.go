@@ -25,6 +25,9 @@ const (
 	RemedyRestart
 )
 
+// Unwrap is the refusal's cause.
+func (e *RefusedError) Unwrap() error { return e.Err }
+
 // RemedyOf is the remedy an error of Run carries (RemedyNone when none).
 func RemedyOf(err error) Remedy {
 	var re *RefusedError

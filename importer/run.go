@@ -152,6 +152,8 @@ type RefusedError struct {
 	Msg string
 	// Remedy, worded by each front end, gets past the refusal.
 	Remedy Remedy
+	// Err is the cause, when it has a type a front end words itself.
+	Err error
 }
 
 func (e *RefusedError) Error() string { return e.Msg }

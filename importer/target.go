@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"crypto/rsa"
+	"errors"
 	"fmt"
 
 	"github.com/authgear-migrate/authgear-migrate/importer/adminapi"
@@ -112,13 +113,12 @@ func StartSandbox(ctx context.Context, c SandboxConfig, start SandboxStarter) (*
 // AdminAPITarget checks an endpoint and its credentials and returns a
 // client for them. Every problem is a *RefusedError.
 func AdminAPITarget(cfg adminapi.Config) (*Destination, error) {
-	endpoint, err := adminapi.ParseEndpoint(cfg.Endpoint)
-	if err != nil {
-		return nil, &RefusedError{Msg: err.Error()}
-	}
-	creds, warnings, err := adminapi.LoadCredentials(cfg)
-	if err != nil {
-		return nil, &RefusedError{Msg: err.Error()}
+	// Every problem of the settings at once: the endpoint's and the
+	// credentials'.
+	endpoint, eerr := adminapi.ParseEndpoint(cfg.Endpoint)
+	creds, warnings, cerr := adminapi.LoadCredentials(cfg)
+	if err := errors.Join(eerr, cerr); err != nil {
+		return nil, &RefusedError{Msg: err.Error(), Err: err}
 	}
 	tokens, err := adminapi.NewTokenSource(creds)
 	if err != nil {

@@ -439,3 +439,24 @@ func TestBackgroundMessageReachesItsOwner(t *testing.T) {
 	}
 	d.until(func() bool { return !p.running })
 }
+
+// TestMissingSettingsInFieldWords: an Authgear project with empty fields
+// is refused in the words of the fields, not the environment's.
+func TestMissingSettingsInFieldWords(t *testing.T) {
+	exampleDir(t)
+	d := newDriver(t, Options{}, 100, 30)
+	walkTo(t, d, stepImport)
+	im := d.w.steps[stepImport].(*importingStep)
+	d.handle(tea.KeyMsg{Type: tea.KeyTab})
+	d.key(enter, func() bool { return im.phase == phaseChoose && im.err != nil })
+	v := d.w.View()
+	flat := strings.Join(strings.Fields(v), " ")
+	for _, want := range []string{"fill in", "the endpoint field", "the key file field"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("the screen lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "AUTHGEAR_") && !strings.Contains(v, "pre-filled from AUTHGEAR_*") || strings.Contains(v, "flag") {
+		t.Errorf("the environment's or the flags' words:\n%s", v)
+	}
+}

@@ -805,6 +805,24 @@ func (m *importingStep) describe(err error) string {
 		}
 		return b.String()
 	}
+	if missing := adminapi.Missing(err); len(missing) > 0 {
+		// The settings are the fields on screen: say which to fill in.
+		var b strings.Builder
+		b.WriteString("The Authgear project is not complete; fill in:")
+		for _, s := range missing {
+			switch s {
+			case adminapi.SettingEndpoint:
+				b.WriteString("\n• the endpoint field: the project's endpoint, for example https://myapp.authgear.cloud")
+			case adminapi.SettingProjectID:
+				b.WriteString("\n• the project id field: the <id> in https://<id>.authgear.cloud")
+			case adminapi.SettingKeyID:
+				b.WriteString("\n• the key id field: the Key ID shown next to the key in the portal (Advanced > Admin API)")
+			case adminapi.SettingKey:
+				b.WriteString("\n• the key file field: the private key file downloaded from the portal (Advanced > Admin API)")
+			}
+		}
+		return b.String()
+	}
 	return importer.PrintableLines(err.Error())
 }
 
