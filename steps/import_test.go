@@ -460,3 +460,44 @@ func TestMissingSettingsInFieldWords(t *testing.T) {
 		t.Errorf("the environment's or the flags' words:\n%s", v)
 	}
 }
+
+// TestLongErrorScrolls: a refused connection check (a key id the project
+// does not know: the 403 checklist) is shown whole, wrapped and
+// scrollable, never cut to a line.
+func TestLongErrorScrolls(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {80, 16}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			exampleDir(t)
+			_, env := realProject(t, sandbox.Options{LoginIDTypes: []string{"email", "phone"}, Roles: []string{"*"}})
+			env["AUTHGEAR_ADMIN_KEY_ID"] = "not-the-key-id"
+			d := newDriver(t, Options{Getenv: func(k string) string { return env[k] }}, size[0], size[1])
+			walkTo(t, d, stepImport)
+			im := d.w.steps[stepImport].(*importingStep)
+			d.handle(tea.KeyMsg{Type: tea.KeyTab})
+			d.key(enter, func() bool { return im.phase == phaseChoose && im.err != nil })
+			v := d.w.View()
+			checkGolden(t, fmt.Sprintf("4-long-error-%dx%d", size[0], size[1]), v)
+			if size[1] == 16 && !strings.Contains(v, "of 11: pgup/pgdn") {
+				t.Errorf("at %dx%d the error does not fit and says nothing of the rest:\n%s", size[0], size[1], v)
+			}
+			// Every line of the wrapped message is on screen, or a pgdn
+			// away.
+			seen := map[string]bool{}
+			for range 6 {
+				for _, l := range strings.Split(d.w.View(), "\n") {
+					seen[strings.TrimSpace(l)] = true
+				}
+				d.handle(tea.KeyMsg{Type: tea.KeyPgDown})
+			}
+			lines := strings.Split(im.problemText(), "\n")
+			if len(lines) < 7 {
+				t.Fatalf("the message is %d lines: %q", len(lines), lines)
+			}
+			for _, l := range lines {
+				if l = strings.TrimSpace(l); !seen[l] {
+					t.Errorf("%q is never on screen", l)
+				}
+			}
+		})
+	}
+}

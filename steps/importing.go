@@ -831,8 +831,10 @@ func (m *importingStep) View() string {
 	b.WriteString(m.viewAbove())
 	if m.problemVP.Height > 0 {
 		b.WriteString(m.problemVP.View() + "\n")
-		if n := m.problemLines(); n > 0 {
-			b.WriteString(m.c.Styles.Muted.Render(fmt.Sprintf("(%s more: pgup/pgdn)", count(n, "line", "lines"))) + "\n")
+		if m.problemLines() > 0 {
+			vp := m.problemVP
+			last := min(vp.YOffset+vp.Height, vp.TotalLineCount())
+			b.WriteString(m.c.Styles.Muted.Render(fmt.Sprintf("(lines %d-%d of %d: pgup/pgdn)", vp.YOffset+1, last, vp.TotalLineCount())) + "\n")
 		}
 	} else if m.err != nil {
 		b.WriteString(m.c.Styles.Bad.Width(max(m.c.Width-2, 20)).Render(importer.PrintableLines(m.err.Error())) + "\n")
