@@ -477,7 +477,10 @@ func TestLongErrorScrolls(t *testing.T) {
 			d.key(enter, func() bool { return im.phase == phaseChoose && im.err != nil })
 			v := d.w.View()
 			checkGolden(t, fmt.Sprintf("4-long-error-%dx%d", size[0], size[1]), v)
-			if size[1] == 16 && !strings.Contains(v, "of 11: pgup/pgdn") {
+			if strings.Contains(v, "AUTHGEAR_ADMIN_KEY_ID") || !strings.Contains(v, "the key id field") {
+				t.Errorf("the checklist is not in the words of the fields:\n%s", v)
+			}
+			if size[1] == 16 && !strings.Contains(v, "lines 1-3 of ") {
 				t.Errorf("at %dx%d the error does not fit and says nothing of the rest:\n%s", size[0], size[1], v)
 			}
 			// Every line of the wrapped message is on screen, or a pgdn

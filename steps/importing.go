@@ -805,6 +805,20 @@ func (m *importingStep) describe(err error) string {
 		}
 		return b.String()
 	}
+	var he *adminapi.HTTPError
+	switch {
+	case adminapi.IsForbidden(err):
+		// The 403 checklist, in the words of the fields on screen.
+		tc := m.targetConfig()
+		return fmt.Sprintf("The connection check failed: Authgear refused the Admin API token (HTTP 403; every authentication failure is this same answer). Check:\n"+
+			"(1) the key id field (%q) is the Key ID shown in the portal (Advanced > Admin API) for this key;\n"+
+			"(2) the project id field (%q; when empty, the <id> of https://<id>.authgear.cloud) is the id of the project at this endpoint;\n"+
+			"(3) the key file is the private key downloaded for that key id, and the key has not been deleted in the portal;\n"+
+			"(4) this machine's clock is right to within 5 minutes.",
+			importer.Printable(tc.KeyID), importer.Printable(tc.ProjectID))
+	case errors.As(err, &he) && he.Status == 404:
+		return "The connection check failed: no Authgear project or API answers at this address (HTTP 404): check the endpoint field."
+	}
 	if missing := adminapi.Missing(err); len(missing) > 0 {
 		// The settings are the fields on screen: say which to fill in.
 		var b strings.Builder
