@@ -119,7 +119,7 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 		Import: importer.ImportOptions{PendingLimit: o.jobTimeout},
 	}
 	if !o.dryRun {
-		t, err := resolveTarget(ctx, o, io)
+		t, err := resolveTarget(ctx, o, io, m)
 		if err != nil {
 			return err
 		}
@@ -309,11 +309,24 @@ func resumeCommand(o replayOptions) string {
 
 // resolveTarget checks the endpoint, credentials and sandbox options (usage
 // errors) and returns the client, or starts the in-process sandbox.
-func resolveTarget(ctx context.Context, o replayOptions, io *stdio) (*importer.Destination, error) {
+func resolveTarget(ctx context.Context, o replayOptions, io *stdio, m *importer.Mapping) (*importer.Destination, error) {
 	cfg := adminConfig(o.endpoint, o.keyFile, o.keyID, o.projectID, io)
 	var t *importer.Destination
 	var err error
 	kind, noEndpoint := importer.ChooseTarget(cfg.Endpoint, o.useSandbox)
+	if kind == importer.TargetSandbox && noEndpoint {
+		// The in-process sandbox chosen for want of an endpoint: not for a
+		// file it cannot hold (--sandbox asks for it whatever the size).
+		n, err := importer.CountRecords(ctx, o.input, m)
+		if err == nil {
+			var big *importer.SandboxTooBig
+			if errors.As(importer.CheckSandboxSize(n), &big) {
+				return nil, usagef("replay: no endpoint configured (AUTHGEAR_ENDPOINT or --endpoint), and %s. Rehearse with --dry-run (every record validated, nothing sent), "+
+					"or with a standalone sandbox: %s, then --endpoint %s --project-id sandbox --key-file sandbox-key.pem; --sandbox uses the in-process one anyway",
+					big.Error(), importer.StandaloneSandboxCommand, importer.StandaloneSandboxEndpoint)
+			}
+		}
+	}
 	if kind == importer.TargetSandbox {
 		t, err = rehearsal.Start(ctx, importer.SandboxConfig{
 			LoginIDTypes: importer.SplitList(o.sandboxLoginIDs),

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -44,5 +47,36 @@ func TestVersion(t *testing.T) {
 	r := runCmd(t, nil, "--version")
 	if r.code != 0 || !strings.HasPrefix(r.out, "authgear-migrate ") || !strings.Contains(r.out, "go1.") {
 		t.Errorf("--version:\n%s", r)
+	}
+}
+
+// TestReplayLargeFileNoEndpoint: with no endpoint, replay does not start
+// the in-process sandbox for a file larger than it holds; it says what to
+// do instead (exit 2, nothing written).
+func TestReplayLargeFileNoEndpoint(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("email\n")
+	for i := range importer.MaxSandboxRecords + 1 {
+		b.WriteString("u")
+		b.WriteString(strconv.Itoa(i))
+		b.WriteString("@example.com\n")
+	}
+	in := filepath.Join(dir, "big.csv")
+	if err := os.WriteFile(in, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mp := filepath.Join(dir, "big.mapping.yaml")
+	if r := runCmd(t, nil, "map", "--input", in, "--output", mp); r.code != 0 {
+		t.Fatalf("map: %s", r)
+	}
+	rep := filepath.Join(dir, "big.report.csv")
+	r := runCmd(t, nil, "replay", "--mapping", mp, "--input", in, "--report", rep)
+	if r.code != 2 || !strings.Contains(r.errOut, "100,001 records are too many for the in-process sandbox") ||
+		!strings.Contains(r.errOut, "--dry-run") || !strings.Contains(r.errOut, "authgear-migrate sandbox") {
+		t.Errorf("replay of 100,001 records with no endpoint:\n%s", r)
+	}
+	if _, err := os.Stat(rep); err == nil {
+		t.Error("a report was written")
 	}
 }
