@@ -504,3 +504,20 @@ func TestLongErrorScrolls(t *testing.T) {
 		})
 	}
 }
+
+// TestCountReachesLoadAfterEnter: the load step's count of a large file,
+// still going when Enter moved on to Map, reaches the load step (which
+// reads its channel to the end) rather than the map step.
+func TestCountReachesLoadAfterEnter(t *testing.T) {
+	exampleDir(t)
+	d := newDriver(t, Options{}, 80, 24)
+	walkTo(t, d, stepMap)
+	ld := d.w.s.loaded
+	ch := make(chan tea.Msg, 1)
+	ch <- countedMsg{input: ld.input, n: 12345}
+	d.handle(countingMsg{input: ld.input, n: 10000, ch: ch})
+	d.until(func() bool { return ld.count == 12345 })
+	if d.w.cur != stepMap {
+		t.Errorf("the count moved the wizard to %s", d.w.cur)
+	}
+}

@@ -219,6 +219,19 @@ func (w *Wizard) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return w, cmd
 		}
 	}
+	switch msg.(type) {
+	case countingMsg, countedMsg:
+		// The load step's count of the file goes on after the person
+		// moved on: its messages go to the load step, which re-arms its
+		// channel (else the counting goroutine would wait forever).
+		if w.cur != stepLoad && w.steps[stepLoad] != nil {
+			w.s.active = stepLoad
+			var cmd tea.Cmd
+			w.steps[stepLoad], cmd = w.steps[stepLoad].Update(msg)
+			w.s.active = w.cur
+			return w, cmd
+		}
+	}
 	w.s.active = w.cur
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
