@@ -243,6 +243,12 @@ func TestWizardEndToEnd(t *testing.T) {
 	wait("Protect your backend")
 	tm.Send(enter)
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(30*time.Second))
+	// teatest signals the end before it hands the model over, and
+	// FinalModel does not wait for the model: ask again until it is there.
+	for i := 0; final == nil && i < 500; i++ {
+		time.Sleep(10 * time.Millisecond)
+		final = tm.FinalModel(t)
+	}
 	fm, ok := final.(*Wizard)
 	if !ok {
 		out, _ := io.ReadAll(tm.FinalOutput(t))
