@@ -14,14 +14,15 @@ import (
 	"github.com/charmbracelet/x/term"
 )
 
-// Exit codes, decided here and nowhere else.
+// Exit codes: a run's are decided by importer.ExitCode, for replay and
+// the wizard alike; these name them for the rest of the command.
 const (
-	exitOK          = 0
-	exitError       = 1
-	exitUsage       = 2
-	exitPartial     = 3
-	exitInterrupted = 130 // SIGINT (Ctrl-C)
-	exitTerminated  = 143 // SIGTERM
+	exitOK          = importer.ExitOK
+	exitError       = importer.ExitError
+	exitUsage       = importer.ExitRefused
+	exitPartial     = importer.ExitPartial
+	exitInterrupted = importer.ExitInterrupted // SIGINT (Ctrl-C)
+	exitTerminated  = importer.ExitTerminated  // SIGTERM
 )
 
 // signalError is the cause of the context's end when a signal stopped the
@@ -29,6 +30,9 @@ const (
 type signalError struct{ sig os.Signal }
 
 func (e signalError) Error() string { return "stopped by " + e.sig.String() }
+
+// Signal is the signal, for importer.ExitCode.
+func (e signalError) Signal() os.Signal { return e.sig }
 
 // stdio is the process's streams with their terminal state, injectable
 // for tests.
@@ -104,6 +108,10 @@ func dispatch(ctx context.Context, args []string, io *stdio) error {
 		}
 		return runDemo(ctx, io)
 	}
+	if args[0] == "--version" || args[0] == "-version" || args[0] == "version" {
+		fmt.Fprintln(io.Out, version())
+		return nil
+	}
 	if strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
 		return runWizard(ctx, args, io)
 	}
@@ -138,9 +146,12 @@ func exitCode(ctx context.Context, err error, io *stdio) int {
 	var ue *usageError
 	var pe *partialError
 	var re *importer.RefusedError
+	var rn *runError
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
+	case errors.As(err, &rn):
+		return rn.code
 	case errors.As(err, &ue):
 		fmt.Fprintf(io.Err, "%s: %s\n", io.ProgramName, importer.PrintableLines(strings.TrimRight(ue.msg, "\n")))
 		return exitUsage

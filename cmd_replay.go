@@ -13,6 +13,7 @@ import (
 
 	"github.com/authgear-migrate/authgear-migrate/importer"
 	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
+	"github.com/authgear-migrate/authgear-migrate/internal/rehearsal"
 )
 
 const replayUsage = `Usage: authgear-migrate replay --mapping MAPPING.yaml --input FILE [flags]
@@ -132,7 +133,7 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 		Import: importer.ImportOptions{PendingLimit: o.jobTimeout},
 	}
 	if !o.dryRun {
-		t, err := resolveTarget(ctx, o, io)
+		t, err := resolveTarget(ctx, o, io, m)
 		if err != nil {
 			return err
 		}
@@ -165,7 +166,12 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 					}
 					return strings.TrimSpace(line) == want
 				},
-				Tell: func(msg string) { fmt.Fprintln(io.Err, importer.Printable(msg)) },
+				Tell: func(msg string, r importer.Remedy) {
+					if r == importer.RemedyCreateRoles {
+						msg += ". Create them with --create-roles (or in the portal, User Management > Roles and Groups), then run again"
+					}
+					fmt.Fprintln(io.Err, importer.Printable(msg))
+				},
 			}).Install(&cfg)
 		}
 	}
@@ -193,7 +199,11 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 	s, err := importer.Run(ctx, cfg)
 	var re *importer.RefusedError
 	if errors.As(err, &re) {
-		return &usageError{msg: "replay: " + re.Msg + historyAdvice(err)}
+		advice := historyAdvice(err)
+		if advice == "" {
+			advice = replayRemedy(re.Remedy)
+		}
+		return &usageError{msg: "replay: " + re.Msg + advice}
 	}
 	var tm *importer.TooManyKeysError
 	if errors.As(err, &tm) {
@@ -202,26 +212,67 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 	if errors.Is(err, importer.ErrKeysNotConfirmed) {
 		return &usageError{msg: "replay: --create-roles: not confirmed; nothing was created or sent"}
 	}
+	if s.Error != "" {
+		s.Error += replayRemedy(importer.RemedyOf(err))
+	}
 	if s.DryRun && s.Needs != nil && !o.jsonOut {
 		if adv := s.Needs.InvalidKeyAdvice(); adv != "" {
 			fmt.Fprintln(io.Err, "warning: "+importer.Printable(adv))
 		}
 	}
 	printSummary(io, o, &s)
-	if err != nil {
-		// The summary showed it ("stopped: ..."): exitCode only sets the
-		// exit code.
-		return &printedError{err}
-	}
-	if s.Partial() {
+	// The summary showed what went wrong ("stopped: ..."): the error only
+	// carries the exit code, decided by the engine for every front end.
+	return runExit(ctx, &s, err)
+}
+
+// runExit is the error that gives a run's exit code (importer.ExitCode),
+// shown already by the summary; nil for 0.
+func runExit(ctx context.Context, s *importer.RunSummary, err error) error {
+	code := importer.ExitCode(s, err, context.Cause(ctx))
+	switch {
+	case code == importer.ExitOK:
+		return nil
+	case code == importer.ExitPartial && err == nil:
 		return &partialError{invalid: s.Invalid, failed: s.Failed}
+	case err == nil && s != nil:
+		err = errors.New(s.Error)
+	case err == nil:
+		err = errors.New("the run did not finish")
 	}
-	return nil
+	return &runError{err: err, code: code}
+}
+
+// replayRemedy words a remedy with replay's flags.
+func replayRemedy(r importer.Remedy) string {
+	switch r {
+	case importer.RemedyOtherReport:
+		return "; choose another --report"
+	case importer.RemedyCreateRoles:
+		return " (run with --create-roles to have the missing roles and groups created, after the first request)"
+	case importer.RemedyUpsert:
+		return " (with --upsert to add it to the users already imported)"
+	case importer.RemedyRunAgain:
+		return "; run the same command again to continue"
+	case importer.RemedyRestart:
+		return "; run with --restart to start over (records it already imported will come back skipped)"
+	}
+	return ""
 }
 
 // printedError has been shown in the summary already; it only sets the
 // exit code.
 type printedError struct{ err error }
+
+// runError ends a run that the summary showed already: it only carries
+// the run's exit code (importer.ExitCode).
+type runError struct {
+	err  error
+	code int
+}
+
+func (e *runError) Error() string { return e.err.Error() }
+func (e *runError) Unwrap() error { return e.err }
 
 func (e *printedError) Error() string { return e.err.Error() }
 func (e *printedError) Unwrap() error { return e.err }
@@ -310,18 +361,34 @@ func resumeCommand(o replayOptions) string {
 
 // resolveTarget checks the endpoint, credentials and sandbox options (usage
 // errors) and returns the client, or starts the in-process sandbox.
-func resolveTarget(ctx context.Context, o replayOptions, io *stdio) (*importer.Destination, error) {
+func resolveTarget(ctx context.Context, o replayOptions, io *stdio, m *importer.Mapping) (*importer.Destination, error) {
 	cfg := adminConfig(o.endpoint, o.keyFile, o.keyID, o.projectID, io)
 	var t *importer.Destination
 	var err error
-	if o.useSandbox || cfg.Endpoint == "" {
-		t, err = importer.StartSandbox(ctx, importer.SandboxConfig{
+	kind, noEndpoint := importer.ChooseTarget(cfg.Endpoint, o.useSandbox)
+	if kind == importer.TargetSandbox && noEndpoint {
+		// The in-process sandbox chosen for want of an endpoint: not for a
+		// file it cannot hold (--sandbox asks for it whatever the size).
+		n, err := importer.CountRecords(ctx, o.input, m)
+		if err == nil {
+			var big *importer.SandboxTooBig
+			if errors.As(importer.CheckSandboxSize(n), &big) {
+				return nil, usagef("replay: no endpoint configured (AUTHGEAR_ENDPOINT or --endpoint), and %s. Rehearse with --dry-run (every record validated, nothing sent), "+
+					"or with a standalone sandbox: %s, then --endpoint %s --project-id sandbox --key-file sandbox-key.pem; --sandbox uses the in-process one anyway",
+					big.Error(), importer.StandaloneSandboxCommand, importer.StandaloneSandboxEndpoint)
+			}
+		}
+	}
+	if kind == importer.TargetSandbox {
+		t, err = rehearsal.Start(ctx, importer.SandboxConfig{
 			LoginIDTypes: importer.SplitList(o.sandboxLoginIDs),
 			Roles:        importer.SplitList(o.sandboxRoles),
 			Groups:       importer.SplitList(o.sandboxGroups),
 			Rate:         o.sandboxRate,
-			NoEndpoint:   !o.useSandbox,
 		})
+		if err == nil && noEndpoint {
+			t.Warnings = append(t.Warnings, "no endpoint configured (AUTHGEAR_ENDPOINT or --endpoint): importing into the in-process sandbox")
+		}
 	} else {
 		t, err = importer.AdminAPITarget(cfg)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/authgear-migrate/authgear-migrate/importer"
 	"github.com/authgear-migrate/authgear-migrate/steps"
 )
 
@@ -47,8 +48,12 @@ func runWizard(ctx context.Context, args []string, io *stdio) error {
 		Example: writeExample,
 	})
 	// After the wizard, what stays in the scrollback.
-	if res.Summary != nil {
+	var refused *importer.RefusedError
+	if res.Summary != nil && !errors.As(res.RunErr, &refused) {
 		printSummary(io, replayOptions{title: "authgear-migrate wizard"}, res.Summary)
+	}
+	if res.Problem != "" {
+		fmt.Fprintln(io.Err, res.Problem)
 	}
 	if res.Mapping != "" {
 		fmt.Fprintf(io.Out, "mapping: %s\nheadless: %s\n", res.Mapping, res.Replay)
@@ -56,16 +61,21 @@ func runWizard(ctx context.Context, args []string, io *stdio) error {
 	if res.Snippet != "" {
 		fmt.Fprintf(io.Out, "middleware: %s\n", res.Snippet)
 	}
-	if errors.Is(err, steps.ErrAborted) {
-		return nil
-	}
-	if err != nil {
+	return wizardExit(ctx, res, err)
+}
+
+// wizardExit is the error that gives the wizard's exit code: the
+// import's, decided as for replay (importer.ExitCode: 3 when records were
+// invalid, failed or not sent, 2 on a refusal, 1 on an error, 130/143 on
+// a stop); 0 when the person quit before any import.
+func wizardExit(ctx context.Context, res steps.Result, err error) error {
+	if err != nil && !errors.Is(err, steps.ErrAborted) {
 		return err
 	}
-	if res.Summary != nil && res.Summary.Error != "" {
-		return &printedError{errors.New(res.Summary.Error)}
+	if res.Summary == nil && res.RunErr == nil {
+		return nil
 	}
-	return nil
+	return runExit(ctx, res.Summary, res.RunErr)
 }
 
 // writeExample writes the embedded example into a temporary folder for

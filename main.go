@@ -11,6 +11,7 @@
 //	authgear-migrate verify --mapping MAPPING.yaml --input FILE [--all]
 //	authgear-migrate snippets --endpoint URL [--stack NAME] [--out DIR]
 //	authgear-migrate sandbox --listen 127.0.0.1:3100 ...
+//	authgear-migrate --version
 //
 // Run a command with -h for its flags. NO_COLOR=1 turns the wizard's colour
 // off.
@@ -20,6 +21,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -37,4 +39,36 @@ func main() {
 	code := run(ctx, os.Args[1:], newIO())
 	cancel(nil)
 	os.Exit(code)
+}
+
+// version is the program's version as the build recorded it: the module
+// version (go install ...@v1.2.3), or the commit a build from a clone was
+// made at, with "+dirty" when the tree had changes.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "authgear-migrate (unknown version)"
+	}
+	v := bi.Main.Version
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = "+dirty"
+			}
+		}
+	}
+	if (v == "" || v == "(devel)") && rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		v = "commit " + rev + modified
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	return "authgear-migrate " + v + " (" + bi.GoVersion + ")"
 }

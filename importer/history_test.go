@@ -345,7 +345,7 @@ func jpathFor(t *testing.T) string { return filepath.Join(t.TempDir(), "users.jo
 func TestRehearsalThenLiveThenRehearsal(t *testing.T) {
 	c, _ := exampleRun(t)
 	rehearse := func() error {
-		tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email", "phone"}, Roles: []string{"admin", "editor", "viewer"}})
+		tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email", "phone"}, Roles: []string{"admin", "editor", "viewer"}}, testSandbox)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -224,6 +224,8 @@ type StopError struct {
 	// Reason explains, without secrets, what to do.
 	Reason string
 	Err    error
+	// Remedy, worded by each front end, continues the import.
+	Remedy Remedy
 }
 
 func (e *StopError) Error() string { return e.Reason }
@@ -582,7 +584,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		_ = o.Journal.EndCanary()
 	}
 	if err != nil && errors.Is(err, context.Canceled) {
-		err = &StopError{Reason: "interrupted: jobs already accepted are in the journal; run the same command again to continue", Err: err}
+		err = &StopError{Reason: "interrupted: jobs already accepted are in the journal", Err: err, Remedy: RemedyRunAgain}
 	}
 	im.sum.reported = im.reported
 	return im.sum, err
@@ -914,7 +916,7 @@ func (im *importer) postFailed(ctx context.Context, req *request, err error) {
 			im.failRequest(req, Settled, "the server refused the request: "+ae.Error())
 			return
 		}
-		im.stop(&StopError{Reason: fmt.Sprintf("sending a request failed: %v; run the same command again to continue", err), Err: err})
+		im.stop(&StopError{Reason: fmt.Sprintf("sending a request failed: %v", err), Err: err, Remedy: RemedyRunAgain})
 		unsent(req, "not sent: "+err.Error())
 	}
 }
@@ -1149,8 +1151,8 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 			}
 			sort.Strings(fields)
 			im.stop(&StopError{Err: ErrCanary, Reason: fmt.Sprintf(
-				"the server ignored %s in the first request (%q): that login ID type is not enabled in this Authgear project, so every user would be imported without it. Enable it in the portal (Authentication > Login Methods) or remove it from the mapping, then run again (with --upsert to add it to the users already imported)",
-				strings.Join(fields, " and "), "is not an allowed login ID")})
+				"the server ignored %s in the first request (%q): that login ID type is not enabled in this Authgear project, so every user would be imported without it. Enable it in the portal (Authentication > Login Methods) or remove it from the mapping, then run again",
+				strings.Join(fields, " and "), "is not an allowed login ID"), Remedy: RemedyUpsert})
 		} else if reason, n := projectReason(failReasons); n > 0 {
 			// A reason about the project, not the record: every later
 			// record that carries the key would fail the same way.
@@ -1161,7 +1163,7 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 					break
 				}
 			}
-			im.stop(&StopError{Err: ErrCanary, Reason: fmt.Sprintf("%d of the %d records of the first request failed with %s: %s; nothing more was sent (run with --create-roles to create the missing roles and groups before the import)", n, len(rows), reason, canaryAdvice(reason, example))})
+			im.stop(&StopError{Err: ErrCanary, Remedy: RemedyCreateRoles, Reason: fmt.Sprintf("%d of the %d records of the first request failed with %s: %s; nothing more was sent", n, len(rows), reason, canaryAdvice(reason, example))})
 		} else if len(failReasons) == 1 && im.sumFailedAll(rows) {
 			for reason := range failReasons {
 				im.stop(&StopError{Err: ErrCanary, Reason: "every record of the first request failed with " + reason + ": " + canaryAdvice(reason, rows) + "; nothing more was sent"})

@@ -42,7 +42,7 @@ func TestRunNoReportLeavesNothing(t *testing.T) {
 		}
 	}
 
-	tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email"}})
+	tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email"}}, testSandbox)
 	if err != nil {
 		t.Fatal(err)
 	}

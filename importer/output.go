@@ -27,7 +27,8 @@ import (
 // behind.
 
 // NamedPath is a file of a run with the role that names it in messages
-// ("--input", "the report").
+// ("the input", "the report": the engine's words, never a front end's
+// flag).
 type NamedPath struct {
 	Path string
 	Role string
@@ -37,6 +38,9 @@ type NamedPath struct {
 type OutputError struct {
 	Output NamedPath
 	Msg    string
+	// Remedy gets past it (RemedyOtherReport for the record of a live
+	// import), for the front end to word.
+	Remedy Remedy
 }
 
 func (e *OutputError) Error() string {
@@ -82,11 +86,11 @@ func checkPaths(inputs, outputs []NamedPath) error {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 		case err != nil:
-			return &OutputError{out, fmt.Sprintf("cannot be checked: %v", err)}
+			return &OutputError{Output: out, Msg: fmt.Sprintf("cannot be checked: %v", err)}
 		case li.Mode()&fs.ModeSymlink != 0:
-			return &OutputError{out, "is a symbolic link: an output is never written through a link (it may lead to the export); remove the link or choose another name"}
+			return &OutputError{Output: out, Msg: "is a symbolic link: an output is never written through a link (it may lead to the export); remove the link or choose another name"}
 		case !li.Mode().IsRegular():
-			return &OutputError{out, "exists and is not a regular file"}
+			return &OutputError{Output: out, Msg: "exists and is not a regular file"}
 		default:
 			k.info = li
 		}
@@ -96,7 +100,7 @@ func checkPaths(inputs, outputs []NamedPath) error {
 				same = os.SameFile(k.info, in.info)
 			}
 			if same {
-				return &OutputError{out, fmt.Sprintf("is the same file as %s (%s): writing it would destroy it", in.Role, in.Path)}
+				return &OutputError{Output: out, Msg: fmt.Sprintf("is the same file as %s (%s): writing it would destroy it", in.Role, in.Path)}
 			}
 		}
 		for _, o := range outs {
@@ -105,7 +109,7 @@ func checkPaths(inputs, outputs []NamedPath) error {
 				same = os.SameFile(k.info, o.info)
 			}
 			if same {
-				return &OutputError{out, fmt.Sprintf("is the same file as %s (%s)", o.Role, o.Path)}
+				return &OutputError{Output: out, Msg: fmt.Sprintf("is the same file as %s (%s)", o.Role, o.Path)}
 			}
 		}
 		outs = append(outs, k)
@@ -414,27 +418,27 @@ func CheckFiles(inputs []NamedPath, outputs []Output) error {
 func checkKind(o Output) error {
 	got, err := Recognize(o.Path)
 	if err != nil {
-		return &OutputError{o.NamedPath, fmt.Sprintf("cannot be checked: %v", err)}
+		return &OutputError{Output: o.NamedPath, Msg: fmt.Sprintf("cannot be checked: %v", err)}
 	}
 	switch {
 	case got == KindOther && o.Kind == KindOther, got == KindEmpty:
 		return nil
 	case got == KindOther:
 		if fileExists(o.Path) {
-			return &OutputError{o.NamedPath, fmt.Sprintf("exists and is not %s (it may be an export or another file of yours): it is not replaced", o.Kind)}
+			return &OutputError{Output: o.NamedPath, Msg: fmt.Sprintf("exists and is not %s (it may be an export or another file of yours): it is not replaced", o.Kind)}
 		}
 		return nil
 	case got == KindKey:
-		return &OutputError{o.NamedPath, "is a private key (the Admin API key file?): it is never replaced"}
+		return &OutputError{Output: o.NamedPath, Msg: "is a private key (the Admin API key file?): it is never replaced"}
 	case got != o.Kind:
-		return &OutputError{o.NamedPath, fmt.Sprintf("is %s, not %s: it is not replaced", got, o.Kind)}
+		return &OutputError{Output: o.NamedPath, Msg: fmt.Sprintf("is %s, not %s: it is not replaced", got, o.Kind)}
 	case got == KindReport && !o.MayHoldIDs:
 		ids, err := ReportHoldsUserIDs(o.Path)
 		if err != nil {
-			return &OutputError{o.NamedPath, fmt.Sprintf("cannot be checked: %v", err)}
+			return &OutputError{Output: o.NamedPath, Msg: fmt.Sprintf("cannot be checked: %v", err)}
 		}
 		if ids {
-			return &OutputError{o.NamedPath, "is the report of a live import (it holds the ids of the users it created): it is never replaced by another run (choose a new report)"}
+			return &OutputError{Output: o.NamedPath, Msg: "is the report of a live import (it holds the ids of the users it created): it is never replaced by another run", Remedy: RemedyOtherReport}
 		}
 	}
 	return nil

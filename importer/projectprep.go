@@ -312,8 +312,9 @@ type ProjectOptions struct {
 	// run's report, set by Install); Target the destination's ID.
 	Journal, Target string
 	// Tell receives what the person should know (the keys missing, what
-	// was created).
-	Tell func(msg string)
+	// was created), with the remedy a front end words (RemedyNone when
+	// there is nothing to do).
+	Tell func(msg string, r Remedy)
 }
 
 // ProjectPrep prepares the project for a live run: before anything is
@@ -356,9 +357,11 @@ func (p *ProjectPrep) Install(c *RunConfig) {
 	c.Import.HoldFromCanary = p.Holds
 }
 
-func (p *ProjectPrep) tell(msg string) {
+func (p *ProjectPrep) tell(msg string) { p.tellRemedy(msg, RemedyNone) }
+
+func (p *ProjectPrep) tellRemedy(msg string, r Remedy) {
 	if p.o.Tell != nil {
-		p.o.Tell(msg)
+		p.o.Tell(msg, r)
 	}
 }
 
@@ -398,7 +401,7 @@ func (p *ProjectPrep) Prepare(ctx context.Context, n ProjectNeeds) error {
 	}
 	pe := &ProjectNotReadyError{Missing: missing, Invalid: n.InvalidKeyAdvice()}
 	if len(pe.Missing) > 0 || pe.Invalid != "" {
-		p.tell(pe.Error())
+		p.tellRemedy(pe.Error(), pe.Remedy())
 	}
 	return nil
 }
@@ -485,10 +488,19 @@ func (e *ProjectNotReadyError) Error() string {
 			ks = append(ks, k.String())
 		}
 		parts = append(parts, "the project lacks "+strings.Join(ks, ", ")+
-			": records carrying them would fail with RoleUnknownKeys or GroupUnknownKeys. Create them with --create-roles (or in the portal, User Management > Roles and Groups), then run again")
+			": records carrying them would fail with RoleUnknownKeys or GroupUnknownKeys")
 	}
 	if e.Invalid != "" {
 		parts = append(parts, e.Invalid)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// Remedy is what gets the project ready (RemedyCreateRoles when roles
+// or groups are missing), for the front end to word.
+func (e *ProjectNotReadyError) Remedy() Remedy {
+	if len(e.Missing) > 0 {
+		return RemedyCreateRoles
+	}
+	return RemedyNone
 }

@@ -36,14 +36,15 @@ func TestPrepareProjectCreatesRoles(t *testing.T) {
 		Target: &Destination{API: e.api, Name: "sandbox", ID: "sandbox test"}, Import: e.fastOptions(false)}
 
 	var told []string
-	NewProjectPrep(e.api, ProjectOptions{Tell: func(msg string) {
+	var remedy Remedy
+	NewProjectPrep(e.api, ProjectOptions{Tell: func(msg string, r Remedy) {
 		if e.sb.Stats().RecordsReceived != 0 {
 			t.Error("told after records were sent")
 		}
-		told = append(told, msg)
+		told, remedy = append(told, msg), r
 	}}).Install(&c)
 	_, err := Run(context.Background(), c)
-	if !errors.Is(err, ErrCanary) || len(told) != 1 || !strings.Contains(told[0], `role "admin" (12 records)`) || !strings.Contains(told[0], "--create-roles") {
+	if !errors.Is(err, ErrCanary) || len(told) != 1 || !strings.Contains(told[0], `role "admin" (12 records)`) || remedy != RemedyCreateRoles || strings.Contains(told[0], "--") {
 		t.Fatalf("without --create-roles: %v, told %q", err, told)
 	}
 	if st := e.sb.Stats(); st.RecordsReceived != 10 {
@@ -58,7 +59,7 @@ func TestPrepareProjectCreatesRoles(t *testing.T) {
 	// The first import's report and journal hold the canary's user ids:
 	// an import into another project names its own report.
 	c.Report = filepath.Join(dir, "r2.csv")
-	NewProjectPrep(e.api, ProjectOptions{Create: true, Tell: func(msg string) { told = append(told, msg) }}).Install(&c)
+	NewProjectPrep(e.api, ProjectOptions{Create: true, Tell: func(msg string, _ Remedy) { told = append(told, msg) }}).Install(&c)
 	s, err := Run(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +103,7 @@ func TestDryRunFindsInvalidKeys(t *testing.T) {
 	var told []string
 	lc := RunConfig{Mapping: m, MappingPath: mp, Input: input, Report: filepath.Join(dir, "live.csv"),
 		Target: &Destination{API: e.api, ID: "sandbox test"}, Import: e.fastOptions(false)}
-	NewProjectPrep(e.api, ProjectOptions{Create: true, Tell: func(msg string) { told = append(told, msg) }}).Install(&lc)
+	NewProjectPrep(e.api, ProjectOptions{Create: true, Tell: func(msg string, _ Remedy) { told = append(told, msg) }}).Install(&lc)
 	_, err = Run(context.Background(), lc)
 	// The canary holds only the record that needs nothing created ("Has
 	// Space", which no project can hold): it fails, the run stops, and

@@ -154,18 +154,27 @@ func (s *RunSummary) Partial() bool {
 // line, the mapping or the outputs are wrong (exit 2).
 type RefusedError struct {
 	Msg string
-	// Err, when set, is the typed reason (a *HistoryError, a
-	// *LockedError, an *OutputError) for a front end to word its advice.
+	// Remedy, worded by each front end, gets past the refusal.
+	Remedy Remedy
+	// Err is the cause, when it has a type a front end words itself.
 	Err error
 }
 
 func (e *RefusedError) Error() string { return e.Msg }
 
-// Unwrap is the typed reason.
-func (e *RefusedError) Unwrap() error { return e.Err }
-
-// refused wraps a typed refusal.
-func refused(err error) *RefusedError { return &RefusedError{Msg: err.Error(), Err: err} }
+// refused wraps a typed refusal; a refusal to replace the record of
+// another migration is got past with another report.
+func refused(err error) *RefusedError {
+	re := &RefusedError{Msg: err.Error(), Err: err}
+	var he *HistoryError
+	var oe *OutputError
+	if errors.As(err, &he) {
+		re.Remedy = RemedyOtherReport
+	} else if errors.As(err, &oe) {
+		re.Remedy = oe.Remedy
+	}
+	return re
+}
 
 // Run is one migration run, the same for every front end: it loads the
 // input with the mapping, validates every record, and in a dry run reports
@@ -303,9 +312,9 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 	// dry run or a rehearsal replaces it only when the journal beside it
 	// marks it a rehearsal's; a live run decides below, from its journal.
 	mayHoldIDs := live || jfp.Rehearsal
-	inputs := []NamedPath{{c.Input, "--input"}, {c.MappingPath, "--mapping"}, {passwords, "--passwords"}}
-	outputs := []Output{{NamedPath{report, "--report"}, KindReport, mayHoldIDs}, {NamedPath{retryPath, "the retry file"}, KindOther, false},
-		{NamedPath{c.EmitJSON, "--emit-json"}, KindRequestDocument, false}}
+	inputs := []NamedPath{{c.Input, "the input"}, {c.MappingPath, "the mapping"}, {passwords, "the password file"}}
+	outputs := []Output{{NamedPath{report, "the report"}, KindReport, mayHoldIDs}, {NamedPath{retryPath, "the retry file"}, KindOther, false},
+		{NamedPath{c.EmitJSON, "the request document"}, KindRequestDocument, false}}
 	if c.NoReport {
 		s.Report, outputs = "", outputs[2:]
 	}
@@ -327,7 +336,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 			if rehearsal {
 				what = "a rehearsal in the sandbox"
 			}
-			return s, &RefusedError{Msg: fmt.Sprintf("%s is the report of a live import into %s (its journal %s says so): %s never replaces it; choose another --report", report, journalTarget, journalPath, what)}
+			return s, &RefusedError{Remedy: RemedyOtherReport, Msg: fmt.Sprintf("%s is the report of a live import into %s (its journal %s says so): %s never replaces it", report, journalTarget, journalPath, what)}
 		}
 	}
 	// The project, checked before any output is opened and anything is

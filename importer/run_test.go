@@ -69,7 +69,7 @@ func TestRunDryAndSandbox(t *testing.T) {
 	}
 	checkReportRows(t, c.Report, 21)
 
-	tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email", "phone"}, Roles: []string{"admin", "editor", "viewer"}})
+	tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email", "phone"}, Roles: []string{"admin", "editor", "viewer"}}, testSandbox)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestRunJoinedPasswordsFromAnotherFolder(t *testing.T) {
 	if dry.PasswordsBcrypt == 0 {
 		t.Fatalf("the dry run joined no password: %+v", dry)
 	}
-	tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email", "phone", "username"}, Roles: []string{"*"}, Groups: []string{"*"}})
+	tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email", "phone", "username"}, Roles: []string{"*"}, Groups: []string{"*"}}, testSandbox)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestRunRefusesBeforeTouchingOutputs(t *testing.T) {
 	os.Symlink(input, link)
 	hard := filepath.Join(dir, "hard.report.csv")
 	os.Link(input, hard)
-	tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email", "phone"}, Roles: []string{"*"}})
+	tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email", "phone"}, Roles: []string{"*"}}, testSandbox)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,9 +228,9 @@ func TestRunRefusesBeforeTouchingOutputs(t *testing.T) {
 		dry    bool
 		want   string
 	}{
-		{"report is the input", input, true, "same file as --input"},
+		{"report is the input", input, true, "same file as the input"},
 		{"report is a link to the input", link, true, "symbolic link"},
-		{"report is a hard link to the input", hard, false, "same file as --input"},
+		{"report is a hard link to the input", hard, false, "same file as the input"},
 		{"dry run over a live report", liveReport, true, "report of a live import"},
 		{"rehearsal over a live report", liveReport, false, "report of a live import"},
 	} {

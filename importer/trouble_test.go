@@ -163,7 +163,9 @@ func TestResumedPendingJobResolvedQuickly(t *testing.T) {
 // id, and the others sent again (issue 17 item 12).
 func TestForgottenJobsResolved(t *testing.T) {
 	const n = 500
-	e := startLive(t, sandbox.Options{LoginIDTypes: []string{"email", "phone"},
+	// A paced worker (100-record tasks take 50 ms) so that every job is
+	// polled more than twice before it completes, whatever the machine.
+	e := startLive(t, sandbox.Options{LoginIDTypes: []string{"email", "phone"}, Rate: 2000,
 		Faults: sandbox.Faults{ForgetJobsAfter: 2}})
 	path, m := genInput(t, n, usergen.Options{Seed: 34})
 	run := runImport(t, context.Background(), path, m, e.troubleOptions(), nil)
@@ -519,7 +521,7 @@ func TestJournalServerTime(t *testing.T) {
 // (issue 17 item 10).
 func TestUnknownOutcomeJoinsTheRetryFile(t *testing.T) {
 	c, dir := exampleRun(t)
-	tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email", "phone"}, Roles: []string{"admin", "editor", "viewer"}})
+	tgt, err := StartSandbox(context.Background(), SandboxConfig{LoginIDTypes: []string{"email", "phone"}, Roles: []string{"admin", "editor", "viewer"}}, testSandbox)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -202,7 +202,7 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 	if ujPath == "" {
 		ujPath = DefaultUndoJournal(c.Report)
 	}
-	if err := CheckFiles([]NamedPath{{c.Report, "--report"}, {journal, "the import's journal"}},
+	if err := CheckFiles([]NamedPath{{c.Report, "the import's report"}, {journal, "the import's journal"}},
 		[]Output{{NamedPath: NamedPath{out, "undo's report"}, Kind: KindUndoReport}, {NamedPath: NamedPath{ujPath, "undo's journal"}, Kind: KindUndoJournal}}); err != nil {
 		return s, refused(err)
 	}

@@ -79,8 +79,8 @@ func Verify(ctx context.Context, c VerifyConfig) (VerifySummary, error) {
 	}
 	// The one output check, before anything is read back or written; and
 	// one verify at a time writing this report.
-	if err := CheckFiles([]NamedPath{{c.Input, "--input"}, {c.Report, "--report"}, {c.MappingPath, "--mapping"},
-		{c.Passwords, "--passwords"}, {DefaultJournal(c.Report), "the import's journal"}},
+	if err := CheckFiles([]NamedPath{{c.Input, "the input"}, {c.Report, "the import's report"}, {c.MappingPath, "the mapping"},
+		{c.Passwords, "the password file"}, {DefaultJournal(c.Report), "the import's journal"}},
 		[]Output{{NamedPath: NamedPath{out, "the verify report"}, Kind: KindVerifyReport}}); err != nil {
 		return s, refused(err)
 	}

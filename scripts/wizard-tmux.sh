@@ -31,7 +31,14 @@
 # each. After the wizard exits, the pane (the normal screen, where the
 # summary is printed) is saved as OUT/<size>-99-stdout.txt.
 #
-# Checks, per size: exit status 0; the mapping, report and retry files in
+# Then, per size of STOP_SIZES (default "80x24 200x60"; "" skips it), a
+# stop, a back-to-map and a resume against a standalone sandbox posing as
+# a real project (`authgear-migrate sandbox`, 50 records a second): 1,000
+# users are imported, ctrl+c asks and y stops; esc goes back to Map; the
+# same import again says the journal continues it, and it ends with every
+# record inserted once (exit 0). Its screens are OUT/<size>-stop-<nn>-*.txt.
+#
+# Checks, per size: exit status (replay's: 3 when records were invalid); the mapping, report and retry files in
 # the folder; one report line per input record, each record once; the
 # summary on stdout; every screen with the step header on its first line
 # and the help line on its last. Lines exactly as wide as the window that
@@ -166,7 +173,7 @@ press() {
 # the first line, the help line the last line written, on one of the last
 # two rows (the frame leaves the bottom row empty). HELP_ROW is its row.
 HEADER_RE='(1 Load|[1-5]/5 )'
-HELP_RE='^(enter|esc|ctrl\+c|\?) [a-z?]'
+HELP_RE='^(enter|esc|ctrl\+c|y|s|\?) [a-z?]'
 frame_ok() {
 	local first last
 	first="$(sed -n 1p <<<"$SCREEN")"
@@ -347,7 +354,6 @@ for SIZE in $SIZES; do
 	start=$(now_ms)
 	while [ ! -s "$RC" ] && [ $(($(now_ms) - start)) -lt $((TIMEOUT * 1000)) ]; do sleep "$POLL"; done
 	rc="$(cat "$RC" 2>/dev/null || echo none)"
-	check "$SIZE" "exit status 0" "status $rc" "$([ "$rc" = 0 ] && echo 1 || echo 0)"
 	SCREEN=""
 	start=$(now_ms)
 	while ! grep -q '^\[wizard exited\]' <<<"$SCREEN" && [ $(($(now_ms) - start)) -lt $((TIMEOUT * 1000)) ]; do
@@ -360,6 +366,12 @@ for SIZE in $SIZES; do
 	grep -Eq '^  records +[0-9]+' <<<"$SCREEN" && grep -Eq '^  inserted +[0-9]+' <<<"$SCREEN" &&
 		grep -Eq '^report: ' <<<"$SCREEN" && grep -Eq '^mapping: ' <<<"$SCREEN" && sum_ok=1
 	check "$SIZE" "summary on stdout" "$(grep -E '^  (records|inserted|failed|invalid) ' <<<"$SCREEN" | tr -s ' ' | tr '\n' ';')" $sum_ok
+	# replay's exit codes: 3 when records were invalid or failed.
+	partial=0
+	for n in $(grep -E '^  (failed|invalid) +[0-9]+$' <<<"$SCREEN" | grep -Eo '[0-9]+$'); do partial=$((partial + n)); done
+	want_rc=0
+	[ "$partial" -gt 0 ] && want_rc=3
+	check "$SIZE" "exit status $want_rc (replay's)" "status $rc" "$([ "$rc" = "$want_rc" ] && echo 1 || echo 0)"
 
 	# The files in the folder.
 	mp="$WORK/$STEM.mapping.yaml"
@@ -392,6 +404,85 @@ for SIZE in $SIZES; do
 		check "$SIZE" "password export joined" "mapping joins $PWNAME: $(grep -c "file: $PWNAME" "$mp" 2>/dev/null); preview: ${PREVIEW_BCRYPT:-?} bcrypt" $joined
 	fi
 	tm kill-session -t "$S" >/dev/null 2>&1
+done
+
+# stop_walk: at $SIZE, import 1,000 users into a standalone sandbox, stop
+# with ctrl+c and y, go back to Map with esc, import again (the journal
+# continues the run) and finish. Returns 1 when a screen never comes.
+stop_walk() {
+	local env="$1"
+	shot stop-00 load-path "$W" "$H" 'Load an export' 'export file: users.csv' || return 1
+	tm send-keys -t "$S" Enter
+	shot stop-01 load "$W" "$H" 'Load an export' 'accept & map' || return 1
+	tm send-keys -t "$S" Enter
+	shot stop-02 map "$W" "$H" 'Map the columns' '^› identifier' || return 1
+	tm send-keys -t "$S" Enter
+	shot stop-03 preview "$W" "$H" 'Preview: the JSON' '^1,?000 records' || return 1
+	tm send-keys -t "$S" Enter
+	press Tab '^› an Authgear project' || return 1
+	tm send-keys -t "$S" Enter
+	shot stop-04 confirm "$W" "$H" 'This writes to a real project' 'type y or the project id' || return 1
+	tm send-keys -t "$S" y
+	tm send-keys -t "$S" Enter
+	shot stop-05 running "$W" "$H" 'records settled' 'ctrl\+c stop safely' || return 1
+	tm send-keys -t "$S" C-c
+	shot stop-06 question "$W" "$H" 'Stop the import\?' 'y stop' || return 1
+	tm send-keys -t "$S" y
+	shot stop-07 stopped "$W" "$H" 'not sent [0-9,]+' '^report: ' 'esc back to Map' || return 1
+	tm send-keys -t "$S" Escape
+	shot stop-08 back-to-map "$W" "$H" 'Map the columns' || return 1
+	tm send-keys -t "$S" Enter
+	shot stop-09 preview-again "$W" "$H" 'Preview: the JSON' '^1,?000 records' || return 1
+	tm send-keys -t "$S" Enter
+	press Tab '^› an Authgear project' || return 1
+	tm send-keys -t "$S" Enter
+	shot stop-10 resume-confirm "$W" "$H" 'An unfinished import of this file' 'it is continued' || return 1
+	tm send-keys -t "$S" y
+	tm send-keys -t "$S" Enter
+	shot stop-11 resumed "$W" "$H" '^report: ' 'inserted 1,000' || return 1
+	tm send-keys -t "$S" Enter
+	shot stop-12 middleware "$W" "$H" 'Protect your backend' 'the project imported into' || return 1
+	tm send-keys -t "$S" Enter
+	return 0
+}
+
+for SIZE in ${STOP_SIZES-80x24 200x60}; do
+	W="${SIZE%x*}"
+	H="${SIZE#*x}"
+	S="stop-$SIZE"
+	WORK="$(mktemp -d "$RUN/stop-$SIZE.XXXXXX")"
+	awk 'BEGIN { print "Email,Mobile number"; for (i = 0; i < 1000; i++) printf "user%d@example.com,+44 7911 %06d\n", i, 100000 + i }' >"$WORK/users.csv"
+	"$BIN" sandbox --listen 127.0.0.1:0 --project-id myapp --key-file "$WORK/sandbox-key.pem" --login-ids email,phone --rate 50 \
+		>"$WORK/sandbox.out" 2>"$WORK/sandbox.err" &
+	SB=$!
+	start=$(now_ms)
+	while ! grep -q AUTHGEAR_ADMIN_KEY_FILE "$WORK/sandbox.out" 2>/dev/null && [ $(($(now_ms) - start)) -lt $((TIMEOUT * 1000)) ]; do sleep "$POLL"; done
+	env="$(grep '^export AUTHGEAR_' "$WORK/sandbox.out" | sed 's/^export //' | tr '\n' ' ')"
+	RC="$RUN/stop-$SIZE.rc"
+	cmd="cd $(printf '%q' "$WORK") && env -u AUTHGEAR_ADMIN_KEY $env $(printf '%q' "$BIN"); echo \$? >$(printf '%q' "$RC"); echo '[wizard exited]'; exec sleep 86400"
+	tm new-session -d -s "$S" -x "$W" -y "$H" "$cmd" || { check "$SIZE" "tmux session (stop)" "could not start" 0; kill "$SB"; continue; }
+	stop_ok=1
+	stop_walk "$env" || stop_ok=0
+	check "$SIZE" "stop, back to Map, resume" "$([ $stop_ok = 1 ] && echo "screens in $OUT" || echo "stopped at the last screen in the table")" $stop_ok
+	start=$(now_ms)
+	while [ ! -s "$RC" ] && [ $(($(now_ms) - start)) -lt $((TIMEOUT * 1000)) ]; do sleep "$POLL"; done
+	rc="$(cat "$RC" 2>/dev/null || echo none)"
+	check "$SIZE" "exit status 0 after the resume" "status $rc" "$([ "$rc" = 0 ] && echo 1 || echo 0)"
+	SCREEN="$(tm capture-pane -p -t "$S" -S - 2>/dev/null)"
+	printf '%s\n' "$SCREEN" >"$OUT/$SIZE-stop-99-stdout.txt"
+	rep="$WORK/users.report.csv"
+	if [ -s "$rep" ]; then
+		lines=$(($(wc -l <"$rep") - 1))
+		ins="$(tail -n +2 "$rep" | grep -c ',inserted,')"
+		dups="$(tail -n +2 "$rep" | cut -d, -f1 | sort | uniq -d | wc -l)"
+		check "$SIZE" "report after the resume: 1,000 inserted once" "$lines lines, $ins inserted, $dups rows twice" "$([ "$lines" = 1000 ] && [ "$ins" = 1000 ] && [ "$dups" = 0 ] && echo 1 || echo 0)"
+		cp "$rep" "$OUT/$SIZE-stop-users.report.csv"
+	else
+		check "$SIZE" "report after the resume" missing 0
+	fi
+	tm kill-session -t "$S" >/dev/null 2>&1
+	kill "$SB" 2>/dev/null
+	wait "$SB" 2>/dev/null
 done
 
 echo

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -9,11 +10,15 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/progress"
+	"github.com/charmbracelet/bubbles/spinner"
 	"github.com/charmbracelet/bubbles/textinput"
+	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/authgear-migrate/authgear-migrate/importer"
 	"github.com/authgear-migrate/authgear-migrate/importer/adminapi"
+	"github.com/authgear-migrate/authgear-migrate/internal/rehearsal"
 	"github.com/authgear-migrate/authgear-migrate/ui"
 )
 
@@ -29,12 +34,19 @@ const (
 )
 
 type importKeys struct {
-	Create key.Binding
-	Verify key.Binding
-	Start  key.Binding
-	Switch key.Binding
-	Stop   key.Binding
-	Next   key.Binding
+	Create   key.Binding
+	Verify   key.Binding
+	Start    key.Binding
+	Check    key.Binding
+	Switch   key.Binding
+	Fields   key.Binding
+	Stop     key.Binding
+	Next     key.Binding
+	Yes, No  key.Binding
+	Scroll   key.Binding
+	BackMap  key.Binding
+	BackPick key.Binding
+	Sample   key.Binding
 }
 
 type (
@@ -43,14 +55,34 @@ type (
 		err error
 		// missing roles and groups the records need (a real project)
 		missing []importer.KeyCount
+		// an unfinished import of this file in the journal (a real project)
+		unfinished string
+		settled    int
+	}
+	// sampleWrittenMsg: the first records of a file too large for the
+	// in-process sandbox were written to path.
+	sampleWrittenMsg struct {
+		path string
+		n    int
+		err  error
 	}
 	verifiedMsg struct {
+		id  int
 		s   importer.VerifySummary
 		err error
 	}
+	verifyProgressMsg struct {
+		id          int
+		done, total int
+		ch          <-chan tea.Msg
+	}
 )
 
+func (m verifiedMsg) runID() int       { return m.id }
+func (m verifyProgressMsg) runID() int { return m.id }
+
 type importingStep struct {
+	stepBase
 	c       *ui.Common
 	s       *session
 	keys    importKeys
@@ -65,22 +97,36 @@ type importingStep struct {
 	fields   [4]textinput.Model
 	focus    int
 	bar      progress.Model
+	spin     spinner.Model
 	prog     importer.ImportProgress
 	counted  int
 	failures []importer.ReportRow
 	warnings []string
-	stopped  string
+	// stopping: the person asked to stop; jobs in flight are read.
+	stopping bool
 	summary  *importer.RunSummary
 	runErr   error
 	cancel   context.CancelFunc
 	ch       <-chan tea.Msg
 	runID    int
 	started  time.Time
+	now      time.Time
+	// the problem panel: a refusal, a stop or an error, in full
+	problemVP viewport.Model
+	// sample is the file imported instead of the export (a sample of a
+	// file too large for the in-process sandbox) and its records
+	sample   string
+	sampleN  int
+	sampling bool
+	// an unfinished import of the same file, found by the target check
+	unfinished string
+	settled    int
 	// verify: reading the imported users back
 	verifying bool
 	verified  *importer.VerifySummary
 	verifyErr error
 	verifyN   [2]int // done, total
+	verifyID  int
 	// missing roles and groups of a real project, and whether to create
 	// them before the first request; what preparing the project said
 	missing []importer.KeyCount
@@ -95,7 +141,7 @@ func newImporting(c *ui.Common, s *session) *importingStep {
 		getenv = func(string) string { return "" }
 	}
 	ti := textinput.New()
-	ti.Prompt = "type y to import into this project: "
+	ti.Prompt = "type y or the project id to import into this project: "
 	bar := progress.New(progress.WithDefaultGradient())
 	cfg := adminapi.ConfigFromEnv(getenv)
 	var fields [4]textinput.Model
@@ -113,13 +159,22 @@ func newImporting(c *ui.Common, s *session) *importingStep {
 	if cfg.KeyFile == "" && cfg.KeyData != "" {
 		fields[3].Placeholder = "(the key in AUTHGEAR_ADMIN_KEY)"
 	}
-	return &importingStep{c: c, s: s, cfg: cfg, confirm: ti, bar: bar, fields: fields, keys: importKeys{
-		Start:  ui.Binding([]string{"enter"}, "enter", "continue"),
-		Switch: ui.Binding([]string{"tab"}, "tab", "switch target"),
-		Stop:   ui.Binding([]string{"ctrl+c"}, "ctrl+c", "stop safely"),
-		Next:   ui.Binding([]string{"enter"}, "enter", "middleware"),
-		Verify: ui.Binding([]string{"v"}, "v", "verify: read the users back"),
-		Create: ui.Binding([]string{"ctrl+r"}, "ctrl+r", "create missing roles"),
+	sp := spinner.New(spinner.WithSpinner(spinner.MiniDot))
+	return &importingStep{c: c, s: s, cfg: cfg, confirm: ti, bar: bar, spin: sp, fields: fields, keys: importKeys{
+		Start:    ui.Binding([]string{"enter"}, "enter", "continue"),
+		Check:    ui.Binding([]string{"enter"}, "enter", "check the project"),
+		Switch:   ui.Binding([]string{"tab"}, "tab", "switch target"),
+		Fields:   ui.Binding([]string{"up", "down"}, "↑/↓", "field"),
+		Stop:     ui.Binding([]string{"ctrl+c"}, "ctrl+c", "stop safely"),
+		Next:     ui.Binding([]string{"enter"}, "enter", "middleware"),
+		Verify:   ui.Binding([]string{"v"}, "v", "verify: read the users back"),
+		Create:   ui.Binding([]string{"ctrl+r"}, "ctrl+r", "create missing roles"),
+		Yes:      ui.Binding([]string{"y", "Y", "ctrl+c"}, "y", "stop"),
+		No:       ui.Binding([]string{"n", "N", "esc"}, "n/esc", "go on"),
+		Scroll:   ui.Binding([]string{"pgup", "pgdown"}, "pgup/pgdn", "scroll"),
+		BackMap:  ui.Binding([]string{"esc"}, "esc", "back to Map"),
+		BackPick: ui.Binding([]string{"esc"}, "esc", "other target"),
+		Sample:   ui.Binding([]string{"s"}, "s", "rehearse a sample"),
 	}}
 }
 
@@ -151,28 +206,124 @@ func (m *importingStep) focusField(i int) tea.Cmd {
 	return m.fields[m.focus].Focus()
 }
 
-// NoBack: once the import ran, going back would import again.
-func (m *importingStep) NoBack() bool { return m.phase == phaseDone }
+// ended: the run is over and did not go through (refused, stopped, an
+// error, or records failed or not sent): esc goes back to Map to fix it.
+func (m *importingStep) ended() bool {
+	if m.phase != phaseDone {
+		return false
+	}
+	s := m.summary
+	return m.runErr != nil || s == nil || s.Error != "" || s.Failed > 0 || s.NotSent > 0
+}
+
+// backTo: before the import, the preview; after one that did not go
+// through, Map (every edit kept: fix, and import again; a real project's
+// journal continues the run). After one that went through, nowhere: going
+// back would import again.
+func (m *importingStep) backTo() (stepID, bool) {
+	switch {
+	case m.ended():
+		return stepMap, true
+	case m.phase == phaseDone:
+		return 0, false
+	}
+	return stepPrev, true
+}
 
 func (m *importingStep) ShortHelp() []key.Binding {
 	switch m.phase {
 	case phaseChoose:
-		return []key.Binding{m.keys.Start, m.keys.Switch}
-	case phaseRunning:
-		return []key.Binding{m.keys.Stop}
-	case phaseDone:
-		if m.canVerify() {
-			return []key.Binding{m.keys.Next, m.keys.Verify}
+		if m.real {
+			return []key.Binding{m.keys.Check, m.keys.Fields, m.keys.Switch}
 		}
-		return []key.Binding{m.keys.Next}
+		if m.tooBig() {
+			ks := []key.Binding{m.keys.Sample, m.keys.Switch}
+			if m.problemLines() > 0 {
+				ks = append(ks, m.keys.Scroll)
+			}
+			return ks
+		}
+		return []key.Binding{m.keys.Start, m.keys.Switch}
+	case phaseChecking:
+		return nil
+	case phaseRunning:
+		if m.stopping {
+			return nil
+		}
+		return []key.Binding{m.keys.Stop}
+	case phaseAskStop:
+		return []key.Binding{m.keys.Yes, m.keys.No}
+	case phaseDone:
+		var ks []key.Binding
+		if !m.ended() {
+			ks = append(ks, m.keys.Next)
+		}
+		if m.canVerify() {
+			ks = append(ks, m.keys.Verify)
+		}
+		if m.ended() {
+			ks = nil
+			ks = append(ks, m.keys.BackMap)
+			if m.problemLines() > 0 {
+				ks = append(ks, m.keys.Scroll)
+			}
+			ks = append(ks, m.keys.Next)
+			if m.canVerify() {
+				ks = append(ks, m.keys.Verify)
+			}
+		} else if m.problemLines() > 0 {
+			ks = append(ks, m.keys.Scroll)
+		}
+		return ks
 	}
-	if m.phase == phaseConfirm && len(m.missing) > 0 {
-		return []key.Binding{m.keys.Start, m.keys.Create}
+	if len(m.missing) > 0 {
+		return []key.Binding{m.keys.Start, m.keys.Create, m.keys.BackPick}
 	}
-	return []key.Binding{m.keys.Start}
+	return []key.Binding{m.keys.Start, m.keys.BackPick}
 }
 
 func (m *importingStep) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// input is the file the import reads: the export, or a sample of it.
+func (m *importingStep) input() string {
+	if m.sample != "" {
+		return m.sample
+	}
+	return m.s.loaded.input
+}
+
+// tooBig: the in-process sandbox was refused for the file's size.
+func (m *importingStep) tooBig() bool {
+	var big *importer.SandboxTooBig
+	return !m.real && errors.As(m.err, &big)
+}
+
+// sampleCmd writes the first records the in-process sandbox holds to a
+// file of their own, in the export's format.
+func (m *importingStep) sampleCmd() tea.Cmd {
+	m.sampling = true
+	ctx, in, mp := m.s.ctx, m.s.loaded.input, cloneMapping(m.s.mapping)
+	out := importer.SamplePath(in)
+	return func() tea.Msg {
+		n, err := importer.WriteSample(ctx, in, mp, out, importer.MaxSandboxRecords)
+		return sampleWrittenMsg{out, n, err}
+	}
+}
+
+// records is how many records the file holds, -1 when not known yet (the
+// preview counted them all; the load step counts them too).
+func (m *importingStep) records() int {
+	if m.sample != "" {
+		return m.sampleN
+	}
+	if p := m.s.preview; p != nil {
+		return p.Total
+	}
+	if m.s.loaded != nil {
+		return m.s.loaded.count
+	}
+	return -1
+}
 
 // targetCmd starts the sandbox, or checks the configured endpoint and its
 // credentials with a look-up that needs a valid token.
@@ -182,39 +333,59 @@ func (m *importingStep) targetCmd() tea.Cmd {
 	if p := m.s.preview; p != nil && p.Needs != nil {
 		needs = *p.Needs
 	}
+	records := m.records()
+	journal := importer.DefaultJournal(importer.DefaultReport(m.input()))
 	return func() tea.Msg {
 		if !real {
-			t, err := importer.StartSandbox(ctx, importer.SandboxConfig{
+			if err := importer.CheckSandboxSize(records); err != nil {
+				return targetMsg{err: err}
+			}
+			t, err := rehearsal.Start(ctx, importer.SandboxConfig{
 				LoginIDTypes: []string{"email", "phone", "username"}, Roles: []string{"*"}, Groups: []string{"*"}})
-			return targetMsg{t, err, nil}
+			return targetMsg{t: t, err: err}
 		}
 		t, err := importer.AdminAPITarget(cfg)
 		if err != nil {
-			return targetMsg{nil, err, nil}
+			return targetMsg{err: err}
 		}
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		_, err = t.API.GetImport(cctx, "userimport_00000000000000000000000000000000")
 		if err != nil && !adminapi.IsTaskNotFound(err) {
-			return targetMsg{nil, fmt.Errorf("the connection check failed: %w", err), nil}
+			return targetMsg{err: fmt.Errorf("the connection check failed: %w", err)}
 		}
+		msg := targetMsg{t: t}
 		// The roles and groups the records need that the project lacks.
-		var missing []importer.KeyCount
 		if api, ok := t.API.(importer.ProjectAPI); ok && !needs.Empty() {
-			missing, _ = importer.MissingKeys(cctx, api, needs)
+			msg.missing, _ = importer.MissingKeys(cctx, api, needs)
 		}
-		return targetMsg{t, nil, missing}
+		msg.unfinished, msg.settled, _ = importer.UnfinishedJournal(journal)
+		return msg
 	}
 }
 
 func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.layoutProblem()
+		return m, nil
+	case sampleWrittenMsg:
+		m.sampling = false
+		if msg.err != nil {
+			m.err = msg.err
+		} else {
+			m.sample, m.sampleN, m.err = msg.path, msg.n, nil
+		}
+		m.layoutProblem()
+		return m, nil
 	case targetMsg:
 		if msg.err != nil {
 			m.phase, m.err = phaseChoose, msg.err
+			m.layoutProblem()
 			return m, nil
 		}
 		m.target, m.phase, m.missing = msg.t, phaseConfirm, msg.missing
+		m.unfinished, m.settled = msg.unfinished, msg.settled
 		if m.real {
 			m.confirm.SetValue("")
 			return m, m.confirm.Focus()
@@ -230,16 +401,18 @@ func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		case importer.Counted:
 			m.counted = e.Total
 		case importer.Failed:
-			m.failures = append(m.failures, e.Row)
-			if len(m.failures) > 5 {
-				m.failures = m.failures[1:]
+			// The latest failures the server gave; records not sent are
+			// counted (not sent N), not listed.
+			if e.Row.Unsent == importer.Settled {
+				m.failures = append(m.failures, e.Row)
+				if len(m.failures) > 3 {
+					m.failures = m.failures[1:]
+				}
 			}
 		case importer.Warning:
 			m.warnings = append(m.warnings, e.Message)
 		case importer.Retrying:
 			m.warnings = append(m.warnings, "retrying: "+e.Retry.String())
-		case importer.Stopped:
-			m.stopped = e.Advice
 		}
 		if len(m.warnings) > 3 {
 			m.warnings = m.warnings[len(m.warnings)-3:]
@@ -251,15 +424,31 @@ func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		}
 		s := msg.summary
 		m.summary, m.runErr, m.phase = &s, msg.err, phaseDone
-		m.s.summary = &s
-		// The target stays open for verify; the wizard closes it at the end.
-		m.s.closers = append(m.s.closers, m.target.Close)
-		return m, m.setPercent(1)
+		m.s.summary, m.s.runErr = &s, msg.err
+		m.s.problem = m.problem()
+		m.now = time.Now()
+		m.layoutProblem()
+		return m, m.setPercent(m.fraction())
+	case spinner.TickMsg:
+		if m.phase != phaseRunning && m.phase != phaseAskStop && m.phase != phaseChecking {
+			return m, nil
+		}
+		m.now = time.Now()
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return m, cmd
 	case verifiedMsg:
+		if msg.id != m.verifyID {
+			return m, nil
+		}
 		m.verifying = false
 		m.verified, m.verifyErr = &msg.s, msg.err
+		m.layoutProblem()
 		return m, nil
 	case verifyProgressMsg:
+		if msg.id != m.verifyID {
+			return m, nil
+		}
 		m.verifyN = [2]int{msg.done, msg.total}
 		return m, waitFor(msg.ch)
 	case progress.FrameMsg:
@@ -269,7 +458,9 @@ func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		}
 		return m, cmd
 	case tea.KeyMsg:
-		return m.key(msg)
+		st, cmd := m.key(msg)
+		m.layoutProblem()
+		return st, cmd
 	}
 	if m.phase == phaseConfirm && m.real {
 		var cmd tea.Cmd
@@ -291,7 +482,7 @@ func (m *importingStep) key(k tea.KeyMsg) (step, tea.Cmd) {
 			for j := range m.fields {
 				m.fields[j].Blur()
 			}
-		case m.real && (k.Type == tea.KeyUp || k.Type == tea.KeyDown):
+		case m.real && key.Matches(k, m.keys.Fields):
 			d := 1
 			if k.Type == tea.KeyUp {
 				d = -1
@@ -299,9 +490,14 @@ func (m *importingStep) key(k tea.KeyMsg) (step, tea.Cmd) {
 			return m, m.focusField(m.focus + d)
 		case key.Matches(k, m.keys.Start):
 			m.phase, m.err = phaseChecking, nil
-			return m, m.targetCmd()
+			m.now = time.Now()
+			return m, tea.Batch(m.targetCmd(), m.spin.Tick)
 		case key.Matches(k, m.c.Keys.Back):
 			return m, back
+		case m.tooBig() && key.Matches(k, m.keys.Sample) && !m.sampling:
+			return m, m.sampleCmd()
+		case m.err != nil && key.Matches(k, m.keys.Scroll):
+			return m, m.scroll(k)
 		case m.real:
 			var cmd tea.Cmd
 			m.fields[m.focus], cmd = m.fields[m.focus].Update(k)
@@ -311,7 +507,7 @@ func (m *importingStep) key(k tea.KeyMsg) (step, tea.Cmd) {
 		switch {
 		case key.Matches(k, m.c.Keys.Back):
 			m.target.Close()
-			m.target, m.phase = nil, phaseChoose
+			m.target, m.phase, m.err = nil, phaseChoose, nil
 			return m, nil
 		case key.Matches(k, m.keys.Create) && len(m.missing) > 0:
 			m.create = !m.create
@@ -319,8 +515,8 @@ func (m *importingStep) key(k tea.KeyMsg) (step, tea.Cmd) {
 		case key.Matches(k, m.keys.Start):
 			if m.real {
 				v := strings.TrimSpace(m.confirm.Value())
-				if v != "y" && v != "yes" && v != m.cfg.ProjectID {
-					m.err = fmt.Errorf("type y (or the project id) to import into a real project")
+				if v != "y" && v != "yes" && (m.target.ProjectID == "" || v != m.target.ProjectID) {
+					m.err = fmt.Errorf("type y or the project id (%s) to import into this real project", m.target.ProjectID)
 					return m, nil
 				}
 			}
@@ -332,16 +528,17 @@ func (m *importingStep) key(k tea.KeyMsg) (step, tea.Cmd) {
 			return m, cmd
 		}
 	case phaseRunning:
-		if key.Matches(k, m.keys.Stop) {
+		if key.Matches(k, m.keys.Stop) && !m.stopping {
 			m.phase = phaseAskStop
 		}
 	case phaseAskStop:
-		switch k.String() {
-		case "y", "Y":
+		switch {
+		case key.Matches(k, m.keys.Yes):
+			// y, or ctrl+c again: stop. A second ctrl+c never takes the
+			// question back.
 			m.cancel()
-			m.phase = phaseRunning
-			m.stopped = "stopping at a safe point…"
-		default:
+			m.phase, m.stopping = phaseRunning, true
+		case key.Matches(k, m.keys.No):
 			m.phase = phaseRunning
 		}
 	case phaseDone:
@@ -350,6 +547,10 @@ func (m *importingStep) key(k tea.KeyMsg) (step, tea.Cmd) {
 			return m, next
 		case key.Matches(k, m.keys.Verify) && m.canVerify() && !m.verifying:
 			return m, m.verify()
+		case key.Matches(k, m.keys.BackMap) && m.ended() && !m.verifying:
+			return m, back
+		case key.Matches(k, m.keys.Scroll), key.Matches(k, m.c.Keys.Up), key.Matches(k, m.c.Keys.Down):
+			return m, m.scroll(k)
 		}
 	}
 	return m, nil
@@ -357,14 +558,28 @@ func (m *importingStep) key(k tea.KeyMsg) (step, tea.Cmd) {
 
 // start runs the import: the same run replay does, with the same files.
 func (m *importingStep) start() tea.Cmd {
-	ld := m.s.loaded
 	ctx, cancel := context.WithCancel(m.s.ctx)
 	m.cancel = cancel
 	m.phase, m.started, m.err = phaseRunning, time.Now(), nil
+	m.now = m.started
 	cfg := importer.RunConfig{
-		Mapping: cloneMapping(m.s.mapping), MappingPath: m.s.mappingPath, Input: ld.input,
-		Report: importer.DefaultReport(ld.input), Target: m.target, Concurrency: 2,
+		Mapping: cloneMapping(m.s.mapping), MappingPath: m.s.mappingPath, Input: m.input(),
+		Report: importer.DefaultReport(m.input()), Target: m.target, Concurrency: 2,
 		ResumeCommand: replayCommand(m.s),
+	}
+	if m.real {
+		// The fields the person changed are flags of the headless resume
+		// (the rest comes from the same AUTHGEAR_* environment).
+		tc := m.targetConfig()
+		for _, f := range [][3]string{{"--endpoint", tc.Endpoint, m.cfg.Endpoint}, {"--project-id", tc.ProjectID, m.cfg.ProjectID},
+			{"--key-id", tc.KeyID, m.cfg.KeyID}, {"--key-file", tc.KeyFile, m.cfg.KeyFile}} {
+			if f[1] != "" && f[1] != f[2] {
+				cfg.ResumeCommand += " " + f[0] + " " + importer.ShellQuote(f[1])
+			}
+		}
+	}
+	if m.sample != "" {
+		cfg.ResumeCommand = ""
 	}
 	if api, ok := m.target.API.(importer.ProjectAPI); ok && m.real {
 		// Missing roles and groups are created (when confirmed) or listed
@@ -376,20 +591,29 @@ func (m *importingStep) start() tea.Cmd {
 		importer.NewProjectPrep(api, importer.ProjectOptions{
 			Create:  m.create,
 			Confirm: func(p importer.KeyPlan) bool { return p.Within(shown) },
-			Tell: func(msg string) {
+			Tell: func(msg string, r importer.Remedy) {
+				if r == importer.RemedyCreateRoles {
+					msg += ". Records that carry them fail; the canary stops the import at the first request."
+				}
 				m.prepMu.Lock()
 				defer m.prepMu.Unlock()
 				m.prepLog = append(m.prepLog, msg)
 			},
 		}).Install(&cfg)
 	}
+	// The middleware step protects the project imported into: the
+	// endpoint in the field; after a rehearsal, AUTHGEAR_ENDPOINT (when
+	// set).
 	if m.real {
+		m.s.endpoint = m.target.Endpoint
+	} else {
 		m.s.endpoint = m.cfg.Endpoint
 	}
+	m.s.rehearsal = !m.real
 	var cmd tea.Cmd
 	m.runID = m.s.nextRunID()
 	m.ch, cmd = startRun(ctx, m.runID, cfg)
-	return cmd
+	return tea.Batch(cmd, m.spin.Tick)
 }
 
 // setPercent moves the bar. The animation's command reads the model it
@@ -405,13 +629,11 @@ func (m *importingStep) setPercent(f float64) tea.Cmd {
 // canVerify: users were inserted or updated, and the target can read
 // them back.
 func (m *importingStep) canVerify() bool {
+	if m.target == nil {
+		return false
+	}
 	_, ok := m.target.API.(importer.UserReader)
 	return ok && m.summary != nil && m.summary.Inserted+m.summary.Updated > 0
-}
-
-type verifyProgressMsg struct {
-	done, total int
-	ch          <-chan tea.Msg
 }
 
 // verify reads every user the report says were inserted or updated and
@@ -422,34 +644,231 @@ func (m *importingStep) verify() tea.Cmd {
 	cfg := importer.VerifyConfig{Mapping: cloneMapping(m.s.mapping), Input: m.s.loaded.input,
 		Report: m.summary.Report, All: true, API: reader}
 	ch := make(chan tea.Msg, 16)
+	id := m.s.nextRunID()
+	m.verifyID = id
 	cfg.Progress = func(done, total int) {
 		select {
-		case ch <- verifyProgressMsg{done, total, ch}:
+		case ch <- verifyProgressMsg{id, done, total, ch}:
 		default:
 		}
 	}
 	ctx := m.s.ctx
-	go func() {
+	return startThenWait(ch, func() {
 		s, err := importer.Verify(ctx, cfg)
-		ch <- verifiedMsg{s, err}
+		ch <- verifiedMsg{id, s, err}
 		close(ch)
-	}()
-	return waitFor(ch)
+	})
 }
 
-func (m *importingStep) fraction() float64 {
-	total := m.prog.Total
+// counts is what the bar and the counters show: the summary's at the end,
+// the run's progress before.
+func (m *importingStep) counts() (c importer.Counts, settled, total int) {
+	if s := m.summary; s != nil {
+		c = importer.Counts{Invalid: s.Invalid, NotUsers: s.NotUsers, Inserted: s.Inserted, Updated: s.Updated,
+			Skipped: s.Skipped, Failed: s.Failed, NotSent: s.NotSent}
+		settled = s.Invalid + s.NotUsers + s.Inserted + s.Updated + s.Skipped + s.Failed
+		return c, settled, s.Total
+	}
+	total = m.prog.Total
 	if total == 0 {
 		total = m.counted
 	}
-	if total == 0 {
+	return m.prog.Counts, m.prog.Accounted(), total
+}
+
+// fraction is the records settled: a stopped run's bar stands where it
+// stopped, not at 100%.
+func (m *importingStep) fraction() float64 {
+	_, settled, total := m.counts()
+	if total <= 0 {
 		return 0
 	}
-	return min(float64(m.prog.Accounted())/float64(total), 1)
+	return min(float64(settled)/float64(total), 1)
+}
+
+// scroll moves the problem panel.
+func (m *importingStep) scroll(k tea.KeyMsg) tea.Cmd {
+	m.layoutProblem()
+	var cmd tea.Cmd
+	m.problemVP, cmd = m.problemVP.Update(k)
+	return cmd
+}
+
+// layoutProblem sizes the problem panel and fills it (Update, never View,
+// changes it).
+func (m *importingStep) layoutProblem() {
+	text := m.problemText()
+	w, h := m.problemSize(text)
+	m.problemVP.Width, m.problemVP.Height = w, h
+	m.problemVP.SetContent(text)
+}
+
+// problemText is the problem wrapped to the screen, in the error colour.
+func (m *importingStep) problemText() string {
+	p := m.problem()
+	if m.phase != phaseDone && m.err != nil {
+		p = m.describe(m.err)
+	}
+	if p == "" {
+		return ""
+	}
+	w := max(m.c.Width-2, 20)
+	style := m.c.Styles.Bad
+	if m.phase == phaseDone && m.runErr == nil && m.summary != nil && m.summary.Error == "" {
+		// Only the run's notes: things to know, not an error.
+		style = m.c.Styles.Warn
+	}
+	return style.Width(w).Render(p)
+}
+
+// problemSize is the panel's size: the lines left below the rest of the
+// screen, at least 3.
+func (m *importingStep) problemSize(text string) (int, int) {
+	w := max(m.c.Width-2, 20)
+	if text == "" {
+		return w, 0
+	}
+	above := lipgloss.Height(strings.TrimSuffix(m.viewAbove(), "\n"))
+	h := max(m.c.BodyHeight()-above, 3)
+	if th := lipgloss.Height(text); th <= h {
+		return w, th
+	}
+	return w, h - 1 // and a line saying how much more there is
+}
+
+// problemLines is how many lines of the panel are hidden (0: it fits).
+func (m *importingStep) problemLines() int {
+	return max(m.problemVP.TotalLineCount()-m.problemVP.Height, 0)
+}
+
+// problem is the run's refusal, stop or error in the wizard's words, with
+// what to do; "" when the run went through.
+func (m *importingStep) problem() string {
+	if m.phase != phaseDone {
+		return ""
+	}
+	s := m.summary
+	var b strings.Builder
+	var re *importer.RefusedError
+	switch {
+	case errors.As(m.runErr, &re):
+		b.WriteString("The import was refused; nothing was sent and no file was touched: " + importer.Printable(re.Msg) + ".")
+	case s != nil && s.Error != "":
+		b.WriteString("stopped: " + importer.PrintableLines(s.Error))
+	case m.runErr != nil:
+		b.WriteString("error: " + importer.PrintableLines(m.runErr.Error()))
+	}
+	if r := m.remedy(importer.RemedyOf(m.runErr)); r != "" {
+		b.WriteString("\n" + r)
+	}
+	if s != nil {
+		for _, n := range s.Notes {
+			b.WriteString("\nnote: " + importer.Printable(n))
+		}
+		if s.Resume != "" && importer.RemedyOf(m.runErr) == importer.RemedyRunAgain {
+			b.WriteString("\nFrom a shell, the same import goes on with: " + s.Resume)
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// remedy words an engine remedy with the wizard's fields and keys.
+func (m *importingStep) remedy(r importer.Remedy) string {
+	report := importer.DefaultReport(m.s.loaded.input)
+	switch r {
+	case importer.RemedyOtherReport:
+		report = importer.DefaultReport(m.input())
+		return fmt.Sprintf("The wizard writes its report as %s in this folder: move that report and its journal somewhere safe (undo and verify read them), or start the wizard in another folder.", report)
+	case importer.RemedyCreateRoles:
+		return "esc goes back to Map; import again, choose the project, and press ctrl+r before confirming to create the missing roles and groups first (or create them in the portal, User Management > Roles and Groups)."
+	case importer.RemedyUpsert:
+		return "To add it to the users already imported, turn upsert on in Map (esc goes back) before importing again."
+	case importer.RemedyRunAgain:
+		if m.target != nil && m.target.Rehearsal {
+			return "The in-process sandbox ends with the wizard: importing again rehearses from the start."
+		}
+		return "esc goes back to Map; import into the same project again and the journal continues where this run stopped."
+	case importer.RemedyRestart:
+		return fmt.Sprintf("To start over, move the journal %s away (records it imported would come back skipped).", importer.DefaultJournal(report))
+	}
+	return ""
+}
+
+// describe words an error of choosing the target.
+func (m *importingStep) describe(err error) string {
+	var big *importer.SandboxTooBig
+	if errors.As(err, &big) {
+		var b strings.Builder
+		b.WriteString("The in-process sandbox is not started: " + big.Error() + ". Instead:")
+		for _, o := range big.Options() {
+			switch o {
+			case importer.RehearseDryRun:
+				b.WriteString("\n• the preview (step 3) was the dry run: every record was validated, nothing sent.")
+			case importer.RehearseStandalone:
+				b.WriteString("\n• a standalone sandbox holds it, and a stopped import resumes there: in another terminal run\n  " + importer.StandaloneSandboxCommand +
+					"\n  then press tab and import into endpoint " + importer.StandaloneSandboxEndpoint + ", project id sandbox, the key id it prints, key file sandbox-key.pem.")
+			case importer.RehearseSample:
+				b.WriteString(fmt.Sprintf("\n• s rehearses with a sample: the first %s records, written to %s.", importer.Thousands(big.Max), importer.SamplePath(m.s.loaded.input)))
+			}
+		}
+		return b.String()
+	}
+	var he *adminapi.HTTPError
+	switch {
+	case adminapi.IsForbidden(err):
+		// The 403 checklist, in the words of the fields on screen.
+		tc := m.targetConfig()
+		return fmt.Sprintf("The connection check failed: Authgear refused the Admin API token (HTTP 403; every authentication failure is this same answer). Check:\n"+
+			"(1) the key id field (%q) is the Key ID shown in the portal (Advanced > Admin API) for this key;\n"+
+			"(2) the project id field (%q; when empty, the <id> of https://<id>.authgear.cloud) is the id of the project at this endpoint;\n"+
+			"(3) the key file is the private key downloaded for that key id, and the key has not been deleted in the portal;\n"+
+			"(4) this machine's clock is right to within 5 minutes.",
+			importer.Printable(tc.KeyID), importer.Printable(tc.ProjectID))
+	case errors.As(err, &he) && he.Status == 404:
+		return "The connection check failed: no Authgear project or API answers at this address (HTTP 404): check the endpoint field."
+	}
+	if missing := adminapi.Missing(err); len(missing) > 0 {
+		// The settings are the fields on screen: say which to fill in.
+		var b strings.Builder
+		b.WriteString("The Authgear project is not complete; fill in:")
+		for _, s := range missing {
+			switch s {
+			case adminapi.SettingEndpoint:
+				b.WriteString("\n• the endpoint field: the project's endpoint, for example https://myapp.authgear.cloud")
+			case adminapi.SettingProjectID:
+				b.WriteString("\n• the project id field: the <id> in https://<id>.authgear.cloud")
+			case adminapi.SettingKeyID:
+				b.WriteString("\n• the key id field: the Key ID shown next to the key in the portal (Advanced > Admin API)")
+			case adminapi.SettingKey:
+				b.WriteString("\n• the key file field: the private key file downloaded from the portal (Advanced > Admin API)")
+			}
+		}
+		return b.String()
+	}
+	return importer.PrintableLines(err.Error())
 }
 
 func (m *importingStep) View() string {
+	var b strings.Builder
+	b.WriteString(m.viewAbove())
+	if m.problemVP.Height > 0 {
+		b.WriteString(m.problemVP.View() + "\n")
+		if m.problemLines() > 0 {
+			vp := m.problemVP
+			last := min(vp.YOffset+vp.Height, vp.TotalLineCount())
+			b.WriteString(m.c.Styles.Muted.Render(fmt.Sprintf("(lines %d-%d of %d: pgup/pgdn)", vp.YOffset+1, last, vp.TotalLineCount())) + "\n")
+		}
+	} else if m.err != nil {
+		b.WriteString(m.c.Styles.Bad.Width(max(m.c.Width-2, 20)).Render(importer.PrintableLines(m.err.Error())) + "\n")
+	}
+	return b.String()
+}
+
+// viewAbove is the screen above the problem panel.
+func (m *importingStep) viewAbove() string {
 	st := m.c.Styles
+	width := max(m.c.Width-2, 20)
+	wrap := func(s string) string { return lipgloss.NewStyle().Width(width).Render(s) }
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Import") + "\n")
 	switch m.phase {
@@ -465,10 +884,16 @@ func (m *importingStep) View() string {
 			for _, f := range m.fields {
 				b.WriteString("    " + st.InputView(&f) + "\n")
 			}
-			b.WriteString(st.Muted.Render("    ↑/↓ moves between fields; the key is read from the file, never shown") + "\n")
+			b.WriteString(st.Muted.Render("    the key is read from the file, never shown") + "\n")
+		}
+		if m.sample != "" && !m.real {
+			b.WriteString(st.Good.Render(wrap(fmt.Sprintf("The rehearsal imports the sample %s (%s), not the whole export.", importer.Printable(m.sample), count(m.sampleN, "record", "records")))) + "\n")
+		}
+		if m.sampling {
+			b.WriteString(st.Muted.Render("writing the sample…") + "\n")
 		}
 		if m.phase == phaseChecking {
-			b.WriteString(st.Muted.Render("checking the target…") + "\n")
+			b.WriteString(st.Muted.Render(m.spin.View()+" checking the target…") + "\n")
 		}
 	case phaseConfirm:
 		ld := m.s.loaded
@@ -477,24 +902,29 @@ func (m *importingStep) View() string {
 			for _, k := range m.missing {
 				ks = append(ks, k.String())
 			}
-			b.WriteString(st.Warn.Render(ui.Wrap("The project lacks "+importer.Printable(strings.Join(ks, ", "))+": those records would fail (RoleUnknownKeys, GroupUnknownKeys).", m.c.Width-2)) + "\n")
+			b.WriteString(st.Warn.Render(wrap("The project lacks "+importer.Printable(strings.Join(ks, ", "))+": those records would fail (RoleUnknownKeys, GroupUnknownKeys).")) + "\n")
 			if m.create {
 				b.WriteString(st.Good.Render("They are created after the first request (ctrl+r: don't).") + "\n")
 			} else {
 				b.WriteString(st.Muted.Render("ctrl+r creates them after the first request.") + "\n")
 			}
 		}
-		n := ld.count
-		b.WriteString(ui.Wrap(fmt.Sprintf("Import %s into %s.", importer.Printable(ld.input), importer.Printable(m.target.Name)), m.c.Width-2) + "\n")
-		if p := m.s.preview; p != nil {
-			fmt.Fprintf(&b, "%d records: %d valid are sent, %d invalid are not.\n", p.Total, p.Valid, p.Invalid)
-		} else if n >= 0 {
-			fmt.Fprintf(&b, "%d records.\n", n)
+		into := importer.Printable(m.target.Name)
+		if m.real && m.target.ProjectID != "" {
+			into += " (project " + importer.Printable(m.target.ProjectID) + ")"
 		}
-		fmt.Fprintf(&b, "The report goes to %s.\n", importer.DefaultReport(ld.input))
+		b.WriteString(wrap(fmt.Sprintf("Import %s into %s.", importer.Printable(m.input()), into)) + "\n")
+		if m.sample != "" {
+			b.WriteString(count(m.sampleN, "record", "records") + " (a sample of the export).\n")
+		} else if p := m.s.preview; p != nil {
+			fmt.Fprintf(&b, "%s: %s valid are sent, %s invalid are not.\n", count(p.Total, "record", "records"), importer.Thousands(p.Valid), importer.Thousands(p.Invalid))
+		} else if n := ld.count; n >= 0 {
+			b.WriteString(count(n, "record", "records") + ".\n")
+		}
+		fmt.Fprintf(&b, "The report goes to %s.\n", importer.DefaultReport(m.input()))
 		if m.real {
-			if target, settled, ok := importer.UnfinishedJournal(importer.DefaultJournal(importer.DefaultReport(ld.input))); ok {
-				b.WriteString(st.Warn.Render(ui.Truncate(fmt.Sprintf("An unfinished import of this file into %s (%d records done) is in its journal: it is continued.", importer.Printable(target), settled), m.c.Width*2)) + "\n")
+			if m.unfinished != "" {
+				b.WriteString(st.Warn.Render(wrap(fmt.Sprintf("An unfinished import of this file into %s (%s done) is in its journal: it is continued.", importer.Printable(m.unfinished), count(m.settled, "record", "records")))) + "\n")
 			}
 			b.WriteString(st.Warn.Render("This writes to a real project.") + "\n" + st.InputView(&m.confirm) + "\n")
 		} else {
@@ -503,88 +933,114 @@ func (m *importingStep) View() string {
 	case phaseRunning, phaseAskStop, phaseDone:
 		b.WriteString(m.progressView())
 	}
-	if m.err != nil {
-		b.WriteString(st.Bad.Render(importer.PrintableLines(m.err.Error())) + "\n")
-	}
 	return b.String()
 }
 
 func (m *importingStep) progressView() string {
 	st := m.c.Styles
-	p := m.prog
+	width := max(m.c.Width-2, 20)
+	wrap := func(s string) string { return lipgloss.NewStyle().Width(width).Render(s) }
 	var b strings.Builder
-	m.bar.Width = max(min(m.c.Width-4, 72), 10)
-	total := p.Total
-	if total == 0 {
-		total = m.counted
+	var re *importer.RefusedError
+	if errors.As(m.runErr, &re) {
+		// Refused before anything was opened: no bar, no counts.
+		return b.String()
 	}
-	b.WriteString(m.bar.View() + "\n")
-	line := fmt.Sprintf("%d", p.Accounted())
+	m2 := m.bar
+	m2.Width = max(min(m.c.Width-4, 72), 10)
+	b.WriteString(m2.View() + "\n")
+	c, settled, total := m.counts()
+	line := ""
+	if m.phase != phaseDone {
+		// Alive: the spinner turns and the time goes on while a job is
+		// in flight.
+		line = m.spin.View() + " " + elapsed(m.now.Sub(m.started)) + " · "
+	}
+	line += importer.Thousands(settled)
 	if total > 0 {
-		line += fmt.Sprintf(" of %d records", total)
-	}
-	if p.Rate > 0 {
-		line += fmt.Sprintf(" · %.0f rec/s", p.Rate)
-	}
-	if p.ETA > 0 && m.phase != phaseDone {
-		line += " · ETA " + p.ETA.Round(time.Second).String()
-	}
-	if p.InFlight > 0 {
-		line += fmt.Sprintf(" · %d %s in flight", p.InFlight, plural(p.InFlight, "job", "jobs"))
-	}
-	b.WriteString(line + "\n")
-	if s := m.summary; s != nil {
-		fmt.Fprintf(&b, "%s  %s  %s  %s  %s\n", st.Good.Render(fmt.Sprintf("inserted %d", s.Inserted)), fmt.Sprintf("updated %d", s.Updated),
-			fmt.Sprintf("skipped %d", s.Skipped), st.Bad.Render(fmt.Sprintf("failed %d", s.Failed)), st.Warn.Render(fmt.Sprintf("invalid %d", s.Invalid)))
+		line += " of " + count(total, "record", "records")
 	} else {
-		fmt.Fprintf(&b, "%s  %s  %s  %s  %s\n", st.Good.Render(fmt.Sprintf("inserted %d", p.Inserted)), fmt.Sprintf("updated %d", p.Updated),
-			fmt.Sprintf("skipped %d", p.Skipped), st.Bad.Render(fmt.Sprintf("failed %d", p.Failed)), st.Warn.Render(fmt.Sprintf("invalid %d", p.Invalid)))
+		line += " " + plural(settled, "record", "records")
 	}
+	line += " settled"
+	p := m.prog
+	if m.phase != phaseDone {
+		if p.Rate > 0 {
+			line += fmt.Sprintf(" · %.0f rec/s", p.Rate)
+		}
+		if p.ETA > 0 {
+			line += " · ETA " + p.ETA.Round(time.Second).String()
+		}
+		if p.InFlight > 0 {
+			line += " · " + count(p.InFlight, "job", "jobs") + " in flight"
+		}
+	} else if s := m.summary; s != nil && s.Seconds > 0 {
+		line += " · " + elapsed(time.Duration(s.Seconds*float64(time.Second)))
+	}
+	b.WriteString(wrap(line) + "\n")
+	counters := []string{
+		st.Good.Render("inserted " + importer.Thousands(c.Inserted)),
+		"updated " + importer.Thousands(c.Updated),
+		"skipped " + importer.Thousands(c.Skipped),
+		st.Bad.Render("failed " + importer.Thousands(c.Failed)),
+		st.Warn.Render("invalid " + importer.Thousands(c.Invalid)),
+	}
+	if c.NotSent > 0 {
+		counters = append(counters, st.Warn.Render("not sent "+importer.Thousands(c.NotSent)))
+	}
+	if c.NotUsers > 0 {
+		counters = append(counters, "not users "+importer.Thousands(c.NotUsers))
+	}
+	b.WriteString(wrap(strings.Join(counters, "  ")) + "\n")
 	for _, f := range m.failures {
-		b.WriteString(st.Bad.Render(ui.Truncate(fmt.Sprintf("  row %d %s: %s", f.Row, importer.Printable(f.Identifier), importer.Printable(f.Reason)), m.c.Width-2)) + "\n")
+		b.WriteString(st.Bad.Render(wrap(fmt.Sprintf("  row %d %s: %s", f.Row, importer.Printable(f.Identifier), importer.Printable(f.Reason)))) + "\n")
 	}
 	m.prepMu.Lock()
 	for _, l := range m.prepLog {
-		b.WriteString(st.Warn.Render(ui.Wrap(importer.Printable(l), m.c.Width-2)) + "\n")
+		b.WriteString(st.Warn.Render(wrap(importer.Printable(l))) + "\n")
 	}
 	m.prepMu.Unlock()
 	for _, w := range m.warnings {
-		b.WriteString(st.Warn.Render(ui.Truncate(importer.Printable(w), m.c.Width-2)) + "\n")
+		b.WriteString(st.Warn.Render(wrap(importer.Printable(w))) + "\n")
 	}
-	if m.phase == phaseAskStop {
-		b.WriteString(st.Warn.Render("Stop the import? Jobs already sent are read to the end and the journal resumes the rest. y/n") + "\n")
-	}
-	if m.stopped != "" && m.phase != phaseDone {
-		b.WriteString(st.Warn.Render(ui.Truncate(importer.Printable(m.stopped), m.c.Width-2)) + "\n")
+	switch {
+	case m.phase == phaseAskStop && m.target != nil && m.target.Rehearsal:
+		b.WriteString(st.Warn.Render(wrap("Stop the rehearsal? Jobs already sent are read to the end. The in-process sandbox ends with the wizard: importing again rehearses from the start. y stops, n goes on.")) + "\n")
+	case m.phase == phaseAskStop:
+		b.WriteString(st.Warn.Render(wrap("Stop the import? Jobs already sent are read to the end, and the journal keeps the rest: importing this file into the same project again continues it. y stops, n goes on.")) + "\n")
+	case m.stopping && m.phase != phaseDone:
+		b.WriteString(st.Warn.Render(wrap("stopping at a safe point: jobs in flight are read to the end…")) + "\n")
 	}
 	if s := m.summary; s != nil && m.phase == phaseDone {
 		if s.NotUsers > 0 {
-			fmt.Fprintf(&b, "%d other objects of the export are not users: not sent\n", s.NotUsers)
+			b.WriteString(wrap(count(s.NotUsers, "other object", "other objects")+" of the export are not users: not sent") + "\n")
 		}
-		fmt.Fprintf(&b, "report: %s\n", s.Report)
+		if s.Report != "" {
+			b.WriteString(wrap("report: "+importer.Printable(s.Report)) + "\n")
+		}
 		if s.Retry != "" {
-			fmt.Fprintf(&b, "retry file: %s\n", s.Retry)
-		}
-		if s.Error != "" {
-			b.WriteString(st.Bad.Render(ui.Truncate("stopped: "+importer.Printable(s.Error), m.c.Width-2)) + "\n")
-		}
-		if s.Resume != "" {
-			b.WriteString(ui.Truncate("resume: "+s.Resume, m.c.Width-2) + "\n")
+			b.WriteString(wrap("retry file: "+importer.Printable(s.Retry)) + "\n")
 		}
 		switch {
 		case m.verifying:
-			b.WriteString(st.Muted.Render(fmt.Sprintf("verifying: %d of %d users read back…", m.verifyN[0], m.verifyN[1])) + "\n")
+			b.WriteString(st.Muted.Render(fmt.Sprintf("verifying: %s of %s read back…", importer.Thousands(m.verifyN[0]), count(m.verifyN[1], "user", "users"))) + "\n")
 		case m.verifyErr != nil:
-			b.WriteString(st.Bad.Render(ui.Truncate("verify: "+importer.Printable(m.verifyErr.Error()), m.c.Width-2)) + "\n")
+			b.WriteString(st.Bad.Render(wrap("verify: "+importer.Printable(m.verifyErr.Error()))) + "\n")
 		case m.verified != nil:
 			v := m.verified
-			line := fmt.Sprintf("verify: %d users read back, %d match what was sent", v.Checked, v.Matched)
+			line := fmt.Sprintf("verify: %s read back, %s match what was sent", count(v.Checked, "user", "users"), importer.Thousands(v.Matched))
 			if v.Differ > 0 {
-				b.WriteString(st.Bad.Render(ui.Truncate(fmt.Sprintf("%s, %d differ: see %s", line, v.Differ, v.Out), m.c.Width-2)) + "\n")
+				b.WriteString(st.Bad.Render(wrap(fmt.Sprintf("%s, %s differ: see %s", line, importer.Thousands(v.Differ), v.Out))) + "\n")
 			} else {
-				b.WriteString(st.Good.Render(ui.Truncate(line, m.c.Width-2)) + "\n")
+				b.WriteString(st.Good.Render(wrap(line)) + "\n")
 			}
 		}
 	}
 	return b.String()
+}
+
+// elapsed is a duration as "elapsed m:ss".
+func elapsed(d time.Duration) string {
+	s := int(d.Round(time.Second) / time.Second)
+	return fmt.Sprintf("elapsed %d:%02d", s/60, s%60)
 }

@@ -88,6 +88,7 @@ type loadKeys struct {
 }
 
 type loadStep struct {
+	stepBase
 	c       *ui.Common
 	s       *session
 	keys    loadKeys

@@ -72,6 +72,7 @@ type savedMsg struct {
 }
 
 type mappingStep struct {
+	stepBase
 	c       *ui.Common
 	s       *session
 	keys    mapKeys

@@ -102,6 +102,7 @@ type docWrittenMsg struct {
 }
 
 type previewStep struct {
+	stepBase
 	c       *ui.Common
 	s       *session
 	keys    previewKeys

@@ -6,6 +6,7 @@
 package steps
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -43,8 +44,12 @@ type Options struct {
 type Result struct {
 	Mapping string               // the mapping file saved
 	Summary *importer.RunSummary // the import's, when one ran
-	Snippet string               // the middleware written, if any
-	Replay  string               // the replay command that repeats the migration
+	// RunErr is the import's error (a refusal, a stop), and Problem what
+	// the wizard said of it, in its words.
+	RunErr  error
+	Problem string
+	Snippet string // the middleware written, if any
+	Replay  string // the replay command that repeats the migration
 }
 
 // ErrAborted: the person quit the wizard.
@@ -62,7 +67,8 @@ const (
 
 func (s stepID) String() string { return ui.StepNames[s] }
 
-// step is one screen of the wizard.
+// step is one screen of the wizard. The optional behaviours have defaults
+// in stepBase, which every step embeds.
 type step interface {
 	Init() tea.Cmd
 	Update(tea.Msg) (step, tea.Cmd)
@@ -70,16 +76,40 @@ type step interface {
 	help.KeyMap
 	// Busy steps (a running import) are never left with esc or quit.
 	Busy() bool
+	// Typing: a text field has the focus (keys type into it).
+	Typing() bool
+	// backTo is the step esc goes back to (stepPrev: the one before), and
+	// false when going back is not allowed (a finished import).
+	backTo() (stepID, bool)
+	// leave tells a step that it is left (a preview stops its dry run).
+	leave()
 }
+
+// stepPrev, as a step to go back to, is the step before.
+const stepPrev stepID = -1
+
+// stepBase is the default of a step's optional behaviours.
+type stepBase struct{}
+
+func (stepBase) Typing() bool           { return false }
+func (stepBase) backTo() (stepID, bool) { return stepPrev, true }
+func (stepBase) leave()                 {}
 
 // Messages between the steps and the wizard.
 type (
 	nextMsg struct{}
 	backMsg struct{}
+	// quitCheckedMsg says whether quitting now loses edits (the mapping
+	// differs from the file it is saved in).
+	quitCheckedMsg struct{ unsaved bool }
 )
 
 func next() tea.Msg { return nextMsg{} }
 func back() tea.Msg { return backMsg{} }
+
+// ownedMsg is a message of background work: it goes to the step that
+// started the work (its owner), whichever step is on screen.
+type ownedMsg interface{ runID() int }
 
 // session is what the steps share: the file, the mapping, the run.
 type session struct {
@@ -90,19 +120,37 @@ type session struct {
 	// mappingPath is where the mapping is saved (given, or the default).
 	mappingPath  string
 	mappingGiven bool
-	summary      *importer.RunSummary
-	preview      *importer.RunSummary // the preview's dry run
-	endpoint     string
-	snippet      string
+	// baseline is the mapping the map step opened with: edits are what
+	// differs from it (or from the saved file).
+	baseline *importer.Mapping
+	summary  *importer.RunSummary
+	// runErr is the import's error, and problem what the import step
+	// said of it (printed again after the wizard).
+	runErr  error
+	problem string
+	// rehearsal: the import went to the in-process sandbox.
+	rehearsal bool
+	preview   *importer.RunSummary // the preview's dry run
+	endpoint  string
+	snippet   string
 	// closers end what outlives a step (the sandbox, kept for verify).
 	closers []func()
 	// runs numbers the engine runs, so that a step left and entered again
-	// never takes an earlier run's messages for its own.
-	runs int
+	// never takes an earlier run's messages for its own; owners says which
+	// step started each (active is the step being updated).
+	runs   int
+	owners map[int]stepID
+	active stepID
 }
 
+// nextRunID numbers a new run of background work, owned by the step that
+// asks for it.
 func (s *session) nextRunID() int {
 	s.runs++
+	if s.owners == nil {
+		s.owners = map[int]stepID{}
+	}
+	s.owners[s.runs] = s.active
 	return s.runs
 }
 
@@ -115,7 +163,18 @@ type Wizard struct {
 	help     help.Model
 	fullHelp bool
 	quitting bool
-	err      error
+	// askQuit: quitting would lose edits; the wizard asks first.
+	askQuit bool
+	keys    wizardKeys
+	err     error
+}
+
+// wizardKeys are the wizard's own bindings beside the steps' and ui's.
+type wizardKeys struct {
+	// QuitQ quits where nothing is being typed.
+	QuitQ    key.Binding
+	Yes, No  key.Binding
+	Question key.Binding // the help line of a y/n question
 }
 
 // New builds the wizard.
@@ -130,7 +189,12 @@ func New(ctx context.Context, o Options) *Wizard {
 	}
 	c := &ui.Common{Width: 80, Height: 24, Styles: ui.NewStyles(r), Keys: ui.DefaultKeyMap()}
 	s := &session{ctx: ctx, opts: o}
-	w := &Wizard{c: c, s: s, help: help.New()}
+	w := &Wizard{c: c, s: s, help: help.New(), keys: wizardKeys{
+		QuitQ:    key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		Yes:      key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
+		No:       key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n/esc", "no")),
+		Question: key.NewBinding(key.WithKeys("y", "n"), key.WithHelp("y/n", "answer")),
+	}}
 	w.help.Styles.ShortKey = c.Styles.Key
 	w.help.Styles.FullKey = c.Styles.Key
 	w.help.Styles.ShortDesc = c.Styles.Muted
@@ -142,12 +206,52 @@ func New(ctx context.Context, o Options) *Wizard {
 // Init starts the first step.
 func (w *Wizard) Init() tea.Cmd { return w.steps[w.cur].Init() }
 
-// Update routes a message: global concerns first, then the active step.
+// Update routes a message: global concerns first, then the active step;
+// a message of background work goes to the step that started it.
 func (w *Wizard) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if om, ok := msg.(ownedMsg); ok {
+		if owner, ok := w.s.owners[om.runID()]; ok && owner != w.cur && w.steps[owner] != nil {
+			w.s.active = owner
+			var cmd tea.Cmd
+			w.steps[owner], cmd = w.steps[owner].Update(msg)
+			w.s.active = w.cur
+			return w, cmd
+		}
+	}
+	if fm, ok := msg.(interface{ forStep() stepID }); ok {
+		// Background work of a step (the load step's count of a large
+		// file) reports to that step even after the person moved on:
+		// the step re-arms its channel, else the goroutine would wait
+		// forever.
+		if id := fm.forStep(); id != w.cur && w.steps[id] != nil {
+			w.s.active = id
+			var cmd tea.Cmd
+			w.steps[id], cmd = w.steps[id].Update(msg)
+			w.s.active = w.cur
+			return w, cmd
+		}
+	}
+	w.s.active = w.cur
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		w.c.Width, w.c.Height = msg.Width, msg.Height
+	case quitCheckedMsg:
+		if !msg.unsaved {
+			w.quitting = true
+			return w, tea.Quit
+		}
+		w.askQuit = true
+		return w, nil
 	case tea.KeyMsg:
+		if w.askQuit {
+			// The question has the focus: y quits, anything else stays.
+			w.askQuit = false
+			if key.Matches(msg, w.keys.Yes) {
+				w.quitting = true
+				return w, tea.Quit
+			}
+			return w, nil
+		}
 		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !w.typing() {
 			// Keys typed faster than the terminal is read arrive as one
 			// message ("jjj"): each is a key of its own.
@@ -159,27 +263,26 @@ func (w *Wizard) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return w, tea.Batch(cmds...)
 		}
 		switch {
-		case key.Matches(msg, w.c.Keys.Quit) && !w.steps[w.cur].Busy():
-			w.quitting = true
-			return w, tea.Quit
-		case key.Matches(msg, w.c.Keys.Help) && !w.typing():
+		case key.Matches(msg, w.c.Keys.Quit) && !w.steps[w.cur].Busy(),
+			key.Matches(msg, w.keys.QuitQ) && !w.steps[w.cur].Busy() && !w.typing():
+			return w, w.quit()
+		case key.Matches(msg, w.c.Keys.Help):
+			// "?" is the help key everywhere: it never types into a field.
 			w.fullHelp = !w.fullHelp
 			return w, nil
-		}
-	case interface{ forStep() stepID }:
-		// Background work reports to the step that started it, even
-		// after the person moved on.
-		if id := msg.forStep(); id != w.cur && w.steps[id] != nil {
-			var cmd tea.Cmd
-			w.steps[id], cmd = w.steps[id].Update(msg)
-			return w, cmd
 		}
 	case nextMsg:
 		return w, w.advance()
 	case backMsg:
-		if w.cur > stepLoad && !w.steps[w.cur].Busy() && canGoBack(w.steps[w.cur]) {
-			leave(w.steps[w.cur])
-			w.cur--
+		st := w.steps[w.cur]
+		to, ok := st.backTo()
+		if to == stepPrev {
+			to = w.cur - 1
+		}
+		if w.cur > stepLoad && !st.Busy() && ok && to >= stepLoad && to < w.cur && w.steps[to] != nil {
+			st.leave()
+			w.cur = to
+			w.s.active = to
 			w.fullHelp = false
 		}
 		return w, nil
@@ -190,10 +293,36 @@ func (w *Wizard) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 // typing reports whether the active step has a text field focused (so
-// that "?" types a question mark).
-func (w *Wizard) typing() bool {
-	t, ok := w.steps[w.cur].(interface{ Typing() bool })
-	return ok && t.Typing()
+// that q types a letter).
+func (w *Wizard) typing() bool { return w.steps[w.cur].Typing() }
+
+// quit ends the wizard, after asking when edits of the mapping would be
+// lost: whether they would is read from the saved file in a command.
+func (w *Wizard) quit() tea.Cmd {
+	if w.cur == stepLoad || w.cur > stepPreview || w.s.mapping == nil || w.s.mappingPath == "" {
+		w.quitting = true
+		return tea.Quit
+	}
+	mp, path, base := cloneMapping(w.s.mapping), w.s.mappingPath, w.s.baseline
+	return func() tea.Msg { return quitCheckedMsg{unsaved: unsavedMapping(mp, path, base)} }
+}
+
+// unsavedMapping reports whether mp holds edits that quitting would lose:
+// it differs from the mapping saved at path or, when none is saved there,
+// from base (what the map step opened with).
+func unsavedMapping(mp *importer.Mapping, path string, base *importer.Mapping) bool {
+	saved, err := importer.ReadMappingFile(path)
+	if err != nil {
+		saved = base
+	}
+	if saved == nil {
+		return true
+	}
+	var a, b bytes.Buffer
+	if mp.Write(&a) != nil || saved.Write(&b) != nil {
+		return true
+	}
+	return !bytes.Equal(a.Bytes(), b.Bytes())
 }
 
 // advance moves to the next step, building it from the session.
@@ -202,9 +331,11 @@ func (w *Wizard) advance() tea.Cmd {
 		return tea.Quit
 	}
 	w.cur++
+	w.s.active = w.cur
 	w.fullHelp = false
 	switch w.cur {
 	case stepMap:
+		w.s.baseline = cloneMapping(w.s.mapping)
 		w.steps[stepMap] = newMapping(w.c, w.s)
 	case stepPreview:
 		w.steps[stepPreview] = newPreview(w.c, w.s)
@@ -222,13 +353,21 @@ func (w *Wizard) View() string {
 		return ""
 	}
 	st := w.steps[w.cur]
-	return w.c.Frame(int(w.cur), st.View(), "", w.help, helpKeys{st, w.c.Keys, w.cur}, w.fullHelp)
+	status := ""
+	var km help.KeyMap = helpKeys{st, w.c.Keys, &w.keys, w.cur}
+	if w.askQuit {
+		status = w.c.Styles.Warn.Render(lipgloss.NewStyle().Width(max(w.c.Width, 20)).Render(
+			"Quit? The mapping's edits are not saved and would be lost. y quits, n stays."))
+		km = questionKeys{&w.keys}
+	}
+	return w.c.Frame(int(w.cur), st.View(), status, w.help, km, w.fullHelp)
 }
 
 // helpKeys adds the global bindings to a step's.
 type helpKeys struct {
 	st  step
 	g   *ui.KeyMap
+	w   *wizardKeys
 	cur stepID
 }
 
@@ -240,32 +379,28 @@ func (h helpKeys) ShortHelp() []key.Binding {
 
 func (h helpKeys) FullHelp() [][]key.Binding {
 	var global []key.Binding
-	if h.cur > stepLoad && !h.st.Busy() && canGoBack(h.st) {
+	if _, ok := h.st.backTo(); h.cur > stepLoad && !h.st.Busy() && ok {
 		global = append(global, h.g.Back)
 	}
 	global = append(global, h.g.Help)
 	if !h.st.Busy() {
 		global = append(global, h.g.Quit)
+		if !h.st.Typing() {
+			global = append(global, h.w.QuitQ)
+		}
 	}
 	return append(h.st.FullHelp(), global)
 }
 
-// leave tells a step that it is left (a preview stops its dry run).
-func leave(s step) {
-	if l, ok := s.(interface{ leave() }); ok {
-		l.leave()
-	}
-}
+// questionKeys are the keys of a y/n question, which has the focus.
+type questionKeys struct{ w *wizardKeys }
 
-// canGoBack: a step may say that esc does not go back (a finished import).
-func canGoBack(s step) bool {
-	nb, ok := s.(interface{ NoBack() bool })
-	return !ok || !nb.NoBack()
-}
+func (q questionKeys) ShortHelp() []key.Binding  { return []key.Binding{q.w.Yes, q.w.No} }
+func (q questionKeys) FullHelp() [][]key.Binding { return [][]key.Binding{q.ShortHelp()} }
 
 // Result is what the wizard did.
 func (w *Wizard) Result() Result {
-	r := Result{Summary: w.s.summary, Snippet: w.s.snippet}
+	r := Result{Summary: w.s.summary, Snippet: w.s.snippet, RunErr: w.s.runErr, Problem: w.s.problem}
 	if w.s.mappingPath != "" && w.cur > stepMap {
 		r.Mapping = w.s.mappingPath
 		if w.s.loaded != nil {

@@ -80,9 +80,9 @@ func describeKey(k *rsa.PrivateKey) string {
 }
 
 var (
-	errNoProjectID = fmt.Errorf("adminapi: no project id: set %s (or the project-id flag) to the project's id, the <id> in https://<id>.authgear.cloud; it is the token's aud", EnvProjectID)
-	errNoKeyID     = fmt.Errorf("adminapi: no key id: set %s (or the key-id flag) to the Key ID shown next to the key in the portal (Advanced > Admin API)", EnvKeyID)
-	errNoKey       = fmt.Errorf("adminapi: no private key: set %s (or the key-file flag) to the key file downloaded from the portal (Advanced > Admin API), or %s to the key itself", EnvKeyFile, EnvKey)
+	errNoProjectID error = &MissingError{SettingProjectID, fmt.Sprintf("adminapi: no project id: set %s (or the project-id flag) to the project's id, the <id> in https://<id>.authgear.cloud; it is the token's aud", EnvProjectID)}
+	errNoKeyID     error = &MissingError{SettingKeyID, fmt.Sprintf("adminapi: no key id: set %s (or the key-id flag) to the Key ID shown next to the key in the portal (Advanced > Admin API)", EnvKeyID)}
+	errNoKey       error = &MissingError{SettingKey, fmt.Sprintf("adminapi: no private key: set %s (or the key-file flag) to the key file downloaded from the portal (Advanced > Admin API), or %s to the key itself", EnvKeyFile, EnvKey)}
 )
 
 // Config holds the settings credentials and the endpoint come from, before

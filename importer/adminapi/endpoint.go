@@ -19,7 +19,7 @@ import (
 func ParseEndpoint(s string) (*url.URL, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return nil, fmt.Errorf("adminapi: no endpoint: set %s to the project's endpoint, for example https://myapp.authgear.cloud", EnvEndpoint)
+		return nil, &MissingError{SettingEndpoint, fmt.Sprintf("adminapi: no endpoint: set %s to the project's endpoint, for example https://myapp.authgear.cloud", EnvEndpoint)}
 	}
 	if !strings.Contains(s, "://") {
 		s = redactUserinfo("https://" + strings.TrimPrefix(s, "//"))
