@@ -425,7 +425,9 @@ func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		s := msg.summary
 		m.summary, m.runErr, m.phase = &s, msg.err, phaseDone
 		m.s.summary, m.s.runErr = &s, msg.err
-		m.s.problem = m.problem()
+		// What stays in the scrollback after the wizard: the summary
+		// printed there carries the notes already.
+		m.s.problem = m.problemOnly()
 		m.now = time.Now()
 		m.layoutProblem()
 		return m, m.setPercent(m.fraction())
@@ -743,7 +745,7 @@ func (m *importingStep) problemLines() int {
 
 // problem is the run's refusal, stop or error in the wizard's words, with
 // what to do; "" when the run went through.
-func (m *importingStep) problem() string {
+func (m *importingStep) problemOnly() string {
 	if m.phase != phaseDone {
 		return ""
 	}
@@ -761,12 +763,20 @@ func (m *importingStep) problem() string {
 	if r := m.remedy(importer.RemedyOf(m.runErr)); r != "" {
 		b.WriteString("\n" + r)
 	}
-	if s != nil {
+	if s != nil && s.Resume != "" && importer.RemedyOf(m.runErr) == importer.RemedyRunAgain {
+		b.WriteString("\nFrom a shell, the same import goes on with: " + s.Resume)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// problem is what the screen shows after the run: the problem, if any,
+// and the run's notes.
+func (m *importingStep) problem() string {
+	var b strings.Builder
+	b.WriteString(m.problemOnly())
+	if s := m.summary; s != nil {
 		for _, n := range s.Notes {
 			b.WriteString("\nnote: " + importer.Printable(n))
-		}
-		if s.Resume != "" && importer.RemedyOf(m.runErr) == importer.RemedyRunAgain {
-			b.WriteString("\nFrom a shell, the same import goes on with: " + s.Resume)
 		}
 	}
 	return strings.TrimSpace(b.String())

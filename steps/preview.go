@@ -220,7 +220,7 @@ func (p *previewStep) take() {
 				r = r[:j]
 			}
 			if strings.HasPrefix(r, "duplicate of record") {
-				r = "duplicates"
+				r = "duplicate of an earlier record"
 			}
 			p.reasons[r]++
 		}

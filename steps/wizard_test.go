@@ -258,6 +258,11 @@ func TestWizardEndToEnd(t *testing.T) {
 	if res.Summary == nil || res.Summary.Inserted != 18 || res.Summary.Invalid != 3 || res.Summary.Total != 21 {
 		t.Fatalf("summary %+v", res.Summary)
 	}
+	// A run that went through has no problem to print after the wizard:
+	// its notes are the summary's, printed once.
+	if res.Problem != "" || len(res.Summary.Notes) == 0 {
+		t.Errorf("problem %q after a run that went through (notes %q)", res.Problem, res.Summary.Notes)
+	}
 	if res.Mapping != "users.mapping.yaml" || !strings.Contains(res.Replay, "replay --mapping users.mapping.yaml --input users.csv") {
 		t.Errorf("result %+v", res)
 	}
