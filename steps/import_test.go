@@ -518,3 +518,24 @@ func TestCountReachesLoadAfterEnter(t *testing.T) {
 		t.Errorf("the count moved the wizard to %s", d.w.cur)
 	}
 }
+
+// TestUnresolvedCounted: records sent whose outcome is not known yet (a
+// stop while their job was in flight) have their own counter on the
+// import's screen; they are neither "failed" nor "not sent", and the bar
+// does not count them settled.
+func TestUnresolvedCounted(t *testing.T) {
+	exampleDir(t)
+	d := newDriver(t, Options{}, 80, 24)
+	walkTo(t, d, stepImport)
+	im := d.w.steps[stepImport].(*importingStep)
+	s := importer.RunSummary{}
+	s.Total, s.Inserted, s.Unresolved = 1000, 810, 190
+	im.phase = phaseRunning
+	d.handle(runDoneMsg{id: im.runID, summary: s, err: context.Canceled})
+	flat := strings.Join(strings.Fields(d.w.View()), " ")
+	for _, want := range []string{"810 of 1,000 records settled", "no outcome yet 190", "failed 0"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("the screen lacks %q:\n%s", want, d.w.View())
+		}
+	}
+}

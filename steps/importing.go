@@ -667,7 +667,7 @@ func (m *importingStep) verify() tea.Cmd {
 func (m *importingStep) counts() (c importer.Counts, settled, total int) {
 	if s := m.summary; s != nil {
 		c = importer.Counts{Invalid: s.Invalid, NotUsers: s.NotUsers, Inserted: s.Inserted, Updated: s.Updated,
-			Skipped: s.Skipped, Failed: s.Failed, NotSent: s.NotSent}
+			Skipped: s.Skipped, Failed: s.Failed, NotSent: s.NotSent, Unresolved: s.Unresolved}
 		settled = s.Invalid + s.NotUsers + s.Inserted + s.Updated + s.Skipped + s.Failed
 		return c, settled, s.Total
 	}
@@ -997,6 +997,11 @@ func (m *importingStep) progressView() string {
 	}
 	if c.NotSent > 0 {
 		counters = append(counters, st.Warn.Render("not sent "+importer.Thousands(c.NotSent)))
+	}
+	if c.Unresolved > 0 {
+		// Sent, with no outcome yet: an import again reads or looks
+		// them up (never "not sent": the server may have created them).
+		counters = append(counters, st.Warn.Render("no outcome yet "+importer.Thousands(c.Unresolved)))
 	}
 	if c.NotUsers > 0 {
 		counters = append(counters, "not users "+importer.Thousands(c.NotUsers))
