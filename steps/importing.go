@@ -422,10 +422,12 @@ func (m *importingStep) verify() tea.Cmd {
 	cfg := importer.VerifyConfig{Mapping: cloneMapping(m.s.mapping), Input: m.s.loaded.input,
 		Report: m.summary.Report, All: true, API: reader}
 	ch := make(chan tea.Msg, 16)
-	cfg.Progress = func(done, total int) {
-		select {
-		case ch <- verifyProgressMsg{done, total, ch}:
-		default:
+	cfg.Events = func(e importer.Event) {
+		if r, ok := e.(importer.ReadingBack); ok {
+			select {
+			case ch <- verifyProgressMsg{r.Read, r.Total, ch}:
+			default:
+			}
 		}
 	}
 	ctx := m.s.ctx
