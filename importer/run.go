@@ -522,8 +522,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 
 // count counts the input's records for the ETA, beside the import.
 func (r *run) count(ctx context.Context) {
-	n := 0
-	err := eachRow(ctx, r.c.Input, r.m, func(*Row) error { n++; return nil })
+	n, err := CountRecords(ctx, r.c.Input, r.m, nil)
 	if err == nil {
 		r.total.Store(int64(n))
 		r.event(Counted{Total: n})
