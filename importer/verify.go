@@ -44,7 +44,8 @@ type VerifyConfig struct {
 	Sample int
 	All    bool
 	Seed   uint64
-	Batch  adminapi.BatchOptions
+	// Batch tunes the read back (its Progress is Verify's).
+	Batch adminapi.BatchOptions
 	// Events receives what happens, one at a time: Counted (the users to
 	// check), Validating (the input read again for the records sent),
 	// Retrying, ReadingBack, Stopped when interrupted, and VerifyDone last
@@ -76,7 +77,7 @@ func Verify(ctx context.Context, c VerifyConfig) (s VerifySummary, err error) {
 	ev := newEventSink(c.Events)
 	defer func() {
 		if errors.Is(err, context.Canceled) {
-			ev.emit(Stopped{Advice: "verify was interrupted before every user was read back: no verify report was written"})
+			ev.emit(Stopped{Advice: "verify was interrupted: no verify report was written"})
 		}
 		ev.emit(VerifyDone{Summary: s})
 	}()
