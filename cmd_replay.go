@@ -369,7 +369,7 @@ func resolveTarget(ctx context.Context, o replayOptions, io *stdio, m *importer.
 	if kind == importer.TargetSandbox && noEndpoint {
 		// The in-process sandbox chosen for want of an endpoint: not for a
 		// file it cannot hold (--sandbox asks for it whatever the size).
-		n, err := importer.CountRecords(ctx, o.input, m)
+		n, err := importer.CountRecords(ctx, o.input, m, nil)
 		if err == nil {
 			var big *importer.SandboxTooBig
 			if errors.As(importer.CheckSandboxSize(n), &big) {

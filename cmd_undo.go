@@ -65,9 +65,11 @@ func runUndo(ctx context.Context, args []string, io *stdio) error {
 		return err
 	}
 	in := bufio.NewReader(io.In)
+	prog := newLineProgress(io.Err, io.StderrTTY)
 	s, err := importer.Undo(ctx, importer.UndoConfig{
 		Report: report, Journal: journal, Out: out, API: api, Target: target, DryRun: dryRun,
 		Confirm: func(p importer.UndoPlan) bool {
+			prog.done()
 			if yes {
 				return true
 			}
@@ -84,14 +86,7 @@ func runUndo(ctx context.Context, args []string, io *stdio) error {
 			line, _ := in.ReadString('\n')
 			return strings.TrimSpace(line) == want
 		},
-		Progress: func(phase string, done, total int) {
-			if io.StderrTTY {
-				fmt.Fprintf(io.Err, "\rundo: %s %d/%d", phase, done, total)
-				if done == total {
-					fmt.Fprintln(io.Err)
-				}
-			}
-		},
+		Events: func(e importer.Event) { undoEvent(prog, e) },
 	})
 	if errors.Is(err, importer.ErrUndoCancelled) {
 		fmt.Fprintln(io.Err, "undo: not confirmed; nothing was deleted")
@@ -145,4 +140,20 @@ func clockNote(p importer.UndoPlan) string {
 			p.Skew, importer.LocalClockMargin)
 	}
 	return fmt.Sprintf("the import's journal has no server time (an older version) and the server's clock could not be read: the migration's start is the time this machine recorded, less %s", importer.LocalClockMargin)
+}
+
+// undoEvent shows undo's progress on stderr.
+func undoEvent(prog *lineProgress, e importer.Event) {
+	switch e := e.(type) {
+	case importer.ReadingBack:
+		prog.update(fmt.Sprintf("undo: %d/%d users looked up", e.Read, e.Total), e.Read == e.Total)
+	case importer.Undoing:
+		prog.update(fmt.Sprintf("undo: %d/%d users tried: %d deleted, %d already gone, %d failed", e.Done, e.Total, e.Deleted, e.Gone, e.Failed), e.Done == e.Total)
+	case importer.Retrying:
+		prog.println("retrying: " + importer.Printable(e.Retry.String()))
+	case importer.Stopped:
+		prog.println("undo: stopped: " + importer.Printable(e.Advice))
+	case importer.UndoDone:
+		prog.done()
+	}
 }

@@ -70,17 +70,11 @@ func runVerify(ctx context.Context, args []string, io *stdio) error {
 	if report == "" {
 		report = importer.DefaultReport(o.input)
 	}
+	prog := newLineProgress(io.Err, io.StderrTTY)
 	s, err := importer.Verify(ctx, importer.VerifyConfig{
 		Mapping: m, MappingPath: o.mapping, Input: o.input, Passwords: o.passwords, Report: report, Out: o.out,
 		API: api, Sample: o.sample, All: o.all, Seed: o.seed,
-		Progress: func(done, total int) {
-			if io.StderrTTY {
-				fmt.Fprintf(io.Err, "\rverify: %d/%d users read back", done, total)
-				if done == total {
-					fmt.Fprintln(io.Err)
-				}
-			}
-		},
+		Events: func(e importer.Event) { verifyEvent(prog, e) },
 	})
 	var none *importer.NothingToVerifyError
 	if errors.As(err, &none) {
@@ -96,4 +90,20 @@ func runVerify(ctx context.Context, args []string, io *stdio) error {
 		return &partialError{failed: s.Differ}
 	}
 	return nil
+}
+
+// verifyEvent shows verify's progress on stderr.
+func verifyEvent(prog *lineProgress, e importer.Event) {
+	switch e := e.(type) {
+	case importer.Validating:
+		prog.update(fmt.Sprintf("verify: reading the export: %d records", e.Stats.Total), false)
+	case importer.ReadingBack:
+		prog.update(fmt.Sprintf("verify: %d/%d users read back", e.Read, e.Total), e.Read == e.Total)
+	case importer.Retrying:
+		prog.println("retrying: " + importer.Printable(e.Retry.String()))
+	case importer.Stopped:
+		prog.println("verify: stopped: " + importer.Printable(e.Advice))
+	case importer.VerifyDone:
+		prog.done()
+	}
 }

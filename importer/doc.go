@@ -17,6 +17,15 @@
 // at a time; the RunSummary is both the Done event and Run's result.
 // ExampleRun is a complete dry run.
 //
+// The work beside a run reports through the same Event interface, one event
+// at a time: Verify (VerifyConfig.Events: Counted, Validating, Retrying,
+// ReadingBack, Stopped, VerifyDone), Undo (UndoConfig.Events: Counted,
+// Retrying, ReadingBack, Undoing, Stopped, UndoDone), the record count
+// (CountRecords: Counting, Counted) and the roles and groups a live run
+// needs (CountNeeds: Validating). Counted comes before the progress it is
+// the total of, and a Done event comes last, carrying the summary the
+// function returns.
+//
 // The package knows nothing of terminals and never prints. Errors are typed
 // (*RefusedError before any output is touched, *StopError for a run that
 // stopped with records unsent, *ParseError for a broken export), and each

@@ -74,21 +74,21 @@ func FieldValue(p *Prepared, key string) string {
 }
 
 // CountRecords counts the records of input the way m reads it (a fast pass
-// that maps nothing), stopping when ctx ends.
-func CountRecords(ctx context.Context, input string, m *Mapping) (int, error) {
-	return CountRecordsProgress(ctx, input, m, 0, nil)
-}
-
-// CountRecordsProgress is CountRecords calling progress with the count so
-// far every so many records (for a count that streams in on screen).
-func CountRecordsProgress(ctx context.Context, input string, m *Mapping, every int, progress func(int)) (int, error) {
+// that maps nothing), stopping when ctx ends. The count so far arrives
+// through events (nil: none) as Counting, every CountingEvery records, and
+// the total as Counted once the whole input is read.
+func CountRecords(ctx context.Context, input string, m *Mapping, events func(Event)) (int, error) {
+	ev := newEventSink(events)
 	n := 0
 	err := eachRow(ctx, input, m, func(*Row) error {
 		n++
-		if progress != nil && every > 0 && n%every == 0 {
-			progress(n)
+		if n%CountingEvery == 0 {
+			ev.emit(Counting{Records: n})
 		}
 		return nil
 	})
+	if err == nil {
+		ev.emit(Counted{Total: n})
+	}
 	return n, err
 }

@@ -75,8 +75,10 @@ func (n ProjectNeeds) Empty() bool {
 }
 
 // CountNeeds reads the whole input with the mapping (joins included) and
-// counts the roles and groups of its valid records.
-func CountNeeds(ctx context.Context, input string, m *Mapping) (ProjectNeeds, error) {
+// counts the roles and groups of its valid records. Its progress arrives
+// through events (nil: none) as Validating, one at a time, the last one
+// with the counts of the whole pass.
+func CountNeeds(ctx context.Context, input string, m *Mapping, events func(Event)) (ProjectNeeds, error) {
 	var n ProjectNeeds
 	src, err := OpenInputContext(ctx, input, m)
 	if err != nil {
@@ -87,12 +89,16 @@ func CountNeeds(ctx context.Context, input string, m *Mapping) (ProjectNeeds, er
 	if err != nil {
 		return n, err
 	}
-	_, err = Prepare(ctx, src, plan, PrepareOptions{}, func(p *Prepared) error {
+	ev := newEventSink(events)
+	stats, err := Prepare(ctx, src, plan, PrepareOptions{
+		Progress: func(st PrepareStats) { ev.emit(Validating{Stats: st}) },
+	}, func(p *Prepared) error {
 		if p.Valid() {
 			n.Add(p.Record)
 		}
 		return nil
 	})
+	ev.emit(Validating{Stats: stats})
 	n.Collisions = plan.KeyCollisions()
 	return n, err
 }

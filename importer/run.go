@@ -80,10 +80,14 @@ type Loading struct {
 }
 
 // Counted: the input holds Total records (counted beside a live import,
-// for the ETA).
+// for the ETA; CountRecords). From Verify and Undo: the users it checks,
+// or looks up (events.go).
 type Counted struct{ Total int }
 
-// Validating: dry-run progress.
+// Validating: progress of a pass that maps and validates the input: a dry
+// run; in a live run with RunConfig.Prepare (or the key transform), the
+// pass for the roles and groups it needs, before anything is sent
+// (CountNeeds); Verify's reading of the records sent.
 type Validating struct{ Stats PrepareStats }
 
 // Importing: live-import progress.
@@ -344,7 +348,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 	// merge into one key stop the run, and Prepare sees the roles and
 	// groups the whole file needs (it may ask, or refuse the run).
 	if !c.DryRun && (c.Prepare != nil || plan.UsesKey()) {
-		needs, err := CountNeeds(ctx, c.Input, &m)
+		needs, err := CountNeeds(ctx, c.Input, &m, r.event)
 		if err != nil {
 			return s, err
 		}
@@ -527,8 +531,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 
 // count counts the input's records for the ETA, beside the import.
 func (r *run) count(ctx context.Context) {
-	n := 0
-	err := eachRow(ctx, r.c.Input, r.m, func(*Row) error { n++; return nil })
+	n, err := CountRecords(ctx, r.c.Input, r.m, nil)
 	if err == nil {
 		r.total.Store(int64(n))
 		r.event(Counted{Total: n})

@@ -100,9 +100,12 @@ type UndoConfig struct {
 	// Confirm, when set, is asked once the plan is known and before any
 	// deletion; false stops with ErrUndoCancelled.
 	Confirm func(UndoPlan) bool
-	Batch   adminapi.BatchOptions
-	// Progress is called as users are looked up and deleted.
-	Progress func(phase string, done, total int)
+	// Batch tunes the look-up and the deletions (its Progress is Undo's).
+	Batch adminapi.BatchOptions
+	// Events receives what happens, one at a time: Counted (the users to
+	// look up), Retrying, ReadingBack, Undoing, Stopped when interrupted,
+	// and UndoDone last (see events.go).
+	Events func(Event)
 	// Now is this machine's clock (default time.Now).
 	Now func() time.Time
 	// RolesJournal lists the roles and groups the migration created
@@ -177,9 +180,21 @@ type undoLine struct {
 // report (row,user_id,outcome,reason; mode 0600). Outcomes are journaled as
 // they come, so that an interrupted undo continues where it stopped and a
 // later one keeps the list of users already deleted; failed deletions are
-// tried again.
-func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
-	var s UndoSummary
+// tried again. Its progress arrives through c.Events; UndoDone, last,
+// carries the summary it returns.
+func Undo(ctx context.Context, c UndoConfig) (s UndoSummary, err error) {
+	ev := newEventSink(c.Events)
+	// stopped says what an interruption left, for the Stopped event.
+	stopped := "undo was interrupted before anything was deleted"
+	defer func() {
+		if errors.Is(err, context.Canceled) {
+			ev.emit(Stopped{Advice: stopped})
+		}
+		ev.emit(UndoDone{Summary: s})
+	}()
+	// Every retry is told: a server that does not answer is never a
+	// silent stall.
+	ctx = adminapi.ContextWithOnRetry(ctx, func(e adminapi.RetryEvent) { ev.emit(Retrying{Retry: e}) })
 	s.DryRun = c.DryRun
 	if c.Report == "" || c.API == nil {
 		return s, &RefusedError{Msg: "undo needs the import's report and a target"}
@@ -310,6 +325,9 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 		}
 	}
 
+	// The users to look up.
+	ev.emit(Counted{Total: len(todo)})
+
 	// The migration's start on the server's clock.
 	s.FirstRequest, s.Basis = h.firstLocal, ClockLocal
 	margin := LocalClockMargin
@@ -334,11 +352,7 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 		ids[i] = r.UserID
 	}
 	bo := c.Batch
-	if c.Progress != nil {
-		total := len(ids)
-		c.Progress("look-up", 0, total)
-		bo.Progress = func(d int) { c.Progress("look-up", d, total) }
-	}
+	bo.Progress = func(d int) { ev.emit(ReadingBack{Read: d, Total: len(ids)}) }
 	users, err := c.API.UsersByID(ctx, ids, bo)
 	if err != nil {
 		return s, fmt.Errorf("look the users up: %w", err)
@@ -401,12 +415,14 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 		mu       sync.Mutex
 		wg       sync.WaitGroup
 		firstErr error
-		n        int
+		progress = Undoing{Total: len(del)}
+		notTried int
 	)
 	sem := make(chan struct{}, conc)
 	for i := range del {
 		if ctx.Err() != nil {
 			del[i].outcome, del[i].reason = UndoFailed, "not tried: undo was interrupted; run the same command again to continue"
+			notTried++
 			continue
 		}
 		sem <- struct{}{}
@@ -430,13 +446,24 @@ func Undo(ctx context.Context, c UndoConfig) (UndoSummary, error) {
 					firstErr = err
 				}
 			}
-			n++
-			if c.Progress != nil {
-				c.Progress("delete", n, len(del))
+			progress.Done++
+			switch l.outcome {
+			case UndoDeleted:
+				progress.Deleted++
+			case UndoAlreadyGone:
+				progress.Gone++
+			default:
+				progress.Failed++
 			}
+			ev.emit(progress)
 		}(&del[i])
 	}
 	wg.Wait()
+	stopped = fmt.Sprintf("undo was interrupted: %d of the %d users to delete were not tried (%d deleted); undo's journal keeps every deletion, and the next undo continues from it",
+		notTried, len(del), progress.Deleted)
+	if notTried == 0 {
+		stopped = "undo was interrupted after the users were deleted, before the roles and groups the migration created were removed; the next undo removes them"
+	}
 	lines = append(lines, del...)
 	if err := s.finish(out, lines); err != nil {
 		return s, err

@@ -44,9 +44,13 @@ type VerifyConfig struct {
 	Sample int
 	All    bool
 	Seed   uint64
-	Batch  adminapi.BatchOptions
-	// Progress is called as users are read back.
-	Progress func(done, total int)
+	// Batch tunes the read back (its Progress is Verify's).
+	Batch adminapi.BatchOptions
+	// Events receives what happens, one at a time: Counted (the users to
+	// check), Validating (the input read again for the records sent),
+	// Retrying, ReadingBack, Stopped when interrupted, and VerifyDone last
+	// (see events.go).
+	Events func(Event)
 }
 
 // VerifySummary counts what verify found.
@@ -67,9 +71,19 @@ type FieldDiff struct {
 // Verify reads back the users an import inserted or updated and compares
 // each with the record that was sent; every difference is a line of the
 // verify report (row,user_id,field,sent,stored; mode 0600, since it holds
-// users' data).
-func Verify(ctx context.Context, c VerifyConfig) (VerifySummary, error) {
-	var s VerifySummary
+// users' data). Its progress arrives through c.Events; VerifyDone, last,
+// carries the summary it returns.
+func Verify(ctx context.Context, c VerifyConfig) (s VerifySummary, err error) {
+	ev := newEventSink(c.Events)
+	defer func() {
+		if errors.Is(err, context.Canceled) {
+			ev.emit(Stopped{Advice: "verify was interrupted: no verify report was written"})
+		}
+		ev.emit(VerifyDone{Summary: s})
+	}()
+	// Every retry is told: a server that does not answer is never a
+	// silent stall.
+	ctx = adminapi.ContextWithOnRetry(ctx, func(e adminapi.RetryEvent) { ev.emit(Retrying{Retry: e}) })
 	if c.Mapping == nil || c.Input == "" || c.Report == "" || c.API == nil {
 		return s, &RefusedError{Msg: "verify needs a mapping, an input, the import's report and a target"}
 	}
@@ -118,6 +132,7 @@ func Verify(ctx context.Context, c VerifyConfig) (VerifySummary, error) {
 			picked[i] = eligible[p]
 		}
 	}
+	ev.emit(Counted{Total: len(picked)})
 	want := make(map[int]*Record, len(picked))
 	for _, r := range picked {
 		want[r.Row] = nil
@@ -132,24 +147,24 @@ func Verify(ctx context.Context, c VerifyConfig) (VerifySummary, error) {
 	if err != nil {
 		return s, err
 	}
-	if _, err := Prepare(ctx, src, plan, PrepareOptions{}, func(p *Prepared) error {
+	stats, err := Prepare(ctx, src, plan, PrepareOptions{
+		Progress: func(st PrepareStats) { ev.emit(Validating{Stats: st}) },
+	}, func(p *Prepared) error {
 		if _, ok := want[p.Row.Num]; ok && p.Record != nil {
 			want[p.Row.Num] = p.Record
 		}
 		return nil
-	}); err != nil {
+	})
+	if err != nil {
 		return s, err
 	}
+	ev.emit(Validating{Stats: stats})
 	ids := make([]string, len(picked))
 	for i, r := range picked {
 		ids[i] = r.UserID
 	}
 	bo := c.Batch
-	if c.Progress != nil {
-		total := len(ids)
-		c.Progress(0, total)
-		bo.Progress = func(done int) { c.Progress(done, total) }
-	}
+	bo.Progress = func(done int) { ev.emit(ReadingBack{Read: done, Total: len(ids)}) }
 	users, err := c.API.UsersByID(ctx, ids, bo)
 	if err != nil {
 		return s, fmt.Errorf("read the users back: %w", err)

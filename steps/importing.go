@@ -648,10 +648,12 @@ func (m *importingStep) verify() tea.Cmd {
 	ch := make(chan tea.Msg, 16)
 	id := m.s.nextRunID()
 	m.verifyID = id
-	cfg.Progress = func(done, total int) {
-		select {
-		case ch <- verifyProgressMsg{id, done, total, ch}:
-		default:
+	cfg.Events = func(e importer.Event) {
+		if r, ok := e.(importer.ReadingBack); ok {
+			select {
+			case ch <- verifyProgressMsg{id, r.Read, r.Total, ch}:
+			default:
+			}
 		}
 	}
 	ctx := m.s.ctx

@@ -530,10 +530,12 @@ func countCmd(s *session, l *loaded) tea.Cmd {
 		ch := make(chan tea.Msg, 4)
 		go func() {
 			defer close(ch)
-			n, err := importer.CountRecordsProgress(s.ctx, l.input, mp, 100_000, func(n int) {
-				select {
-				case ch <- countingMsg{l: l, n: n, ch: ch}:
-				default:
+			n, err := importer.CountRecords(s.ctx, l.input, mp, func(e importer.Event) {
+				if c, ok := e.(importer.Counting); ok {
+					select {
+					case ch <- countingMsg{l: l, n: c.Records, ch: ch}:
+					default:
+					}
 				}
 			})
 			if err != nil && s.ctx.Err() != nil {
