@@ -246,6 +246,7 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 		}
 	}
 	checkPlaintextPasswords(sample, m, r.rep)
+	suggestPhoneRegion(sample, m, r.rep)
 	r.rep.Unmapped = unmappedColumns(sample, m)
 	sort.Slice(r.rep.Suggestions, func(i, j int) bool {
 		return targetOrder(r.rep.Suggestions[i].Field) < targetOrder(r.rep.Suggestions[j].Field)
@@ -497,6 +498,9 @@ func unmappedColumns(src *Source, m *Mapping) []string {
 	}
 	for _, c := range m.RejectIf {
 		used = append(used, c.From)
+	}
+	if m.Phone.RegionFrom != "" {
+		used = append(used, m.Phone.RegionFrom)
 	}
 	for i, u := range used {
 		used[i] = reFilterStep.ReplaceAllString(u, "[0]") // credentials[type=password] reads credentials[0]... too

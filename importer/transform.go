@@ -323,11 +323,7 @@ func sPhone(s, arg string, c *applyCtx) (any, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	region := arg
-	if region == "" && c.plan != nil {
-		region = c.plan.mapping.Phone.DefaultRegion
-	}
-	e164, err := c.plan.phones.normalize(s, region)
+	e164, err := c.plan.normalizePhone(s, c.row, arg)
 	if err != nil {
 		return nil, &invalidPhoneError{err}
 	}
