@@ -43,6 +43,11 @@ const (
 	// from its cost and salt (FusionAuth's password field): the
 	// bcrypt_salt and bcrypt_cost transforms make it whole again.
 	HashBcryptPart HashFamily = "bcrypt hash without its cost and salt"
+	// HashOtherFormat is a value built like a hash of a format the
+	// recogniser does not know: fields separated by '$' or ':', one of
+	// them a long run of hex or base64. When in doubt, a value is a hash,
+	// not a password in clear text.
+	HashOtherFormat HashFamily = "hash of an unrecognised format"
 	// HashPlaceholder is a value that stands where a hash would be but is
 	// none: the Firebase Auth Emulator's "fakeHash:salt=...:password=...",
 	// or a redacted sample value ("UkVEQUNURUQ9PT0=" is base64 of
@@ -114,7 +119,8 @@ func RecogniseHash(h string) HashFamily {
 		return HashPlaceholder
 	case strings.HasPrefix(h, "$scrypt$"), strings.HasPrefix(h, "$s0$"), strings.HasPrefix(h, "$7$"), strings.HasPrefix(h, "scrypt$"), strings.HasPrefix(h, "scrypt:"):
 		return HashScrypt
-	case strings.HasPrefix(h, "$pbkdf2"), reDjango.MatchString(h), strings.HasPrefix(h, "pbkdf2:"), strings.HasPrefix(h, "{PBKDF2"):
+	case strings.HasPrefix(h, "$pbkdf2"), reDjango.MatchString(h), strings.HasPrefix(h, "pbkdf2:"), strings.HasPrefix(h, "{PBKDF2"),
+		strings.HasPrefix(h, "pbkdf2_") && strings.Count(h, "$") >= 2:
 		return HashPBKDF2
 	case strings.HasPrefix(h, "$P$"), strings.HasPrefix(h, "$H$"), strings.HasPrefix(h, "$S$"):
 		// phpass (WordPress, phpBB) and Drupal 7's SHA-512 variant of it.
@@ -158,6 +164,9 @@ func RecogniseHash(h string) HashFamily {
 	}
 	if (isBcryptB64(h, bcryptSumLen) || isBcryptB64(h, bcryptSaltLen+bcryptSumLen)) && mixesCases(h) {
 		return HashBcryptPart
+	}
+	if hasEncodedSegment(h) {
+		return HashOtherFormat
 	}
 	if looksPlaintext(h) {
 		return HashPlaintext
@@ -379,4 +388,34 @@ func saltedDigestFamily(h string) HashFamily {
 		return HashSaltedDigest
 	}
 	return ""
+}
+
+// hasEncodedSegment reports whether h is made of fields separated by '$'
+// or ':' and one of them is 16 characters or more of hex, or of base64
+// mixing cases as random bytes do: the shape of a hash with parameters
+// ("v2$12$<salt>$<digest>"), not of a typed password.
+func hasEncodedSegment(h string) bool {
+	if !strings.ContainsAny(h, "$:") || strings.ContainsAny(h, " \t") {
+		return false
+	}
+	for _, seg := range strings.FieldsFunc(h, func(r rune) bool { return r == '$' || r == ':' }) {
+		if len(seg) < 16 {
+			continue
+		}
+		if _, err := hex.DecodeString(seg); err == nil && len(seg)%2 == 0 {
+			return true
+		}
+		b64 := true
+		for i := 0; i < len(seg); i++ {
+			c := seg[i]
+			if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' || c == '-' || c == '_' || c == '.') {
+				b64 = false
+				break
+			}
+		}
+		if b64 && mixesCases(seg) {
+			return true
+		}
+	}
+	return false
 }

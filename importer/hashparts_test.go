@@ -30,7 +30,12 @@ func TestRecogniseSaltedAndEncodedHashes(t *testing.T) {
 		{"FusionAuth bcrypt checksum alone", "1kzR3egsE1Uu8ThlQKyy9wLZKepf19q", HashBcryptPart},
 		{"bcrypt salt and checksum without the cost", "xyQXo3wKzAc6aZRgG46WgO1kzR3egsE1Uu8ThlQKyy9wLZKepf19q", HashBcryptPart},
 		{"declared FusionAuth salted-sha256", declareHash("ZabCacMGvQjoJO85cXD9GLedN7K/HU/a680Ku3lWQ6w=", "salted-sha256"), HashSaltedDigest},
+		{"pbkdf2_sha512 (Django-like, another digest)", "pbkdf2_sha512$10000$c2FsdHNhbHQ$Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4MTIzNA", HashPBKDF2},
+		{"a hash with parameters of an unknown format", "v2$12$Ab3dEf6hIj9kLm2nOp5q$c2FsdHNhbHRzYWx0MTIzNA", HashOtherFormat},
+		{"hex after a colon", "tenant7:9cc2ae8a1ba7a93da39b46fc1019c4", HashOtherFormat},
 		// Clear text stays clear text.
+		{"a password with a dollar", "pa$$word", HashPlaintext},
+		{"a short password with colons", "a:b:c:hello", HashPlaintext},
 		{"passphrase", "correct horse battery staple", HashPlaintext},
 		{"short password", "hunter2", HashPlaintext},
 		{"symbols", "Tr0ub4dor&3", HashPlaintext},
