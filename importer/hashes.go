@@ -29,7 +29,25 @@ const (
 	HashMD5Crypt        HashFamily = "md5-crypt"
 	HashLDAP            HashFamily = "ldap salted/unsalted SHA or MD5"
 	HashDjangoSHA1      HashFamily = "django salted sha1/md5"
-	HashHexDigest       HashFamily = "unsalted hex digest (md5/sha)"
+	HashHexDigest       HashFamily = "hex digest (md5/sha)"
+	// HashSaltedDigest is an md5/sha digest kept with its salt: Joomla's
+	// "md5:salt", Magento's "hash:salt:version", or a digest whose salt
+	// the export keeps in another field (the salted transform, FusionAuth's
+	// salted-sha256).
+	HashSaltedDigest HashFamily = "salted digest (md5, sha, scrypt or pbkdf2 with its salt)"
+	// HashBase64Key is a raw digest or derived key written in base64,
+	// standard or URL-safe, padded or not (base64 md5 or sha-256, a
+	// Node.js scrypt key): the bytes say nothing of the algorithm.
+	HashBase64Key HashFamily = "digest or derived key in base64 (md5, sha, scrypt or pbkdf2)"
+	// HashBcryptPart is the part of a bcrypt hash an export keeps apart
+	// from its cost and salt (FusionAuth's password field): the
+	// bcrypt_salt and bcrypt_cost transforms make it whole again.
+	HashBcryptPart HashFamily = "bcrypt hash without its cost and salt"
+	// HashOtherFormat is a value built like a hash of a format the
+	// recogniser does not know: fields separated by '$' or ':', one of
+	// them a long run of hex or base64. When in doubt, a value is a hash,
+	// not a password in clear text.
+	HashOtherFormat HashFamily = "hash of an unrecognised format"
 	// HashPlaceholder is a value that stands where a hash would be but is
 	// none: the Firebase Auth Emulator's "fakeHash:salt=...:password=...",
 	// or a redacted sample value ("UkVEQUNURUQ9PT0=" is base64 of
@@ -101,7 +119,8 @@ func RecogniseHash(h string) HashFamily {
 		return HashPlaceholder
 	case strings.HasPrefix(h, "$scrypt$"), strings.HasPrefix(h, "$s0$"), strings.HasPrefix(h, "$7$"), strings.HasPrefix(h, "scrypt$"), strings.HasPrefix(h, "scrypt:"):
 		return HashScrypt
-	case strings.HasPrefix(h, "$pbkdf2"), reDjango.MatchString(h), strings.HasPrefix(h, "pbkdf2:"), strings.HasPrefix(h, "{PBKDF2"):
+	case strings.HasPrefix(h, "$pbkdf2"), reDjango.MatchString(h), strings.HasPrefix(h, "pbkdf2:"), strings.HasPrefix(h, "{PBKDF2"),
+		strings.HasPrefix(h, "pbkdf2_") && strings.Count(h, "$") >= 2:
 		return HashPBKDF2
 	case strings.HasPrefix(h, "$P$"), strings.HasPrefix(h, "$H$"), strings.HasPrefix(h, "$S$"):
 		// phpass (WordPress, phpBB) and Drupal 7's SHA-512 variant of it.
@@ -117,16 +136,19 @@ func RecogniseHash(h string) HashFamily {
 	case reHexDigest.MatchString(h):
 		return HashHexDigest
 	}
+	if fam := saltedDigestFamily(h); fam != "" {
+		return fam
+	}
 	// Firebase's scrypt: a base64 value of 64 bytes (with a separate salt).
 	if len(h) == 88 && strings.HasSuffix(h, "==") {
 		if b, err := base64.StdEncoding.DecodeString(h); err == nil && len(b) == 64 {
 			return HashFirebaseScrypt
 		}
 	}
-	if len(h) >= 24 && !strings.ContainsAny(h, " ") {
+	if len(h) >= 22 && !strings.ContainsAny(h, " ") {
 		b, err := base64.StdEncoding.DecodeString(h)
-		if err == nil && (len(b) == 20 || len(b) == 32 || len(b) == 64) {
-			return HashHexDigest // base64 of a raw digest
+		if err == nil && isDigestSize(len(b)) {
+			return HashBase64Key // base64 of a raw digest
 		}
 		// ASP.NET Identity: PBKDF2 with a format marker byte (v2: 0x00,
 		// salt 16 + subkey 32; v3: 0x01, PRF, iterations, salt length, ...).
@@ -136,11 +158,32 @@ func RecogniseHash(h string) HashFamily {
 		if _, err := hex.DecodeString(h); err == nil && len(h)%2 == 0 && len(h) >= 32 {
 			return HashHexDigest
 		}
+		if isBase64Key(h) {
+			return HashBase64Key
+		}
+	}
+	if (isBcryptB64(h, bcryptSumLen) || isBcryptB64(h, bcryptSaltLen+bcryptSumLen)) && mixesCases(h) {
+		return HashBcryptPart
+	}
+	if hasEncodedSegment(h) {
+		return HashOtherFormat
 	}
 	if looksPlaintext(h) {
 		return HashPlaintext
 	}
 	return HashUnknown
+}
+
+// mixesCases reports whether s has upper case, lower case and a digit, as
+// encoded random bytes of some length almost always do.
+func mixesCases(s string) bool {
+	var upper, lower, digit bool
+	for _, r := range s {
+		upper = upper || r >= 'A' && r <= 'Z'
+		lower = lower || r >= 'a' && r <= 'z'
+		digit = digit || r >= '0' && r <= '9'
+	}
+	return upper && lower && digit
 }
 
 // MaxPlaintextPassword is the longest clear-text password bcrypt takes
@@ -236,6 +279,9 @@ func HasherFamily(name string) HashFamily {
 		return HashPHPass
 	case n == "ldap_ssha", n == "ssha", n == "ldap":
 		return HashLDAP
+	case strings.HasPrefix(n, "salted_"):
+		// FusionAuth's salted-md5, salted-sha256, salted-hmac-sha256.
+		return HashSaltedDigest
 	case n == "":
 		return HashUnknown
 	}
@@ -262,4 +308,114 @@ func importableHash(h string) (string, bool) {
 		h = strings.TrimPrefix(h, "bcrypt$")
 	}
 	return h, CheckBcrypt(h) == nil
+}
+
+// isDigestSize reports whether n bytes is the size of a digest or derived
+// key: md5 (16), sha-1 (20), sha-224 (28), sha-256 or a 32-byte key (32),
+// sha-384 (48), sha-512 or a 64-byte key (64).
+func isDigestSize(n int) bool {
+	switch n {
+	case 16, 20, 28, 32, 48, 64:
+		return true
+	}
+	return false
+}
+
+// isBase64Key reports whether h is the base64 of a digest or derived key
+// in a form the standard padded check does not take: URL-safe ('-', '_'),
+// or without its '=' padding. Encoded random bytes mix upper and lower
+// case with digits or symbols; a value that does not (a word, a
+// lower-case passphrase of the right length) is not taken for a key.
+func isBase64Key(h string) bool {
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding, base64.URLEncoding} {
+		b, err := enc.DecodeString(h)
+		if err != nil || !isDigestSize(len(b)) {
+			continue
+		}
+		var upper, lower, other bool
+		for _, r := range h {
+			upper = upper || r >= 'A' && r <= 'Z'
+			lower = lower || r >= 'a' && r <= 'z'
+			other = other || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '+' || r == '/' || r == '='
+		}
+		return upper && lower && other
+	}
+	return false
+}
+
+var (
+	reHexDigestPart = regexp.MustCompile(`^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{56}|[0-9a-fA-F]{64}|[0-9a-fA-F]{96}|[0-9a-fA-F]{128})$`)
+	reSaltPart      = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
+	reMagentoVer    = regexp.MustCompile(`^[0-9]+(?:_[0-9]+)*$`)
+)
+
+// isDigestPart reports whether s is a digest in hex or base64.
+func isDigestPart(s string) bool {
+	if reHexDigestPart.MatchString(s) {
+		return true
+	}
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil && isDigestSize(len(b)) {
+		return true
+	}
+	return isBase64Key(s)
+}
+
+// saltedDigestFamily names a digest written with its salt in one value:
+// Joomla's and Magento 1's "md5:salt", Magento 2's "hash:salt:version"
+// (version 0 md5, 1 sha-256, 2 and 3_... argon2id), or a "salt:digest" or
+// "digest$salt" of an in-house system. It returns "" for anything else.
+func saltedDigestFamily(h string) HashFamily {
+	sep := ":"
+	if !strings.Contains(h, sep) {
+		sep = "$"
+	}
+	parts := strings.Split(h, sep)
+	if len(parts) == 3 && sep == ":" && reMagentoVer.MatchString(parts[2]) {
+		if !isDigestPart(parts[0]) || !reSaltPart.MatchString(parts[1]) {
+			return ""
+		}
+		if v := parts[2]; v[0] == '2' || v[0] == '3' {
+			return HashArgon2 // Magento's sodium argon2id13, hex encoded
+		}
+		return HashSaltedDigest
+	}
+	if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+		return ""
+	}
+	switch {
+	case isDigestPart(parts[0]) && reSaltPart.MatchString(parts[1]),
+		isDigestPart(parts[1]) && reSaltPart.MatchString(parts[0]):
+		return HashSaltedDigest
+	}
+	return ""
+}
+
+// hasEncodedSegment reports whether h is made of fields separated by '$'
+// or ':' and one of them is 16 characters or more of hex, or of base64
+// mixing cases as random bytes do: the shape of a hash with parameters
+// ("v2$12$<salt>$<digest>"), not of a typed password.
+func hasEncodedSegment(h string) bool {
+	if !strings.ContainsAny(h, "$:") || strings.ContainsAny(h, " \t") {
+		return false
+	}
+	for _, seg := range strings.FieldsFunc(h, func(r rune) bool { return r == '$' || r == ':' }) {
+		if len(seg) < 16 {
+			continue
+		}
+		if _, err := hex.DecodeString(seg); err == nil && len(seg)%2 == 0 {
+			return true
+		}
+		b64 := true
+		for i := 0; i < len(seg); i++ {
+			c := seg[i]
+			if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' || c == '-' || c == '_' || c == '.') {
+				b64 = false
+				break
+			}
+		}
+		if b64 && mixesCases(seg) {
+			return true
+		}
+	}
+	return false
 }

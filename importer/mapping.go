@@ -103,6 +103,11 @@ type PhoneSpec struct {
 	// DefaultRegion (ISO 3166 alpha-2, such as US) is used for numbers
 	// written without a country code.
 	DefaultRegion string `yaml:"default_region,omitempty"`
+	// RegionFrom is the column or path of each record's country (an ISO
+	// code such as MX, a calling code such as +52, or an English name
+	// such as Mexico): a number written without + is read in that
+	// country first, then in DefaultRegion (phoneregion.go).
+	RegionFrom string `yaml:"region_from,omitempty"`
 	// Validation mirrors Authgear's ui.phone_input.validation:
 	// isValidNumber (default) or isPossibleNumber.
 	Validation string `yaml:"validation,omitempty"`

@@ -169,7 +169,7 @@ func TestMappingErrors(t *testing.T) {
 		{"unknown top-level key", "identifier: email\nidentifer: email\nfields:\n  email: e\n", []string{"m.yaml:", "line 2", "identifer"}},
 		{"unknown source key", "source:\n  delimeter: ';'\nfields:\n  email: e\n", []string{"line 2", "delimeter"}},
 		{"unknown record field", "fields:\n  email: e\n  emial: x\n", []string{`"emial" is not a field of the import record`}},
-		{"unknown transform", "fields:\n  email: {from: e, transforms: [lower]}\n", []string{`fields.email: unknown transform "lower"`, "known: bool, contains", "lowercase"}},
+		{"unknown transform", "fields:\n  email: {from: e, transforms: [lower]}\n", []string{`fields.email: unknown transform "lower"`, "known: bcrypt_cost, bcrypt_salt, bool, contains", "lowercase"}},
 		{"transform needs an argument", "fields:\n  email: e\n  roles: {from: r, transforms: [default]}\n", []string{"fields.roles: transform default needs an argument"}},
 		{"transform takes none", "fields:\n  email: {from: e, transforms: [{trim: x}]}\n", []string{"fields.email: transform trim takes no argument"}},
 		{"transform as a list", "fields:\n  email: {from: e, transforms: [{split: [a, b]}]}\n", []string{"line 2", "the argument of split must be a single value"}},

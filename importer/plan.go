@@ -112,6 +112,10 @@ type Plan struct {
 	// keyNames remembers the names each field's key transform converted
 	// (keynames.go).
 	keyNames map[string]*keyNames
+
+	// regionFrom reads each record's country (phone.region_from;
+	// phoneregion.go).
+	regionFrom *Path
 }
 
 type compiledCondition struct {
@@ -206,6 +210,9 @@ func compile(m *Mapping, columns []string, isCSV bool, extras []string) (*Plan, 
 		if path := compile(fmt.Sprintf("reject_if[%d]", i), c.From); path != nil {
 			p.rejectIf = append(p.rejectIf, compiledCondition{path: path, Condition: c})
 		}
+	}
+	if m.Phone.RegionFrom != "" {
+		p.regionFrom = compile("phone.region_from", m.Phone.RegionFrom)
 	}
 	if len(errs) > 0 {
 		return nil, &MappingError{Problems: errs}
@@ -444,7 +451,7 @@ func (p *Plan) setString(b *recordBuilder, f *compiledField, s string, phoneChec
 		return
 	}
 	if !(phoneChecked && t.format == "phone") {
-		if msg := p.normalizeAndCheck(t, &s); msg != "" {
+		if msg := p.normalizeAndCheck(t, &s, b.prep.Row); msg != "" {
 			if p.dropsPhone(t) {
 				dropPhone(&b.prep, t, strings.TrimPrefix(msg, t.Label+" "))
 				return
@@ -596,7 +603,7 @@ func rawIdentifier(p *Plan, row *Row) string {
 
 // normalizeAndCheck normalises a string field in place and returns a
 // message when it is not acceptable.
-func (p *Plan) normalizeAndCheck(t *Target, s *string) string {
+func (p *Plan) normalizeAndCheck(t *Target, s *string, row *Row) string {
 	if t.format == "password" {
 		return "" // the password policy checks it (Plan.password)
 	}
@@ -610,7 +617,7 @@ func (p *Plan) normalizeAndCheck(t *Target, s *string) string {
 		err = checkEmail(*s)
 	case "phone":
 		var e164 string
-		if e164, err = p.phones.normalize(*s, p.mapping.Phone.DefaultRegion); err == nil {
+		if e164, err = p.normalizePhone(*s, row, ""); err == nil {
 			*s = e164
 		}
 	case "username":

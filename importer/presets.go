@@ -161,6 +161,7 @@ func init() {
 			if src.Context().Err() == nil {
 				unmapped := len(m.Fields)
 				checkPlaintextPasswords(src, m, rep)
+				suggestPhoneRegion(src, m, rep)
 				if len(m.Fields) < unmapped {
 					rep.Unmapped = unmappedColumns(src, m)
 				}

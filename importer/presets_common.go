@@ -108,6 +108,8 @@ func hashWhy(f HashFamily) string {
 		return ": the password was SHA-256 hashed before bcrypt, so plain bcrypt would not verify it"
 	case HashWordPressBcrypt:
 		return ": WordPress 6.8 hashes the password with HMAC-SHA384 before bcrypt, so plain bcrypt would not verify it"
+	case HashBcryptPart:
+		return ": the cost and salt are kept in other fields; map the field with the bcrypt_salt and bcrypt_cost transforms to import it whole"
 	}
 	return ""
 }
@@ -169,13 +171,15 @@ const PlaintextWarning = "plaintext passwords should never have existed: treat t
 // hashes are only counted in a note.
 func checkPlaintextPasswords(src *Source, m *Mapping, rep *SuggestReport) {
 	const key = "password.password_hash"
+	reviewPasswordColumn(src, m, rep)
 	f := m.Fields[key]
 	if f == nil || f.From == "" {
 		return
 	}
 	for _, t := range f.Transforms {
-		if t.Name == "hasher" || t.Name == "hashed_with" {
-			return // the export names its algorithm
+		switch t.Name {
+		case "hasher", "hashed_with", "salted", "bcrypt_salt", "bcrypt_cost":
+			return // the export names its algorithm, or keeps the hash in parts
 		}
 	}
 	vals := sampleValues(src, f.From)
@@ -242,6 +246,7 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 		}
 	}
 	checkPlaintextPasswords(sample, m, r.rep)
+	suggestPhoneRegion(sample, m, r.rep)
 	r.rep.Unmapped = unmappedColumns(sample, m)
 	sort.Slice(r.rep.Suggestions, func(i, j int) bool {
 		return targetOrder(r.rep.Suggestions[i].Field) < targetOrder(r.rep.Suggestions[j].Field)
@@ -493,6 +498,9 @@ func unmappedColumns(src *Source, m *Mapping) []string {
 	}
 	for _, c := range m.RejectIf {
 		used = append(used, c.From)
+	}
+	if m.Phone.RegionFrom != "" {
+		used = append(used, m.Phone.RegionFrom)
 	}
 	for i, u := range used {
 		used[i] = reFilterStep.ReplaceAllString(u, "[0]") // credentials[type=password] reads credentials[0]... too

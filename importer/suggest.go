@@ -269,6 +269,8 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 			continue
 		}
 		switch {
+		case c.field == "password.password_hash" && isSaltName(c.col.name):
+			c.score -= 2000 // a salt is no hash, whatever its values look like (hashparts.go)
 		case t.kind == kindBool && c.col.bools*10 < c.col.values*8 && c.col.dates+c.col.epochs == 0:
 			c.score -= 800
 		case c.field == "email" && c.col.emails*10 < c.col.values*5:

@@ -127,6 +127,9 @@ func init() {
 		"contains":     {doc: "true when the list value contains the value at another path of the record (Clerk's verified_email_addresses)", argDoc: "the other column or path", needArg: true, argPath: true, fn: tContains},
 		"hasher":       {doc: "the password hash's algorithm is named at another path (Clerk's password_hasher, Keycloak's credentialData.algorithm): bcrypt passes, any other name makes the hash that family, counted and never imported", argDoc: "the column or path naming the algorithm", needArg: true, argPath: true, fn: tHasher},
 		"hashed_with":  {doc: "every password hash of this export is of the named algorithm (Firebase: firebase_scrypt): bcrypt passes, any other name makes the hash that family, counted and dropped or rejected by the password policy", argDoc: "the algorithm, such as firebase_scrypt or pbkdf2_sha256", needArg: true, fn: tHashedWith},
+		"salted":       {doc: "the password hash's salt is at another path (a salt column beside an md5/sha digest): a digest with a salt is a salted digest, counted and never imported", argDoc: "the column or path of the salt", needArg: true, argPath: true, fn: tSalted},
+		"bcrypt_salt":  {doc: "a bcrypt hash split across fields (FusionAuth's password and salt): the 22-character salt at another path goes before the 31-character hash; with bcrypt_cost it makes a whole $2a$ hash", argDoc: "the column or path of the salt", needArg: true, argPath: true, fn: tBcryptSalt},
+		"bcrypt_cost":  {doc: "a bcrypt hash split across fields (FusionAuth's factor): the cost at another path goes before the salt and hash, as $2a$<cost>$", argDoc: "the column or path of the cost", needArg: true, argPath: true, fn: tBcryptCost},
 		"drop":         {doc: "remove values that match: a list loses the matching elements, a matching single value becomes absent (Keycloak's default-roles-*)", argDoc: "patterns separated by commas; a trailing * matches a prefix", needArg: true, fn: tDrop},
 		"locale":       {doc: "a locale such as zh_HK to a canonical BCP 47 tag (zh-HK)", fn: tLocale},
 		"true_keys":    {doc: "the keys of an object whose value is true, as a list (a Django fixture's fields: is_staff, is_superuser → roles)", argDoc: "the keys separated by commas, each as key or key=name (is_staff=staff)", needArg: true, fn: tTrueKeys},
@@ -320,11 +323,7 @@ func sPhone(s, arg string, c *applyCtx) (any, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	region := arg
-	if region == "" && c.plan != nil {
-		region = c.plan.mapping.Phone.DefaultRegion
-	}
-	e164, err := c.plan.phones.normalize(s, region)
+	e164, err := c.plan.normalizePhone(s, c.row, arg)
 	if err != nil {
 		return nil, &invalidPhoneError{err}
 	}
