@@ -179,7 +179,7 @@ func printSuggestion(io *stdio, input, output string, src *importer.Source, m *i
 	if len(rep.Notes) > 0 {
 		fmt.Fprintln(w, "\nnotes:")
 		for _, n := range rep.Notes {
-			fmt.Fprintf(w, "  - %s\n", importer.Printable(n))
+			fmt.Fprintf(w, "  - %s%s\n", importer.Printable(n), mapRemedy(rep.NoteRemedy[n]))
 		}
 	}
 	did := "wrote"
@@ -221,4 +221,22 @@ func checkReadable(path, flagName string) error {
 		return usagef("%s %s: is a directory", flagName, path)
 	}
 	return nil
+}
+
+// mapRemedy words what a note of the engine advises with map's and
+// replay's flags.
+func mapRemedy(r importer.Remedy) string {
+	switch r {
+	case importer.RemedyJoinPasswords:
+		return " (map and replay: --passwords FILE)"
+	case importer.RemedyHashPlaintext:
+		return " (map again with --hash-plaintext-passwords)"
+	case importer.RemedyChooseIdentifier:
+		return " (map again with --identifier)"
+	case importer.RemedyChoosePreset:
+		return " (map again with --preset NAME)"
+	case importer.RemedyCreateRoles:
+		return " (replay --create-roles)"
+	}
+	return ""
 }

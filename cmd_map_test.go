@@ -29,3 +29,18 @@ func TestMapAgainLeavesTheSameMapping(t *testing.T) {
 		t.Errorf("the file was rewritten:\n%s", b)
 	}
 }
+
+// TestMapNotesInItsWords (issue 15 item 14): the engine's notes name no
+// flag; map adds its own where a note advises something to do.
+func TestMapNotesInItsWords(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "seed.csv")
+	os.WriteFile(in, []byte("email,password\na@example.com,secret\nb@example.com,hunter2\n"), 0o600)
+	r := runCmd(t, nil, "map", "--input", in, "--output", filepath.Join(dir, "m.yaml"))
+	if r.code != exitOK {
+		t.Fatalf("map:\n%s", r)
+	}
+	if !strings.Contains(r.out, "hash them locally") || !strings.Contains(r.out, "(map again with --hash-plaintext-passwords)") {
+		t.Errorf("map's notes:\n%s", r.out)
+	}
+}

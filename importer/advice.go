@@ -23,6 +23,16 @@ const (
 	// RemedyRestart: start over, ignoring the journal of an unfinished
 	// run (records it imported come back skipped).
 	RemedyRestart
+	// RemedyJoinPasswords: join the password export (Auth0's second file)
+	// to the user export.
+	RemedyJoinPasswords
+	// RemedyHashPlaintext: hash clear-text passwords locally
+	// (passwords.plaintext: hash).
+	RemedyHashPlaintext
+	// RemedyChooseIdentifier: choose another identifier.
+	RemedyChooseIdentifier
+	// RemedyChoosePreset: choose the preset the note names.
+	RemedyChoosePreset
 )
 
 // Unwrap is the refusal's cause.

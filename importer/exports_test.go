@@ -136,7 +136,7 @@ func TestExportPlaintextPasswordsLeftUnmappedByDefault(t *testing.T) {
 			if _, ok := r.m.Fields["password.password_hash"]; ok {
 				t.Fatalf("the clear-text column is mapped: %+v", r.m.Fields["password.password_hash"])
 			}
-			if r.note("holds passwords in clear text, not hashes", "--hash-plaintext-passwords", "should never have existed") == "" {
+			if n := r.note("holds passwords in clear text, not hashes", "hash them locally", "should never have existed"); n == "" || r.rep.NoteRemedy[n] != RemedyHashPlaintext || strings.Contains(n, "--") {
 				t.Errorf("no plaintext note: %q", r.rep.Notes)
 			}
 			if r.stats.Invalid != 0 || r.stats.PasswordsBcrypt != 0 {
@@ -666,7 +666,7 @@ func TestExportEmptyIdentifiersAreCounted(t *testing.T) {
 	if r.m.Preset != "generic" || r.m.Identifier != IdentifierEmail {
 		t.Fatalf("preset %q, identifier %s", r.m.Preset, r.m.Identifier)
 	}
-	if r.note("3 of the 4 sampled records have no email", "--identifier: phone_number") == "" {
+	if n := r.note("3 of the 4 sampled records have no email", "choose another identifier: phone_number"); n == "" || r.rep.NoteRemedy[n] != RemedyChooseIdentifier {
 		t.Errorf("no note on the empty identifiers: %q", r.rep.Notes)
 	}
 	if r.stats.Valid != 1 || r.stats.Invalid != 3 {

@@ -277,7 +277,7 @@ func checkJournalFile(path string) error {
 	}
 	var e journalEntry
 	if json.Unmarshal(line, &e) != nil || e.T != entryStart || e.FP == nil {
-		return fmt.Errorf("%s is not a journal of authgear-migrate: it is not replaced (choose another --journal or --report)", path)
+		return fmt.Errorf("%s is not a journal of authgear-migrate: it is not replaced (choose another journal or report)", path)
 	}
 	return nil
 }

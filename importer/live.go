@@ -460,7 +460,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 	// when it is full.
 	add = func(q queued) error {
 		if err := im.stopped(); err != nil {
-			return im.emit(ReportRow{Row: q.row, Identifier: q.id, Outcome: OutcomeFailed, Unsent: NotSent, Reason: "not sent: the run stopped before this record (run the same command again to continue)"})
+			return im.emit(ReportRow{Row: q.row, Identifier: q.id, Outcome: OutcomeFailed, Unsent: NotSent, Reason: "not sent: the run stopped before this record (import again to continue)"})
 		}
 		if q.hold && !gate.ran {
 			if canaryPending && len(gate.held) < maxHeldForCanary {
@@ -525,7 +525,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 			return nil
 		}
 		if err := im.stopped(); err != nil {
-			return im.emit(ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeFailed, Unsent: NotSent, Reason: "not sent: the run stopped before this record (run the same command again to continue)"})
+			return im.emit(ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeFailed, Unsent: NotSent, Reason: "not sent: the run stopped before this record (import again to continue)"})
 		}
 		var err error
 		buf, err = p.Record.AppendJSON(buf[:0])
@@ -562,7 +562,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		}
 	}
 	if err != nil && cur != nil && len(cur.rows) > 0 {
-		im.failRequest(cur, NotSent, "not sent: the run was interrupted; run the same command again to continue")
+		im.failRequest(cur, NotSent, "not sent: the run was interrupted; import again to continue")
 	}
 	im.wg.Wait()
 	im.sum.PrepareStats = stats
@@ -755,7 +755,7 @@ func (im *importer) launch(ctx context.Context, req *request) {
 	select {
 	case im.sem <- struct{}{}:
 	case <-ctx.Done():
-		im.failRequest(req, NotSent, "not sent: the run was interrupted; run the same command again to continue")
+		im.failRequest(req, NotSent, "not sent: the run was interrupted; import again to continue")
 		return
 	}
 	im.wg.Add(1)
@@ -775,7 +775,7 @@ func (im *importer) send(ctx context.Context, req *request, canary bool) {
 	if req.jobID == "" {
 		stopped := im.stopped()
 		if stopped == nil && ctx.Err() != nil {
-			stopped = errors.New("the run was interrupted; run the same command again to continue")
+			stopped = errors.New("the run was interrupted; import again to continue")
 		}
 		if stopped != nil {
 			if req.attempt > 0 {
@@ -853,11 +853,11 @@ func (im *importer) send(ctx context.Context, req *request, canary bool) {
 			return
 		}
 		if pe != nil {
-			im.stop(&StopError{Reason: fmt.Sprintf("job %s stayed pending for %s: the server has not started or finished it; its records are in the journal: run the same command again later to read its results", req.jobID, pe.waited.Round(time.Second)), Err: err})
+			im.stop(&StopError{Reason: fmt.Sprintf("job %s stayed pending for %s: the server has not started or finished it; its records are in the journal: import again later to read its results", req.jobID, pe.waited.Round(time.Second)), Err: err})
 		} else {
-			im.stop(&StopError{Reason: fmt.Sprintf("lost track of job %s: %v; its records are in the journal: run the same command again to read its results", req.jobID, err), Err: err})
+			im.stop(&StopError{Reason: fmt.Sprintf("lost track of job %s: %v; its records are in the journal: import again to read its results", req.jobID, err), Err: err})
 		}
-		im.failRequest(req, Unknown, "sent in job "+req.jobID+"; its outcome is not known yet: run the same command again to read it")
+		im.failRequest(req, Unknown, "sent in job "+req.jobID+"; its outcome is not known yet: import again to read it")
 		return
 	}
 	im.complete(ctx, req, job, canary)
@@ -902,13 +902,13 @@ func (im *importer) postFailed(ctx context.Context, req *request, err error) {
 	case adminapi.IsTooLarge(err):
 		im.failRequest(req, Settled, "the server refused the record as too large (413 JSONTooLarge)")
 	case adminapi.IsQuotaExceeded(err):
-		im.stop(&StopError{Reason: "the project's user import quota is used up (429 UsageLimitExceeded): no more records were sent. Records already accepted are in the report; when the quota resets (see the portal's usage page or ask Authgear to raise it), run the same command again to continue", Err: err})
-		unsent(req, "not sent: the project's import quota is used up; run the same command again when it resets")
+		im.stop(&StopError{Reason: "the project's user import quota is used up (429 UsageLimitExceeded): no more records were sent. Records already accepted are in the report; when the quota resets (see the portal's usage page or ask Authgear to raise it), import again to continue", Err: err})
+		unsent(req, "not sent: the project's import quota is used up; import again when it resets")
 	case adminapi.IsForbidden(err):
 		im.stop(&StopError{Reason: err.Error(), Err: err})
 		unsent(req, "not sent: the Admin API refused the credentials (403)")
 	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
-		unsent(req, "not sent: the run was interrupted; run the same command again to continue")
+		unsent(req, "not sent: the run was interrupted; import again to continue")
 	default:
 		var ae *adminapi.APIError
 		if errors.As(err, &ae) && ae.Code == 400 {
@@ -1291,7 +1291,7 @@ func canaryAdvice(reason string, rows []ReportRow) string {
 	case "GroupUnknownKeys":
 		return "the groups must exist in the project first: create them in the portal (User Management > Groups)" + example
 	case "DuplicatedIdentity", "InvariantViolated":
-		return "these users already exist; use --upsert to update them" + example
+		return "these users already exist (with upsert on, the import updates them)" + example
 	}
 	return "fix the cause and run again" + example
 }

@@ -29,7 +29,7 @@ func (g *canaryGate) run(ctx context.Context, im *importer, add func(queued) err
 	g.ran = true
 	if im.o.AfterCanary != nil && im.stopped() == nil && ctx.Err() == nil {
 		if err := im.o.AfterCanary(ctx); err != nil {
-			im.stop(&StopError{Reason: fmt.Sprintf("preparing the project after the first request failed: %v; nothing more was sent (run the same command again to continue)", err), Err: err})
+			im.stop(&StopError{Reason: fmt.Sprintf("preparing the project after the first request failed: %v; nothing more was sent (import again to continue)", err), Err: err})
 		}
 	}
 	held := g.held

@@ -503,7 +503,7 @@ func TestQuotaStopsCleanly(t *testing.T) {
 	if !errors.As(run.err, &se) {
 		t.Fatalf("err = %v, want a StopError", run.err)
 	}
-	if !strings.Contains(se.Reason, "quota is used up") || !strings.Contains(se.Reason, "run the same command again") {
+	if !strings.Contains(se.Reason, "quota is used up") || !strings.Contains(se.Reason, "import again to continue") {
 		t.Errorf("reason does not say the quota is used up and how to resume: %s", se.Reason)
 	}
 	if !adminapi.IsQuotaExceeded(run.err) {

@@ -144,7 +144,7 @@ func suggestMapping(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, er
 // mapping does not join (only Auth0 exports keep hashes in a second file).
 func notePasswordsUnused(m *Mapping, rep *SuggestReport, o SuggestOptions) {
 	if o.Passwords != "" && m.Source.Passwords == nil {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("the password file %s is not used: only Auth0's user export takes its passwords from a second file (choose --preset auth0 if this is one)", o.Passwords))
+		rep.noteWith(RemedyChoosePreset, fmt.Sprintf("the password file %s is not used: only Auth0's user export takes its passwords from a second file (choose the auth0 preset if this is one)", o.Passwords))
 	}
 }
 

@@ -23,7 +23,7 @@ func auth0PasswordJoin(file string) *JoinSpec {
 
 // auth0PasswordLimit is what the preset says of passwords; the notes say it
 // with the counts of the file.
-const auth0PasswordLimit = "Auth0's user export holds no password hashes: they come in a separate export from Auth0 support, joined with --passwords FILE; only its bcrypt hashes can be imported"
+const auth0PasswordLimit = "Auth0's user export holds no password hashes: they come in a separate export from Auth0 support, joined to the user export as its password file; only its bcrypt hashes can be imported"
 
 var auth0Limits = []string{
 	"social and enterprise identities (Google, Apple, SAML, ...) cannot be imported: those users get an account with their email and sign in with a passwordless login, or through the provider once it is set up in Authgear",
@@ -160,7 +160,7 @@ func buildAuth0(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error)
 		}
 		r.note("password export %s: %d password records, joined to the users by user id (auth0|<_id.$oid>) or else by email; %d of the %d sampled users have one (the others have no password in Auth0, such as social logins, or are missing from that export)", o.Passwords, idx.records, matched, rows)
 	} else {
-		r.note("Auth0's user export holds no password hashes: without Auth0's password export every user is imported without a password and %s. To keep passwords, ask Auth0 support for the password hash export and run map again with --passwords FILE; or keep them with Authgear's rolling migration: %s", NewPasswordAdvice, RollingMigrationGuide)
+		r.noteWith(RemedyJoinPasswords, "Auth0's user export holds no password hashes: without Auth0's password export every user is imported without a password and %s. To keep passwords, ask Auth0 support for the password hash export and join it to this file; or keep them with Authgear's rolling migration: %s", NewPasswordAdvice, RollingMigrationGuide)
 	}
 	// Social and enterprise users.
 	if uid := cs.find("user_id"); uid != "" {
@@ -190,7 +190,7 @@ func buildAuth0PasswordFile(src *Source, m *Mapping, r *presetReport, cs *column
 		r.set(m, "email_verified", c, T("bool"))
 	}
 	r.set(m, "password.password_hash", cs.find("passwordHash"))
-	r.note("this is Auth0's password export: it holds emails and password hashes but no profiles; to carry names, phones, roles and blocked users too, map the bulk user export and join this file with --passwords")
+	r.noteWith(RemedyJoinPasswords, "this is Auth0's password export: it holds emails and password hashes but no profiles; to carry names, phones, roles and blocked users too, map the bulk user export and join this file to it")
 	return finishPreset(src, m, r, auth0Limits)
 }
 

@@ -62,7 +62,7 @@ func PasswordNotes(families map[HashFamily]int, total int, policy string, ofSamp
 		notes = append(notes, fmt.Sprintf("passwords: %d of the %s %s %s hashes, which Authgear cannot import (it takes bcrypt only)%s", n, what, has(n), f, hashWhy(f)))
 	}
 	if ofSample && len(notes) > 0 {
-		notes = append(notes, fmt.Sprintf("these password counts are of the first %d records only (a sample); replay --dry-run counts the whole file", total))
+		notes = append(notes, fmt.Sprintf("these password counts are of the first %d records only (a sample); a dry run counts the whole file", total))
 	}
 	if bad > 0 {
 		those := fmt.Sprintf("those %d users", bad)
@@ -145,6 +145,11 @@ func (r *presetReport) note(format string, args ...any) {
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf(format, args...))
 }
 
+// noteWith adds a note that advises remedy, which each front end words.
+func (r *presetReport) noteWith(remedy Remedy, format string, args ...any) {
+	r.rep.noteWith(remedy, fmt.Sprintf(format, args...))
+}
+
 // newPresetMapping starts a mapping that reads src as it was opened.
 func newPresetMapping(src *Source, o SuggestOptions, preset string) *Mapping {
 	id := o.Identifier
@@ -206,7 +211,7 @@ func checkPlaintextPasswords(src *Source, m *Mapping, rep *SuggestReport) {
 			}
 		}
 		rep.Suggestions = kept
-		rep.Notes = append(rep.Notes, fmt.Sprintf("%q holds passwords in clear text, not hashes (%d of the %d sampled values): it is not mapped, and those users are imported without a password. To keep them, map again with --hash-plaintext-passwords (or set passwords.plaintext: hash and map %s from %q): they are then bcrypt-hashed locally before sending; %s", col, plain, len(vals), key, col, PlaintextWarning))
+		rep.noteWith(RemedyHashPlaintext, fmt.Sprintf("%q holds passwords in clear text, not hashes (%d of the %d sampled values): it is not mapped, and those users are imported without a password. To keep them, hash them locally (passwords.plaintext: hash, with %s mapped from %q): they are then bcrypt-hashed before sending; %s", col, plain, len(vals), key, col, PlaintextWarning))
 	}
 }
 
@@ -218,7 +223,7 @@ func checkPlaintextPasswords(src *Source, m *Mapping, rep *SuggestReport) {
 // read again the mapping's way.
 func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*Mapping, *SuggestReport, error) {
 	if _, ok := m.Fields[string(m.Identifier)]; !ok {
-		return nil, nil, fmt.Errorf("%s exports give no %s to use as the identifier: use --identifier with one of %s", r.title, m.Identifier, strings.Join(mappedIdentifiers(m), ", "))
+		return nil, nil, fmt.Errorf("%s exports give no %s to use as the identifier: choose another identifier: one of %s", r.title, m.Identifier, strings.Join(mappedIdentifiers(m), ", "))
 	}
 	if err := m.Check(); err != nil {
 		return nil, nil, err
@@ -406,11 +411,11 @@ func noteSample(sample *Source, m *Mapping, rep *SuggestReport, passwordNotes bo
 				others = append(others, id)
 			}
 		}
-		hint := ""
 		if len(others) > 0 {
-			hint = fmt.Sprintf(" (or choose another identifier with --identifier: %s)", strings.Join(others, " or "))
+			r.noteWith(RemedyChooseIdentifier, "%d of the %d sampled records %s no %s: reported invalid, as Authgear needs the identifier (or choose another identifier: %s)", noID, len(rows), has(noID), m.Identifier, strings.Join(others, " or "))
+		} else {
+			r.note("%d of the %d sampled records %s no %s: reported invalid, as Authgear needs the identifier", noID, len(rows), has(noID), m.Identifier)
 		}
-		r.note("%d of the %d sampled records %s no %s: reported invalid, as Authgear needs the identifier%s", noID, len(rows), has(noID), m.Identifier, hint)
 	}
 	for _, f := range troubleOrder {
 		t := trouble[f]

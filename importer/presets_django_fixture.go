@@ -301,7 +301,7 @@ func djangoFixtureRoles(us *Source, m *Mapping, r *presetReport, keys map[string
 	}
 	if len(flags) > 0 {
 		r.set(m, "roles", "fields", TA("true_keys", strings.Join(flags, ",")))
-		r.note("roles ← %s: a user with is_staff true gets the role staff, with is_superuser true the role superuser; %s (or replay --create-roles creates them)", strings.Join(flags, ", "), noteRolesExist)
+		r.noteWith(RemedyCreateRoles, "roles ← %s: a user with is_staff true gets the role staff, with is_superuser true the role superuser; %s (or have them created at the import)", strings.Join(flags, ", "), noteRolesExist)
 	}
 	if keys["groups"] {
 		named, ids := 0, 0
@@ -320,7 +320,7 @@ func djangoFixtureRoles(us *Source, m *Mapping, r *presetReport, keys map[string
 		switch {
 		case named > 0 && ids == 0:
 			r.set(m, "groups", "fields.groups")
-			r.note("groups ← fields.groups: the groups are given by name (dumpdata --natural-foreign); %s (or replay --create-roles creates them)", noteRolesExist)
+			r.noteWith(RemedyCreateRoles, "groups ← fields.groups: the groups are given by name (dumpdata --natural-foreign); %s (or have them created at the import)", noteRolesExist)
 		case ids > 0:
 			limits = append(limits, "groups are given by their ids (fields.groups), not their names, and are not mapped: dump again with --natural-foreign (python manage.py dumpdata --natural-foreign ...) to have their names, then map groups ← fields.groups")
 		}

@@ -463,7 +463,7 @@ func TestPresetForced(t *testing.T) {
 	// Firebase has no usernames.
 	fb, _ := Open(filepath.Join(dir, "firebase-auth-export.json"), SourceOptions{})
 	defer fb.Close()
-	if _, _, err := SuggestMapping(fb, SuggestOptions{Identifier: IdentifierUsername}); err == nil || !strings.Contains(err.Error(), "--identifier") {
+	if _, _, err := SuggestMapping(fb, SuggestOptions{Identifier: IdentifierUsername}); err == nil || !strings.Contains(err.Error(), "choose another identifier") {
 		t.Errorf("firebase by username: %v", err)
 	}
 }
@@ -482,7 +482,7 @@ func TestSampleCountsSaySo(t *testing.T) {
 		t.Fatal(err)
 	}
 	notes := strings.Join(rep.Notes, "\n")
-	if !strings.Contains(notes, "of the first 10 records") || !strings.Contains(notes, "replay --dry-run counts the whole file") {
+	if !strings.Contains(notes, "of the first 10 records") || !strings.Contains(notes, "a dry run counts the whole file") {
 		t.Errorf("notes do not say the counts are of a sample:\n%s", notes)
 	}
 }

@@ -203,7 +203,7 @@ func Run(ctx context.Context, c RunConfig) (RunSummary, error) {
 			s.Error = "interrupted"
 		}
 		if s.Rehearsal {
-			s.Notes = append(s.Notes, "the in-process sandbox ended with this run: running the command again rehearses from the start")
+			s.Notes = append(s.Notes, "the in-process sandbox ended with this run: importing again rehearses from the start")
 		} else if (errors.As(err, &se) || errors.Is(err, context.Canceled)) && !c.DryRun {
 			s.Resume = c.ResumeCommand
 		}
@@ -246,7 +246,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		return s, &RefusedError{Msg: "a dry run sends nothing: it takes no target"}
 	}
 	if c.EmitJSON != "" && !c.DryRun {
-		return s, &RefusedError{Msg: "the request document (--emit-json) goes with a dry run"}
+		return s, &RefusedError{Msg: "the request document goes with a dry run"}
 	}
 	if c.NoReport && !c.DryRun {
 		return s, &RefusedError{Msg: "every live run writes its report"}
@@ -550,7 +550,7 @@ func (r *run) finish(ctx context.Context, stopped bool, reported, bad *bitset, r
 		if stopped && (reported == nil || !reported.has(row.Num)) {
 			n++
 			if err := rep.Write(ReportRow{Row: row.Num, Outcome: OutcomeFailed, Unsent: NotRead,
-				Reason: "not sent: the run stopped before this record was read; run the same command again to continue"}); err != nil {
+				Reason: "not sent: the run stopped before this record was read; import again to continue"}); err != nil {
 				return err
 			}
 			return retry.Write(row)

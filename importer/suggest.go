@@ -78,8 +78,21 @@ type SuggestReport struct {
 	Suggestions []Suggestion
 	// Unmapped lists the columns no field took.
 	Unmapped []string
-	// Notes are remarks for the person (hash families seen, ...).
+	// Notes are remarks for the person (hash families seen, ...), in the
+	// engine's words.
 	Notes []string
+	// NoteRemedy is, for a note that advises something to do, what: each
+	// front end words it (a flag, a key).
+	NoteRemedy map[string]Remedy
+}
+
+// noteWith adds a note that advises remedy.
+func (r *SuggestReport) noteWith(remedy Remedy, note string) {
+	r.Notes = append(r.Notes, note)
+	if r.NoteRemedy == nil {
+		r.NoteRemedy = map[string]Remedy{}
+	}
+	r.NoteRemedy[note] = remedy
 }
 
 type columnProfile struct {

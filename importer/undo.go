@@ -233,7 +233,7 @@ func Undo(ctx context.Context, c UndoConfig) (s UndoSummary, err error) {
 	h, err := readImportHistory(journal)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return s, &RefusedError{Msg: fmt.Sprintf("undo needs the import's journal (%s) to know which project it went to, when it began and which users it created; it is not there (give it with --journal)", journal)}
+			return s, &RefusedError{Msg: fmt.Sprintf("undo needs the import's journal (%s) to know which project it went to, when it began and which users it created; it is not there (name where it is)", journal)}
 		}
 		return s, &RefusedError{Msg: err.Error()}
 	}
@@ -421,7 +421,7 @@ func Undo(ctx context.Context, c UndoConfig) (s UndoSummary, err error) {
 	sem := make(chan struct{}, conc)
 	for i := range del {
 		if ctx.Err() != nil {
-			del[i].outcome, del[i].reason = UndoFailed, "not tried: undo was interrupted; run the same command again to continue"
+			del[i].outcome, del[i].reason = UndoFailed, "not tried: undo was interrupted; undo again to continue"
 			notTried++
 			continue
 		}

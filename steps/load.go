@@ -408,7 +408,11 @@ func load(s *session, r loadReq) (*loaded, error) {
 		l.preset = p.Name
 	}
 	if rep != nil {
-		l.notes = rep.Notes
+		l.notes = make([]string, len(rep.Notes))
+		for i, n := range rep.Notes {
+			// What a note advises, in the wizard's keys.
+			l.notes[i] = n + noteRemedy(rep.NoteRemedy[n])
+		}
 	}
 	l.suggested = sugg
 	var m *importer.Mapping
@@ -718,4 +722,20 @@ func (ld *loaded) secretColumns(m *importer.Mapping) map[string]bool {
 		out[c] = true
 	}
 	return out
+}
+
+// noteRemedy words what a note of the engine advises with the wizard's
+// keys and settings.
+func noteRemedy(r importer.Remedy) string {
+	switch r {
+	case importer.RemedyJoinPasswords:
+		return " (ctrl+p on the load step joins it)"
+	case importer.RemedyHashPlaintext:
+		return " (the map step's clear-text passwords setting)"
+	case importer.RemedyChooseIdentifier:
+		return " (the map step's identifier setting)"
+	case importer.RemedyCreateRoles:
+		return " (ctrl+r on the import's confirmation creates them)"
+	}
+	return ""
 }
