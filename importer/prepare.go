@@ -39,8 +39,12 @@ type PrepareStats struct {
 	// PasswordsBcrypt too.
 	PasswordsHashedLocally int `json:"passwords_hashed_locally,omitempty"`
 	// PhonesDropped counts the phone numbers that could not be read and
-	// were left out of valid records (phone.invalid: drop).
+	// were left out of valid records (they are among DroppedFields too).
 	PhonesDropped int `json:"phones_dropped,omitempty"`
+	// DroppedFields counts the values left out of valid records because
+	// Authgear would refuse them or they could not be read, per field and
+	// per reason (the Drop* words): {"preferred_username": {"reserved": 3}}.
+	DroppedFields map[string]map[string]int `json:"dropped_fields,omitempty"`
 	// HashFamilies counts the password hash families seen.
 	HashFamilies map[HashFamily]int `json:"hash_families,omitempty"`
 }
@@ -76,6 +80,7 @@ func (s *PrepareStats) add(p *Prepared) {
 	}
 	if p.Valid() {
 		s.PhonesDropped += p.PhonesDropped
+		s.addDropped(p)
 	}
 }
 

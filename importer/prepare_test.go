@@ -85,6 +85,7 @@ func TestPrepareDuplicates(t *testing.T) {
 	m.Set("phone_number", "phone")
 	m.Set("mfa.phone_number", "mfa_phone")
 	m.Set("birthdate", "born")
+	m.Fields["birthdate"].Invalid = InvalidReject // record 5 is invalid
 	data := "email,phone,mfa_phone,born\n" +
 		"a@x.io,+852 9876 5433,,\n" + // 1
 		" A@X.IO ,,,\n" + // 2: duplicate of 1's email
