@@ -367,8 +367,8 @@ func DroppedFieldsNote(counts map[string]map[string]int) string {
 		total += d.Total
 		parts[i] = d.String()
 	}
-	return fmt.Sprintf("%d %s that Authgear would refuse or that could not be read %s left out, and those users imported without them: %s. The report's reason column names each one; fields.<name>.invalid: reject in the mapping rejects such records instead.",
-		total, plural(total, "value", "values"), plural(total, "was", "were"), strings.Join(parts, ", "))
+	return fmt.Sprintf("%d %s that Authgear would refuse or that could not be read %s left out of valid records, whose users are imported without %s: %s. The report's reason column names each one; fields.<name>.invalid: reject in the mapping rejects such records instead.",
+		total, plural(total, "value", "values"), plural(total, "was", "were"), plural(total, "it", "them"), strings.Join(parts, ", "))
 }
 
 // DroppedSampleNotes are map's notes on the sampled records with values

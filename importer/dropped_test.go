@@ -293,7 +293,7 @@ func TestDroppedFieldsInReportAndSummary(t *testing.T) {
 			note = n
 		}
 	}
-	if !strings.Contains(note, "3 values that Authgear would refuse or that could not be read were left out") || !strings.Contains(note, "preferred_username (reserved 2), birthdate (not_a_date 1)") {
+	if !strings.Contains(note, "3 values that Authgear would refuse or that could not be read were left out of valid records, whose users are imported without them: ") || !strings.Contains(note, "preferred_username (reserved 2), birthdate (not_a_date 1)") {
 		t.Errorf("note: %q (all: %q)", note, s.Notes)
 	}
 	f, err := os.Open(report)

@@ -54,6 +54,10 @@ type Prepared struct {
 	// (Mapping.InvalidPolicy): the user is imported without them. Each
 	// has its note.
 	Dropped []DroppedField
+	// PlaintextLeftOut is set when the record has a password in clear
+	// text in a column the mapping leaves out (Plan.plainCol): the user
+	// is imported without a password.
+	PlaintextLeftOut bool
 	// NotUser, when set, is the model of an object that is not of the
 	// user model the mapping keeps (source.model), such as
 	// "wagtailcore.page" (or "(no model)"): the record is not a user. Its
@@ -120,6 +124,10 @@ type Plan struct {
 	// keyNames remembers the names each field's key transform converted
 	// (keynames.go).
 	keyNames map[string]*keyNames
+	// plainCol is a column of clear-text passwords the mapping leaves
+	// out, and plainPath its path (plaintextleft.go).
+	plainCol  string
+	plainPath *Path
 }
 
 type compiledCondition struct {
@@ -140,7 +148,16 @@ func Compile(m *Mapping, columns []string, isCSV bool) (*Plan, error) {
 // CompileFor compiles the mapping for src, including paths into the values
 // joined to it (Source.AddJoin).
 func CompileFor(m *Mapping, src *Source) (*Plan, error) {
-	return compile(m, src.Columns(), src.Format() == FormatCSV, src.Joins())
+	p, err := compile(m, src.Columns(), src.Format() == FormatCSV, src.Joins())
+	if err != nil {
+		return nil, err
+	}
+	if col := unmappedPlaintextColumn(m, src); col != "" {
+		if path, err := compilePath(col, src.Columns(), src.Format() == FormatCSV); err == nil {
+			p.plainCol, p.plainPath = col, path
+		}
+	}
+	return p, nil
 }
 
 func compile(m *Mapping, columns []string, isCSV bool, extras []string) (*Plan, error) {
@@ -315,6 +332,11 @@ func (p *Plan) Apply(row *Row) *Prepared {
 		}
 	}
 	p.finish(b)
+	if p.plainPath != nil && b.rec.Password == nil {
+		if v, ok := p.plainPath.lookup(row); ok && !isEmpty(v) {
+			b.prep.PlaintextLeftOut = true
+		}
+	}
 	b.rec.upsert = p.mapping.Upsert
 	b.prep.Record = &b.rec
 	return &b.prep

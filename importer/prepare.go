@@ -45,6 +45,11 @@ type PrepareStats struct {
 	// Authgear would refuse them or they could not be read, per field and
 	// per reason (the Drop* words): {"preferred_username": {"reserved": 3}}.
 	DroppedFields map[string]map[string]int `json:"dropped_fields,omitempty"`
+	// PasswordsPlaintextUnmapped counts the valid records with a value in
+	// PlaintextColumn, a column of clear-text passwords the mapping leaves
+	// out: those users will have no password.
+	PasswordsPlaintextUnmapped int    `json:"passwords_plaintext_unmapped,omitempty"`
+	PlaintextColumn            string `json:"plaintext_password_column,omitempty"`
 	// HashFamilies counts the password hash families seen.
 	HashFamilies map[HashFamily]int `json:"hash_families,omitempty"`
 }
@@ -81,6 +86,9 @@ func (s *PrepareStats) add(p *Prepared) {
 	if p.Valid() {
 		s.PhonesDropped += p.PhonesDropped
 		s.addDropped(p)
+		if p.PlaintextLeftOut {
+			s.PasswordsPlaintextUnmapped++
+		}
 	}
 }
 
@@ -173,7 +181,7 @@ func Prepare(ctx context.Context, src *Source, plan *Plan, o PrepareOptions, emi
 	go func() { wg.Wait(); close(done) }()
 
 	// Re-sequence, de-duplicate and emit in input order.
-	var stats PrepareStats
+	stats := PrepareStats{PlaintextColumn: plan.plainCol}
 	dedup := newDeduper(plan.mapping.Identifier)
 	defer dedup.free()
 	pending := map[int]*chunk{}

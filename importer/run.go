@@ -585,9 +585,7 @@ func (r *run) notes(s *RunSummary) {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d clear-text passwords were bcrypt-hashed on this machine (passwords.plaintext: hash) so that those users keep them; %s.", s.PasswordsHashedLocally, PlaintextWarning))
 	}
 	// What the mapping's policies left out of valid records.
-	if n := DroppedFieldsNote(s.DroppedFields); n != "" {
-		s.Notes = append(s.Notes, n)
-	}
+	s.Notes = append(s.Notes, ruleNotes(&s.PrepareStats)...)
 	m := r.m
 	if m == nil {
 		return
