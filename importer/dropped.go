@@ -414,3 +414,18 @@ func jsonTextReason(v any) string {
 	}
 	return DropControlChar
 }
+
+// dropSameLoginID leaves out of a valid record a login ID other than the
+// identifier that the earlier record first has.
+func (p *Prepared) dropSameLoginID(t *Target, first int) {
+	switch t.Key {
+	case "email":
+		p.Record.Email = nil
+	case "phone_number":
+		p.Record.PhoneNumber = nil
+	case "preferred_username":
+		p.Record.PreferredUsername = nil
+	}
+	p.drop(t, DropSameLoginID)
+	p.Notes[len(p.Notes)-1] += fmt.Sprintf(" (record %d's after normalisation)", first)
+}

@@ -315,3 +315,46 @@ func TestDroppedFieldsInReportAndSummary(t *testing.T) {
 		}
 	}
 }
+
+// A login ID other than the identifier that an earlier record has is one
+// Authgear would refuse the record for: by default the user is imported
+// without it, and it stays the earlier record's.
+func TestSameLoginIDDropped(t *testing.T) {
+	m := NewMapping(IdentifierEmail)
+	m.Set("email", "email")
+	m.Set("phone_number", "phone")
+	m.Set("preferred_username", "u")
+	data := "email,phone,u\n" +
+		"a@x.io,+852 9876 5433,ann\n" +
+		"b@x.io,+85298765433,ANN\n" + // 1's phone and username, written differently
+		"c@x.io,+85298765433,cat\n" + // 1's phone again; cat is free
+		"d@x.io,,bob\n" +
+		"e@x.io,,bob\n" // 4's username
+	out, stats, err := prepareAll(t, "in.csv", data, m, PrepareOptions{Workers: 2, ChunkSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"",
+		"imported without phone_number: same_login_id (record 1's after normalisation); imported without preferred_username: same_login_id (record 1's after normalisation)",
+		"imported without phone_number: same_login_id (record 1's after normalisation)",
+		"",
+		"imported without preferred_username: same_login_id (record 4's after normalisation)",
+	}
+	for i, p := range out {
+		if !p.Valid() || p.Reason() != want[i] {
+			t.Errorf("row %d: valid %v %q, want %q", i+1, p.Valid(), p.Reason(), want[i])
+		}
+	}
+	if out[1].Record.PhoneNumber != nil || out[1].Record.PreferredUsername != nil || out[2].Record.PreferredUsername == nil || *out[2].Record.PreferredUsername != "cat" {
+		t.Errorf("records: %+v %+v", out[1].Record, out[2].Record)
+	}
+	if stats.Valid != 5 || stats.DroppedFields["phone_number"][DropSameLoginID] != 2 || stats.DroppedFields["preferred_username"][DropSameLoginID] != 2 {
+		t.Errorf("stats %+v", stats)
+	}
+	m.Fields["phone_number"].Invalid = InvalidReject
+	out, _, _ = prepareAll(t, "in.csv", data, m, PrepareOptions{})
+	if out[1].Valid() || !strings.Contains(out[1].Reason(), "phone number is the same as record 1's after normalisation") {
+		t.Errorf("reject: %q", out[1].Reason())
+	}
+}

@@ -182,7 +182,7 @@ func Prepare(ctx context.Context, src *Source, plan *Plan, o PrepareOptions, emi
 
 	// Re-sequence, de-duplicate and emit in input order.
 	stats := PrepareStats{PlaintextColumn: plan.plainCol}
-	dedup := newDeduper(plan.mapping.Identifier)
+	dedup := newDeduper(plan.mapping)
 	defer dedup.free()
 	pending := map[int]*chunk{}
 	next := 0
@@ -233,10 +233,18 @@ func Prepare(ctx context.Context, src *Source, plan *Plan, o PrepareOptions, emi
 type deduper struct {
 	id   Identifier
 	seen idSet // hash of "field\x00value" -> record number
+	// drop says, per login ID field other than the identifier, that one
+	// an earlier record has is left out of the record rather than
+	// rejecting it (Mapping.InvalidPolicy: issue 18's rule).
+	drop map[string]bool
 }
 
-func newDeduper(id Identifier) *deduper {
-	return &deduper{id: id}
+func newDeduper(m *Mapping) *deduper {
+	d := &deduper{id: m.Identifier, drop: map[string]bool{}}
+	for _, f := range []string{"email", "phone_number", "preferred_username"} {
+		d.drop[f] = m.InvalidPolicy(f) == InvalidDrop
+	}
+	return d
 }
 
 // free returns the memory of the set.
@@ -270,15 +278,19 @@ func (d *deduper) check(p *Prepared) {
 	}
 	ids := [3]lid{{"email", p.Record.Email}, {"phone_number", p.Record.PhoneNumber}, {"preferred_username", p.Record.PreferredUsername}}
 	var keys [3][16]byte
+	var dropped [3]int32 // the earlier record of a login ID left out
 	for i, l := range ids {
 		if l.value == nil {
 			continue
 		}
 		keys[i] = idKey(l.field, *l.value)
 		if first, ok := d.seen.Get(keys[i]); ok {
-			if l.field == string(d.id) {
+			switch {
+			case l.field == string(d.id):
 				p.addProblem(ProblemDuplicate, l.field, fmt.Sprintf("duplicate of record %d after normalisation", first))
-			} else {
+			case d.drop[l.field]:
+				dropped[i] = first
+			default:
 				p.addProblem(ProblemSameLoginID, l.field, fmt.Sprintf("%s is the same as record %d's after normalisation", fieldLabel(l.field), first))
 			}
 		}
@@ -287,9 +299,17 @@ func (d *deduper) check(p *Prepared) {
 		return
 	}
 	for i, l := range ids {
-		if l.value != nil {
-			d.seen.Add(keys[i], int32(p.Row.Num))
+		if l.value == nil {
+			continue
 		}
+		if dropped[i] != 0 {
+			// Authgear would refuse the record for this login ID: the
+			// user is imported without it.
+			t, _ := LookupTarget(l.field)
+			p.dropSameLoginID(t, int(dropped[i]))
+			continue
+		}
+		d.seen.Add(keys[i], int32(p.Row.Num))
 	}
 }
 
