@@ -358,3 +358,36 @@ func TestSameLoginIDDropped(t *testing.T) {
 		t.Errorf("reject: %q", out[1].Reason())
 	}
 }
+
+// map's notes, from the sample: the values dropped per field and reason,
+// and under reject the way to drop them.
+func TestMapNotesOnDroppedFields(t *testing.T) {
+	data := "email,username,born,disabled\na@x.io,admin,1990-13-45,no\nb@x.io,john smith,,maybe\nc@x.io,carl,1990-01-02,yes\n"
+	m := NewMapping(IdentifierEmail)
+	m.Set("email", "email")
+	m.Set("preferred_username", "username")
+	m.Set("birthdate", "born")
+	m.Set("disabled", "disabled")
+	notes := func() []string {
+		rep := &SuggestReport{}
+		if err := noteSample(sourceOf(t, "in.csv", data, SourceOptions{}), m, rep, false); err != nil {
+			t.Fatal(err)
+		}
+		return rep.Notes
+	}
+	all := strings.Join(notes(), "\n")
+	for _, want := range []string{
+		"2 of the 3 sampled records have a preferred_username Authgear would refuse (has_space, reserved): those users are imported without it (set fields.preferred_username.invalid: reject in the mapping to reject them instead)",
+		"1 of the 3 sampled records has a birthdate Authgear would refuse (not_a_date): those users are imported without it",
+		"1 of the 3 sampled records has a disabled Authgear refuses (",
+		"reported invalid (fields.disabled.invalid: reject); set it to drop to import those users without it",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("notes lack %q:\n%s", want, all)
+		}
+	}
+	m.Fields["preferred_username"].Invalid = InvalidReject
+	if all := strings.Join(notes(), "\n"); strings.Contains(all, "preferred_username Authgear would refuse") || !strings.Contains(all, "a preferred_username Authgear refuses") {
+		t.Errorf("under reject:\n%s", all)
+	}
+}

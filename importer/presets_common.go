@@ -416,7 +416,7 @@ func noteSample(sample *Source, m *Mapping, rep *SuggestReport, passwordNotes bo
 			r.note("%s", phoneRefusedNote(t.n, len(rows), tg.Label, t.example))
 			continue
 		}
-		r.note("%d of the %d sampled records %s a %s Authgear refuses (%s): reported invalid; remove fields.%s from the mapping to import them without it", t.n, len(rows), has(t.n), f, t.example, f)
+		r.note("%d of the %d sampled records %s a %s Authgear refuses (%s): reported invalid (fields.%s.invalid: reject); set it to drop to import those users without it", t.n, len(rows), has(t.n), f, t.example, f)
 	}
 	for _, n := range DroppedSampleNotes(dropped.DroppedFields, len(rows)) {
 		r.note("%s", n)
