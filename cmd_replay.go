@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -316,6 +317,20 @@ func printSummary(io *stdio, o replayOptions, s *importer.RunSummary) {
 		fmt.Fprintf(w, "  other objects  %8d not users: neither sent nor invalid (the report names each one's model)\n", s.NotUsers)
 	}
 	fmt.Fprintf(w, "  passwords      %8d bcrypt, %d not importable, %d dropped\n", s.PasswordsBcrypt, s.PasswordsNotImportable, s.PasswordsDropped)
+	if s.PasswordsPlaintextUnmapped > 0 {
+		fmt.Fprintf(w, "  no password    %8d users: their clear-text passwords (%s) are not mapped; map --hash-plaintext-passwords keeps them\n", s.PasswordsPlaintextUnmapped, importer.Printable(strconv.Quote(s.PlaintextColumn)))
+	}
+	if dropped := importer.DroppedCounts(s.DroppedFields); len(dropped) > 0 {
+		parts := make([]string, len(dropped))
+		for i, d := range dropped {
+			parts[i] = d.String()
+		}
+		what := "values Authgear would refuse (the users are imported without them)"
+		if s.DroppedTotal() == 1 {
+			what = "value Authgear would refuse (the user is imported without it)"
+		}
+		fmt.Fprintf(w, "  left out       %8d %s: %s\n", s.DroppedTotal(), what, strings.Join(parts, ", "))
+	}
 	fmt.Fprintf(w, "report: %s\n", s.Report)
 	if s.Retry != "" {
 		fmt.Fprintf(w, "retry file (the rejected records, to fix and replay): %s\n", s.Retry)

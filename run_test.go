@@ -24,7 +24,7 @@ func TestDemoFromEmptyFolder(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
 	}
-	if !strings.Contains(out.String(), "inserted             18") || !strings.Contains(out.String(), "deliberate") {
+	if !strings.Contains(out.String(), "inserted             19") || !strings.Contains(out.String(), "deliberate") {
 		t.Errorf("the demo's summary:\n%s", out.String())
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {

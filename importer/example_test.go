@@ -50,6 +50,11 @@ fields:
 		if err != nil {
 			return err
 		}
+		if reason := p.Reason(); reason != "" {
+			// A value Authgear would refuse is left out of the record.
+			fmt.Printf("row %d %s: %s (%s)\n", p.Row.Num, p.Identifier, record, reason)
+			return nil
+		}
 		fmt.Printf("row %d %s: %s\n", p.Row.Num, p.Identifier, record)
 		return nil
 	})
@@ -59,8 +64,8 @@ fields:
 	fmt.Printf("%d records, %d valid, %d invalid\n", stats.Total, stats.Valid, stats.Invalid)
 	// Output:
 	// row 1 ada@example.com: {"email":"ada@example.com","phone_number":"+447911123456","given_name":"Ada"}
-	// row 2 grace@example.com: invalid: phone number is not a valid phone number
+	// row 2 grace@example.com: {"email":"grace@example.com","given_name":"Grace"} (imported without phone_number: invalid_phone)
 	// row 3 ada@example.com: invalid: duplicate of record 1 after normalisation
 	// row 4 : invalid: identifier (email) is empty
-	// 4 records, 1 valid, 3 invalid
+	// 4 records, 2 valid, 2 invalid
 }

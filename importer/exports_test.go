@@ -377,16 +377,17 @@ func TestExportNoEffectNoWarnings(t *testing.T) {
 	}
 }
 
-// Item 10: phone numbers that cannot be read reject the record by default
-// (map says how many and offers the policy), or are dropped with a note
-// under phone.invalid: drop. A phone identifier is always needed.
+// Item 10, then issue 18's rule: phone numbers that cannot be read are
+// dropped with a note by default (map says how many and offers reject),
+// and reject the record under phone.invalid: reject or
+// fields.phone_number.invalid: reject. A phone identifier is always needed.
 func TestExportLocalPhones(t *testing.T) {
-	r := mapAndPrepare(t, "local-phones.csv", SuggestOptions{}, nil)
+	r := mapAndPrepare(t, "local-phones.csv", SuggestOptions{}, func(m *Mapping) { m.Phone.Invalid = PhoneInvalidReject })
 	if r.m.Fields["phone_number"] == nil || r.m.Identifier != IdentifierEmail {
 		t.Fatalf("phone not mapped or identifier %s: %v", r.m.Identifier, r.m.FieldKeys())
 	}
-	if r.note("3 of the 5 sampled records have a phone number that cannot be read", "set phone.invalid: drop") == "" {
-		t.Errorf("map does not offer phone.invalid: drop: %q", r.rep.Notes)
+	if r.note("3 of the 5 sampled records have a phone_number Authgear would refuse (no_country_code, invalid_phone): those users are imported without it", "fields.phone_number.invalid: reject", "phone.default_region") == "" {
+		t.Errorf("map does not say the numbers are dropped: %q", r.rep.Notes)
 	}
 	if r.stats.Valid != 2 || r.stats.Invalid != 3 || r.stats.PhonesDropped != 0 {
 		t.Errorf("reject: %+v, want 2 valid, 3 invalid", r.stats)
@@ -394,16 +395,24 @@ func TestExportLocalPhones(t *testing.T) {
 	if got := r.rows[2].Reason(); !strings.HasPrefix(got, "phone number has no country code") {
 		t.Errorf("row 2: %q", got)
 	}
+	// The field's own policy wins over phone.invalid.
+	r = mapAndPrepare(t, "local-phones.csv", SuggestOptions{}, func(m *Mapping) {
+		m.Phone.Invalid = PhoneInvalidDrop
+		m.Fields["phone_number"].Invalid = InvalidReject
+	})
+	if r.stats.Valid != 2 || r.stats.Invalid != 3 {
+		t.Errorf("fields.phone_number.invalid: reject: %+v, want 2 valid, 3 invalid", r.stats)
+	}
 
-	r = mapAndPrepare(t, "local-phones.csv", SuggestOptions{}, func(m *Mapping) { m.Phone.Invalid = PhoneInvalidDrop })
-	if r.stats.Valid != 5 || r.stats.PhonesDropped != 3 {
+	r = mapAndPrepare(t, "local-phones.csv", SuggestOptions{}, nil)
+	if r.stats.Valid != 5 || r.stats.PhonesDropped != 3 || r.stats.DroppedFields["phone_number"][DropNoCountryCode] != 2 || r.stats.DroppedFields["phone_number"][DropInvalidPhone] != 1 {
 		t.Errorf("drop: %+v, want 5 valid, 3 phones dropped", r.stats)
 	}
 	for num, want := range map[int]string{
 		1: "",
-		2: "phone number dropped: it has no country code (+...); the user is imported without it (phone.invalid: drop)",
-		3: "phone number dropped: it has no country code (+...); the user is imported without it (phone.invalid: drop)",
-		4: "phone number dropped: it is not a valid phone number; the user is imported without it (phone.invalid: drop)",
+		2: "imported without phone_number: no_country_code",
+		3: "imported without phone_number: no_country_code",
+		4: "imported without phone_number: invalid_phone",
 		5: "",
 	} {
 		p := r.rows[num]
@@ -424,7 +433,7 @@ func TestExportLocalPhones(t *testing.T) {
 	if err := noteSample(src, r.m, rep, false); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Notes) != 2 || !strings.Contains(rep.Notes[1], "3 of the 5 sampled records have a phone number that cannot be read: those users are imported without it") {
+	if len(rep.Notes) != 2 || !strings.Contains(rep.Notes[1], "3 of the 5 sampled records have a phone_number Authgear would refuse (no_country_code, invalid_phone): those users are imported without it") {
 		t.Errorf("notes with drop: %q", rep.Notes)
 	}
 
@@ -463,13 +472,22 @@ func TestExportReservedUsernames(t *testing.T) {
 	if r.note("the project must enable the username (preferred_username is mapped besides the identifier) login ID type", "canary stops the import") == "" {
 		t.Errorf("no login ID note: %q", r.rep.Notes)
 	}
-	if r.note("3 of the 5 sampled records have a preferred_username Authgear refuses (username is reserved") == "" {
+	if r.note("3 of the 5 sampled records have a preferred_username Authgear would refuse (reserved): those users are imported without it") == "" {
 		t.Errorf("no note on the reserved usernames: %q", r.rep.Notes)
 	}
 	for num, reserved := range map[int]bool{1: true, 2: true, 3: false, 4: true, 5: false} {
 		got := r.rows[num].Reason()
-		if reserved != strings.HasPrefix(got, "username is reserved: Authgear refuses it as an invalid login ID (blocked, UsernameReserved)") || !reserved && got != "" {
+		if reserved != (got == "imported without preferred_username: reserved") || !reserved && got != "" || !r.rows[num].Valid() {
 			t.Errorf("row %d: %q (reserved: %t)", num, got, reserved)
+		}
+	}
+	// Under fields.preferred_username.invalid: reject, they fail as the
+	// server fails them.
+	r = mapAndPrepare(t, "usernames.csv", SuggestOptions{}, func(m *Mapping) { m.Fields["preferred_username"].Invalid = InvalidReject })
+	for num, reserved := range map[int]bool{1: true, 2: true, 3: false, 4: true, 5: false} {
+		got := r.rows[num].Reason()
+		if reserved != strings.HasPrefix(got, "username is reserved: Authgear refuses it as an invalid login ID (blocked, UsernameReserved)") || !reserved && got != "" {
+			t.Errorf("reject, row %d: %q (reserved: %t)", num, got, reserved)
 		}
 	}
 	r = mapAndPrepare(t, "usernames.csv", SuggestOptions{}, func(m *Mapping) { m.AllowReservedUsernames = true })

@@ -67,9 +67,11 @@ const (
 func (f HashFamily) Importable() bool { return f == HashBcrypt }
 
 // IsHash reports whether the family is a recognised password hash (as
-// opposed to a malformed bcrypt hash or a value that is not a hash at all).
+// opposed to a value that is not a hash at all). A malformed bcrypt hash
+// (truncated, of the wrong length) is one, which Authgear cannot import:
+// it follows passwords.unsupported like the others (issue 18).
 func (f HashFamily) IsHash() bool {
-	return f != HashUnknown && f != HashBcryptBroken && f != HashPlaintext
+	return f != HashUnknown && f != HashPlaintext
 }
 
 var (

@@ -368,7 +368,7 @@ func TestRehearsalThenLiveThenRehearsal(t *testing.T) {
 	lc.Target = &Destination{API: e.api, Name: "sandbox", ID: "sandbox test"}
 	lc.Import = e.fastOptions(false)
 	s, err := Run(context.Background(), lc)
-	if err != nil || s.Inserted != 18 {
+	if err != nil || s.Inserted != 19 {
 		t.Fatalf("the live import after a rehearsal: %+v %v", s, err)
 	}
 	live, _ := os.ReadFile(c.Report)
@@ -385,7 +385,7 @@ func TestRehearsalThenLiveThenRehearsal(t *testing.T) {
 		t.Fatal("the live report was replaced")
 	}
 	s, err = Run(context.Background(), lc)
-	if err != nil || s.Inserted != 18 || s.Resumed != 18 {
+	if err != nil || s.Inserted != 19 || s.Resumed != 19 {
 		t.Fatalf("the second live run: %+v %v", s, err)
 	}
 	// The same lines (the journal's come first).

@@ -213,8 +213,16 @@ func TestBcryptAlphabetAndNestedCustomAttributes(t *testing.T) {
 		t.Fatal(err)
 	}
 	row, _ := src.Next()
-	if p := plan.Apply(row); p.Valid() || !strings.Contains(p.Reason(), "control character") {
+	// Left out by default (issue 18), rejected under invalid: reject.
+	if p := plan.Apply(row); !p.Valid() || p.Record.CustomAttributes != nil || p.Reason() != "imported without custom_attributes.meta: control_character" {
 		t.Errorf("a NUL inside a custom attribute object passed: %q", p.Reason())
+	}
+	m.Fields["custom_attributes.meta"].Invalid = InvalidReject
+	if plan, err = Compile(m, src.Columns(), false); err != nil {
+		t.Fatal(err)
+	}
+	if p := plan.Apply(row); p.Valid() || !strings.Contains(p.Reason(), "control character") {
+		t.Errorf("a NUL inside a custom attribute object passed under reject: %q", p.Reason())
 	}
 	for name, want := range map[string]HashFamily{"Bcrypt": HashBcrypt, "md5_crypt": "md5_crypt", "s3cr3t p@ss w0rd!!": "s3cr3t_pss_w0rd", strings.Repeat("x", 40): "unrecognised hasher"} {
 		if got := HasherFamily(name); got != want {

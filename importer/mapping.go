@@ -118,15 +118,18 @@ type PhoneSpec struct {
 	AssumeInternational bool `yaml:"assume_international,omitempty"`
 	// Invalid is what happens to a phone number that cannot be read (a
 	// local number with no country and no default region, an impossible
-	// number): "reject" (the default, also written "") rejects the record,
-	// "drop" imports the user without it, with a note. A phone number that
-	// is the identifier is always needed: its record is rejected.
+	// number) in phone_number and mfa.phone_number: "drop" imports the
+	// user without it, with a note, "reject" rejects the record. It is
+	// the older spelling of fields.<name>.invalid for the phone fields,
+	// which wins when both are set; left out, the fields' default applies
+	// (Mapping.InvalidPolicy). A phone number that is the identifier is
+	// always needed: its record is rejected.
 	Invalid string `yaml:"invalid,omitempty"`
 }
 
 // Phone policies for numbers that cannot be read (PhoneSpec.Invalid).
 const (
-	// PhoneInvalidReject rejects the record (the default).
+	// PhoneInvalidReject rejects the record.
 	PhoneInvalidReject = "reject"
 	// PhoneInvalidDrop imports the user without the phone number.
 	PhoneInvalidDrop = "drop"
@@ -137,6 +140,12 @@ type FieldSpec struct {
 	From       string      `yaml:"from,omitempty"`
 	Value      any         `yaml:"value,omitempty"`
 	Transforms []Transform `yaml:"transforms,omitempty"`
+	// Invalid is what happens to a value of this field that Authgear
+	// would refuse or that cannot be read: "drop" imports the user
+	// without the field, "reject" rejects the record. Left out, the
+	// field's default applies (Mapping.InvalidPolicy, dropped.go). The
+	// identifier and the password hashes take no such choice.
+	Invalid string `yaml:"invalid,omitempty"`
 }
 
 // Condition rejects a record when the value at From is present (or, with
@@ -196,9 +205,9 @@ func (f *FieldSpec) UnmarshalYAML(n *yaml.Node) error {
 		// check the keys here, so that a typo is not silently dropped.
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			switch k := n.Content[i].Value; k {
-			case "from", "value", "transforms":
+			case "from", "value", "transforms", "invalid":
 			default:
-				return fmt.Errorf("line %d: field %q not found in a field mapping (known: from, value, transforms)", n.Content[i].Line, k)
+				return fmt.Errorf("line %d: field %q not found in a field mapping (known: from, value, transforms, invalid)", n.Content[i].Line, k)
 			}
 		}
 	}
@@ -310,6 +319,9 @@ func (m *Mapping) Check() error {
 		}
 		if f.From != "" && f.Value != nil {
 			errs = append(errs, fmt.Sprintf("fields.%s: give either `from` or `value`, not both", key))
+		}
+		if msg := m.checkInvalidPolicy(key, f.Invalid); msg != "" {
+			errs = append(errs, msg)
 		}
 		for _, t := range f.Transforms {
 			spec, ok := transforms[t.Name]

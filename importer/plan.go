@@ -47,8 +47,17 @@ type Prepared struct {
 	// bcrypt-hashed here (passwords.plaintext: hash).
 	PasswordHashedLocally bool
 	// PhonesDropped counts the phone numbers (phone_number, mfa.phone_number)
-	// that could not be read and were left out (phone.invalid: drop).
+	// that could not be read and were left out (they are among Dropped).
 	PhonesDropped int
+	// Dropped are the values Authgear would refuse, or that could not be
+	// read, left out of the record under the field's invalid policy
+	// (Mapping.InvalidPolicy): the user is imported without them. Each
+	// has its note.
+	Dropped []DroppedField
+	// PlaintextLeftOut is set when the record has a password in clear
+	// text in a column the mapping leaves out (Plan.plainCol): the user
+	// is imported without a password.
+	PlaintextLeftOut bool
 	// NotUser, when set, is the model of an object that is not of the
 	// user model the mapping keeps (source.model), such as
 	// "wagtailcore.page" (or "(no model)"): the record is not a user. Its
@@ -87,6 +96,9 @@ type compiledField struct {
 	// str is a text field's index in the record's backing array of
 	// strings (recordBuilder.strs), or -1.
 	str int
+	// drop says that a value Authgear would refuse is left out of the
+	// record rather than rejecting it (Mapping.InvalidPolicy).
+	drop bool
 }
 
 type compiledTransform struct {
@@ -116,6 +128,10 @@ type Plan struct {
 	// regionFrom reads each record's country (phone.region_from;
 	// phoneregion.go).
 	regionFrom *Path
+	// plainCol is a column of clear-text passwords the mapping leaves
+	// out, and plainPath its path (plaintextleft.go).
+	plainCol  string
+	plainPath *Path
 }
 
 type compiledCondition struct {
@@ -136,7 +152,16 @@ func Compile(m *Mapping, columns []string, isCSV bool) (*Plan, error) {
 // CompileFor compiles the mapping for src, including paths into the values
 // joined to it (Source.AddJoin).
 func CompileFor(m *Mapping, src *Source) (*Plan, error) {
-	return compile(m, src.Columns(), src.Format() == FormatCSV, src.Joins())
+	p, err := compile(m, src.Columns(), src.Format() == FormatCSV, src.Joins())
+	if err != nil {
+		return nil, err
+	}
+	if col := unmappedPlaintextColumn(m, src); col != "" {
+		if path, err := compilePath(col, src.Columns(), src.Format() == FormatCSV); err == nil {
+			p.plainCol, p.plainPath = col, path
+		}
+	}
+	return p, nil
 }
 
 func compile(m *Mapping, columns []string, isCSV bool, extras []string) (*Plan, error) {
@@ -174,7 +199,7 @@ func compile(m *Mapping, columns []string, isCSV bool, extras []string) (*Plan, 
 	for _, key := range m.FieldKeys() {
 		spec := m.Fields[key]
 		t, _ := LookupTarget(key)
-		cf := compiledField{target: t, col: -1, str: -1}
+		cf := compiledField{target: t, col: -1, str: -1, drop: m.InvalidPolicy(key) == InvalidDrop}
 		for _, tr := range spec.Transforms {
 			ts := transforms[tr.Name]
 			if tr.Name == "key" {
@@ -298,13 +323,8 @@ func (p *Plan) Apply(row *Row) *Prepared {
 	for i := range p.fields {
 		f := &p.fields[i]
 		v, cell, isCell, err := f.read(row, &b.ctx)
-		var pe *invalidPhoneError
-		if err != nil && errors.As(err, &pe) && p.dropsPhone(f.target) {
-			dropPhone(&b.prep, f.target, err.Error())
-			continue
-		}
 		if err != nil {
-			b.prep.addProblem(ProblemInvalidValue, f.target.Key, f.target.Label+" "+err.Error())
+			b.refuse(f, dropReason(f.target, err), err)
 			continue
 		}
 		if isCell && f.target.kind == kindString {
@@ -319,6 +339,11 @@ func (p *Plan) Apply(row *Row) *Prepared {
 		}
 	}
 	p.finish(b)
+	if p.plainPath != nil && b.rec.Password == nil {
+		if v, ok := p.plainPath.lookup(row); ok && !isEmpty(v) {
+			b.prep.PlaintextLeftOut = true
+		}
+	}
 	b.rec.upsert = p.mapping.Upsert
 	b.prep.Record = &b.rec
 	return &b.prep
@@ -402,6 +427,18 @@ func (f *compiledField) read(row *Row, ctx *applyCtx) (v any, cell string, isCel
 	return v, cell, isCell, nil
 }
 
+// refuse handles a value of f that Authgear would refuse: left out of the
+// record, with its reason, when the field's policy drops it; else the
+// record's problem. It reports whether the value was dropped.
+func (b *recordBuilder) refuse(f *compiledField, reason string, err error) bool {
+	if f.drop {
+		b.drop(f.target, reason)
+		return true
+	}
+	b.prep.addProblem(ProblemInvalidValue, f.target.Key, f.target.Label+" "+err.Error())
+	return false
+}
+
 // set checks a present value against the field's kind and sets it.
 func (p *Plan) set(b *recordBuilder, f *compiledField, v any, strs []string) {
 	t := f.target
@@ -409,31 +446,35 @@ func (p *Plan) set(b *recordBuilder, f *compiledField, v any, strs []string) {
 	case kindBool:
 		v, err := toBool(v)
 		if err != nil {
-			b.prep.addProblem(ProblemInvalidValue, t.Key, t.Label+" "+err.Error())
+			b.refuse(f, DropNotBoolean, err)
 		} else if v != nil {
 			t.setBool(b, v.(bool))
 		}
 	case kindList:
 		list, err := toStringList(v)
 		if err != nil {
-			b.prep.addProblem(ProblemInvalidValue, t.Key, t.Label+" "+err.Error())
+			b.refuse(f, DropNotList, err)
 			return
 		}
 		for _, s := range list {
 			if err := checkText(s); err != nil {
-				b.prep.addProblem(ProblemInvalidValue, t.Key, t.Label+" "+err.Error())
+				if b.refuse(f, textReason(s), err) {
+					return
+				}
 			}
 		}
 		t.setList(b, list)
 	case kindAny:
 		if err := checkJSONText(v); err != nil {
-			b.prep.addProblem(ProblemInvalidValue, t.Key, t.Label+" "+err.Error())
+			if b.refuse(f, jsonTextReason(v), err) {
+				return
+			}
 		}
 		t.setAny(b, v)
 	default:
 		s, err := toText(v)
 		if err != nil {
-			b.prep.addProblem(ProblemInvalidValue, t.Key, t.Label+" "+err.Error())
+			b.refuse(f, DropNotText, err)
 			return
 		}
 		// A phone number the phone transform normalised is checked already.
@@ -451,31 +492,14 @@ func (p *Plan) setString(b *recordBuilder, f *compiledField, s string, phoneChec
 		return
 	}
 	if !(phoneChecked && t.format == "phone") {
-		if msg := p.normalizeAndCheck(t, &s, b.prep.Row); msg != "" {
-			if p.dropsPhone(t) {
-				dropPhone(&b.prep, t, strings.TrimPrefix(msg, t.Label+" "))
+		if err := p.normalizeAndCheck(t, &s, b.prep.Row); err != nil {
+			if b.refuse(f, dropReason(t, err), err) {
 				return
 			}
-			b.prep.addProblem(ProblemInvalidValue, t.Key, msg)
 		}
 	}
 	strs[f.str] = s
 	t.setStr(b, &strs[f.str])
-}
-
-// dropsPhone says whether a value of t that cannot be read is left out
-// (phone.invalid: drop) rather than rejecting the record: t is a phone
-// number and not the identifier.
-func (p *Plan) dropsPhone(t *Target) bool {
-	return t.format == "phone" && p.mapping.Phone.Invalid == PhoneInvalidDrop && t.Key != string(p.mapping.Identifier)
-}
-
-// dropPhone notes a phone number left out; why is what is wrong with it
-// ("is not a valid phone number").
-func dropPhone(out *Prepared, t *Target, why string) {
-	why, _, _ = strings.Cut(why, ": set ") // the advice is for rejected records
-	out.PhonesDropped++
-	out.Notes = append(out.Notes, fmt.Sprintf("%s dropped: it %s; the user is imported without it (phone.invalid: drop)", t.Label, why))
 }
 
 // finish applies the password policy, then checks what involves several
@@ -555,8 +579,12 @@ func (p *Plan) password(out *Prepared, field, label, hash string, fam HashFamily
 		out.addProblem(ProblemPassword, field, label+" is in clear text, not a hash: set passwords.plaintext: hash in the mapping to bcrypt-hash it locally, or remove "+field+" from the mapping")
 	case !fam.IsHash():
 		out.addProblem(ProblemPassword, field, label+" hash is not a valid bcrypt hash")
+	case p.mapping.Passwords.Unsupported == PasswordsReject && fam == HashBcryptBroken:
+		out.addProblem(ProblemPassword, field, label+" hash is not a valid bcrypt hash")
 	case p.mapping.Passwords.Unsupported == PasswordsReject:
 		out.addProblem(ProblemPassword, field, fmt.Sprintf("%s hash is %s, which Authgear cannot import (bcrypt only)", label, fam))
+	case fam == HashBcryptBroken:
+		out.Notes = append(out.Notes, fmt.Sprintf("%s dropped: the bcrypt hash is malformed (truncated, of the wrong length or with a cost out of range), which Authgear cannot import; the user must set a new %s", label, label))
 	case fam == HashPlaceholder:
 		out.Notes = append(out.Notes, fmt.Sprintf("%s dropped: the export holds a placeholder, not a hash of the user's %s; the user must set a new %s", label, label, label))
 	default:
@@ -601,14 +629,16 @@ func rawIdentifier(p *Plan, row *Row) string {
 	return ""
 }
 
-// normalizeAndCheck normalises a string field in place and returns a
-// message when it is not acceptable.
-func (p *Plan) normalizeAndCheck(t *Target, s *string, row *Row) string {
+// normalizeAndCheck normalises a string field in place and returns what
+// is wrong with it (a *fieldCheckError, which says why in a word, when the
+// format alone does not), without the field's label. row gives a phone its
+// region (phone.region_from).
+func (p *Plan) normalizeAndCheck(t *Target, s *string, row *Row) error {
 	if t.format == "password" {
-		return "" // the password policy checks it (Plan.password)
+		return nil // the password policy checks it (Plan.password)
 	}
 	if err := checkText(*s); err != nil {
-		return t.Label + " " + err.Error()
+		return withReason(textReason(*s), err)
 	}
 	var err error
 	switch t.format {
@@ -622,8 +652,10 @@ func (p *Plan) normalizeAndCheck(t *Target, s *string, row *Row) string {
 		}
 	case "username":
 		*s = NormalizeUsername(*s, p.mapping.UsernameCaseSensitive)
-		if err = checkUsername(*s); err == nil && !p.mapping.AllowReservedUsernames && isReservedUsername(*s) {
-			err = errReservedUsername
+		if err = checkUsername(*s); err != nil {
+			err = withReason(usernameReason(*s), err)
+		} else if !p.mapping.AllowReservedUsernames && isReservedUsername(*s) {
+			err = withReason(DropReserved, errReservedUsername)
 		}
 	case "uri":
 		err = checkURI(*s)
@@ -640,10 +672,7 @@ func (p *Plan) normalizeAndCheck(t *Target, s *string, row *Row) string {
 	case "totp":
 		err = checkTOTP(*s)
 	}
-	if err != nil {
-		return t.Label + " " + err.Error()
-	}
-	return ""
+	return err
 }
 
 func toText(v any) (string, error) {

@@ -10,6 +10,7 @@ import (
 func TestProblemCodes(t *testing.T) {
 	m := emailMapping()
 	m.Set("phone_number", "phone")
+	m.Fields["phone_number"].Invalid = InvalidReject // record 4 is refused
 	m.Set("account_valid_from", "from")
 	m.Set("account_valid_until", "until")
 	m.Set("password.password_hash", "hash")

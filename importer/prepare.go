@@ -39,8 +39,17 @@ type PrepareStats struct {
 	// PasswordsBcrypt too.
 	PasswordsHashedLocally int `json:"passwords_hashed_locally,omitempty"`
 	// PhonesDropped counts the phone numbers that could not be read and
-	// were left out of valid records (phone.invalid: drop).
+	// were left out of valid records (they are among DroppedFields too).
 	PhonesDropped int `json:"phones_dropped,omitempty"`
+	// DroppedFields counts the values left out of valid records because
+	// Authgear would refuse them or they could not be read, per field and
+	// per reason (the Drop* words): {"preferred_username": {"reserved": 3}}.
+	DroppedFields map[string]map[string]int `json:"dropped_fields,omitempty"`
+	// PasswordsPlaintextUnmapped counts the valid records with a value in
+	// PlaintextColumn, a column of clear-text passwords the mapping leaves
+	// out: those users will have no password.
+	PasswordsPlaintextUnmapped int    `json:"passwords_plaintext_unmapped,omitempty"`
+	PlaintextColumn            string `json:"plaintext_password_column,omitempty"`
 	// HashFamilies counts the password hash families seen.
 	HashFamilies map[HashFamily]int `json:"hash_families,omitempty"`
 }
@@ -76,6 +85,10 @@ func (s *PrepareStats) add(p *Prepared) {
 	}
 	if p.Valid() {
 		s.PhonesDropped += p.PhonesDropped
+		s.addDropped(p)
+		if p.PlaintextLeftOut {
+			s.PasswordsPlaintextUnmapped++
+		}
 	}
 }
 
@@ -168,8 +181,8 @@ func Prepare(ctx context.Context, src *Source, plan *Plan, o PrepareOptions, emi
 	go func() { wg.Wait(); close(done) }()
 
 	// Re-sequence, de-duplicate and emit in input order.
-	var stats PrepareStats
-	dedup := newDeduper(plan.mapping.Identifier)
+	stats := PrepareStats{PlaintextColumn: plan.plainCol}
+	dedup := newDeduper(plan.mapping)
 	defer dedup.free()
 	pending := map[int]*chunk{}
 	next := 0
@@ -220,10 +233,18 @@ func Prepare(ctx context.Context, src *Source, plan *Plan, o PrepareOptions, emi
 type deduper struct {
 	id   Identifier
 	seen idSet // hash of "field\x00value" -> record number
+	// drop says, per login ID field other than the identifier, that one
+	// an earlier record has is left out of the record rather than
+	// rejecting it (Mapping.InvalidPolicy: issue 18's rule).
+	drop map[string]bool
 }
 
-func newDeduper(id Identifier) *deduper {
-	return &deduper{id: id}
+func newDeduper(m *Mapping) *deduper {
+	d := &deduper{id: m.Identifier, drop: map[string]bool{}}
+	for _, f := range []string{"email", "phone_number", "preferred_username"} {
+		d.drop[f] = m.InvalidPolicy(f) == InvalidDrop
+	}
+	return d
 }
 
 // free returns the memory of the set.
@@ -257,15 +278,19 @@ func (d *deduper) check(p *Prepared) {
 	}
 	ids := [3]lid{{"email", p.Record.Email}, {"phone_number", p.Record.PhoneNumber}, {"preferred_username", p.Record.PreferredUsername}}
 	var keys [3][16]byte
+	var dropped [3]int32 // the earlier record of a login ID left out
 	for i, l := range ids {
 		if l.value == nil {
 			continue
 		}
 		keys[i] = idKey(l.field, *l.value)
 		if first, ok := d.seen.Get(keys[i]); ok {
-			if l.field == string(d.id) {
+			switch {
+			case l.field == string(d.id):
 				p.addProblem(ProblemDuplicate, l.field, fmt.Sprintf("duplicate of record %d after normalisation", first))
-			} else {
+			case d.drop[l.field]:
+				dropped[i] = first
+			default:
 				p.addProblem(ProblemSameLoginID, l.field, fmt.Sprintf("%s is the same as record %d's after normalisation", fieldLabel(l.field), first))
 			}
 		}
@@ -274,9 +299,17 @@ func (d *deduper) check(p *Prepared) {
 		return
 	}
 	for i, l := range ids {
-		if l.value != nil {
-			d.seen.Add(keys[i], int32(p.Row.Num))
+		if l.value == nil {
+			continue
 		}
+		if dropped[i] != 0 {
+			// Authgear would refuse the record for this login ID: the
+			// user is imported without it.
+			t, _ := LookupTarget(l.field)
+			p.dropSameLoginID(t, int(dropped[i]))
+			continue
+		}
+		d.seen.Add(keys[i], int32(p.Row.Num))
 	}
 }
 

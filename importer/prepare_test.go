@@ -83,8 +83,10 @@ func TestPrepareKeepsOrder(t *testing.T) {
 func TestPrepareDuplicates(t *testing.T) {
 	m := emailMapping()
 	m.Set("phone_number", "phone")
+	m.Fields["phone_number"].Invalid = InvalidReject // record 3 is refused (TestSameLoginIDDropped drops)
 	m.Set("mfa.phone_number", "mfa_phone")
 	m.Set("birthdate", "born")
+	m.Fields["birthdate"].Invalid = InvalidReject // record 5 is invalid
 	data := "email,phone,mfa_phone,born\n" +
 		"a@x.io,+852 9876 5433,,\n" + // 1
 		" A@X.IO ,,,\n" + // 2: duplicate of 1's email
@@ -124,6 +126,7 @@ func TestPrepareDuplicates(t *testing.T) {
 		m := NewMapping(IdentifierUsername)
 		m.Set("preferred_username", "u")
 		m.Set("email", "e")
+		m.Fields["email"].Invalid = InvalidReject
 		m.UsernameCaseSensitive = cs
 		out, _, err := prepareAll(t, "in.csv", "u,e\nJohn,j1@x.io\njohn,j2@x.io\nMary,J1@x.io\n", m, PrepareOptions{})
 		if err != nil {

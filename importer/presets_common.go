@@ -349,7 +349,8 @@ func noteSample(sample *Source, m *Mapping, rep *SuggestReport, passwordNotes bo
 	}
 	rows := sample.Sample()
 	families := map[HashFamily]int{}
-	noID, phonesDropped, phones, usernames := 0, 0, 0, 0
+	noID, phones, usernames := 0, 0, 0
+	var dropped PrepareStats // the values left out (issue 18), as the run counts them
 	type fieldTrouble struct {
 		n       int
 		example string
@@ -361,9 +362,7 @@ func noteSample(sample *Source, m *Mapping, rep *SuggestReport, passwordNotes bo
 		if p.PasswordFamily != "" {
 			families[p.PasswordFamily]++
 		}
-		if p.PhonesDropped > 0 {
-			phonesDropped++
-		}
+		dropped.addDropped(p)
 		if p.Record != nil && p.Record.PhoneNumber != nil {
 			phones++
 		}
@@ -427,10 +426,10 @@ func noteSample(sample *Source, m *Mapping, rep *SuggestReport, passwordNotes bo
 			r.note("%s", phoneRefusedNote(t.n, len(rows), tg.Label, t.example))
 			continue
 		}
-		r.note("%d of the %d sampled records %s a %s Authgear refuses (%s): reported invalid; remove fields.%s from the mapping to import them without it", t.n, len(rows), has(t.n), f, t.example, f)
+		r.note("%d of the %d sampled records %s a %s Authgear refuses (%s): reported invalid (fields.%s.invalid: reject); set it to drop to import those users without it", t.n, len(rows), has(t.n), f, t.example, f)
 	}
-	if phonesDropped > 0 {
-		r.note("%d of the %d sampled records %s a phone number that cannot be read: those users are imported without it (phone.invalid: drop)", phonesDropped, len(rows), has(phonesDropped))
+	for _, n := range DroppedSampleNotes(dropped.DroppedFields, len(rows)) {
+		r.note("%s", n)
 	}
 	return nil
 }

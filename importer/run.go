@@ -597,9 +597,7 @@ func (r *run) notes(s *RunSummary) {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d clear-text passwords were bcrypt-hashed on this machine (passwords.plaintext: hash) so that those users keep them; %s.", s.PasswordsHashedLocally, PlaintextWarning))
 	}
 	// What the mapping's policies left out of valid records.
-	if s.PhonesDropped > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("%d phone numbers could not be read and were left out (phone.invalid: drop): those users have no phone number in Authgear; the report's reason column names each one.", s.PhonesDropped))
-	}
+	s.Notes = append(s.Notes, ruleNotes(&s.PrepareStats)...)
 	m := r.m
 	if m == nil {
 		return

@@ -61,7 +61,7 @@ func TestRunDryAndSandbox(t *testing.T) {
 	if got := dry.kinds(); got != "Loading Validating* Done" {
 		t.Errorf("dry-run events: %s", got)
 	}
-	if s.Total != 21 || s.Valid != 18 || s.Invalid != 3 || !s.Partial() || s.Retry == "" {
+	if s.Total != 21 || s.Valid != 19 || s.Invalid != 2 || !s.Partial() || s.Retry == "" {
 		t.Errorf("dry-run summary %+v", s)
 	}
 	if d := dry.events[len(dry.events)-1].(Done); d.Summary.Total != s.Total || d.Summary.Report != c.Report {
@@ -81,7 +81,7 @@ func TestRunDryAndSandbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Total != 21 || s.Inserted != 18 || s.Invalid != 3 || s.Failed != 0 || !s.Rehearsal || s.Journal != "" {
+	if s.Total != 21 || s.Inserted != 19 || s.Invalid != 2 || s.Failed != 0 || !s.Rehearsal || s.Journal != "" {
 		t.Errorf("sandbox summary %+v", s)
 	}
 	kinds := live.kinds()

@@ -41,7 +41,20 @@ func checkField(t *testing.T, m *Mapping, key string, get func(*Record) *string,
 		m.Set("email", "email")
 	}
 	m.Set(key, "v")
+	// The checks are those of fields.<key>.invalid: reject; under drop
+	// (the default but for the identifier and the guarded fields), the
+	// same values leave the record valid, without the field (issue 18).
+	droppable := m.Droppable(key)
+	if droppable {
+		m.Fields[key].Invalid = InvalidReject
+	}
 	plan := planFor(t, m, []string{"email", "v"}, true)
+	var dropPlan *Plan
+	if droppable {
+		m.Fields[key].Invalid = InvalidDrop
+		dropPlan = planFor(t, m, []string{"email", "v"}, true)
+		m.Fields[key].Invalid = InvalidReject
+	}
 	for _, c := range cases {
 		row := &Row{Num: 1, Line: 2, Fields: []string{"a@x.io", c.in}}
 		if key == "email" {
@@ -72,6 +85,12 @@ func checkField(t *testing.T, m *Mapping, key string, get func(*Record) *string,
 			t.Errorf("%s %q: accepted as %v, want a problem containing %q", key, c.in, deref(get(p.Record)), c.msg)
 		} else if !strings.Contains(strings.Join(problems, "; "), c.msg) {
 			t.Errorf("%s %q: problem %q, want it to contain %q", key, c.in, strings.Join(problems, "; "), c.msg)
+		}
+		if dropPlan != nil {
+			d := dropPlan.Apply(row)
+			if !d.Valid() || get(d.Record) != nil || len(d.Dropped) != 1 || d.Dropped[0].Field != key {
+				t.Errorf("%s %q under invalid: drop: valid %v, value %v, dropped %v (%s)", key, c.in, d.Valid(), deref(get(d.Record)), d.Dropped, d.Reason())
+			}
 		}
 	}
 }
@@ -496,14 +515,16 @@ func TestValidateBcrypt(t *testing.T) {
 	if p := apply("secret123", ""); p.Valid() || p.Record.Password != nil || !strings.HasPrefix(p.Reason(), "password is in clear text, not a hash") {
 		t.Errorf("plaintext: %q", p.Reason())
 	}
-	if p := apply(h4[:59], ""); p.Valid() || p.Record.Password != nil {
+	// A malformed bcrypt hash is one Authgear cannot import: dropped by
+	// default, rejected under passwords.unsupported: reject (below).
+	if p := apply(h4[:59], ""); !p.Valid() || p.Record.Password != nil || !p.PasswordDropped || !strings.Contains(p.Reason(), "malformed") {
 		t.Errorf("truncated: %q", p.Reason())
 	}
 	if p := apply("$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", ""); !p.Valid() || p.Record.Password != nil || !p.PasswordDropped {
 		t.Errorf("argon2 with drop: valid %v dropped %v %q", p.Valid(), p.PasswordDropped, p.Reason())
 	}
-	if p := apply(h4, "2030-01-01"); p.Valid() {
-		t.Error("expire_after that is not RFC 3339 accepted")
+	if p := apply(h4, "2030-01-01"); !p.Valid() || p.Record.Password == nil || p.Record.Password.ExpireAfter != nil || p.Reason() != "imported without password.expire_after: not_a_date_time" {
+		t.Errorf("expire_after that is not RFC 3339, dropped: %q", p.Reason())
 	}
 	if p := apply("", "2030-01-01T00:00:00Z"); !p.Valid() || p.Record.Password != nil || !strings.Contains(p.Reason(), "expire_after ignored") {
 		t.Errorf("expire_after without a password: %q", p.Reason())
@@ -512,6 +533,14 @@ func TestValidateBcrypt(t *testing.T) {
 	plan = planFor(t, m, []string{"email", "hash", "expire"}, true)
 	if p := apply("$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", ""); p.Valid() || !strings.Contains(p.Reason(), "cannot import") {
 		t.Errorf("argon2 with reject: %q", p.Reason())
+	}
+	if p := apply(h4[:59], ""); p.Valid() || p.Reason() != "password hash is not a valid bcrypt hash" {
+		t.Errorf("truncated with reject: %q", p.Reason())
+	}
+	m.Fields["password.expire_after"].Invalid = InvalidReject
+	plan = planFor(t, m, []string{"email", "hash", "expire"}, true)
+	if p := apply(h4, "2030-01-01"); p.Valid() {
+		t.Error("expire_after that is not RFC 3339 accepted under reject")
 	}
 }
 
@@ -545,6 +574,7 @@ func TestValidateListsAndCustomAttributes(t *testing.T) {
 	m.Set("groups", "groups")
 	m.Set("custom_attributes.tier", "tier")
 	m.Set("custom_attributes.meta", "meta")
+	rejectInvalid(m)
 	src := sourceOf(t, "in.ndjson", strings.Join([]string{
 		`{"email":"a@x.io","roles":["admin"," editor "],"groups":"g1, g2","tier":"gold","meta":{"a":[1,true]}}`,
 		`{"email":"b@x.io","roles":[],"groups":[""],"tier":7,"meta":false}`,
@@ -603,6 +633,7 @@ func TestValidateBooleans(t *testing.T) {
 	m := NewMapping(IdentifierEmail)
 	m.Set("email", "email")
 	m.Set("email_verified", "v")
+	rejectInvalid(m)
 	plan := planFor(t, m, []string{"email", "v"}, true)
 	for in, want := range map[string]any{"true": true, "FALSE": false, "yes": true, "0": false, "": nil, "maybe": "problem"} {
 		p := plan.Apply(&Row{Num: 1, Fields: []string{"a@x.io", in}})
@@ -682,6 +713,10 @@ func TestRealServerPerFieldRules(t *testing.T) {
 		m.Set(tg.Key, tg.Key)
 	}
 	m.Set("custom_attributes.member_id", "custom_attributes.member_id")
+	// The server's verdict on each value: what fields.<name>.invalid:
+	// reject reproduces (under drop, the value is left out instead).
+	rejectInvalid(m)
+	m.Passwords.Unsupported = PasswordsReject
 	plan := planFor(t, m, src.Columns(), false)
 	rows, err := drain(t, src)
 	if err != nil || len(rows) != 34 {

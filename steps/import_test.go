@@ -175,7 +175,7 @@ func TestWizardRefusedRunShowsError(t *testing.T) {
 	// A live import of users.csv first: its report and journal are history.
 	d := newDriver(t, Options{Getenv: func(k string) string { return env[k] }}, 80, 24)
 	im := importInto(t, d)
-	if im.runErr != nil || im.summary.Inserted != 18 {
+	if im.runErr != nil || im.summary.Inserted != 19 {
 		t.Fatalf("the live import: %+v %v", im.summary, im.runErr)
 	}
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
@@ -234,7 +234,7 @@ func TestWizardLargeFileNoSandbox(t *testing.T) {
 	}
 	d.key(enter, func() bool { return im.phase == phaseConfirm || im.err != nil })
 	d.key(enter, func() bool { return im.phase == phaseDone })
-	if s := im.summary; s == nil || s.Input != "users.sample.csv" || s.Report != "users.sample.report.csv" || s.Inserted != 18 {
+	if s := im.summary; s == nil || s.Input != "users.sample.csv" || s.Report != "users.sample.report.csv" || s.Inserted != 19 {
 		t.Errorf("the sample's rehearsal: %+v", s)
 	}
 }

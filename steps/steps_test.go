@@ -169,7 +169,7 @@ func TestRealTargetNeedsTypedConfirmation(t *testing.T) {
 	d.handle(runes("n"))
 	d.until(func() bool { return im.phase == phaseDone })
 	s := d.w.s.summary
-	if s == nil || s.Inserted != 18 || s.Journal == "" {
+	if s == nil || s.Inserted != 19 || s.Journal == "" {
 		t.Fatalf("summary %+v", s)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "users.report.journal")); err != nil {
@@ -181,10 +181,10 @@ func TestRealTargetNeedsTypedConfirmation(t *testing.T) {
 	}
 	// v reads every imported user back.
 	d.key(runes("v"), func() bool { return im.verified != nil || im.verifyErr != nil })
-	if im.verifyErr != nil || im.verified.Checked != 18 || im.verified.Differ != 0 {
+	if im.verifyErr != nil || im.verified.Checked != 19 || im.verified.Differ != 0 {
 		t.Fatalf("verify: %+v %v", im.verified, im.verifyErr)
 	}
-	if !strings.Contains(d.w.View(), "18 users read back, 18 match") {
+	if !strings.Contains(d.w.View(), "19 users read back, 19 match") {
 		t.Errorf("the verify line:\n%s", d.w.View())
 	}
 }
@@ -286,7 +286,7 @@ func TestWizardCreatesMissingRoles(t *testing.T) {
 	}
 	d.handle(runes("y"))
 	d.key(enter, func() bool { return im.phase == phaseDone })
-	if s := d.w.s.summary; s == nil || s.Inserted != 18 || s.Failed != 0 {
+	if s := d.w.s.summary; s == nil || s.Inserted != 19 || s.Failed != 0 {
 		t.Fatalf("summary %+v", s)
 	}
 	if v := d.w.View(); !strings.Contains(v, "created 2 roles") {
