@@ -132,7 +132,7 @@ func profileColumns(src *Source) []*columnProfile {
 	ctx := src.Context()
 	profiles := make([]*columnProfile, len(cols))
 	for i, c := range cols {
-		cp := &columnProfile{name: c, norm: normName(lastSegment(c, isCSV)), hashes: map[HashFamily]int{}}
+		cp := &columnProfile{name: c, norm: normName(pathName(c, isCSV)), hashes: map[HashFamily]int{}}
 		profiles[i] = cp
 		if ctx.Err() != nil {
 			continue
@@ -282,6 +282,21 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 			c.score -= 800
 		}
 	}
+	// A later element of a list (identities[1].provider) is taken only
+	// when the first does not give the field: its position need not mean
+	// the same thing in every record.
+	// Between two paths of the same name, the shallower wins (email
+	// before contacts[0].email).
+	if src.Format() != FormatCSV {
+		for i := range cands {
+			if laterElement(cands[i].col.name) != "" {
+				cands[i].score -= 50
+			}
+			if steps, err := parsePathSteps(cands[i].col.name); err == nil {
+				cands[i].score -= len(steps) - 1
+			}
+		}
+	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
 	for _, c := range cands {
 		if c.score <= 0 || taken[c.col.name] {
@@ -317,6 +332,7 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 			}
 		}
 	}
+	rep.Notes = append(rep.Notes, laterElementNotes(src, rep.Unmapped)...)
 	sort.Slice(rep.Suggestions, func(i, j int) bool {
 		return targetOrder(rep.Suggestions[i].Field) < targetOrder(rep.Suggestions[j].Field)
 	})
