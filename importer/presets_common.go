@@ -242,6 +242,7 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 		}
 	}
 	checkPlaintextPasswords(sample, m, r.rep)
+	settleMissingPaths(sample, m, r.rep)
 	r.rep.Unmapped = unmappedColumns(sample, m)
 	r.rep.Notes = append(r.rep.Notes, laterElementNotes(sample, r.rep.Unmapped)...)
 	sort.Slice(r.rep.Suggestions, func(i, j int) bool {

@@ -204,11 +204,13 @@ func Run(ctx context.Context, c RunConfig) (RunSummary, error) {
 }
 
 type run struct {
-	c       RunConfig
-	m       *Mapping
-	start   time.Time
-	total   atomic.Int64 // counted records, 0 until known
-	eventMu sync.Mutex
+	c     RunConfig
+	m     *Mapping
+	start time.Time
+	total atomic.Int64 // counted records, 0 until known
+	// pathWarnings: mapped paths no sampled record has.
+	pathWarnings []string
+	eventMu      sync.Mutex
 }
 
 func (r *run) event(e Event) {
@@ -262,6 +264,14 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 			return s, &RefusedError{Msg: fmt.Sprintf("%s does not fit %s: %v", c.MappingPath, c.Input, err)}
 		}
 		return s, err
+	}
+	// A mapped path that no sampled record has (missingpath.go).
+	r.pathWarnings, err = CheckMappedPaths(src, &m)
+	if err != nil {
+		return s, &RefusedError{Msg: fmt.Sprintf("%s does not fit %s: %v", c.MappingPath, c.Input, err), Err: err}
+	}
+	for _, w := range r.pathWarnings {
+		r.event(Warning{Message: w})
 	}
 
 	// The outputs, checked against the inputs and each other.
@@ -591,6 +601,9 @@ func (r *run) notes(s *RunSummary) {
 	m := r.m
 	if m == nil {
 		return
+	}
+	for _, w := range r.pathWarnings {
+		s.Notes = append(s.Notes, w+".")
 	}
 	if n := loginIDFieldsNote(m); n != "" {
 		s.Notes = append(s.Notes, n+".")
