@@ -94,6 +94,7 @@ type columnProfile struct {
 	epochs  int
 	lists   int
 	images  int // http(s) URLs of images
+	ids     int // UUIDs and ObjectIds
 	hashes  map[HashFamily]int
 }
 
@@ -175,6 +176,9 @@ func profileColumns(src *Source) []*columnProfile {
 				if isImageURL(s) {
 					cp.images++
 				}
+				if reIDUUID.MatchString(s) || reObjectID.MatchString(s) {
+					cp.ids++
+				}
 				if fam := RecogniseHash(s); fam.IsHash() {
 					cp.hashes[fam]++
 				}
@@ -216,6 +220,7 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 		score   int
 		inverse bool
 		why     string
+		misfit  string // why the values do not fit the field
 	}
 	var cands []cand
 	for _, cp := range profiles {
@@ -282,6 +287,13 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 			c.score -= 800
 		}
 	}
+	// The values must fit the field (suggestvalues.go).
+	for i := range cands {
+		c := &cands[i]
+		if c.misfit = valueMisfit(c.field, c.col); c.misfit != "" {
+			c.score = -c.score
+		}
+	}
 	// A later element of a list (identities[1].provider) is taken only
 	// when the first does not give the field: its position need not mean
 	// the same thing in every record.
@@ -330,6 +342,22 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 			if !fam.Importable() {
 				rep.Notes = append(rep.Notes, fmt.Sprintf("column %q holds %d sampled %s hashes, which Authgear cannot import: those users will be imported without a password (passwords.unsupported: %s)", cp.name, n, fam, m.Passwords.Unsupported))
 			}
+		}
+	}
+	// A column whose name suggested a field its values do not fit says
+	// why it is not mapped (the candidate its name ranked best).
+	misfits := map[string]int{} // column → index in cands
+	for i, c := range cands {
+		if c.misfit == "" || taken[c.col.name] || c.why != "column name" {
+			continue
+		}
+		if j, seen := misfits[c.col.name]; !seen || c.score < cands[j].score { // the score was negated
+			misfits[c.col.name] = i
+		}
+	}
+	for _, cp := range profiles { // in the file's order
+		if i, ok := misfits[cp.name]; ok {
+			rep.Notes = append(rep.Notes, misfitNote(cp.name, cands[i].field, cands[i].misfit))
 		}
 	}
 	rep.Notes = append(rep.Notes, laterElementNotes(src, rep.Unmapped)...)
