@@ -90,7 +90,7 @@ func pairNameKey(arr []any) string {
 	for _, want := range pairNameKeys {
 		key := ""
 		for _, k := range sortedKeys(first) {
-			if normName(k) == want && !isPairValueKey(k) {
+			if normName(k) == want && !isPairValueKey(k) && !strings.ContainsAny(k, "=[]") {
 				key = k
 				break
 			}

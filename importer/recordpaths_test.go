@@ -291,3 +291,28 @@ func TestUnmappedColumnsSelectorAgainstPositions(t *testing.T) {
 		t.Errorf("with the OTP mapped, unmapped %q", got)
 	}
 }
+
+// Every pivoted path reads back the value it was listed for, whatever the
+// names hold ('.', '=', '[', spaces, numbers, ':').
+func TestPivotedPathsReadBack(t *testing.T) {
+	rows := rowsOf(t, `{"Attributes": [{"Name": "a.b", "Value": "1"}, {"Name": "x=y", "Value": "2"}, {"Name": "p[q", "Value": "3"}, {"Name": "custom:plan", "Value": "4"}, {"Name": 7, "Value": "5"}, {"Name": " sp ace ", "Value": "6"}]}`)
+	cols, _ := jsonColumns(rows)
+	if len(cols) != 6 {
+		t.Fatalf("columns %q", cols)
+	}
+	var got []string
+	for _, c := range cols {
+		p, err := compilePath(c, cols, false)
+		if err != nil {
+			t.Fatalf("%q: %v", c, err)
+		}
+		v, ok := p.lookup(rows[0])
+		if !ok {
+			t.Fatalf("%q reads nothing", c)
+		}
+		got = append(got, scalarString(v))
+	}
+	if want := []string{"1", "2", "3", "4", "5", "6"}; !slices.Equal(got, want) {
+		t.Errorf("read %q from %q", got, cols)
+	}
+}
