@@ -213,6 +213,12 @@ func editDistance(a, b string) int {
 // replay does not refuse it for what the first records lack.
 func settleMissingPaths(sample *Source, m *Mapping, rep *SuggestReport) {
 	whole := sampleIsWholeFile(sample)
+	var left []string
+	defer func() {
+		if len(left) > 0 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("not mapped, as no record of the file has the path: %s", strings.Join(left, ", ")))
+		}
+	}()
 	for _, p := range MissingPaths(sample, m) {
 		f := m.Fields[p.Field]
 		switch {
@@ -228,7 +234,7 @@ func settleMissingPaths(sample *Source, m *Mapping, rep *SuggestReport) {
 				}
 			}
 			rep.Suggestions = kept
-			rep.Notes = append(rep.Notes, fmt.Sprintf("%s is not mapped: no record of the file has %q", p.Field, p.Path))
+			left = append(left, fmt.Sprintf("%s ← %s", p.Field, p.Path))
 		case p.Matters && !whole:
 			f.Optional = true
 			p.Matters = false

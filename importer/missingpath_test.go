@@ -143,7 +143,7 @@ func TestPresetFieldNoRecordHasIsLeftOut(t *testing.T) {
 	if f := r.m.Fields["family_name"]; f != nil {
 		t.Errorf("family_name ← %+v, which no record has", f)
 	}
-	if r.note(`family_name is not mapped: no record of the file has "lastName"`) == "" {
+	if r.note("not mapped, as no record of the file has the path: ", "family_name ← lastName") == "" {
 		t.Errorf("no note on lastName: %q", r.rep.Notes)
 	}
 	if f := r.m.Fields["given_name"]; f == nil || f.From != "firstName" {
