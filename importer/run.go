@@ -204,13 +204,14 @@ func Run(ctx context.Context, c RunConfig) (RunSummary, error) {
 }
 
 type run struct {
-	c     RunConfig
-	m     *Mapping
-	start time.Time
-	total atomic.Int64 // counted records, 0 until known
+	c       RunConfig
+	m       *Mapping
+	start   time.Time
+	total   atomic.Int64 // counted records, 0 until known
+	eventMu sync.Mutex
+
 	// pathWarnings: mapped paths no sampled record has.
 	pathWarnings []string
-	eventMu      sync.Mutex
 }
 
 func (r *run) event(e Event) {

@@ -221,6 +221,7 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 		inverse bool
 		why     string
 		misfit  string // why the values do not fit the field
+		named   int    // the score before a misfit
 	}
 	var cands []cand
 	for _, cp := range profiles {
@@ -291,7 +292,7 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 	for i := range cands {
 		c := &cands[i]
 		if c.misfit = valueMisfit(c.field, c.col); c.misfit != "" {
-			c.score = -c.score
+			c.named, c.score = c.score, -1
 		}
 	}
 	// A later element of a list (identities[1].provider) is taken only
@@ -351,7 +352,7 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 		if c.misfit == "" || taken[c.col.name] || c.why != "column name" {
 			continue
 		}
-		if j, seen := misfits[c.col.name]; !seen || c.score < cands[j].score { // the score was negated
+		if j, seen := misfits[c.col.name]; !seen || c.named > cands[j].named {
 			misfits[c.col.name] = i
 		}
 	}
