@@ -146,6 +146,10 @@ type FieldSpec struct {
 	// field's default applies (Mapping.InvalidPolicy, dropped.go). The
 	// identifier and the password hashes take no such choice.
 	Invalid string `yaml:"invalid,omitempty"`
+	// Optional says the records may lack From: a path of the identifier
+	// or the password hash that no sampled record has is then a warning,
+	// not a refusal (missingpath.go).
+	Optional bool `yaml:"optional,omitempty"`
 }
 
 // Condition rejects a record when the value at From is present (or, with
@@ -205,9 +209,9 @@ func (f *FieldSpec) UnmarshalYAML(n *yaml.Node) error {
 		// check the keys here, so that a typo is not silently dropped.
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			switch k := n.Content[i].Value; k {
-			case "from", "value", "transforms", "invalid":
+			case "from", "value", "transforms", "invalid", "optional":
 			default:
-				return fmt.Errorf("line %d: field %q not found in a field mapping (known: from, value, transforms, invalid)", n.Content[i].Line, k)
+				return fmt.Errorf("line %d: field %q not found in a field mapping (known: from, value, transforms, invalid, optional)", n.Content[i].Line, k)
 			}
 		}
 	}

@@ -251,8 +251,10 @@ func finishPreset(src *Source, m *Mapping, r *presetReport, limits []string) (*M
 		}
 	}
 	checkPlaintextPasswords(sample, m, r.rep)
+	settleMissingPaths(sample, m, r.rep)
 	suggestPhoneRegion(sample, m, r.rep)
 	r.rep.Unmapped = unmappedColumns(sample, m)
+	r.rep.Notes = append(r.rep.Notes, laterElementNotes(sample, r.rep.Unmapped)...)
 	sort.Slice(r.rep.Suggestions, func(i, j int) bool {
 		return targetOrder(r.rep.Suggestions[i].Field) < targetOrder(r.rep.Suggestions[j].Field)
 	})
@@ -506,14 +508,13 @@ func unmappedColumns(src *Source, m *Mapping) []string {
 	if m.Phone.RegionFrom != "" {
 		used = append(used, m.Phone.RegionFrom)
 	}
-	for i, u := range used {
-		used[i] = reFilterStep.ReplaceAllString(u, "[0]") // credentials[type=password] reads credentials[0]... too
-	}
+	isCSV := src.Format() == FormatCSV
 	var out []string
 	for _, c := range src.Columns() {
 		taken := false
 		for _, u := range used {
-			if u == c || strings.HasPrefix(u, c+".") || strings.HasPrefix(u, c+"[") || strings.HasPrefix(c, u+".") || strings.HasPrefix(c, u+"[") {
+			if u == c || isCSV && (strings.HasPrefix(u, c+".") || strings.HasPrefix(u, c+"[") || strings.HasPrefix(c, u+".") || strings.HasPrefix(c, u+"[")) ||
+				!isCSV && pathCovers(src, u, c) {
 				taken = true
 				break
 			}
@@ -524,8 +525,6 @@ func unmappedColumns(src *Source, m *Mapping) []string {
 	}
 	return out
 }
-
-var reFilterStep = regexp.MustCompile(`\[[^\]=]+=[^\]]*\]`)
 
 // ---- reading columns for detection and building ----
 

@@ -1,6 +1,9 @@
 package importer
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Keycloak: a realm export ({"realm": ..., "users": [...]}, from the
 // admin console's partial export or kc.sh export) or a users file of a
@@ -38,9 +41,11 @@ func init() {
 // keycloakUserScore scores columns as Keycloak user representations.
 func keycloakUserScore(cs *columnSet) int {
 	s := 0
-	if cs.hasPrefix("credentials[0].credentialData") || cs.hasPrefix("credentials[0].secretData") {
+	// credentials[0].secretData, or credentials[type=password].value when
+	// the credentials are a list of type/value pairs (recordpaths.go).
+	if keycloakCredential(cs, "credentialData") || keycloakCredential(cs, "secretData") {
 		s += 50
-	} else if cs.hasPrefix("credentials[0].") {
+	} else if cs.hasPrefix("credentials[") {
 		s += 25
 	}
 	if cs.has("realmRoles") || cs.hasPrefix("realmRoles") {
@@ -167,4 +172,17 @@ func buildKeycloak(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, err
 		r.note("%d sampled users are Keycloak service accounts (serviceAccountClientId set): they are clients, not people, and are not migrated (reported invalid with that reason)", service)
 	}
 	return finishPreset(src, m, r, keycloakLimits)
+}
+
+// keycloakCredential says whether a column is the part of a credential
+// (credentials[0].secretData, credentials[type=password].secretData).
+func keycloakCredential(cs *columnSet, part string) bool {
+	for _, c := range cs.src.Columns() {
+		if rest, ok := strings.CutPrefix(c, "credentials["); ok {
+			if _, after, ok := strings.Cut(rest, "]."); ok && strings.HasPrefix(after, part) {
+				return true
+			}
+		}
+	}
+	return false
 }

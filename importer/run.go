@@ -222,6 +222,9 @@ type run struct {
 	start   time.Time
 	total   atomic.Int64 // counted records, 0 until known
 	eventMu sync.Mutex
+
+	// pathWarnings: mapped paths no sampled record has.
+	pathWarnings []string
 }
 
 func (r *run) event(e Event) {
@@ -275,6 +278,14 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 			return s, &RefusedError{Msg: fmt.Sprintf("%s does not fit %s: %v", c.MappingPath, c.Input, err)}
 		}
 		return s, err
+	}
+	// A mapped path that no sampled record has (missingpath.go).
+	r.pathWarnings, err = CheckMappedPaths(src, &m)
+	if err != nil {
+		return s, &RefusedError{Msg: fmt.Sprintf("%s does not fit %s: %v", c.MappingPath, c.Input, err), Err: err}
+	}
+	for _, w := range r.pathWarnings {
+		r.event(Warning{Message: w})
 	}
 
 	// The outputs, checked against the inputs and each other.
@@ -601,6 +612,9 @@ func (r *run) notes(s *RunSummary) {
 	m := r.m
 	if m == nil {
 		return
+	}
+	for _, w := range r.pathWarnings {
+		s.Notes = append(s.Notes, w+".")
 	}
 	if n := loginIDFieldsNote(m); n != "" {
 		s.Notes = append(s.Notes, n+".")

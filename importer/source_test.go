@@ -663,7 +663,9 @@ func TestJSONColumns(t *testing.T) {
 	data := `[{"email":"a@x.io","user_metadata":{"first_name":"Ann","tags":["x","y"]},"identities":[{"provider":"auth0","user_id":"1"}],"empty":{},"list":[]},
 	{"email":"b@x.io","app_metadata":{"plan":"pro"},"identities":[]}]`
 	s := sourceOf(t, "in.json", data, SourceOptions{})
-	want := []string{"email", "empty", "identities[0].provider", "identities[0].user_id", "list", "user_metadata.first_name", "user_metadata.tags", "app_metadata.plan", "identities"}
+	// The second record's empty identities is no column: other records
+	// have objects there, and an empty list has nothing to address.
+	want := []string{"email", "empty", "identities[0].provider", "identities[0].user_id", "list", "user_metadata.first_name", "user_metadata.tags", "app_metadata.plan"}
 	if got := s.Columns(); !reflect.DeepEqual(got, want) {
 		t.Errorf("columns\n got %q\nwant %q", got, want)
 	}

@@ -107,6 +107,7 @@ type columnProfile struct {
 	epochs  int
 	lists   int
 	images  int // http(s) URLs of images
+	ids     int // UUIDs and ObjectIds
 	hashes  map[HashFamily]int
 }
 
@@ -145,7 +146,7 @@ func profileColumns(src *Source) []*columnProfile {
 	ctx := src.Context()
 	profiles := make([]*columnProfile, len(cols))
 	for i, c := range cols {
-		cp := &columnProfile{name: c, norm: normName(lastSegment(c, isCSV)), hashes: map[HashFamily]int{}}
+		cp := &columnProfile{name: c, norm: normName(pathName(c, isCSV)), hashes: map[HashFamily]int{}}
 		profiles[i] = cp
 		if ctx.Err() != nil {
 			continue
@@ -188,6 +189,9 @@ func profileColumns(src *Source) []*columnProfile {
 				if isImageURL(s) {
 					cp.images++
 				}
+				if reIDUUID.MatchString(s) || reObjectID.MatchString(s) {
+					cp.ids++
+				}
 				if fam := RecogniseHash(s); fam.IsHash() {
 					cp.hashes[fam]++
 				}
@@ -229,6 +233,8 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 		score   int
 		inverse bool
 		why     string
+		misfit  string // why the values do not fit the field
+		named   int    // the score before a misfit
 	}
 	var cands []cand
 	for _, cp := range profiles {
@@ -297,6 +303,28 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 			c.score -= 800
 		}
 	}
+	// The values must fit the field (suggestvalues.go).
+	for i := range cands {
+		c := &cands[i]
+		if c.misfit = valueMisfit(c.field, c.col); c.misfit != "" {
+			c.named, c.score = c.score, -1
+		}
+	}
+	// A later element of a list (identities[1].provider) is taken only
+	// when the first does not give the field: its position need not mean
+	// the same thing in every record.
+	// Between two paths of the same name, the shallower wins (email
+	// before contacts[0].email).
+	if src.Format() != FormatCSV {
+		for i := range cands {
+			if laterElement(cands[i].col.name) != "" {
+				cands[i].score -= 50
+			}
+			if steps, err := parsePathSteps(cands[i].col.name); err == nil {
+				cands[i].score -= len(steps) - 1
+			}
+		}
+	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
 	for _, c := range cands {
 		if c.score <= 0 || taken[c.col.name] {
@@ -332,6 +360,23 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 			}
 		}
 	}
+	// A column whose name suggested a field its values do not fit says
+	// why it is not mapped (the candidate its name ranked best).
+	misfits := map[string]int{} // column → index in cands
+	for i, c := range cands {
+		if c.misfit == "" || taken[c.col.name] || c.why != "column name" {
+			continue
+		}
+		if j, seen := misfits[c.col.name]; !seen || c.named > cands[j].named {
+			misfits[c.col.name] = i
+		}
+	}
+	for _, cp := range profiles { // in the file's order
+		if i, ok := misfits[cp.name]; ok {
+			rep.Notes = append(rep.Notes, misfitNote(cp.name, cands[i].field, cands[i].misfit))
+		}
+	}
+	rep.Notes = append(rep.Notes, laterElementNotes(src, rep.Unmapped)...)
 	sort.Slice(rep.Suggestions, func(i, j int) bool {
 		return targetOrder(rep.Suggestions[i].Field) < targetOrder(rep.Suggestions[j].Field)
 	})
