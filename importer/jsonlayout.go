@@ -66,7 +66,11 @@ type RecordsCandidate struct {
 }
 
 func (c RecordsCandidate) String() string {
-	keys := strings.Join(c.Keys, ", ")
+	printable := make([]string, len(c.Keys))
+	for i, k := range c.Keys {
+		printable[i] = Printable(k)
+	}
+	keys := strings.Join(printable, ", ")
 	if keys == "" {
 		keys = "no keys"
 	}

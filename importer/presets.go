@@ -149,7 +149,7 @@ func suggestMapping(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, er
 // warnings on the sampled records (a key that occurs twice, a quote that
 // hides records).
 func noteSource(src *Source, m *Mapping, rep *SuggestReport) {
-	if src.Format() == FormatJSON && m.Source.RecordsKey == "" && src.RecordsKeyChosen() {
+	if src.Format() == FormatJSON && m.Source.RecordsKey == "" && src.RecordsKey() != "" && (src.RecordsKeyChosen() || src.recordsKeyGiven) {
 		m.Source.RecordsKey = src.RecordsKey()
 	}
 	for _, w := range src.Warnings() {

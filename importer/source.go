@@ -171,6 +171,7 @@ type Source struct {
 	// occurrences) by the loader, which the mapping should then say.
 	recordsKey       string
 	recordsKeyChosen bool
+	recordsKeyGiven  bool // SourceOptions.RecordsKey named it
 	// warnings are what the person should know about how the file was
 	// read (see Warnings).
 	warnings []string
@@ -248,7 +249,7 @@ func NewSourceContext(ctx context.Context, r io.Reader, name string, o SourceOpt
 		}
 	}
 	br := stripBOM(bufio.NewReaderSize(&ctxReader{ctx: ctx, r: r}, 256<<10))
-	s := &Source{ctx: ctx, name: name, format: o.Format}
+	s := &Source{ctx: ctx, name: name, format: o.Format, recordsKeyGiven: o.RecordsKey != ""}
 	head, _ := br.Peek(64 << 10)
 	if s.format == FormatAuto {
 		s.format = sniffFormat(head)
