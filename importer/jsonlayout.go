@@ -311,7 +311,11 @@ func (s *Source) chooseJSONLayout(keys []*jsonKeyScan, next byte, named string) 
 		for i, k := range ks {
 			lines[i] = fmt.Sprint(k.line)
 		}
-		notes = append(notes, fmt.Sprintf("%s: the key %q occurs %d times in the top-level object (lines %s): the last one (line %d) is read, as Keycloak's own reader and most JSON readers do, and the others are ignored", s.name, key, len(ks), joinAnd(lines), ks[len(ks)-1].line))
+		ignored := 0
+		for _, k := range ks[:len(ks)-1] {
+			ignored += k.objects
+		}
+		notes = append(notes, fmt.Sprintf("%s: the key %q occurs %d times in the top-level object (lines %s): the last one (line %d) is read, as Keycloak's own reader and most JSON readers do; the others, with %d %s, are ignored", s.name, key, len(ks), joinAnd(lines), ks[len(ks)-1].line, ignored, plural(ignored, "object", "objects")))
 	}
 	if named != "" {
 		ks := occ[named]

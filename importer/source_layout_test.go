@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -177,7 +178,7 @@ func TestJSONRecordsArrayChoice(t *testing.T) {
 			t.Errorf("records key %q chosen %v", src.RecordsKey(), src.RecordsKeyChosen())
 		}
 		w := strings.Join(src.Warnings(), "\n")
-		for _, s := range []string{`the key "users" occurs 2 times`, "lines 6 and 33", "the last one (line 33) is read", `"clients" (line 28, 3 objects`} {
+		for _, s := range []string{`the key "users" occurs 2 times`, "lines 6 and 33", "the last one (line 33) is read", "the others, with 1 object, are ignored", `"clients" (line 28, 3 objects`} {
 			if !strings.Contains(w, s) {
 				t.Errorf("warnings %q lack %q", w, s)
 			}
@@ -261,6 +262,21 @@ func TestSuggestWritesChosenRecordsKey(t *testing.T) {
 	if f := m.Fields["email"]; f == nil || f.From != "email" {
 		t.Errorf("email mapped from %+v", f)
 	}
+
+	// A Keycloak realm whose users come after other arrays, twice: the
+	// preset is detected from the users read, and the notes say which.
+	kc, err := Open(filepath.Join("testdata", "exports", "keycloak-realm-arrays.json"), SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	m, rep, err = SuggestMapping(kc, SuggestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Preset != "keycloak" || m.Source.RecordsKey != "users" || !strings.Contains(strings.Join(rep.Notes, "\n"), `the key "users" occurs 2 times`) {
+		t.Errorf("preset %q, records_key %q, notes %q", m.Preset, m.Source.RecordsKey, rep.Notes)
+	}
 }
 
 // Issue 18 item 9: a quote left open in an unmapped notes column reads
@@ -321,6 +337,17 @@ func TestStrayQuoteHidesRecords(t *testing.T) {
 		if w := s.Warnings(); len(w) > 0 || s.HiddenRecords() != 0 {
 			t.Errorf("%q: warnings %q", data, w)
 		}
+	}
+
+	// Many fields of a few lines each (addresses, bios) say nothing.
+	var many strings.Builder
+	many.WriteString("email;bio\n")
+	for i := 0; i < 50; i++ {
+		fmt.Fprintf(&many, "u%d@x.io;\"one\ntwo\nthree\nfour\"\n", i)
+	}
+	s3 := sourceOf(t, "bios.csv", many.String(), SourceOptions{})
+	if rows, err := drain(t, s3); err != nil || len(rows) != 50 || len(s3.Warnings()) > 0 {
+		t.Errorf("bios: %d rows, %v, warnings %q", len(rows), err, s3.Warnings())
 	}
 
 	// Far fewer records than lines, without lines that split like records.

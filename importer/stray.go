@@ -136,12 +136,14 @@ func (q *strayQuotes) warnings(s *Source) []string {
 	if q.more > 0 {
 		out = append(out, fmt.Sprintf("%s: %d more quoted fields hide lines that look like records; %d records in all may be hidden in quoted fields", s.name, q.more, q.hidden))
 	}
-	// Far fewer records than lines, though no field looks like records.
+	// Far fewer records than lines, though no field looks like records,
+	// and one field holds a good part of those lines (fields of a few
+	// lines each, such as addresses, are how people write them).
 	lines := q.lastLine - s.preamble
 	if s.header {
 		lines--
 	}
-	if len(q.fields) == 0 && q.longest.lineCount > 0 && s.num > 0 && lines >= 3*s.num && lines-s.num >= 10 {
+	if f := q.longest; len(q.fields) == 0 && f.lineCount >= 10 && 4*f.lineCount >= lines && s.num > 0 && lines >= 3*s.num {
 		f := q.longest
 		out = append(out, fmt.Sprintf("%s: %d records were read from %d lines: quoted fields span lines, the longest from line %d (column %d) to line %d (%d lines); if its quote is left open, the records on those lines are hidden in it: check line %d",
 			s.name, s.num, lines, f.line, f.col, f.endLine, f.lineCount, f.line))
