@@ -119,11 +119,15 @@ func (s *Source) scanJSONObject(br io.Reader) (keys []*jsonKeyScan, next byte, e
 		key, _ := kt.(string)
 		line, _ := lc.pos(dec.InputOffset())
 		k := &jsonKeyScan{key: key, line: line}
-		keys = append(keys, k)
 		lim.start = dec.InputOffset()
 		t, err := dec.Token()
 		if err != nil {
 			return nil, 0, fail(err)
+		}
+		// Keys are kept up to MaxColumns, arrays up to twice that: an
+		// object keyed by user id can hold millions, and is no wrapper.
+		if len(keys) < MaxColumns || (t == json.Delim('[') && len(keys) < 2*MaxColumns) {
+			keys = append(keys, k)
 		}
 		if t != json.Delim('[') {
 			if d, ok := t.(json.Delim); ok {
