@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -363,5 +364,95 @@ func TestStrayQuoteHidesRecords(t *testing.T) {
 	}
 	if w := strings.Join(s2.Warnings(), "\n"); !strings.Contains(w, "2 records were read from 33 lines") || !strings.Contains(w, "from line 2 (column 8) to line 33") {
 		t.Errorf("warnings %q", w)
+	}
+}
+
+// seekGen is a genReader that can be read again from its start, as Open's
+// file is: the loader's first pass over a JSON object needs that.
+type seekGen struct {
+	mk     func() *genReader
+	cur    *genReader
+	off    int64
+	pulled int64
+}
+
+func (s *seekGen) Read(p []byte) (int, error) {
+	if s.cur == nil {
+		s.cur = s.mk()
+	}
+	n, err := s.cur.Read(p)
+	s.off += int64(n)
+	s.pulled += int64(n)
+	return n, err
+}
+
+func (s *seekGen) Seek(off int64, whence int) (int64, error) {
+	if off != 0 || whence == io.SeekEnd {
+		return 0, errors.New("seekGen seeks to the start only")
+	}
+	if whence == io.SeekStart {
+		s.cur, s.off = nil, 0
+	}
+	return s.off, nil
+}
+
+// The first pass over a JSON object holds no more than a record either:
+// a huge value of a wrapper's key, or a huge document of a stream, is
+// refused at about the limit with its position.
+func TestOversizeJSONLayout(t *testing.T) {
+	const huge = 50 << 20
+	const maxPulled = MaxRecordBytes + 1<<20
+	cases := []struct {
+		name       string
+		head, tail string
+		fill       string
+		line, col  int
+	}{
+		{"a JSON wrapper's other key", "{\"meta\": \"", "\", \"users\": []}", "m", 1, 10},
+		{"an element of another array", "{\"groups\": [{\"a\": 1},\n {\"name\": \"", "\"}], \"users\": [{\"email\": \"a@x.io\"}]}", "g", 2, 2},
+		{"a nested object of the wrapper", "{\"config\": {\"k\": {\"v\": \"", "\"}}, \"users\": []}", "c", 1, 18},
+		{"a document of a stream", "{\n \"email\": \"a@x.io\"\n}\n{\"email\": \"b@x.io\", \"notes\": \"", "\"}", "x", 4, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := &seekGen{mk: func() *genReader {
+				return &genReader{head: []byte(c.head), tail: []byte(c.tail), fill: c.fill, n: huge}
+			}}
+			var err error
+			alloc := allocated(func() {
+				var s *Source
+				s, err = NewSource(g, "users.json", SourceOptions{})
+				if err == nil {
+					_, err = drain(t, s)
+				}
+			})
+			var pe *ParseError
+			if !errors.As(err, &pe) || !errors.Is(err, ErrRecordTooLarge) {
+				t.Fatalf("error %v (%T), want a *ParseError wrapping ErrRecordTooLarge", err, err)
+			}
+			if pe.Line != c.line || pe.Column != c.col {
+				t.Errorf("position %d:%d, want %d:%d (%v)", pe.Line, pe.Column, c.line, c.col, err)
+			}
+			if g.pulled > 2*maxPulled {
+				t.Errorf("read %d bytes of the input before refusing it", g.pulled)
+			}
+			if alloc > 24<<20 {
+				t.Errorf("allocated %d bytes for a refused value", alloc)
+			}
+		})
+	}
+
+	// An array of 20 MB of small objects before the users is read past,
+	// element by element, twice (the first pass, then the reading).
+	g := &seekGen{mk: func() *genReader {
+		return &genReader{head: []byte("{\"groups\": ["), fill: "{\"id\": 1},", n: 20 << 20, tail: []byte("{\"id\": 2}], \"users\": [{\"email\": \"a@x.io\"}]}")}
+	}}
+	s, err := NewSource(g, "users.json", SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := drain(t, s)
+	if err != nil || len(rows) != 1 || rows[0].Object["email"] != "a@x.io" || s.RecordsKey() != "users" {
+		t.Errorf("%d rows, %v, key %q", len(rows), err, s.RecordsKey())
 	}
 }
