@@ -330,7 +330,21 @@ func (s *Source) chooseJSONLayout(keys []*jsonKeyScan, next byte, named string) 
 		return jsonLayout{key: named, occurrence: len(ks), single: true}, notes, nil
 	}
 	if next == '{' {
-		// Documents one after another (mongoexport): each is a record.
+		// Documents one after another (mongoexport): each is a record,
+		// unless the first holds an array of users and is none itself
+		// (pages of a listing, such as aws cognito-idp list-users, put
+		// one after another): its records would be pages.
+		var own []string
+		for _, k := range keys {
+			own = append(own, k.key)
+		}
+		if !looksLikeUsers([][]string{own}) {
+			for _, k := range keys {
+				if k.array && looksLikeUsers(k.keysets) {
+					return jsonLayout{}, nil, &ParseError{File: s.name, Line: k.line, Err: fmt.Errorf("%w: the file holds several JSON documents, and the first is no user but holds an array of users (%s): pages of a listing written one after another? Join their arrays into one array", ErrNoRecords, candidateOf(k))}
+				}
+			}
+		}
 		return jsonLayout{}, nil, nil
 	}
 	var cands []*jsonKeyScan

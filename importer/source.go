@@ -1091,7 +1091,7 @@ func (s *Source) checkTrailing(lc *lineCounter, dec *json.Decoder) error {
 			line, col := lc.pos(off + int64(i))
 			e := ErrTrailingData
 			if c == '{' || c == '[' {
-				e = fmt.Errorf("%w (a JSON file holds one array or one object; a file with one JSON object per line is NDJSON: name it .ndjson or set source.format: ndjson in the mapping)", e)
+				e = fmt.Errorf("%w (a JSON file holds one array, one object, or objects one after another, not an array or a list of users followed by more documents: join their records into one array)", e)
 			}
 			return &ParseError{File: s.name, Line: line, Column: col, Err: e}
 		}

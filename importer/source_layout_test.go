@@ -226,6 +226,18 @@ func TestJSONRecordsArrayChoice(t *testing.T) {
 			t.Errorf("records_key staff: %q", got)
 		}
 	})
+	t.Run("pages of a listing one after another", func(t *testing.T) {
+		_, err := NewSource(strings.NewReader("{\"Users\": [{\"Username\": \"u1\"}], \"PaginationToken\": \"x\"}\n{\"Users\": [{\"Username\": \"u2\"}]}\n"), "pages.json", SourceOptions{Format: FormatJSON})
+		var pe *ParseError
+		if !errors.As(err, &pe) || !errors.Is(err, ErrNoRecords) || !strings.Contains(err.Error(), `"Users" (line 1, 1 object: Username)`) {
+			t.Errorf("error %v, want the pages refused", err)
+		}
+		// Users that hold arrays of their own are a stream of users.
+		s := sourceOf(t, "m.json", "{\"username\": \"a\", \"emails\": [{\"address\": \"a@x.io\"}]}\n{\"username\": \"b\", \"emails\": []}\n", SourceOptions{Format: FormatJSON})
+		if rows, err := drain(t, s); err != nil || len(rows) != 2 {
+			t.Errorf("%d rows, %v", len(rows), err)
+		}
+	})
 	t.Run("a user with an array of identities is one record", func(t *testing.T) {
 		s := sourceOf(t, "u.json", `{"email": "a@x.io", "identities": [{"provider": "google", "user_id": "1"}]}`, SourceOptions{})
 		rows, err := drain(t, s)

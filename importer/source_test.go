@@ -841,8 +841,10 @@ func TestJSONTrailingData(t *testing.T) {
 		ndjson    bool // the message suggests NDJSON
 	}{
 		{"a stray bracket pair", "[{\"a\":1},{\"a\":2}]][", SourceOptions{}, 2, 1, 18, false},
-		{"an object after the array", "[{\"a\":1}]\n  {}", SourceOptions{}, 1, 2, 3, true},
-		{"a second array", "[{\"a\":1}]\n[{\"a\":2}]\n", SourceOptions{}, 1, 2, 1, true},
+		// The NDJSON advice is gone: it split pretty-printed documents
+		// into invalid lines (issue 18 item 5).
+		{"an object after the array", "[{\"a\":1}]\n  {}", SourceOptions{}, 1, 2, 3, false},
+		{"a second array", "[{\"a\":1}]\n[{\"a\":2}]\n", SourceOptions{}, 1, 2, 1, false},
 		{"text after a wrapper", "{\"users\":[{\"a\":1}],\n \"count\": 1} x", SourceOptions{}, 1, 2, 14, false},
 		{"after an empty records array", "{\"users\": []} 1", SourceOptions{RecordsKey: "users"}, 0, 1, 15, false},
 	}
