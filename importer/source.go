@@ -118,7 +118,10 @@ type SourceOptions struct {
 	// LazyQuotes accepts bare quotes inside unquoted CSV fields.
 	LazyQuotes bool
 	// RecordsKey names the key of a JSON object that holds the records
-	// array ({"users": [...]}); empty picks the first array of objects.
+	// array ({"users": [...]}); empty lets the loader choose the array
+	// that holds users (jsonlayout.go). A reader that is not an
+	// io.ReadSeeker cannot be read twice: it gets the first array of
+	// objects, and a single document.
 	RecordsKey string
 	// SampleSize is how many records are read ahead for Sample and for
 	// the column list of JSON sources (default 200).
