@@ -28,6 +28,7 @@ func runMap(ctx context.Context, args []string, io *stdio) error {
 	identifier := fs.String("identifier", "", "email, phone_number or preferred_username (default: chosen from the columns)")
 	passwords := fs.String("passwords", "", "a separate password-hash export to join (Auth0)")
 	format := fs.String("format", "", "force the input format: csv, json or ndjson")
+	recordsKey := fs.String("records-key", "", "the key of the JSON object's array that holds the users (source.records_key), when the file holds several")
 	hashPlain := fs.Bool("hash-plaintext-passwords", false, "map passwords stored in clear text and bcrypt-hash them locally before sending (passwords.plaintext: hash); without it such a column is left unmapped")
 	force := fs.Bool("force", false, "replace an existing mapping file (never an input, a link or anything but a mapping)")
 	if err := parseFlags(fs, args); err != nil {
@@ -80,10 +81,14 @@ func runMap(ctx context.Context, args []string, io *stdio) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	src, err := importer.OpenContext(ctx, *input, importer.SourceOptions{Format: importer.Format(*format)})
+	src, err := importer.OpenContext(ctx, *input, importer.SourceOptions{Format: importer.Format(*format), RecordsKey: *recordsKey})
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
+		}
+		var ke *importer.RecordsKeyError
+		if errors.As(err, &ke) {
+			return usagef("map: load %s: %s (map again with --records-key KEY)", importer.Printable(*input), importer.Printable(err.Error()))
 		}
 		return fmt.Errorf("load %s: %w", *input, err)
 	}

@@ -691,6 +691,9 @@ func toText(v any) (string, error) {
 		}
 		return "", fmt.Errorf("is a list of %d values, not one (add the first transform)", len(t))
 	case map[string]any:
+		if x, ok := extendedJSONValue(t); ok { // {"$oid": ...}, {"$date": ...}
+			return toText(x)
+		}
 		return "", errors.New("is an object, not text (map one of its keys with a path)")
 	}
 	return scalarString(v), nil

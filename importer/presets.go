@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -127,6 +128,7 @@ func suggestMapping(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, er
 			}
 			if err == nil {
 				notePasswordsUnused(m, rep, o)
+				noteSource(src, m, rep)
 			}
 			return m, rep, err
 		}
@@ -137,7 +139,24 @@ func suggestMapping(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, er
 	}
 	m.Preset = p.Name
 	notePasswordsUnused(m, rep, o)
+	noteSource(src, m, rep)
 	return m, rep, nil
+}
+
+// noteSource carries what the loader decided and found into the mapping
+// and the notes: the records array it chose among several (written to
+// the mapping, so that every later run reads the same one), and its
+// warnings on the sampled records (a key that occurs twice, a quote that
+// hides records).
+func noteSource(src *Source, m *Mapping, rep *SuggestReport) {
+	if src.Format() == FormatJSON && m.Source.RecordsKey == "" && src.RecordsKey() != "" && (src.RecordsKeyChosen() || src.recordsKeyGiven) {
+		m.Source.RecordsKey = src.RecordsKey()
+	}
+	for _, w := range src.Warnings() {
+		if !slices.Contains(rep.Notes, w) {
+			rep.Notes = append(rep.Notes, w)
+		}
+	}
 }
 
 // notePasswordsUnused says when a password file was given that the

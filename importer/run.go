@@ -533,6 +533,8 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 	if retry.Count() > 0 {
 		s.Retry = retry.Path()
 	}
+	// How the input was read (the array chosen, a quote that hides records).
+	s.Notes = append(s.Notes, src.Warnings()...)
 	var pe *ParseError
 	if errors.As(runErr, &pe) && !strings.HasPrefix(runErr.Error(), "load") {
 		runErr = fmt.Errorf("load: %w", runErr)

@@ -118,11 +118,18 @@ type SourceOptions struct {
 	// LazyQuotes accepts bare quotes inside unquoted CSV fields.
 	LazyQuotes bool
 	// RecordsKey names the key of a JSON object that holds the records
-	// array ({"users": [...]}); empty picks the first array of objects.
+	// array ({"users": [...]}); empty lets the loader choose the array
+	// that holds users (jsonlayout.go). A reader that is not an
+	// io.ReadSeeker cannot be read twice: it gets the first array of
+	// objects, and a single document.
 	RecordsKey string
 	// SampleSize is how many records are read ahead for Sample and for
 	// the column list of JSON sources (default 200).
 	SampleSize int
+
+	// ndjsonByName: Format is NDJSON from the file's name alone, and a
+	// file whose documents span lines is read as JSON.
+	ndjsonByName bool
 }
 
 // Row is one input record. Exactly one of Fields (CSV) and Object (JSON) is set,
@@ -162,6 +169,17 @@ type Source struct {
 	closer   io.Closer
 	// capped says the JSON column list stopped at MaxColumns.
 	capped bool
+	// recordsKey is the key of the JSON array read (given or chosen);
+	// recordsKeyChosen says it was chosen among several arrays (or
+	// occurrences) by the loader, which the mapping should then say.
+	recordsKey       string
+	recordsKeyChosen bool
+	recordsKeyGiven  bool // SourceOptions.RecordsKey named it
+	// warnings are what the person should know about how the file was
+	// read (see Warnings).
+	warnings []string
+	// csvCheck follows the CSV fields that span lines (see stray.go).
+	csvCheck *strayQuotes
 
 	sample []*Row
 	pos    int // next index into sample
@@ -185,6 +203,7 @@ func OpenContext(ctx context.Context, path string, o SourceOptions) (*Source, er
 	}
 	if o.Format == FormatAuto {
 		o.Format = formatFromName(path)
+		o.ndjsonByName = o.Format == FormatNDJSON
 	}
 	s, err := NewSourceContext(ctx, f, path, o)
 	if err != nil {
@@ -223,18 +242,55 @@ func NewSourceContext(ctx context.Context, r io.Reader, name string, o SourceOpt
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// Where r starts, when it can be read again (see initJSONLayout).
+	rs, seekable := r.(io.ReadSeeker)
+	var at int64
+	if seekable {
+		var err error
+		if at, err = rs.Seek(0, io.SeekCurrent); err != nil {
+			seekable = false
+		}
+	}
 	br := stripBOM(bufio.NewReaderSize(&ctxReader{ctx: ctx, r: r}, 256<<10))
-	s := &Source{ctx: ctx, name: name, format: o.Format}
+	s := &Source{ctx: ctx, name: name, format: o.Format, recordsKeyGiven: o.RecordsKey != ""}
 	head, _ := br.Peek(64 << 10)
 	if s.format == FormatAuto {
 		s.format = sniffFormat(head)
+	} else if o.ndjsonByName && firstByte(head) == '{' && !firstLineIsDocument(head) {
+		// Named .ndjson or .jsonl, but its documents span lines.
+		s.format = FormatJSON
+	}
+	var layout *jsonLayout
+	if s.format == FormatJSON && firstByte(head) == '{' {
+		// Wrapper, single record or stream of documents: a first pass
+		// decides, and the file is read again from where it started.
+		if seekable {
+			keys, next, err := s.scanJSONObject(br)
+			if err != nil {
+				return nil, err
+			}
+			l, notes, err := s.chooseJSONLayout(keys, next, o.RecordsKey)
+			if err != nil {
+				return nil, err
+			}
+			s.warnings = append(s.warnings, notes...)
+			if _, err := rs.Seek(at, io.SeekStart); err != nil {
+				return nil, &ParseError{File: name, Err: err}
+			}
+			br = stripBOM(bufio.NewReaderSize(&ctxReader{ctx: ctx, r: r}, 256<<10))
+			layout = &l
+		}
 	}
 	var err error
 	switch s.format {
 	case FormatCSV:
 		err = s.initCSV(br, head, o)
 	case FormatJSON:
-		err = s.initJSON(br, o)
+		if layout != nil {
+			err = s.initJSONLayout(br, *layout)
+		} else {
+			err = s.initJSON(br, o)
+		}
 	case FormatNDJSON:
 		s.initNDJSON(br)
 	default:
@@ -485,6 +541,14 @@ func stripBOM(br *bufio.Reader) *bufio.Reader {
 	return br
 }
 
+// firstByte is the first byte of head that is not white space (0 if none).
+func firstByte(head []byte) byte {
+	if t := bytes.TrimLeft(head, " \t\r\n"); len(t) > 0 {
+		return t[0]
+	}
+	return 0
+}
+
 func sniffFormat(head []byte) Format {
 	t := bytes.TrimLeft(head, " \t\r\n")
 	if len(t) == 0 {
@@ -495,14 +559,66 @@ func sniffFormat(head []byte) Format {
 		return FormatJSON
 	case '{':
 		// One object per line is NDJSON; a single (possibly multi-line)
-		// document is JSON.
-		line, rest, found := bytes.Cut(t, []byte("\n"))
-		if found && json.Valid(bytes.TrimSpace(line)) && len(bytes.TrimSpace(rest)) > 0 {
+		// document, or documents one after another that span lines
+		// (mongoexport --pretty), is JSON.
+		if linesAreDocuments(t) {
 			return FormatNDJSON
 		}
 		return FormatJSON
 	}
 	return FormatCSV
+}
+
+// firstLineIsDocument reports whether the first line of head that is not
+// blank is a JSON value of its own.
+func firstLineIsDocument(head []byte) bool {
+	line, _, _ := bytes.Cut(bytes.TrimLeft(head, " \t\r\n"), []byte("\n"))
+	return json.Valid(bytes.TrimSpace(line))
+}
+
+// linesAreDocuments reports whether the first line of t is a JSON value of
+// its own, more follows, and none of the next complete lines (up to 20) is
+// a member or the end of a pretty-printed object: NDJSON (perhaps with
+// broken lines), rather than documents that span lines.
+func linesAreDocuments(t []byte) bool {
+	line, rest, found := bytes.Cut(t, []byte("\n"))
+	if !found || !json.Valid(bytes.TrimSpace(line)) || len(bytes.TrimSpace(rest)) == 0 {
+		return false
+	}
+	for i := 0; i < 20; i++ {
+		line, rest, found = bytes.Cut(rest, []byte("\n"))
+		if !found {
+			break // the last line may be cut short by the read-ahead
+		}
+		// A member of a pretty-printed object ("key": ...) or its end:
+		// not a broken NDJSON line.
+		if l := bytes.TrimSpace(line); len(l) > 0 && !json.Valid(l) && (l[0] == '"' || l[0] == '}') {
+			return false
+		}
+	}
+	return true
+}
+
+// RecordsKey is the key of the array of a JSON export's top-level object
+// that the records are read from: the one the mapping names, or the one
+// the loader chose ("" when the records are not under a key).
+func (s *Source) RecordsKey() string { return s.recordsKey }
+
+// RecordsKeyChosen reports whether the loader chose RecordsKey among
+// several arrays of objects (or occurrences of one key) by their content
+// and names: a mapping written for the file should then name it.
+func (s *Source) RecordsKeyChosen() bool { return s.recordsKeyChosen }
+
+// Warnings are what the person should know about how the file was read:
+// the array chosen among several, a key that occurs twice, a quoted field
+// that hides records. The list grows as records are read: after the last
+// one it covers the whole file, before that the records read so far.
+func (s *Source) Warnings() []string {
+	out := append([]string(nil), s.warnings...)
+	if s.csvCheck != nil {
+		out = append(out, s.csvCheck.warnings(s)...)
+	}
+	return out
 }
 
 // Name is the file name given to Open or NewSource.
@@ -793,6 +909,7 @@ func (s *Source) initCSV(br *bufio.Reader, head []byte, o SourceOptions) error {
 		}
 		s.columns = append([]string(nil), o.Columns...)
 	}
+	s.csvCheck = &strayQuotes{delim: s.delim}
 	s.next = func() (*Row, error) {
 		rec, line, err := read()
 		if err == io.EOF {
@@ -802,6 +919,7 @@ func (s *Source) initCSV(br *bufio.Reader, head []byte, o SourceOptions) error {
 			return nil, wrap(err)
 		}
 		row := &Row{Line: line, Fields: rec}
+		s.csvCheck.check(rec, s.columns, lineOffset, nextLine-1, func(i int) (int, int) { return r.FieldPos(i) })
 		if s.columns == nil { // headerless, unnamed: name by the first row
 			if len(rec) > MaxColumns {
 				return nil, tooWide(line, len(rec), "first row")
@@ -976,7 +1094,7 @@ func (s *Source) checkTrailing(lc *lineCounter, dec *json.Decoder) error {
 			line, col := lc.pos(off + int64(i))
 			e := ErrTrailingData
 			if c == '{' || c == '[' {
-				e = fmt.Errorf("%w (a JSON file holds one array or one object; a file with one JSON object per line is NDJSON: name it .ndjson or set source.format: ndjson in the mapping)", e)
+				e = fmt.Errorf("%w (a JSON file holds one array, one object, or objects one after another, not an array or a list of users followed by more documents: join their records into one array)", e)
 			}
 			return &ParseError{File: s.name, Line: line, Column: col, Err: e}
 		}

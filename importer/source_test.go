@@ -843,12 +843,12 @@ func TestJSONTrailingData(t *testing.T) {
 		ndjson    bool // the message suggests NDJSON
 	}{
 		{"a stray bracket pair", "[{\"a\":1},{\"a\":2}]][", SourceOptions{}, 2, 1, 18, false},
-		{"an object after the array", "[{\"a\":1}]\n  {}", SourceOptions{}, 1, 2, 3, true},
-		{"a second array", "[{\"a\":1}]\n[{\"a\":2}]\n", SourceOptions{}, 1, 2, 1, true},
+		// The NDJSON advice is gone: it split pretty-printed documents
+		// into invalid lines (issue 18 item 5).
+		{"an object after the array", "[{\"a\":1}]\n  {}", SourceOptions{}, 1, 2, 3, false},
+		{"a second array", "[{\"a\":1}]\n[{\"a\":2}]\n", SourceOptions{}, 1, 2, 1, false},
 		{"text after a wrapper", "{\"users\":[{\"a\":1}],\n \"count\": 1} x", SourceOptions{}, 1, 2, 14, false},
 		{"after an empty records array", "{\"users\": []} 1", SourceOptions{RecordsKey: "users"}, 0, 1, 15, false},
-		{"NDJSON read as JSON", "{\"a\":1}\n{\"a\":2}\n", SourceOptions{Format: FormatJSON}, 0, 2, 1, true},
-		{"a single object then more", "{\n \"email\": \"a@x.io\"\n}\n{\"email\": \"b@x.io\"}", SourceOptions{}, 0, 4, 1, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -880,6 +880,10 @@ func TestJSONTrailingData(t *testing.T) {
 		"{\"users\":[{\"a\":1}],\"count\":1,\"next\":{\"p\":[1]}}\n": 1,
 		"{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n":                          3,
 		"{\"email\":\"a@x.io\"}  \n":                                 1,
+		// Documents one after another are a stream of records (issue 18
+		// item 5): they were refused as trailing data.
+		"{\"a\":1}\n{\"a\":2}\n":                                2,
+		"{\n \"email\": \"a@x.io\"\n}\n{\"email\": \"b@x.io\"}": 2,
 	} {
 		s, err := NewSource(strings.NewReader(data), "users.json", SourceOptions{})
 		if err != nil {
