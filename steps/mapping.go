@@ -176,6 +176,9 @@ func (m *mappingStep) ShortHelp() []key.Binding {
 		ks = append(ks, m.keys.Change)
 	} else {
 		ks = append(ks, m.keys.Source, m.keys.Transform)
+		if f := m.field(); f != "" && m.s.mapping.Fields[f] != nil && m.s.mapping.Droppable(f) {
+			ks = append(ks, m.keys.Change)
+		}
 	}
 	if len(m.s.loaded.notes) > 0 {
 		ks = append(ks, m.keys.Notes)
@@ -346,6 +349,17 @@ func (m *mappingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		m.ask("custom", "custom attribute: ", "", "the name of a custom attribute the project defines (portal: User Profile › Custom Attributes)")
 	case key.Matches(k, m.keys.Change) && f == "":
 		return m, m.changeSetting()
+	case key.Matches(k, m.keys.Change) && f != "" && m.s.mapping.Fields[f] != nil && m.s.mapping.Droppable(f):
+		// A value Authgear would refuse: the user without the field, or
+		// no user (issue 18's rule; the engine decides the default).
+		mp := m.s.mapping
+		next := importer.InvalidDrop
+		if mp.InvalidPolicy(f) == importer.InvalidDrop {
+			next = importer.InvalidReject
+		}
+		if err := mp.SetInvalidPolicy(f, next); err == nil {
+			return m, m.validate()
+		}
 	case key.Matches(k, m.keys.Source) && f != "":
 		m.openSources(f)
 	case key.Matches(k, m.keys.Transform) && f != "":
@@ -461,10 +475,12 @@ func (m *mappingStep) changeSetting() tea.Cmd {
 			mp.Passwords.Plaintext = importer.PlaintextHash
 		}
 	case rowPhoneInvalid:
-		if mp.Phone.Invalid == importer.PhoneInvalidDrop {
-			mp.Phone.Invalid = ""
+		// phone.invalid is the policy of both phone fields; the engine's
+		// default (drop) is written as nothing.
+		if phonePolicy(mp) == importer.InvalidDrop {
+			mp.Phone.Invalid = importer.PhoneInvalidReject
 		} else {
-			mp.Phone.Invalid = importer.PhoneInvalidDrop
+			mp.Phone.Invalid = ""
 		}
 	case rowRegion:
 		m.ask("region", "default region: ", mp.Phone.DefaultRegion, "for numbers written without +: an ISO code such as US or HK; empty for none")
@@ -697,7 +713,7 @@ func (m *mappingStep) rowText(i int) string {
 		return fmt.Sprintf("%-22s %s", "clear-text passwords", v)
 	case rowPhoneInvalid:
 		v := "reject the record"
-		if mp.Phone.Invalid == importer.PhoneInvalidDrop {
+		if phonePolicy(mp) == importer.InvalidDrop {
 			v = "import the user without it"
 		}
 		return fmt.Sprintf("%-22s %s", "unreadable phones", v)
@@ -725,6 +741,10 @@ func (m *mappingStep) rowText(i int) string {
 	s := fmt.Sprintf("%-22s ← %s", f, src)
 	if len(ts) > 0 {
 		s += " " + st.Muted.Render("| "+strings.Join(ts, " | "))
+	}
+	if mp.Droppable(f) && mp.InvalidPolicy(f) == importer.InvalidReject {
+		// The exception to the rule, said on the row.
+		s += " " + st.Warn.Render("(refused value rejects the user)")
 	}
 	if !m.s.mappingGiven {
 		s += " " + st.Suggested.Render("(suggested)")
@@ -816,7 +836,7 @@ func (m *mappingStep) detailIn(reserve int) string {
 		case rowPlaintext:
 			return fmt.Sprintf("A password column in clear text (sample: %s) is best left unmapped. hash: bcrypt it\nhere (cost 10) so users keep their passwords; %s. space: change", records(m.plaintext()), importer.PlaintextWarning)
 		case rowPhoneInvalid:
-			return fmt.Sprintf("A phone number that cannot be read (no country code, impossible) rejects the\nrecord, or is left out with a note (sample: %s). space: change", records(m.badPhones()))
+			return fmt.Sprintf("A phone number that cannot be read (no country code, impossible) is left out\nwith a note, or rejects the record (sample: %s). space: change", records(m.badPhones()))
 		default:
 			return "The region assumed for phone numbers written without +. space: edit"
 		}
@@ -827,6 +847,13 @@ func (m *mappingStep) detailIn(reserve int) string {
 	}
 	var b strings.Builder
 	b.WriteString(st.Key.Render(f) + "  " + st.Muted.Render(doc) + "\n")
+	if mp := m.s.mapping; mp.Fields[f] != nil && mp.Droppable(f) {
+		what := "the user is imported without it"
+		if mp.InvalidPolicy(f) == importer.InvalidReject {
+			what = "the user is rejected"
+		}
+		b.WriteString(st.Muted.Render(fmt.Sprintf("a value Authgear would refuse: %s (default: %s). space: change", what, importer.DefaultInvalidPolicy(f))) + "\n")
+	}
 	fs := m.s.mapping.Fields[f]
 	rows := min(len(m.results), max(m.c.Height-max((m.c.Height-8)/2, 3)-9-reserve, 1))
 	cw := max((m.c.Width-16)/3, 10)
@@ -911,4 +938,13 @@ func (m *mappingStep) families() string {
 // secretField: the field's value is a secret (a password, an MFA secret).
 func secretField(f string) bool {
 	return strings.HasPrefix(f, "password.") || strings.HasPrefix(f, "mfa.")
+}
+
+// phonePolicy is phone.invalid as the setting row shows it: what happens
+// to an unreadable phone_number that is not the identifier.
+func phonePolicy(mp *importer.Mapping) string {
+	if mp.Phone.Invalid != "" {
+		return mp.Phone.Invalid
+	}
+	return importer.DefaultInvalidPolicy("phone_number")
 }

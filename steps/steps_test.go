@@ -85,10 +85,33 @@ func TestMapEdits(t *testing.T) {
 	if !strings.Contains(m.detail(), "sample: 1 record)") {
 		t.Errorf("phone policy detail: %s", m.detail())
 	}
+	// Unreadable phones are dropped by default (issue 18's rule); space
+	// makes them reject the record, and back.
+	if phonePolicy(mp) != importer.InvalidDrop || !strings.Contains(m.View(), "import the user without it") {
+		t.Fatalf("phone policy %q by default:\n%s", phonePolicy(mp), m.View())
+	}
 	v = m.version
 	d.key(runes(" "), func() bool { return m.version > v && m.results != nil })
-	if mp.Phone.Invalid != importer.PhoneInvalidDrop {
+	if mp.Phone.Invalid != importer.PhoneInvalidReject || phonePolicy(mp) != importer.InvalidReject {
 		t.Fatalf("phone.invalid after space: %q", mp.Phone.Invalid)
+	}
+	// A field's own choice: space on the given_name row rejects a user
+	// whose name Authgear would refuse, and back.
+	for m.field() != "given_name" {
+		d.handle(runes("j"))
+	}
+	v = m.version
+	d.key(runes(" "), func() bool { return m.version > v && m.results != nil })
+	if mp.InvalidPolicy("given_name") != importer.InvalidReject || !strings.Contains(m.View(), "refused value rejects the user") {
+		t.Fatalf("given_name's policy %q:\n%s", mp.InvalidPolicy("given_name"), m.View())
+	}
+	v = m.version
+	d.key(runes(" "), func() bool { return m.version > v && m.results != nil })
+	if mp.Fields["given_name"].Invalid != "" {
+		t.Fatalf("given_name's policy back to the default is written %q", mp.Fields["given_name"].Invalid)
+	}
+	for m.cursor != rowPhoneInvalid {
+		d.handle(runes("k"))
 	}
 	for m.field() != "email" {
 		d.handle(runes("j"))
