@@ -539,3 +539,31 @@ func TestUnresolvedCounted(t *testing.T) {
 		}
 	}
 }
+
+// TestLongProblemScrolls (issue 15 item 1): a stop whose advice and notes
+// are longer than the screen is shown whole a page at a time: the panel
+// says which lines are on screen, and pgdn brings the last one.
+func TestLongProblemScrolls(t *testing.T) {
+	exampleDir(t)
+	d := newDriver(t, Options{}, 80, 24)
+	walkTo(t, d, stepImport)
+	im := d.w.steps[stepImport].(*importingStep)
+	s := importer.RunSummary{}
+	s.Total, s.Inserted, s.NotSent = 300, 10, 290
+	s.Error = "3 of the 10 records of the first request failed with RoleUnknownKeys; nothing more was sent"
+	for i := 1; i <= 12; i++ {
+		s.Notes = append(s.Notes, fmt.Sprintf("note number %d: a long remark about the run that wraps onto a second line of this narrow terminal", i))
+	}
+	im.phase = phaseRunning
+	d.handle(runDoneMsg{id: im.runID, summary: s, err: &importer.StopError{Reason: s.Error}})
+	v := d.w.View()
+	if !strings.Contains(v, "(lines 1-") || strings.Contains(v, "note number 12") {
+		t.Fatalf("a long problem is not paged:\n%s", v)
+	}
+	for range 10 {
+		d.handle(tea.KeyMsg{Type: tea.KeyPgDown})
+	}
+	if v := d.w.View(); !strings.Contains(v, "note number 12") {
+		t.Errorf("pgdn never shows the last line:\n%s", v)
+	}
+}
