@@ -46,7 +46,7 @@ func (im *importer) serverNow() (time.Time, bool) {
 // import of it would not have given: its login IDs, its standard
 // attributes, a primary password exactly when the record sent a hash.
 // The password hash itself cannot be compared: the Admin API's User
-// (testdata/real-server/admin-schema.graphql) exposes the authenticators'
+// (importer/sandbox/admin-schema.graphql, the recorded schema) exposes the authenticators'
 // kinds, never a hash. why says what differs.
 func (im *importer) claimCheck(rec *Record, u *adminapi.User, from since) (ok bool, why string) {
 	if u == nil || u.UserID == "" {
