@@ -307,37 +307,8 @@ type JournalInfo struct {
 // ReadJournalInfo reads the target and the first request's time of the
 // import journaled at path.
 func ReadJournalInfo(path string) (JournalInfo, error) {
-	f, err := openNoFollow(path)
-	if err != nil {
-		return JournalInfo{}, err
-	}
-	defer f.Close()
 	var info JournalInfo
-	var started time.Time
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 256<<20)
-	first := true
-	for sc.Scan() {
-		line := sc.Bytes()
-		if !first && !bytes.Contains(line, []byte(`"t":"`+entryRequest+`"`)) && !bytes.Contains(line, []byte(`"t":"`+entryEnd+`"`)) && !bytes.Contains(line, []byte(`"t":"`+entryContinue+`"`)) {
-			continue
-		}
-		var e journalEntry
-		if json.Unmarshal(line, &e) != nil {
-			if first {
-				return info, fmt.Errorf("%s is not a journal of authgear-migrate", path)
-			}
-			continue
-		}
-		if first {
-			first = false
-			if e.T != entryStart || e.FP == nil {
-				return info, fmt.Errorf("%s is not a journal of authgear-migrate", path)
-			}
-			info.Target = e.FP.Target
-			started, _ = time.Parse(time.RFC3339Nano, e.At)
-			continue
-		}
+	start, err := scanJournal(path, []string{entryRequest, entryEnd, entryContinue}, func(e *journalEntry) {
 		switch e.T {
 		case entryRequest:
 			if t, err := time.Parse(time.RFC3339Nano, e.At); err == nil && (info.FirstRequest.IsZero() || t.Before(info.FirstRequest)) {
@@ -348,17 +319,64 @@ func ReadJournalInfo(path string) (JournalInfo, error) {
 		case entryContinue:
 			info.Ended = false
 		}
-	}
-	if err := sc.Err(); err != nil {
+	})
+	if err != nil {
 		return info, err
 	}
-	if first {
-		return info, fmt.Errorf("%s is empty: not a journal of authgear-migrate", path)
-	}
+	info.Target = start.FP.Target
 	if info.FirstRequest.IsZero() {
-		info.FirstRequest = started
+		info.FirstRequest, _ = time.Parse(time.RFC3339Nano, start.At)
 	}
 	return info, nil
+}
+
+// scanJournal reads the journal at path (never through a link): its start
+// entry, which it returns after checking it is one, then each later entry
+// of the kinds given, in order, through fn. A line that is not an entry
+// (a torn last line) is skipped, as a resume does.
+func scanJournal(path string, kinds []string, fn func(e *journalEntry)) (journalEntry, error) {
+	f, err := openNoFollow(path)
+	if err != nil {
+		return journalEntry{}, err
+	}
+	defer f.Close()
+	markers := make([][]byte, len(kinds))
+	for i, k := range kinds {
+		markers[i] = []byte(`"t":"` + k + `"`)
+	}
+	var start journalEntry
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 256<<20)
+	first := true
+	for sc.Scan() {
+		line := sc.Bytes()
+		if !first && !slices.ContainsFunc(markers, func(m []byte) bool { return bytes.Contains(line, m) }) {
+			continue
+		}
+		var e journalEntry
+		if json.Unmarshal(line, &e) != nil {
+			if first {
+				return start, fmt.Errorf("%s is not a journal of authgear-migrate", path)
+			}
+			continue
+		}
+		if first {
+			first = false
+			if e.T != entryStart || e.FP == nil {
+				return start, fmt.Errorf("%s is not a journal of authgear-migrate", path)
+			}
+			start = e
+			continue
+		}
+		fn(&e)
+	}
+	if err := sc.Err(); err != nil {
+		return start, err
+	}
+	if first {
+		return start, fmt.Errorf("%s is empty: not a journal of authgear-migrate", path)
+	}
+	return start, nil
 }
 
 // JournalTarget reads the target a journal's run imported into ("" for a

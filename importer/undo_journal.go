@@ -1,11 +1,6 @@
 package importer
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"os"
 	"strconv"
 	"time"
 
@@ -31,53 +26,12 @@ type importHistory struct {
 	firstLocal time.Time
 }
 
-// undoJournalLine is a journal entry as undo reads it: the fields it
-// needs, "st" included (an optional field added after journals of older
-// versions were written).
-type undoJournalLine struct {
-	T   string       `json:"t"`
-	Res [][5]string  `json:"res,omitempty"`
-	FP  *Fingerprint `json:"fp,omitempty"`
-	At  string       `json:"at,omitempty"`
-	St  string       `json:"st,omitempty"`
-}
-
 // readImportHistory reads the import's journal at path. A torn last line
 // is ignored, as a resume does.
 func readImportHistory(path string) (*importHistory, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	h := &importHistory{inserted: map[int][]string{}}
-	var started time.Time
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 256<<20)
-	first := true
-	for sc.Scan() {
-		line := sc.Bytes()
-		if !first && !bytes.Contains(line, []byte(`"t":"`+entryRequest+`"`)) && !bytes.Contains(line, []byte(`"t":"`+entryJob+`"`)) &&
-			!bytes.Contains(line, resultMarker) {
-			continue
-		}
-		var e undoJournalLine
-		if json.Unmarshal(line, &e) != nil {
-			if first {
-				return nil, fmt.Errorf("%s is not a journal of authgear-migrate", path)
-			}
-			continue
-		}
-		if first {
-			first = false
-			if e.T != entryStart || e.FP == nil {
-				return nil, fmt.Errorf("%s is not a journal of authgear-migrate", path)
-			}
-			h.target = e.FP.Target
-			started, _ = time.Parse(time.RFC3339Nano, e.At)
-			continue
-		}
-		if st, err := time.Parse(time.RFC3339Nano, e.St); err == nil && (h.firstServer.IsZero() || st.Before(h.firstServer)) {
+	start, err := scanJournal(path, []string{entryRequest, entryJob, entryResult}, func(e *journalEntry) {
+		if st, err := time.Parse(time.RFC3339Nano, e.ST); err == nil && (h.firstServer.IsZero() || st.Before(h.firstServer)) {
 			h.firstServer = st
 		}
 		switch e.T {
@@ -99,15 +53,13 @@ func readImportHistory(path string) (*importHistory, error) {
 				}
 			}
 		}
-	}
-	if err := sc.Err(); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
-	if first {
-		return nil, fmt.Errorf("%s is empty: not a journal of authgear-migrate", path)
-	}
+	h.target = start.FP.Target
 	if h.firstLocal.IsZero() {
-		h.firstLocal = started
+		h.firstLocal, _ = time.Parse(time.RFC3339Nano, start.At)
 	}
 	return h, nil
 }
