@@ -389,8 +389,8 @@ func DroppedSampleNotes(counts map[string]map[string]int, sampled int) []string 
 		if counts[d.Field][DropNoCountryCode] > 0 {
 			hint = "; set phone.default_region when the numbers are local"
 		}
-		out = append(out, fmt.Sprintf("%d of the %d sampled records %s a %s Authgear would refuse (%s): those users are imported without it (set fields.%s.invalid: reject in the mapping to reject them instead%s)",
-			n, sampled, plural(n, "has", "have"), d.Field, strings.Join(reasons, ", "), d.Field, hint))
+		out = append(out, fmt.Sprintf("%d of the %d sampled records %s %s Authgear would refuse (%s): those users are imported without it (set fields.%s.invalid: reject in the mapping to reject them instead%s)",
+			n, sampled, plural(n, "has", "have"), withArticle(d.Field), strings.Join(reasons, ", "), d.Field, hint))
 	}
 	return out
 }

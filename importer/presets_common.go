@@ -421,14 +421,14 @@ func noteSample(sample *Source, m *Mapping, rep *SuggestReport, passwordNotes bo
 	for _, f := range troubleOrder {
 		t := trouble[f]
 		if f == string(m.Identifier) {
-			r.note("%d of the %d sampled records %s a %s Authgear refuses (%s): reported invalid", t.n, len(rows), has(t.n), f, t.example)
+			r.note("%d of the %d sampled records %s %s Authgear refuses (%s): reported invalid", t.n, len(rows), has(t.n), withArticle(f), t.example)
 			continue
 		}
 		if tg, ok := LookupTarget(f); ok && tg.format == "phone" {
 			r.note("%s", phoneRefusedNote(t.n, len(rows), tg.Label, t.example))
 			continue
 		}
-		r.note("%d of the %d sampled records %s a %s Authgear refuses (%s): reported invalid (fields.%s.invalid: reject); set it to drop to import those users without it", t.n, len(rows), has(t.n), f, t.example, f)
+		r.note("%d of the %d sampled records %s %s Authgear refuses (%s): reported invalid (fields.%s.invalid: reject); set it to drop to import those users without it", t.n, len(rows), has(t.n), withArticle(f), t.example, f)
 	}
 	for _, n := range DroppedSampleNotes(dropped.DroppedFields, len(rows)) {
 		r.note("%s", n)

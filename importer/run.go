@@ -604,7 +604,7 @@ func eachRow(ctx context.Context, input string, m *Mapping, fn func(*Row) error)
 // notes adds what the person should know about the whole run.
 func (r *run) notes(s *RunSummary) {
 	if s.PasswordsNotImportable > 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("%d passwords use hashes Authgear cannot import (bcrypt only); those users must set a new password (the forgot-password flow or a passwordless login). To keep their old passwords, move them with a rolling migration instead of a bulk import: %s.", s.PasswordsNotImportable, RollingMigrationGuide))
+		s.Notes = append(s.Notes, fmt.Sprintf("%d %s hashes Authgear cannot import (bcrypt only); those users must set a new password (the forgot-password flow or a passwordless login). To keep their old passwords, move them with a rolling migration instead of a bulk import: %s.", s.PasswordsNotImportable, plural(s.PasswordsNotImportable, "password uses", "passwords use"), RollingMigrationGuide))
 	}
 	if s.PasswordsHashedLocally > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d clear-text passwords were bcrypt-hashed on this machine (passwords.plaintext: hash) so that those users keep them; %s.", s.PasswordsHashedLocally, PlaintextWarning))

@@ -356,7 +356,7 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 		}
 		for fam, n := range cp.hashes {
 			if !fam.Importable() {
-				rep.Notes = append(rep.Notes, fmt.Sprintf("column %q holds %d sampled %s hashes, which Authgear cannot import: those users will be imported without a password (passwords.unsupported: %s)", cp.name, n, fam, m.Passwords.Unsupported))
+				rep.Notes = append(rep.Notes, fmt.Sprintf("column %q holds %d sampled %s %s, which Authgear cannot import: those users will be imported without a password (passwords.unsupported: %s)", cp.name, n, fam, plural(n, "hash", "hashes"), m.Passwords.Unsupported))
 			}
 		}
 	}

@@ -428,7 +428,7 @@ stop_walk() {
 	tm send-keys -t "$S" C-c
 	shot stop-06 question "$W" "$H" 'Stop the import\?' 'y stop' || return 1
 	tm send-keys -t "$S" y
-	shot stop-07 stopped "$W" "$H" 'not sent [0-9,]+' '^report: ' 'esc back to Map' || return 1
+	shot stop-07 stopped "$W" "$H" '(not sent|no outcome yet) [0-9,]+' '^report: ' 'esc back to Map' || return 1
 	tm send-keys -t "$S" Escape
 	shot stop-08 back-to-map "$W" "$H" 'Map the columns' || return 1
 	tm send-keys -t "$S" Enter
