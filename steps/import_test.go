@@ -260,7 +260,7 @@ func TestWizardStopQuestion(t *testing.T) {
 			}
 			v := d.w.View()
 			flat := strings.Join(strings.Fields(v), " ")
-			if !strings.Contains(flat, "y stops, n goes on") || !strings.Contains(flat, "the journal keeps the rest") {
+			if !strings.Contains(flat, "y stops, n goes on") || !strings.Contains(flat, "the journal keeps what they have not finished and the rest") {
 				t.Errorf("the question is cut or missing:\n%s", v)
 			}
 			if !strings.Contains(v, "y stop") || !strings.Contains(v, "n/esc go on") {

@@ -1022,11 +1022,11 @@ func (m *importingStep) progressView() string {
 	}
 	switch {
 	case m.phase == phaseAskStop && m.target != nil && m.target.Rehearsal:
-		b.WriteString(st.Warn.Render(wrap("Stop the rehearsal? Jobs already sent are read to the end. The in-process sandbox ends with the wizard: importing again rehearses from the start. y stops, n goes on.")) + "\n")
+		b.WriteString(st.Warn.Render(wrap("Stop the rehearsal? Nothing more is sent; jobs already sent are read for a few seconds more. The in-process sandbox ends with the wizard: importing again rehearses from the start. y stops, n goes on.")) + "\n")
 	case m.phase == phaseAskStop:
-		b.WriteString(st.Warn.Render(wrap("Stop the import? Jobs already sent are read to the end, and the journal keeps the rest: importing this file into the same project again continues it. y stops, n goes on.")) + "\n")
+		b.WriteString(st.Warn.Render(wrap("Stop the import? Nothing more is sent; jobs already sent are read for a few seconds more, and the journal keeps what they have not finished and the rest: importing this file into the same project again reads them and continues. y stops, n goes on.")) + "\n")
 	case m.stopping && m.phase != phaseDone:
-		b.WriteString(st.Warn.Render(wrap("stopping at a safe point: jobs in flight are read to the end…")) + "\n")
+		b.WriteString(st.Warn.Render(wrap("stopping at a safe point: nothing more is sent; jobs in flight are read for a few seconds more…")) + "\n")
 	}
 	if s := m.summary; s != nil && m.phase == phaseDone {
 		if s.NotUsers > 0 {
