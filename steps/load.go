@@ -477,6 +477,21 @@ func load(s *session, r loadReq) (*loaded, error) {
 			return nil, fmt.Errorf("%s: no mapping could be suggested (%w): is it a user export?", input, err)
 		}
 	}
+	if l.doc != nil {
+		// A saved or given mapping may name paths no record has
+		// (passwordHash where the file says password_hash): said first,
+		// before anything is sent (issue 18 item 10; the run refuses
+		// the identifier's and the password's).
+		warnings, err := importer.CheckMappedPaths(src, m)
+		var pre []string
+		if err != nil {
+			pre = append(pre, "the mapping cannot be used as it is: "+err.Error())
+		}
+		for _, w := range warnings {
+			pre = append(pre, "the mapping: "+w)
+		}
+		l.notes = append(pre, l.notes...)
+	}
 	l.format, l.delimiter, l.columns = src.Format(), src.Delimiter(), src.Columns()
 	l.joins = src.Joins()
 	l.viewer = importer.NewViewer(src)

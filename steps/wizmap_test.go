@@ -498,3 +498,19 @@ func TestGivenMappingChangedMeanwhileAsks(t *testing.T) {
 		t.Fatal("the file was replaced")
 	}
 }
+
+// TestMappedPathNoRecordHasIsSaid (issue 18 item 10): a saved mapping whose
+// password path no record has is said on the map step's notes, with the
+// closest path the records do have, before anything is sent.
+func TestMappedPathNoRecordHasIsSaid(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	os.WriteFile("users.json", []byte(`[{"email":"a@example.com","password_hash":"$2a$10$dHDOy0q3g41ajrwvDlxcAe6m4ImvPLaQ1d5EOSWfu8Xb2ZkVQOhfy"},{"email":"b@example.com","password_hash":"$2a$10$dHDOy0q3g41ajrwvDlxcAe6m4ImvPLaQ1d5EOSWfu8Xb2ZkVQOhfy"}]`), 0o600)
+	os.WriteFile("users.mapping.yaml", []byte("version: 1\nidentifier: email\nfields:\n  email: {from: email}\n  password.password_hash: {from: passwordHash}\n"), 0o600)
+	d := newDriver(t, Options{Input: "users.json"}, 100, 30)
+	walkTo(t, d, stepMap)
+	notes := strings.Join(d.w.s.loaded.notes, "\n")
+	if !strings.Contains(notes, `"passwordHash"`) || !strings.Contains(notes, `"password_hash"`) {
+		t.Errorf("the notes do not name the missing path and the closest one:\n%s", notes)
+	}
+}
