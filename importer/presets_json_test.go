@@ -140,3 +140,65 @@ func TestCognitoListUsersOutcomes(t *testing.T) {
 	}
 	checkNothingInvisible(t, name, r.m, r.rep)
 }
+
+// TestClerkJSONJoinedEmails: Clerk's JSON user export holds every
+// address of a user in email_addresses joined by '|': it is the clerk
+// preset, the first address is the email (not the whole joined text,
+// which Authgear would refuse), and the notes say how many have more.
+func TestClerkJSONJoinedEmails(t *testing.T) {
+	const name = "clerk-joined-emails.json"
+	if over := detectedOver(t, name); len(over) != 1 || over[0][:len("clerk=")] != "clerk=" {
+		t.Errorf("presets over the threshold %v, want clerk alone", over)
+	}
+	r := mapAndPrepare(t, name, SuggestOptions{}, nil)
+	if r.m.Preset != "clerk" {
+		t.Fatalf("preset %q, want clerk", r.m.Preset)
+	}
+	if f := r.m.Fields["email"]; f == nil || f.From != "email_addresses" {
+		t.Fatalf("email ← %+v, want email_addresses", f)
+	}
+	if r.stats.Valid != 4 || r.stats.Invalid != 0 {
+		t.Fatalf("valid %d invalid %d, want 4 and 0", r.stats.Valid, r.stats.Invalid)
+	}
+	for row, want := range map[int]string{1: `"lena.fischer@example.com"`, 2: `"mateo@rossi.example"`, 3: `"nora@example.org"`, 4: `"omar@example.net"`} {
+		if got := FieldValue(r.rows[row], "email"); got != want {
+			t.Errorf("row %d: email %s, want %s", row, got, want)
+		}
+	}
+	if got := FieldValue(r.rows[2], "phone_number"); got != `"+14155552671"` {
+		t.Errorf("row 2: phone %s, want the first of the joined numbers", got)
+	}
+	if got := FieldValue(r.rows[1], "email_verified"); got != "" {
+		t.Errorf("row 1: email_verified %s, want it unset (the export does not say)", got)
+	}
+	if r.rows[1].Record.Password == nil || r.rows[2].Record.Password != nil || r.rows[3].Record.Password != nil {
+		t.Errorf("passwords: the bcrypt digest is kept, the argon2 one and the missing one are not")
+	}
+	for _, parts := range [][]string{
+		{"2 of the 4 sampled users have more than one email address in email_addresses", "the first is imported"},
+		{"1 of the 4 sampled users has more than one phone number in phone_numbers"},
+		{"does not say which addresses are verified"},
+		{"argon2"},
+	} {
+		if r.note(parts...) == "" {
+			t.Errorf("no note with %q in %q", parts, r.rep.Notes)
+		}
+	}
+	// What is not mapped is listed (password_hasher is read by the
+	// hasher transform of the password).
+	for _, u := range []string{"id", "public_metadata", "username"} {
+		if !slices.Contains(r.rep.Unmapped, u) {
+			t.Errorf("%q not listed as not mapped: %q", u, r.rep.Unmapped)
+		}
+	}
+}
+
+// TestClerkDashboardCSVUnchanged: the Dashboard CSV keeps its primary
+// columns (no split), so a file with both shapes' columns reads the
+// primary address.
+func TestClerkDashboardCSVUnchanged(t *testing.T) {
+	m, _ := suggestFile(t, filepath.Join("..", "testdata", "fixtures", "clerk-export.csv"), SuggestOptions{})
+	if f := m.Fields["email"]; m.Preset != "clerk" || f == nil || f.From != "primary_email_address" || len(f.Transforms) != 2 {
+		t.Errorf("preset %s, email ← %+v", m.Preset, f)
+	}
+}
