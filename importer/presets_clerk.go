@@ -22,6 +22,15 @@ var clerkLimits = []string{
 	noteOldIDs,
 }
 
+// clerkJSONLimits are the limits of the JSON user export, whose addresses
+// are '|'-joined lists and which holds the metadata.
+var clerkJSONLimits = []string{
+	"only the first email address and phone number of each user are imported (an Authgear user has one of each, and the export does not say which is primary): the others are not",
+	"backup codes, passkeys and social connections are not in the export: users set them up again",
+	"public, private and unsafe metadata are not mapped: map them to custom attributes if the project defines them",
+	noteOldIDs,
+}
+
 func init() {
 	RegisterPreset(&Preset{
 		Name:   "clerk",
@@ -132,6 +141,9 @@ func buildClerk(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error)
 			r.set(m, "password.password_hash", d, T("trim"))
 			r.note("the export has no password_hasher column: password digests are recognised by their shape alone")
 		}
+	}
+	if joined {
+		return finishPreset(src, m, r, clerkJSONLimits)
 	}
 	return finishPreset(src, m, r, clerkLimits)
 }

@@ -179,10 +179,14 @@ func TestClerkJSONJoinedEmails(t *testing.T) {
 		{"1 of the 4 sampled users has more than one phone number in phone_numbers"},
 		{"does not say which addresses are verified"},
 		{"argon2"},
+		{"not carried over: public, private and unsafe metadata are not mapped"},
 	} {
 		if r.note(parts...) == "" {
 			t.Errorf("no note with %q in %q", parts, r.rep.Notes)
 		}
+	}
+	if n := r.note("Dashboard export"); n != "" {
+		t.Errorf("a limit of the Dashboard CSV said of the JSON export: %q", n)
 	}
 	// What is not mapped is listed (password_hasher is read by the
 	// hasher transform of the password).
