@@ -7,7 +7,8 @@ import (
 
 // AWS Cognito: a user CSV with the columns of `aws cognito-idp
 // get-csv-header` (the standard attributes, cognito:mfa_enabled,
-// cognito:username and custom:* attributes), flags written TRUE/false.
+// cognito:username and custom:* attributes), flags written TRUE/false;
+// or the JSON of `aws cognito-idp list-users` (presets_cognito_json.go).
 
 // cognitoPasswordLimit is what the preset says of passwords; the notes say it
 // with the counts of the file.
@@ -23,7 +24,7 @@ var cognitoLimits = []string{
 func init() {
 	RegisterPreset(&Preset{
 		Name:   "cognito",
-		Title:  "AWS Cognito (user CSV with the get-csv-header columns)",
+		Title:  "AWS Cognito (user CSV with the get-csv-header columns, or list-users JSON)",
 		Detect: detectCognito,
 		Build:  buildCognito,
 		Limits: append([]string{cognitoPasswordLimit}, cognitoLimits...),
@@ -34,6 +35,9 @@ func init() {
 var cognitoStandard = []string{"name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "profile", "picture", "website", "email", "email_verified", "gender", "birthdate", "zoneinfo", "locale", "phone_number", "phone_number_verified", "address", "updated_at"}
 
 func detectCognito(src *Source) int {
+	if src.Format() != FormatCSV {
+		return detectCognitoJSON(src)
+	}
 	cs := columnsOf(src)
 	s := 0
 	if cs.has("cognito:username") {
@@ -58,6 +62,9 @@ var (
 )
 
 func buildCognito(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error) {
+	if src.Format() != FormatCSV {
+		return buildCognitoJSON(src, o)
+	}
 	r := newPresetReport("Cognito")
 	m := newPresetMapping(src, o, "cognito")
 	cs := columnsOf(src)
@@ -76,25 +83,7 @@ func buildCognito(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, erro
 	}
 	// The username: preferred_username if there is one, else cognito:username
 	// when it is a name people chose (not a generated id or an email).
-	pref := cs.find("preferred_username")
-	user := cs.find("cognito:username")
-	switch {
-	case pref != "" && len(sampleValues(src, pref)) > 0:
-		mapUsername(src, m, r, pref)
-	case user != "":
-		vals := sampleValues(src, user)
-		generated := 0
-		for _, v := range vals {
-			if reUUID.MatchString(v) || reEmailish.MatchString(v) || strings.HasPrefix(v, "+") {
-				generated++
-			}
-		}
-		if len(vals) > 0 && generated*2 < len(vals) {
-			mapUsername(src, m, r, user)
-		} else if len(vals) > 0 {
-			r.note("cognito:username holds generated ids or the email (the pool signs users in by email or phone): it is not imported")
-		}
-	}
+	cognitoUsername(src, m, r, cs.find("preferred_username"), cs.find("cognito:username"))
 	// custom:* attributes.
 	var custom, skipped []string
 	for _, c := range src.Columns() {
