@@ -1151,7 +1151,7 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 			}
 			sort.Strings(fields)
 			im.stop(&StopError{Err: ErrCanary, Reason: fmt.Sprintf(
-				"the server ignored %s in the first request (%q): that login ID type is not enabled in this Authgear project, so every user would be imported without it. Enable it in the portal (Authentication > Login Methods) or remove it from the mapping, then run again",
+				"the server ignored %s in the first request (%q): that login ID type is not enabled in this Authgear project, so every user would be imported without it. Enable it in the portal (Authentication > Login Methods) or remove it from the mapping, then import again.",
 				strings.Join(fields, " and "), "is not an allowed login ID"), Remedy: RemedyUpsert})
 		} else if reason, n := projectReason(failReasons); n > 0 {
 			// A reason about the project, not the record: every later

@@ -115,7 +115,7 @@ func TestWizardCanaryStop(t *testing.T) {
 				fmt.Sprintf("%d of 300 records settled", settled),
 				fmt.Sprintf("not sent %d", s.NotSent),
 				"stopped: the server ignored phone",
-				"then run again", // the end of the engine's advice: not cut
+				"then import again.", // the end of the engine's advice: not cut
 				"turn upsert on in Map",
 			} {
 				if !strings.Contains(strings.Join(strings.Fields(v), " "), want) {
