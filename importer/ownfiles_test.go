@@ -13,6 +13,8 @@ func TestIsOwnOutput(t *testing.T) {
 		report, DefaultJournal(report),
 		RetryPath(report, FormatCSV), RetryPath(report, FormatJSON), RetryPath(report, FormatNDJSON),
 		DefaultVerifyReport(report), DefaultUndoReport(report), DefaultUndoJournal(report),
+		DefaultUndoDryRunReport(report), DefaultRolesJournal(report), DefaultIDMap(report), DefaultNoPassword(report),
+		LockPath(DefaultJournal(report)),
 		"users.request.json", "users.mapping.yaml", "Users.Mapping.YML",
 		filepath.Join("some", "dir", "users.report.csv"), ".users.report.csv.123456.tmp",
 	}
