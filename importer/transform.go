@@ -132,6 +132,7 @@ func init() {
 		"bcrypt_cost":  {doc: "a bcrypt hash split across fields (FusionAuth's factor): the cost at another path goes before the salt and hash, as $2a$<cost>$", argDoc: "the column or path of the cost", needArg: true, argPath: true, fn: tBcryptCost},
 		"drop":         {doc: "remove values that match: a list loses the matching elements, a matching single value becomes absent (Keycloak's default-roles-*)", argDoc: "patterns separated by commas; a trailing * matches a prefix", needArg: true, fn: tDrop},
 		"locale":       {doc: "a locale such as zh_HK to a canonical BCP 47 tag (zh-HK)", fn: tLocale},
+		"one_of":       {doc: "true when the value is one of the words, false when it is another, absent when empty (Okta's Status SUSPENDED or DEPROVISIONED → disabled)", argDoc: "the words separated by commas, any case", needArg: true, fn: tOneOf},
 		"true_keys":    {doc: "the keys of an object whose value is true, as a list (a Django fixture's fields: is_staff, is_superuser → roles)", argDoc: "the keys separated by commas, each as key or key=name (is_staff=staff)", needArg: true, fn: tTrueKeys},
 		"key":          {doc: "a role or group name to a key Authgear can hold ([a-zA-Z_][a-zA-Z0-9:_]*): other characters become _, a leading digit gets _ (beta-testers → beta_testers); two names that would give the same key stop the run (never merged) until the argument gives them keys of their own", argDoc: "optional: name=key pairs separated by commas, such as 管理者=admin,編集者=editor", fn: eachString(sKey), str: sKey},
 	}
