@@ -65,17 +65,17 @@ func PasswordNotes(families map[HashFamily]int, total int, policy string, ofSamp
 		notes = append(notes, fmt.Sprintf("these password counts are of the first %d records only (a sample); a dry run counts the whole file", total))
 	}
 	if bad > 0 {
-		those := fmt.Sprintf("those %d users", bad)
+		those, are := fmt.Sprintf("those %d users", bad), "are"
 		if bad == 1 {
-			those = "that user"
+			those, are = "that user", "is"
 		}
 		if ofSample {
-			those = fmt.Sprintf("those users (%d in the sample)", bad)
+			those, are = fmt.Sprintf("those users (%d in the sample)", bad), "are"
 		}
 		if policy == PasswordsReject {
-			notes = append(notes, fmt.Sprintf("with passwords.unsupported: reject %s are not imported; with drop they would be imported without a password and %s", those, NewPasswordAdvice))
+			notes = append(notes, fmt.Sprintf("with passwords.unsupported: reject %s %s not imported; with drop they would be imported without a password and %s", those, are, NewPasswordAdvice))
 		} else {
-			notes = append(notes, fmt.Sprintf("%s are imported without a password (passwords.unsupported: drop) and %s; to keep their old passwords instead, use Authgear's rolling migration: %s", those, NewPasswordAdvice, RollingMigrationGuide))
+			notes = append(notes, fmt.Sprintf("%s %s imported without a password (passwords.unsupported: drop) and %s; to keep their old passwords instead, use Authgear's rolling migration: %s", those, are, NewPasswordAdvice, RollingMigrationGuide))
 		}
 	}
 	return notes
