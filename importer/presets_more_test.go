@@ -1,0 +1,139 @@
+package importer
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Presets for FusionAuth's import JSON, Parse's _User and Meteor's users
+// (issue 18 item 8).
+
+// onlyPreset checks that preset alone reaches the detection threshold on
+// the fixture testdata/exports/name, and that map chooses it.
+func onlyPreset(t *testing.T, name, preset string) {
+	t.Helper()
+	over := detectedOver(t, name)
+	if len(over) != 1 || !strings.HasPrefix(over[0], preset+"=") {
+		t.Errorf("%s: presets over the threshold %v, want %s alone", name, over, preset)
+	}
+	m, _ := suggestFile(t, filepath.Join("testdata", "exports", name), SuggestOptions{})
+	if m.Preset != preset {
+		t.Errorf("%s: preset %q, want %s", name, m.Preset, preset)
+	}
+}
+
+// notOver checks that preset stays below the threshold on the fixtures.
+func notOver(t *testing.T, preset string, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		for _, o := range detectedOver(t, name) {
+			if strings.HasPrefix(o, preset+"=") {
+				t.Errorf("%s: taken for %s (%s)", name, preset, o)
+			}
+		}
+	}
+}
+
+// otherJSONFixtures are JSON exports of other shapes that none of these
+// presets may claim.
+var otherJSONFixtures = []string{"cognito-list-users.json", "clerk-joined-emails.json", "wordpress-meta.json", "key-value-profile.ndjson", "phone-in-second-element.json", "keycloak-realm-arrays.json", "org-users.json", "mongoexport-pretty.json", "mongoexport-compact.json", "mongo-objectid-logins.json", "django-dumpdata.json", "firebase-emulator.json", "scrypt-urlsafe.json"}
+
+func wantFields(t *testing.T, m *Mapping, want map[string]string) {
+	t.Helper()
+	for field, from := range want {
+		f := m.Fields[field]
+		switch {
+		case from == "" && f != nil:
+			t.Errorf("%s ← %s, want it not mapped", field, f.From)
+		case from != "" && (f == nil || f.From != from):
+			t.Errorf("%s ← %+v, want %s", field, f, from)
+		}
+	}
+}
+
+func (r *exportRun) wantNotes(t *testing.T, notes ...[]string) {
+	t.Helper()
+	for _, parts := range notes {
+		if r.note(parts...) == "" {
+			t.Errorf("no note with %q in %q", parts, r.rep.Notes)
+		}
+	}
+}
+
+func TestFusionAuthPreset(t *testing.T) {
+	const name = "fusionauth-import.json"
+	onlyPreset(t, name, "fusionauth")
+	onlyPreset(t, "fusionauth-bcrypt-split.json", "fusionauth")
+	notOver(t, "fusionauth", otherJSONFixtures...)
+	notOver(t, "fusionauth", "parse-user.json", "parse-user-mongo.json", "meteor-users.json")
+
+	r := mapAndPrepare(t, name, SuggestOptions{}, nil)
+	wantFields(t, r.m, map[string]string{
+		"email":                  "email",
+		"email_verified":         "verified",
+		"phone_number":           "mobilePhone",
+		"given_name":             "firstName",
+		"family_name":            "lastName",
+		"name":                   "fullName",
+		"picture":                "imageUrl",
+		"birthdate":              "birthDate",
+		"disabled":               "active",
+		"preferred_username":     "username",
+		"roles":                  "",
+		"custom_attributes.plan": "",
+	})
+	f := r.m.Fields["password.password_hash"]
+	want := []Transform{T("trim"), TA("bcrypt_salt", "salt"), TA("bcrypt_cost", "factor"), TA("hasher", "encryptionScheme")}
+	if f == nil || f.From != "password" || !slices.Equal(f.Transforms, want) {
+		t.Fatalf("password.password_hash = %+v, want password with %v", f, want)
+	}
+	if r.stats.Valid != 5 || r.stats.Invalid != 0 || r.stats.PasswordsBcrypt != 2 || r.stats.PasswordsDropped != 2 {
+		t.Fatalf("stats %+v", r.stats)
+	}
+	for num, pw := range map[int]string{1: "correct horse battery staple", 2: "Tr0ub4dor&3"} {
+		p := r.rows[num]
+		if p.Record.Password == nil {
+			t.Fatalf("row %d: no password (%s)", num, p.Reason())
+		}
+		h, _ := p.Record.Password.Hash()
+		if err := bcrypt.CompareHashAndPassword([]byte(h), []byte(pw)); err != nil {
+			t.Errorf("row %d: hash %q does not verify: %v", num, h, err)
+		}
+	}
+	for num, fam := range map[int]HashFamily{3: HashPBKDF2, 4: HashSaltedDigest} {
+		if p := r.rows[num]; p.Record.Password != nil || p.PasswordFamily != fam {
+			t.Errorf("row %d: family %q, password %v; want %q dropped", num, p.PasswordFamily, p.Record.Password, fam)
+		}
+	}
+	if p := r.rows[5]; p.Record.Password != nil || p.PasswordFamily != "" {
+		t.Errorf("row 5 has no password in the export: family %q", p.PasswordFamily)
+	}
+	if FieldValue(r.rows[3], "disabled") != "true" || FieldValue(r.rows[1], "disabled") != "" {
+		t.Errorf("active: false is disabled: row 3 %s, row 1 %s", FieldValue(r.rows[3], "disabled"), FieldValue(r.rows[1], "disabled"))
+	}
+	if got := FieldValue(r.rows[2], "email_verified"); got != "" {
+		t.Errorf("row 2 verified: false, email_verified %s", got)
+	}
+	r.wantNotes(t,
+		[]string{`"password", "salt" and "factor" hold bcrypt hashes in three parts`, "2 of the 4 sampled values make a whole $2a$ hash"},
+		[]string{"1 of the 5 sampled users is inactive in FusionAuth"},
+		[]string{"pbkdf2 hashes, which Authgear cannot import"},
+		[]string{"two-factor secrets (twoFactor.methods) are not imported"},
+		[]string{"not carried over: registrations"},
+		[]string{"not carried over: data (the user's custom data)"},
+	)
+	for _, u := range []string{"registrations[0].roles", "data.plan", "twoFactor.methods[0].secret", "insertInstant"} {
+		if !slices.Contains(r.rep.Unmapped, u) {
+			t.Errorf("%q not listed as not mapped: %q", u, r.rep.Unmapped)
+		}
+	}
+	for _, u := range []string{"salt", "factor", "encryptionScheme"} {
+		if slices.Contains(r.rep.Unmapped, u) {
+			t.Errorf("%q listed as not mapped (the password reads it)", u)
+		}
+	}
+}
