@@ -137,3 +137,68 @@ func TestFusionAuthPreset(t *testing.T) {
 		}
 	}
 }
+
+func TestParsePreset(t *testing.T) {
+	for _, name := range []string{"parse-user.json", "parse-user-mongo.json", "parse-user-array.json"} {
+		onlyPreset(t, name, "parse")
+	}
+	notOver(t, "parse", otherJSONFixtures...)
+	notOver(t, "parse", "fusionauth-import.json", "fusionauth-bcrypt-split.json", "meteor-users.json")
+
+	for _, name := range []string{"parse-user.json", "parse-user-mongo.json"} {
+		r := mapAndPrepare(t, name, SuggestOptions{}, nil)
+		wantFields(t, r.m, map[string]string{
+			"email":                  "email",
+			"email_verified":         "emailVerified",
+			"password.password_hash": "_hashed_password",
+			// Most usernames are the email again.
+			"preferred_username": "",
+		})
+		if r.stats.Invalid != 0 || r.stats.PasswordsDropped != 0 {
+			t.Fatalf("%s: stats %+v", name, r.stats)
+		}
+		for num, pw := range map[int]string{1: "parse-pass-1", 2: "parse-pass-2"} {
+			p := r.rows[num]
+			if p.Record.Password == nil {
+				t.Fatalf("%s row %d: no password (%s)", name, num, p.Reason())
+			}
+			h, _ := p.Record.Password.Hash()
+			if err := bcrypt.CompareHashAndPassword([]byte(h), []byte(pw)); err != nil {
+				t.Errorf("%s row %d: hash %q does not verify: %v", name, num, h, err)
+			}
+		}
+		if p := r.rows[3]; p.Record.Password != nil {
+			t.Errorf("%s row 3 (authData only) has a password", name)
+		}
+		if got := FieldValue(r.rows[2], "email_verified"); got != "" {
+			t.Errorf("%s row 2: emailVerified false, email_verified %s", name, got)
+		}
+		r.wantNotes(t,
+			[]string{"users who sign in with facebook through authData", "not imported"},
+			[]string{"usernames (\"username\") are not mapped", "email addresses"},
+			[]string{"not carried over: ACL, _rperm and _wperm"},
+		)
+		for _, u := range []string{"username", "_email_verify_token"} {
+			if !slices.Contains(r.rep.Unmapped, u) {
+				t.Errorf("%s: %q not listed as not mapped: %q", name, u, r.rep.Unmapped)
+			}
+		}
+		if r.note("placeholder") != "" {
+			t.Errorf("%s: authData taken for a password: %q", name, r.rep.Notes)
+		}
+	}
+	if r := mapAndPrepare(t, "parse-user.json", SuggestOptions{}, nil); r.stats.Valid != 4 || r.stats.PasswordsBcrypt != 3 {
+		t.Errorf("parse-user.json: stats %+v", r.stats)
+	}
+
+	// A bare array with no email field: the username is the email.
+	r := mapAndPrepare(t, "parse-user-array.json", SuggestOptions{}, nil)
+	wantFields(t, r.m, map[string]string{"email": "username", "preferred_username": "", "email_verified": ""})
+	if r.stats.Valid != 2 || r.stats.PasswordsBcrypt != 2 {
+		t.Fatalf("stats %+v", r.stats)
+	}
+	if got := FieldValue(r.rows[1], "email"); got != `"eva@example.com"` {
+		t.Errorf("row 1: email %s", got)
+	}
+	r.wantNotes(t, []string{"username holds the email addresses", "no email field"})
+}
