@@ -202,3 +202,63 @@ func TestParsePreset(t *testing.T) {
 	}
 	r.wantNotes(t, []string{"username holds the email addresses", "no email field"})
 }
+
+// Meteor's services.password.bcrypt is bcrypt of the SHA-256 of the
+// password: a valid bcrypt hash Authgear would never verify. It is
+// declared unimportable, dropped by default and rejected under reject.
+func TestMeteorPreset(t *testing.T) {
+	const name = "meteor-users.json"
+	onlyPreset(t, name, "meteor")
+	notOver(t, "meteor", otherJSONFixtures...)
+	notOver(t, "meteor", "fusionauth-import.json", "fusionauth-bcrypt-split.json", "parse-user.json", "parse-user-mongo.json", "parse-user-array.json")
+
+	r := mapAndPrepare(t, name, SuggestOptions{}, nil)
+	wantFields(t, r.m, map[string]string{
+		"email":                  "emails[0].address",
+		"email_verified":         "emails[0].verified",
+		"preferred_username":     "username",
+		"name":                   "profile.name",
+		"password.password_hash": "services.password.bcrypt",
+		"address.formatted":      "",
+	})
+	if r.stats.Valid != 3 || r.stats.Invalid != 0 || r.stats.PasswordsBcrypt != 0 || r.stats.PasswordsDropped != 2 {
+		t.Fatalf("stats %+v", r.stats)
+	}
+	for num := 1; num <= 2; num++ {
+		p := r.rows[num]
+		if p.Record.Password != nil || p.PasswordFamily != HasherFamily(meteorHasher) || !strings.Contains(p.Reason(), "cannot be imported") {
+			t.Errorf("row %d: family %q, password %v, reason %q: want the Meteor hash dropped", num, p.PasswordFamily, p.Record.Password, p.Reason())
+		}
+	}
+	for row, want := range map[int]map[string]string{
+		1: {"email": `"ana@example.com"`, "email_verified": "true", "preferred_username": `"ana_lima"`, "name": `"Ana Lima"`},
+		2: {"email": `"ben@example.com"`, "email_verified": "", "preferred_username": ""},
+		3: {"email": `"cleo@example.com"`, "email_verified": "true", "preferred_username": `"cleo"`},
+	} {
+		for k, v := range want {
+			if got := FieldValue(r.rows[row], k); got != v {
+				t.Errorf("row %d: %s = %s, want %s", row, k, got, v)
+			}
+		}
+	}
+	r.wantNotes(t,
+		[]string{"Meteor bcrypt-hashes the SHA-256 of the password", "never sent as bcrypt", RollingMigrationGuide},
+		[]string{"1 of the 3 sampled users has more than one address in emails", "1 of them has a verified address after an unverified first one"},
+		[]string{"users who sign in with google (services)"},
+		[]string{"not carried over: login tokens (services.resume)"},
+	)
+	for _, u := range []string{"_id", "services.google.id", "services.resume.loginTokens[0].hashedToken", "emails[1].address"} {
+		if !slices.Contains(r.rep.Unmapped, u) {
+			t.Errorf("%q not listed as not mapped: %q", u, r.rep.Unmapped)
+		}
+	}
+	// Nothing of the login tokens is taken for a password hash.
+	if r.note("hashedToken") != "" {
+		t.Errorf("a login token taken for a hash: %q", r.rep.Notes)
+	}
+
+	rej := mapAndPrepare(t, name, SuggestOptions{}, func(m *Mapping) { m.Passwords.Unsupported = PasswordsReject })
+	if rej.stats.Valid != 1 || rej.stats.Invalid != 2 {
+		t.Errorf("passwords.unsupported: reject: valid %d invalid %d, want 1 and 2", rej.stats.Valid, rej.stats.Invalid)
+	}
+}
