@@ -94,7 +94,13 @@ func buildFusionAuth(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, e
 	}
 	r.setFound(m, "email", email, T("trim"), T("lowercase"))
 	r.setFound(m, "email_verified", exact("verified"), T("bool"))
-	r.setFound(m, "phone_number", exact("mobilePhone"), T("trim"))
+	// phoneNumber is the sign-in phone of FusionAuth 1.59 and later;
+	// mobilePhone is a profile field of every version.
+	phone := exact("phoneNumber")
+	if phone == "" {
+		phone = exact("mobilePhone")
+	}
+	r.setFound(m, "phone_number", phone, T("trim"))
 	r.setFound(m, "given_name", exact("firstName"), T("trim"))
 	r.setFound(m, "middle_name", exact("middleName"), T("trim"))
 	r.setFound(m, "family_name", exact("lastName"), T("trim"))
@@ -102,6 +108,7 @@ func buildFusionAuth(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, e
 	r.setFound(m, "picture", exact("imageUrl"), T("trim"))
 	r.setFound(m, "birthdate", exact("birthDate"), T("trim"), T("date"))
 	r.setFound(m, "zoneinfo", exact("timezone"), T("trim"))
+	r.setFound(m, "locale", exact("preferredLanguages"), T("first"), T("trim"), T("locale"))
 	if c := exact("active"); c != "" {
 		r.set(m, "disabled", c, T("bool"), T("not"))
 		inactive := 0

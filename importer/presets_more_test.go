@@ -83,6 +83,7 @@ func TestFusionAuthPreset(t *testing.T) {
 		"birthdate":              "birthDate",
 		"disabled":               "active",
 		"preferred_username":     "username",
+		"locale":                 "preferredLanguages",
 		"roles":                  "",
 		"custom_attributes.plan": "",
 	})
@@ -117,6 +118,11 @@ func TestFusionAuthPreset(t *testing.T) {
 	}
 	if got := FieldValue(r.rows[2], "email_verified"); got != "" {
 		t.Errorf("row 2 verified: false, email_verified %s", got)
+	}
+	for k, v := range map[string]string{"locale": `"en"`, "phone_number": `"+14155552671"`, "birthdate": `"1815-12-10"`, "preferred_username": `"ada"`, "email_verified": "true"} {
+		if got := FieldValue(r.rows[1], k); got != v {
+			t.Errorf("row 1: %s = %s, want %s", k, got, v)
+		}
 	}
 	r.wantNotes(t,
 		[]string{`"password", "salt" and "factor" hold bcrypt hashes in three parts`, "2 of the 4 sampled values make a whole $2a$ hash"},
