@@ -69,7 +69,7 @@ func TestFusionAuthPreset(t *testing.T) {
 	onlyPreset(t, name, "fusionauth")
 	onlyPreset(t, "fusionauth-bcrypt-split.json", "fusionauth")
 	notOver(t, "fusionauth", otherJSONFixtures...)
-	notOver(t, "fusionauth", "parse-user.json", "parse-user-mongo.json", "meteor-users.json")
+	notOver(t, "fusionauth", "parse-user.json", "parse-user-mongo.json", "parse-user-array.json", "parse-user-social.json", "meteor-users.json")
 
 	r := mapAndPrepare(t, name, SuggestOptions{}, nil)
 	wantFields(t, r.m, map[string]string{
@@ -207,6 +207,13 @@ func TestParsePreset(t *testing.T) {
 		t.Errorf("row 1: email %s", got)
 	}
 	r.wantNotes(t, []string{"username holds the email addresses", "no email field"})
+
+	// A mongoexport of users who all sign in with a provider has no
+	// _hashed_password: Parse's ids and permissions say it is Parse.
+	onlyPreset(t, "parse-user-social.json", "parse")
+	r = mapAndPrepare(t, "parse-user-social.json", SuggestOptions{}, nil)
+	wantFields(t, r.m, map[string]string{"email": "email", "preferred_username": "username", "password.password_hash": ""})
+	r.wantNotes(t, []string{"no _hashed_password"}, []string{"users who sign in with google through authData"})
 }
 
 // Meteor's services.password.bcrypt is bcrypt of the SHA-256 of the
@@ -216,7 +223,7 @@ func TestMeteorPreset(t *testing.T) {
 	const name = "meteor-users.json"
 	onlyPreset(t, name, "meteor")
 	notOver(t, "meteor", otherJSONFixtures...)
-	notOver(t, "meteor", "fusionauth-import.json", "fusionauth-bcrypt-split.json", "parse-user.json", "parse-user-mongo.json", "parse-user-array.json")
+	notOver(t, "meteor", "fusionauth-import.json", "fusionauth-bcrypt-split.json", "parse-user.json", "parse-user-mongo.json", "parse-user-array.json", "parse-user-social.json")
 
 	r := mapAndPrepare(t, name, SuggestOptions{}, nil)
 	wantFields(t, r.m, map[string]string{

@@ -49,7 +49,10 @@ func detectParse(src *Source) int {
 		id = cs.exact["_id"]
 	}
 	idShaped := id != "" && share(sampleValues(src, id), reParseID) >= 0.8
-	if hashed == "" && !(idShaped && cs.exact["objectid"] != "") {
+	perms := cs.hasPrefix("ACL.") || cs.exact["_rperm"] != "" || cs.exact["_wperm"] != "" || cs.hasPrefix("_rperm[")
+	// Without _hashed_password (users of social logins only, or the REST
+	// API's export), Parse's objectId or its permissions must say it.
+	if hashed == "" && !(idShaped && (cs.exact["objectid"] != "" || perms)) {
 		return 0
 	}
 	s := 0
@@ -71,7 +74,7 @@ func detectParse(src *Source) int {
 	if cs.hasPrefix("authData.") || cs.hasPrefix("_auth_data_") {
 		s += 10
 	}
-	if cs.hasPrefix("ACL.") || cs.exact["_rperm"] != "" || cs.exact["_wperm"] != "" || cs.hasPrefix("_rperm[") {
+	if perms {
 		s += 15
 	}
 	if cs.hasPrefix("_created_at") || cs.exact["createdat"] != "" && cs.exact["updatedat"] != "" {
