@@ -491,7 +491,7 @@ func TestSampleCountsSaySo(t *testing.T) {
 // TestPresetsDescribeThemselves: every preset has a title, a detector and
 // says what it cannot carry over.
 func TestPresetsDescribeThemselves(t *testing.T) {
-	want := []string{"auth0", "clerk", "cognito", "devise", "django", "firebase", "generic", "keycloak", "kratos", "laravel", "okta", "supabase", "wordpress"}
+	want := []string{"auth0", "clerk", "cognito", "devise", "django", "firebase", "fusionauth", "generic", "keycloak", "kratos", "laravel", "meteor", "okta", "parse", "supabase", "wordpress"}
 	if got := strings.Join(PresetNames(), ","); got != strings.Join(want, ",") {
 		t.Errorf("presets %s, want %s", got, strings.Join(want, ","))
 	}
