@@ -467,6 +467,15 @@ func (p *previewStep) counts() string {
 	if s.NotUsers > 0 {
 		line += " · " + ui.Count(s.NotUsers, "other object", "other objects") + " (not users)"
 	}
+	if dropped := importer.DroppedCounts(s.DroppedFields); len(dropped) > 0 {
+		// Values the users are imported without (issue 18's rule), per
+		// field and reason; space on a field in Map rejects instead.
+		parts := make([]string, len(dropped))
+		for i, d := range dropped {
+			parts[i] = d.String()
+		}
+		line += "\n" + st.Warn.Render(ui.Wrap("left out, the users imported without them: "+importer.Printable(strings.Join(parts, ", ")), max(p.c.Width-2, 20)))
+	}
 	type kv struct {
 		k string
 		n int
