@@ -65,7 +65,7 @@ func TestCognitoListUsersOutcomes(t *testing.T) {
 	if r.m.Preset != "cognito" {
 		t.Fatalf("preset %q, want cognito", r.m.Preset)
 	}
-	for field, from := range map[string]string{
+	wantFields(t, r.m, map[string]string{
 		"email":                     "Attributes[Name=email].Value",
 		"email_verified":            "Attributes[Name=email_verified].Value",
 		"phone_number":              "Attributes[Name=phone_number].Value",
@@ -82,15 +82,7 @@ func TestCognitoListUsersOutcomes(t *testing.T) {
 		"mfa.phone_number":          "",
 		"custom_attributes.sub":     "",
 		"custom_attributes.Enabled": "",
-	} {
-		f := r.m.Fields[field]
-		switch {
-		case from == "" && f != nil:
-			t.Errorf("%s ← %s, want it not mapped", field, f.From)
-		case from != "" && (f == nil || f.From != from):
-			t.Errorf("%s ← %+v, want %s", field, f, from)
-		}
-	}
+	})
 	if r.stats.Valid != 5 || r.stats.Invalid != 0 {
 		t.Fatalf("valid %d invalid %d, want 5 and 0", r.stats.Valid, r.stats.Invalid)
 	}

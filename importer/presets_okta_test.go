@@ -19,7 +19,7 @@ func TestOktaUsersCSV(t *testing.T) {
 	if r.m.Preset != "okta" {
 		t.Fatalf("preset %q, want okta", r.m.Preset)
 	}
-	for field, from := range map[string]string{
+	wantFields(t, r.m, map[string]string{
 		"email":                  "Primary email",
 		"given_name":             "First name",
 		"family_name":            "Last name",
@@ -27,15 +27,7 @@ func TestOktaUsersCSV(t *testing.T) {
 		"disabled":               "Status",
 		"preferred_username":     "Username",
 		"password.password_hash": "",
-	} {
-		f := r.m.Fields[field]
-		switch {
-		case from == "" && f != nil:
-			t.Errorf("%s ← %s, want it not mapped", field, f.From)
-		case from != "" && (f == nil || f.From != from):
-			t.Errorf("%s ← %+v, want %s", field, f, from)
-		}
-	}
+	})
 	if r.stats.Valid != 6 || r.stats.Invalid != 0 {
 		t.Fatalf("valid %d invalid %d, want 6 and 0", r.stats.Valid, r.stats.Invalid)
 	}
