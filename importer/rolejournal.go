@@ -74,22 +74,11 @@ func openRolesJournal(path, target string) (*rolesJournal, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|oNoFollow, 0o600)
+	f, err := openAppendLog(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return nil, err
-	}
 	j := &rolesJournal{f: f}
-	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
-		// End a torn last line.
-		if _, err := f.Write([]byte{'\n'}); err != nil {
-			f.Close()
-			return nil, err
-		}
-	}
 	if last != target || last == "" {
 		if err := j.add(roleEntry{T: roleStart, Target: target}); err != nil {
 			f.Close()
@@ -192,4 +181,25 @@ func readRolesJournal(path, target string) ([]createdKey, error) {
 		out = append(out, createdKey{Kind: kind, Key: key, Unsure: st.status == roleCreate})
 	}
 	return out, nil
+}
+
+// openAppendLog opens an append-only journal of lines (the roles journal,
+// undo's journal): created 0600, never through a link, never truncated; a
+// torn last line gets its line ended, so the next entry is whole.
+func openAppendLog(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|oNoFollow, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
+		if _, err := f.Write([]byte{'\n'}); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return f, nil
 }

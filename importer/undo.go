@@ -702,23 +702,11 @@ func openUndoJournal(path, reportSum, target string) (*undoJournal, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|oNoFollow, 0o600)
+	f, err := openAppendLog(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return nil, err
-	}
 	j := &undoJournal{f: f}
-	// A torn last line gets its own line ended, so the next entry is
-	// whole.
-	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
-		if _, err := f.Write([]byte{'\n'}); err != nil {
-			f.Close()
-			return nil, err
-		}
-	}
 	if ended || last.Report != reportSum || last.Target != target {
 		if err := j.append(undoEntry{T: "start", Report: reportSum, Target: target}); err != nil {
 			f.Close()
