@@ -545,3 +545,95 @@ func (sec signInSecrets) scrub(s string) string {
 	}
 	return s
 }
+
+// SignInExitCode is the exit code of a sign-in check, decided here for
+// every front end: 0 the user signs in (also when the password must be
+// changed at sign-in, or a second factor follows); 3 the sign-in is
+// refused (a wrong password or none, an unknown user, a disabled user); 1
+// nothing was proven (rate limited, an answer the check does not know, a
+// transport failure); 2 a check that cannot be sent (no login id, no
+// endpoint); 130 interrupted.
+func SignInExitCode(r SignInResult, err error) int {
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrSignInUsage):
+		return ExitRefused
+	case errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	default:
+		return ExitError
+	}
+	switch r.Outcome {
+	case SignInSucceeded, SignInMustChangePassword:
+		return ExitOK
+	case SignInWrongPassword, SignInUnknownUser, SignInDisabled:
+		return ExitPartial
+	}
+	return ExitError
+}
+
+// Lines says the result in sentences every front end can show: the
+// outcome first, then what the check left behind. Server text in them has
+// been through Printable.
+func (r SignInResult) Lines() []string {
+	var out []string
+	why := func(s string) string {
+		if r.Reason == "" {
+			return s
+		}
+		return s + " (" + r.Reason + ")"
+	}
+	switch r.Outcome {
+	case SignInSucceeded:
+		s := "signed in by " + r.LoginMethod
+		if r.UserID != "" {
+			s += " as user " + r.UserID
+		} else {
+			s += "; the user id could not be read"
+		}
+		out = append(out, s)
+		if len(r.Roles) > 0 {
+			out = append(out, "roles: "+strings.Join(r.Roles, ", "))
+		}
+		if r.NextStep == "authenticate" {
+			out = append(out, "the password is right; the project then asks for a second factor, which the check does not answer")
+		}
+	case SignInMustChangePassword:
+		out = append(out, "right password, but weaker than the project's policy: the user will be asked for a new one at sign-in; not answered")
+	case SignInWrongPassword:
+		out = append(out, why("refused: a wrong password, or the user has no password in Authgear"),
+			"each wrong password counts toward the project's limit (by default 10 per user per minute)")
+	case SignInUnknownUser:
+		out = append(out, why("no user has this login ID"))
+	case SignInDisabled:
+		out = append(out, why("the password is right, but the user is disabled"))
+	case SignInRateLimited:
+		out = append(out, why("rate limited")+": a 429 proves nothing; try again in "+signInWait(r.RetryAfter))
+	default:
+		out = append(out, why("an answer the check does not know; nothing is proven"))
+	}
+	if r.LastLoginChanged {
+		out = append(out, "the user's last sign-in time now shows this check")
+	}
+	switch {
+	case r.SessionEnded:
+		out = append(out, "the session this check created was ended (the user's other sessions were left alone)")
+	case r.SessionNote != "":
+		out = append(out, r.SessionNote)
+	case !r.LastLoginChanged:
+		out = append(out, "no session was created")
+	}
+	return out
+}
+
+// signInWait says a wait: "about a minute", "about 90 seconds".
+func signInWait(d time.Duration) string {
+	switch {
+	case d <= 0 || (d >= 45*time.Second && d <= 75*time.Second):
+		return "about a minute"
+	case d < 2*time.Minute:
+		return fmt.Sprintf("about %d seconds", int(d.Round(time.Second)/time.Second))
+	default:
+		return fmt.Sprintf("about %d minutes", int(d.Round(time.Minute)/time.Minute))
+	}
+}
