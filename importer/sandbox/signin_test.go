@@ -569,4 +569,3 @@ func TestTOTPCodeRFC6238(t *testing.T) {
 		}
 	}
 }
-
