@@ -161,6 +161,9 @@ type Server struct {
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 
+	// signin is the login flows, sessions and OAuth grants (signin.go).
+	signin *signin
+
 	// restart, set by Start, stops listening for a while
 	// (Faults.RestartAfterPOSTs).
 	restart func(d time.Duration)
@@ -227,6 +230,7 @@ func New(o Options) (*Server, error) {
 		inlineWait:   o.InlineWait,
 		mono:         time.Now,
 		closeCh:      make(chan struct{}),
+		signin:       newSignin(),
 	}
 	s.stats.ReceivedByIdentifier = map[string]int{}
 	s.stats.Outcomes = map[string]int{}
@@ -475,6 +479,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == graphqlPath:
 		s.serveGraphQL(w, r)
 	default:
+		if s.serveSignIn(w, r) {
+			return
+		}
 		if s.serveTokenAPI(w, r) {
 			return
 		}
