@@ -99,6 +99,8 @@ type signin struct {
 	codes    map[string]*authzCode
 	authz    map[string]*authzRequest
 	buckets  map[string]*bucket
+	// tokens are the access tokens issued through OAuth, by jti.
+	tokens map[string]accessTokenRecord
 	// lastLogin is each user's last sign-in time.
 	lastLogin map[string]time.Time
 }
@@ -112,6 +114,7 @@ func newSignin() *signin {
 		codes:     map[string]*authzCode{},
 		authz:     map[string]*authzRequest{},
 		buckets:   map[string]*bucket{},
+		tokens:    map[string]accessTokenRecord{},
 		lastLogin: map[string]time.Time{},
 	}
 }
@@ -783,6 +786,7 @@ func (s *Server) finishLocked(r *http.Request, st *flowState) string {
 	}
 	sess := s.newSessionLocked(r, st.userID, now, st.amr)
 	if f.oauth != nil {
+		s.finishOAuthLocked(r, f.oauth)
 		f.oauth.sessionID = sess.id
 		f.oauth.userID = st.userID
 		f.oauth.amr = append([]string(nil), st.amr...)
