@@ -258,6 +258,9 @@ func SignIn(ctx context.Context, c SignInCheck) (SignInResult, error) {
 		return res, nil
 	}
 	signInUserinfo(ctx, hc, origin, token, &res)
+	if res.UserID == "" && c.API != nil {
+		signInLookup(ctx, c.API, loginID, &res)
+	}
 	endSignInSession(ctx, c.API, token, &res)
 	return res, nil
 }
@@ -437,6 +440,35 @@ func signInUserinfo(ctx context.Context, hc *http.Client, origin *url.URL, token
 			}
 			res.Roles = append(res.Roles, Printable(signInClip(r, 100)))
 		}
+	}
+}
+
+// signInLookup reads the user through the Admin API by the login id when
+// userinfo did not name it: the key of the identification sent first, then
+// the others (the server tried them all at sign-in, s10). A key the
+// project does not have is an error that is passed over.
+func signInLookup(ctx context.Context, api *adminapi.Client, loginID string, res *SignInResult) {
+	keys := []string{res.LoginMethod}
+	for _, k := range []string{LoginMethodEmail, LoginMethodPhone, LoginMethodUsername} {
+		if k != res.LoginMethod {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		u, err := api.LookupUser(ctx, k, loginID)
+		if err != nil || u == nil || !adminapi.ValidUserID(u.UserID) {
+			continue
+		}
+		res.UserID = u.UserID
+		if res.Roles == nil {
+			for i, r := range u.Roles {
+				if i == 100 {
+					break
+				}
+				res.Roles = append(res.Roles, Printable(signInClip(r, 100)))
+			}
+		}
+		return
 	}
 }
 
