@@ -458,6 +458,12 @@ func TestSignInUsageAndTransport(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Status != http.StatusNotFound {
 		t.Errorf("an HTML 404: %v", err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := SignIn(ctx, SignInCheck{PublicEndpoint: rs.srv.URL, LoginID: "a@example.com", Password: pw})
+	if !errors.Is(err, context.Canceled) || SignInExitCode(res, err) != ExitInterrupted {
+		t.Errorf("cancelled: %v", err)
+	}
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
 	_, err = SignIn(context.Background(), SignInCheck{PublicEndpoint: dead.URL, LoginID: "a@example.com", Password: pw})
