@@ -288,3 +288,20 @@ func TestHashedPlaintextPasswordsExpire(t *testing.T) {
 		}
 	}
 }
+
+// TestNoPasswordListPlaceCheckedFirst: a live run whose list of users
+// without a password could not be written (a folder in its place) is
+// refused before anything is sent, not after the users are created.
+func TestNoPasswordListPlaceCheckedFirst(t *testing.T) {
+	e := startLive(t, sandbox.Options{LoginIDTypes: []string{"email"}})
+	input, _ := noPasswordInput(t, 5)
+	c := noPasswordRun(t, e, input, filepath.Join(t.TempDir(), "users.report.csv"))
+	if err := os.Mkdir(DefaultNoPassword(c.Report), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run(context.Background(), c)
+	var re *RefusedError
+	if !errors.As(err, &re) || len(e.sb.Users()) != 0 {
+		t.Errorf("run: %v; %d users created", err, len(e.sb.Users()))
+	}
+}

@@ -337,7 +337,8 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		s.Report, outputs = "", outputs[2:]
 	}
 	if !c.DryRun {
-		outputs = append(outputs, Output{NamedPath{journalPath, "the journal"}, KindJournal, false})
+		outputs = append(outputs, Output{NamedPath{journalPath, "the journal"}, KindJournal, false},
+			Output{NamedPath{DefaultNoPassword(report), "the list of users without a password"}, KindOther, false})
 	}
 	if err := CheckFiles(inputs, outputs); err != nil {
 		var oe *OutputError
