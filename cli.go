@@ -86,6 +86,7 @@ Usage:
   authgear-migrate snippets --endpoint URL [--stack NAME] [--out DIR]   backend middleware checking Authgear tokens
   authgear-migrate verify   --mapping MAPPING.yaml --input FILE [--report R] [--sample N | --all]   compare Authgear with what was sent
   authgear-migrate undo     --report R [--dry-run] [--yes]   delete the users an import inserted (backs out of a migration)
+  authgear-migrate notify   --report R --reset-password [--dry-run] [--yes]   Authgear's reset-password message to the users imported without a password
 
 Settings for a live import come from flags naming files and from the environment:
   AUTHGEAR_ENDPOINT, AUTHGEAR_PROJECT_ID, AUTHGEAR_ADMIN_KEY_ID, AUTHGEAR_ADMIN_KEY_FILE
@@ -130,6 +131,8 @@ func dispatch(ctx context.Context, args []string, io *stdio) error {
 		return runVerify(ctx, args[1:], io)
 	case "undo":
 		return runUndo(ctx, args[1:], io)
+	case "notify":
+		return runNotify(ctx, args[1:], io)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(io.Out, topUsage)
 		return nil

@@ -341,6 +341,9 @@ func printSummary(io *stdio, o replayOptions, s *importer.RunSummary) {
 	for _, n := range s.Notes {
 		fmt.Fprintf(w, "note: %s\n", importer.Printable(n))
 	}
+	if s.NoPasswordList != "" && !s.Rehearsal {
+		fmt.Fprintf(w, "their reset-password messages: authgear-migrate notify --report %s --reset-password --dry-run, then without --dry-run\n", importer.ShellQuote(s.Report))
+	}
 	if s.Error != "" {
 		fmt.Fprintf(w, "stopped: %s\n", importer.Printable(s.Error))
 	}

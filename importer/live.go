@@ -81,6 +81,9 @@ type ImportOptions struct {
 	Rejected func(*Row) error
 	// Progress is called (from several goroutines, serialised) as work moves.
 	Progress func(ImportProgress)
+	// Prepared, when set, sees every prepared record in input order, those
+	// an earlier run settled included (p is valid only during the call).
+	Prepared func(p *Prepared)
 	// Lookup looks users up by login ID: the holder of a login ID that
 	// collided ("identity already exists") is named in the report, and a
 	// resume finds the users an interrupted request created. Default: API,
@@ -508,6 +511,9 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		im.mu.Lock()
 		im.prog.Prepared++
 		im.mu.Unlock()
+		if o.Prepared != nil {
+			o.Prepared(p)
+		}
 		if skip != nil && skip.has(p.Row.Num) {
 			return nil
 		}

@@ -96,6 +96,10 @@ type PasswordSpec struct {
 	// the record (map leaves such a column unmapped), "hash" bcrypt-hashes
 	// it locally (cost PlaintextBcryptCost) so that the user keeps it.
 	Plaintext string `yaml:"plaintext,omitempty"`
+	// ExpirePlaintextPasswords, false, keeps the clear-text passwords
+	// hashed locally valid; left out, they are sent expired and their
+	// users change them at the next sign-in (ExpirePlaintext).
+	ExpirePlaintextPasswords *bool `yaml:"expire_plaintext,omitempty"`
 }
 
 // PhoneSpec controls phone number normalisation.

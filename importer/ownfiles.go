@@ -18,7 +18,8 @@ var ownOutputSuffixes = func() []string {
 		RetryPath(report, FormatCSV), RetryPath(report, FormatJSON), RetryPath(report, FormatNDJSON),
 		DefaultRequestDocument(input), DefaultMapping(input), stem + ".mapping.yml",
 		DefaultVerifyReport(report), DefaultUndoReport(report), DefaultUndoDryRunReport(report),
-		DefaultUndoJournal(report), DefaultRolesJournal(report), DefaultIDMap(report), DefaultNoPassword(report)}
+		DefaultUndoJournal(report), DefaultRolesJournal(report), DefaultIDMap(report), DefaultNoPassword(report),
+		DefaultNotifyJournal(report)}
 	out := make([]string, 0, len(names))
 	for _, n := range names {
 		out = append(out, strings.TrimPrefix(n, stem))

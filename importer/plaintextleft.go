@@ -10,13 +10,17 @@ import (
 // and says so; the run says it too: how many users will have no password,
 // and why.
 
-// unmappedPlaintextColumn names the column (or path) of src whose sampled
-// values are mostly passwords in clear text, when m maps no password
-// hash: the users with a value there are imported without a password.
+// unmappedPlaintextColumn names a column (or path) of src that the mapping
+// leaves out and whose sampled values are mostly passwords in clear text:
+// the users with a value there and no password hash are imported without
+// a password. An export may keep a hash for some users and clear text for
+// others, in two columns: when a hash is mapped, only a column named as a
+// password itself ("password", not "password type") is looked at.
 func unmappedPlaintextColumn(m *Mapping, src *Source) string {
-	if _, mapped := m.Fields["password.password_hash"]; mapped || src == nil {
+	if src == nil {
 		return ""
 	}
+	_, hashMapped := m.Fields["password.password_hash"]
 	used := map[string]bool{}
 	for _, f := range m.Fields {
 		if f != nil {
@@ -24,7 +28,7 @@ func unmappedPlaintextColumn(m *Mapping, src *Source) string {
 		}
 	}
 	for _, col := range src.Columns() {
-		if used[col] || !passwordColumnName(col) {
+		if used[col] || !passwordColumnName(col) || hashMapped && !clearTextColumnName(col) {
 			continue
 		}
 		vals := sampleValues(src, col)
@@ -40,6 +44,20 @@ func unmappedPlaintextColumn(m *Mapping, src *Source) string {
 		}
 	}
 	return ""
+}
+
+// clearTextColumnName says whether a column's name is that of a password
+// itself, not of a hash or of something about passwords.
+func clearTextColumnName(col string) bool {
+	n := normName(col)
+	if i := strings.LastIndexAny(col, ".]"); i >= 0 {
+		n = normName(col[i+1:])
+	}
+	switch n {
+	case "password", "passwd", "pwd", "pass", "plainpassword", "plaintextpassword", "cleartextpassword", "rawpassword":
+		return true
+	}
+	return false
 }
 
 // passwordColumnName says whether a column's name says it holds passwords.

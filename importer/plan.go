@@ -522,6 +522,9 @@ func (p *Plan) finish(b *recordBuilder) {
 			if b.expireAfter != "" {
 				rec.Password.ExpireAfter = &b.expireAfter
 			}
+			if lazy != nil {
+				p.expireHashedPlaintext(rec.Password)
+			}
 		} else if out.PasswordFamily.IsHash() && m.Passwords.Unsupported == PasswordsDrop {
 			out.PasswordDropped = true
 		}

@@ -131,6 +131,7 @@ func (Done) event()       {}
 // RunSummary is the end of a run: what replay --json prints.
 type RunSummary struct {
 	ImportSummary
+	NoPasswordSummary
 	DryRun   bool     `json:"dry_run"`
 	Target   string   `json:"target,omitempty"`
 	Input    string   `json:"input"`
@@ -225,6 +226,8 @@ type run struct {
 
 	// pathWarnings: mapped paths no sampled record has.
 	pathWarnings []string
+	// nopw: why the records of a live run carry no password (nopassword.go).
+	nopw *noPasswordRows
 }
 
 func (r *run) event(e Event) {
@@ -334,7 +337,8 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		s.Report, outputs = "", outputs[2:]
 	}
 	if !c.DryRun {
-		outputs = append(outputs, Output{NamedPath{journalPath, "the journal"}, KindJournal, false})
+		outputs = append(outputs, Output{NamedPath{journalPath, "the journal"}, KindJournal, false},
+			Output{NamedPath{DefaultNoPassword(report), "the list of users without a password"}, KindOther, false})
 	}
 	if err := CheckFiles(inputs, outputs); err != nil {
 		var oe *OutputError
@@ -449,6 +453,9 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 					return err
 				}
 			} else {
+				if NoPasswordWhy(p) != "" {
+					s.NoPassword++
+				}
 				s.Needs.Add(p.Record)
 				if emit != nil {
 					if err := emit.Write(p.Record); err != nil {
@@ -489,6 +496,8 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		o.Total = func() int { return int(r.total.Load()) }
 		o.Rejected = retry.Write
 		o.Progress = func(p ImportProgress) { r.event(Importing{Progress: p}) }
+		r.nopw = &noPasswordRows{}
+		o.Prepared = r.nopw.see
 		// Every retry is told: a server that does not answer is never a
 		// silent stall.
 		ictx := adminapi.ContextWithOnRetry(ctx, func(ev adminapi.RetryEvent) { r.event(Retrying{Retry: ev}) })
@@ -526,6 +535,10 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		// NoReport.
 	} else if err := rep.Close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write the report: %w", err)
+	} else if err == nil {
+		if err := r.finishNoPassword(&s, report); err != nil && runErr == nil {
+			runErr = err
+		}
 	}
 	if err := retry.Close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write the retry file: %w", err)
@@ -611,6 +624,7 @@ func (r *run) notes(s *RunSummary) {
 	}
 	// What the mapping's policies left out of valid records.
 	s.Notes = append(s.Notes, ruleNotes(&s.PrepareStats)...)
+	s.Notes = append(s.Notes, r.noPasswordNotes(s)...)
 	m := r.m
 	if m == nil {
 		return

@@ -519,6 +519,8 @@ func (m mutationRoot) field(name string, args map[string]any) (any, error) {
 		}
 		s.stats.UsersDeleted++
 		return &payload{typ: "DeleteUserPayload", fields: map[string]any{"deletedUserID": globalID("User", id)}}, nil
+	case "sendResetPasswordMessage":
+		return s.sendResetPasswordMessage(argString(input, "loginID")) // messages.go
 	}
 	return nil, errNotImplemented
 }

@@ -158,6 +158,7 @@ type Server struct {
 	changed     chan struct{}
 	stats       Stats
 	faults      *faultState
+	messages    []Message // messages.go
 	lastPurge   time.Time
 	inlineWait  time.Duration
 
