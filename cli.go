@@ -85,6 +85,7 @@ Usage:
   authgear-migrate presets  list the export formats recognised
   authgear-migrate snippets --endpoint URL [--stack NAME] [--out DIR]   backend middleware checking Authgear tokens
   authgear-migrate verify   --mapping MAPPING.yaml --input FILE [--report R] [--sample N | --all]   compare Authgear with what was sent
+  authgear-migrate verify   --sign-in LOGIN_ID [--password-file F] [--public-endpoint URL]   can that user sign in with the old password?
   authgear-migrate undo     --report R [--dry-run] [--yes]   delete the users an import inserted (backs out of a migration)
   authgear-migrate notify   --report R --reset-password [--dry-run] [--yes]   Authgear's reset-password message to the users imported without a password
 
