@@ -510,7 +510,9 @@ func progressLine(p importer.ImportProgress) string {
 		s += fmt.Sprintf(", %.0f rec/s", p.Rate)
 	}
 	if p.ETA > 0 {
-		s += ", ETA " + p.ETA.Round(time.Second).String()
+		// Worded as the estimate before the run is (the pace of the
+		// recent jobs: it moves as the server does).
+		s += ", ETA " + importer.AboutDuration(p.ETA)
 	}
 	return s
 }

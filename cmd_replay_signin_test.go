@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/authgear-migrate/authgear-migrate/importer"
 	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
 )
 
@@ -144,5 +146,15 @@ func TestReplayCanarySignInRefused(t *testing.T) {
 	}
 	if _, err := os.Stat(e.report); err == nil {
 		t.Error("a report was written")
+	}
+}
+
+// TestProgressLineETA: the ETA on replay's progress line is worded as the
+// estimate before the run is.
+func TestProgressLineETA(t *testing.T) {
+	p := importer.ImportProgress{Total: 1_000_000, Rate: 101, ETA: 2*time.Hour + 44*time.Minute + 41*time.Second}
+	p.Inserted = 2000
+	if got := progressLine(p); !strings.HasSuffix(got, ", 101 rec/s, ETA about 2 h 45 min") {
+		t.Errorf("progress line %q", got)
 	}
 }
