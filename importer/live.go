@@ -240,6 +240,7 @@ type request struct {
 	seq     int
 	rows    []int // input record numbers, in request order
 	ids     []string
+	sids    []string // old ids, of a request resumed from the journal (idmap.go)
 	recs    [][]byte // encoded records
 	bytes   int
 	attempt int    // 0 first time; >0 when re-sent after a job-level error
@@ -295,6 +296,7 @@ type importer struct {
 	notes   map[int]string
 	resent  map[int]string // rows of resumed jobs lost to a job-level error
 	windows map[int]since  // rows of lost resumed jobs: when they were sent
+	sids    map[int]string // rows' old ids until their line is reported (idmap.go)
 
 	// accepted numbers the jobs accepted; completed is the highest number
 	// of a completed job, and completedAt when it completed (under mu).
@@ -402,6 +404,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		// Read the jobs the earlier run left in flight before sending
 		// anything new; records they lost are prepared and sent again.
 		for _, req := range resume.accepted {
+			im.setSourceIDs(req.rows, req.sids)
 			im.sum.Jobs++
 			im.wg.Add(1)
 			im.send(ctx, req, false)
@@ -434,7 +437,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		req.sinceLocal = o.Now()
 		req.since, _ = im.serverNow()
 		if o.Journal != nil {
-			if err := o.Journal.RequestAt(req.seq, req.rows, req.since, req.ids...); err != nil {
+			if err := im.journalRequest(req); err != nil {
 				// Without the journal line a resume could not tell these
 				// were never sent: send nothing more.
 				im.stop(&StopError{Reason: "the journal could not be written (" + err.Error() + "): nothing more was sent", Err: err})
@@ -511,6 +514,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		if skip != nil && skip.has(p.Row.Num) {
 			return nil
 		}
+		im.setSourceIDs([]int{p.Row.Num}, []string{p.SourceID})
 		if p.NotUser != "" {
 			// Not a user: its line, never sent, not in the retry file.
 			return im.emit(ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeNotUser, Reason: p.Reason()})
@@ -657,7 +661,7 @@ func (im *importer) resolveMaybeSent(ctx context.Context, api UserLookup, resume
 		return nil
 	}
 	if im.o.Journal != nil {
-		if err := im.o.Journal.Result(0, settled); err != nil {
+		if err := im.journalResult(0, settled); err != nil {
 			im.stop(err)
 		}
 	}
@@ -712,6 +716,9 @@ func (im *importer) emit(r ReportRow) error {
 	defer im.reportMu.Unlock()
 	im.reported.set(r.Row)
 	im.counts.add(r)
+	if sid := im.takeSourceID(r.Row); r.SourceID == "" {
+		r.SourceID = sid
+	}
 	return im.report(r)
 }
 
@@ -1129,7 +1136,7 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 	}
 	im.explainConflicts(rows, conflicts)
 	if im.o.Journal != nil {
-		if err := im.o.Journal.Result(req.seq, rows); err != nil {
+		if err := im.journalResult(req.seq, rows); err != nil {
 			im.stop(err)
 		}
 	}
@@ -1241,7 +1248,7 @@ func (im *importer) sendFollowUp(ctx context.Context, req *request) {
 		// A request made of records sent before keeps their first
 		// request's time: a resume looking them up must not take the
 		// users that first request created for strangers.
-		if err := im.o.Journal.RequestAt(req.seq, req.rows, req.since, req.ids...); err != nil {
+		if err := im.journalRequest(req); err != nil {
 			im.stop(err)
 		}
 	}
@@ -1331,7 +1338,7 @@ func (im *importer) failRequest(req *request, kind Unsent, reason string) {
 		var err error
 		switch kind {
 		case Settled:
-			err = j.Result(req.seq, rows)
+			err = im.journalResult(req.seq, rows)
 		case NotSent:
 			err = j.Unsent(req.seq)
 		}

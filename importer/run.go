@@ -138,6 +138,12 @@ type RunSummary struct {
 	Retry    string   `json:"retry,omitempty"`
 	EmitJSON string   `json:"emit_json,omitempty"`
 	Journal  string   `json:"journal,omitempty"`
+	// IDMap is the id map the run wrote (a run that imports, with a
+	// mapping that names source.id): IDMapped users, IDMapMissing of
+	// them without an old id.
+	IDMap        string `json:"id_map,omitempty"`
+	IDMapped     int    `json:"id_mapped,omitempty"`
+	IDMapMissing int    `json:"id_map_missing,omitempty"`
 	Seconds  float64  `json:"seconds"`
 	Error    string   `json:"error,omitempty"`
 	Resume   string   `json:"resume_command,omitempty"`
@@ -219,6 +225,7 @@ func Run(ctx context.Context, c RunConfig) (RunSummary, error) {
 type run struct {
 	c       RunConfig
 	m       *Mapping
+	plan    *Plan
 	start   time.Time
 	total   atomic.Int64 // counted records, 0 until known
 	eventMu sync.Mutex
@@ -279,6 +286,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		}
 		return s, err
 	}
+	r.plan = plan
 	// A mapped path that no sampled record has (missingpath.go).
 	r.pathWarnings, err = CheckMappedPaths(src, &m)
 	if err != nil {
@@ -335,6 +343,10 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 	}
 	if !c.DryRun {
 		outputs = append(outputs, Output{NamedPath{journalPath, "the journal"}, KindJournal, false})
+	}
+	idMapPath := idMapOf(c, &m, report)
+	if idMapPath != "" {
+		outputs = append(outputs, Output{NamedPath{idMapPath, "the id map"}, KindIDMap, false})
 	}
 	if err := CheckFiles(inputs, outputs); err != nil {
 		var oe *OutputError
@@ -412,6 +424,14 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 			return s, fmt.Errorf("create the report: %w", err)
 		}
 	}
+	var idw *IDMapWriter // nil: a dry run, or no source.id
+	if idMapPath != "" {
+		if idw, err = NewIDMapWriter(idMapPath); err != nil {
+			rep.Abort()
+			return s, fmt.Errorf("create the id map: %w", err)
+		}
+		defer idw.Abort() // after Close, nothing
+	}
 	retry := NewRetryWriter(retryPath, src)
 	retry.SetRecordsKey(m.Source.RecordsKey)
 	var emit *JSONRecordsWriter
@@ -436,7 +456,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		stats, err := Prepare(ctx, src, plan, PrepareOptions{
 			Progress: func(st PrepareStats) { r.event(Validating{Stats: st}) },
 		}, func(p *Prepared) error {
-			row := ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeValid, Reason: p.Reason()}
+			row := ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeValid, Reason: p.Reason(), SourceID: p.SourceID}
 			if p.NotUser != "" {
 				// Not a user (a page of a Django fixture): its line, and
 				// no place in the retry file.
@@ -497,6 +517,9 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 				bad.set(row.Row)
 				r.event(Failed{Row: row})
 			}
+			if err := idw.write(row); err != nil {
+				return err
+			}
 			return rep.Write(row)
 		})
 		s.ImportSummary = is
@@ -526,6 +549,13 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		// NoReport.
 	} else if err := rep.Close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write the report: %w", err)
+	}
+	if idw != nil {
+		if err := idw.Close(); err != nil && runErr == nil {
+			runErr = fmt.Errorf("write the id map: %w", err)
+		} else if err == nil {
+			s.IDMap, s.IDMapped, s.IDMapMissing = idw.Path(), idw.Count(), idw.Missing()
+		}
 	}
 	if err := retry.Close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write the retry file: %w", err)
@@ -562,7 +592,7 @@ func (r *run) finish(ctx context.Context, stopped bool, reported, bad *bitset, r
 	err := eachRow(context.WithoutCancel(ctx), r.c.Input, r.m, func(row *Row) error {
 		if stopped && (reported == nil || !reported.has(row.Num)) {
 			n++
-			if err := rep.Write(ReportRow{Row: row.Num, Outcome: OutcomeFailed, Unsent: NotRead,
+			if err := rep.Write(ReportRow{Row: row.Num, Outcome: OutcomeFailed, Unsent: NotRead, SourceID: r.plan.SourceIDOf(row),
 				Reason: "not sent: the run stopped before this record was read; import again to continue"}); err != nil {
 				return err
 			}
@@ -615,6 +645,7 @@ func (r *run) notes(s *RunSummary) {
 	if m == nil {
 		return
 	}
+	s.Notes = append(s.Notes, idMapNotes(s, m)...)
 	for _, w := range r.pathWarnings {
 		s.Notes = append(s.Notes, w+".")
 	}
