@@ -131,28 +131,29 @@ func (Done) event()       {}
 // RunSummary is the end of a run: what replay --json prints.
 type RunSummary struct {
 	ImportSummary
-	DryRun   bool   `json:"dry_run"`
-	Target   string `json:"target,omitempty"`
-	Input    string `json:"input"`
-	Report   string `json:"report"`
-	Retry    string `json:"retry,omitempty"`
-	EmitJSON string `json:"emit_json,omitempty"`
-	Journal  string `json:"journal,omitempty"`
-	// IDMap is the id map the run wrote (a run that imports, with a
-	// mapping that names source.id): IDMapped users, IDMapMissing of
-	// them without an old id.
-	IDMap        string   `json:"id_map,omitempty"`
-	IDMapped     int      `json:"id_mapped,omitempty"`
-	IDMapMissing int      `json:"id_map_missing,omitempty"`
-	Seconds      float64  `json:"seconds"`
-	Error        string   `json:"error,omitempty"`
-	Resume       string   `json:"resume_command,omitempty"`
-	Notes        []string `json:"notes,omitempty"`
+	DryRun   bool     `json:"dry_run"`
+	Target   string   `json:"target,omitempty"`
+	Input    string   `json:"input"`
+	Report   string   `json:"report"`
+	Retry    string   `json:"retry,omitempty"`
+	EmitJSON string   `json:"emit_json,omitempty"`
+	Journal  string   `json:"journal,omitempty"`
+	Seconds  float64  `json:"seconds"`
+	Error    string   `json:"error,omitempty"`
+	Resume   string   `json:"resume_command,omitempty"`
+	Notes    []string `json:"notes,omitempty"`
 	// Needs are the roles and groups the records carry (a dry run, or a
 	// live run with Prepare).
 	Needs *ProjectNeeds `json:"-"`
 	// Rehearsal: the target was an in-process sandbox.
 	Rehearsal bool `json:"-"`
+
+	// IDMap is the id map the run wrote (a run that imports, with a
+	// mapping that names source.id): IDMapped users, IDMapMissing of
+	// them without an old id (idmap.go).
+	IDMap        string `json:"id_map,omitempty"`
+	IDMapped     int    `json:"id_mapped,omitempty"`
+	IDMapMissing int    `json:"id_map_missing,omitempty"`
 }
 
 // Partial reports whether some records were invalid, failed or not sent.
