@@ -33,6 +33,9 @@ const (
 	RemedyChooseIdentifier
 	// RemedyChoosePreset: choose the preset the note names.
 	RemedyChoosePreset
+	// RemedyKeepSourceID: keep the old user id in Authgear too, as a
+	// custom attribute the project defines (Mapping.KeepSourceID).
+	RemedyKeepSourceID
 )
 
 // Unwrap is the refusal's cause.

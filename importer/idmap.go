@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -313,5 +314,96 @@ func idMapNotes(s *RunSummary, m *Mapping) []string {
 	if s.IDMapMissing > 0 {
 		return []string{fmt.Sprintf("%d of the %d users in the id map have no old id (their records have no %s): their source_id is empty", s.IDMapMissing, s.IDMapped, Printable(m.SourceIDPath()))}
 	}
+	return nil
+}
+
+// nameSourceID names the old id in m (source.id): the first of paths that
+// sampled records of src have. It reports whether one was named.
+func nameSourceID(src *Source, m *Mapping, paths ...string) bool {
+	for _, p := range paths {
+		if p != "" && len(sampleValues(src, p)) > 0 {
+			m.Source.ID = &FieldSpec{From: p}
+			return true
+		}
+	}
+	return false
+}
+
+// ErrNoSourceID: the old user id cannot be kept as a custom attribute,
+// for the mapping names none (source.id).
+var ErrNoSourceID = errors.New("no column of the export was taken for the old user id (source.id)")
+
+// AttributeNameError: a name given for a custom attribute is none.
+type AttributeNameError struct{ Name string }
+
+func (e *AttributeNameError) Error() string {
+	return fmt.Sprintf("%q is not the name of a custom attribute (no dot, bracket or slash)", Printable(e.Name))
+}
+
+// KeepSourceID maps the old user id (source.id) to the custom attribute
+// name as well, so that Authgear keeps it on each user (the project must
+// define that custom attribute, or Authgear ignores it). It returns
+// ErrNoSourceID when the mapping names no old id, and an error for a name
+// that is no custom attribute's.
+func (m *Mapping) KeepSourceID(name string) error {
+	path := m.SourceIDPath()
+	if path == "" {
+		return ErrNoSourceID
+	}
+	key := CustomAttributePrefix + strings.TrimPrefix(strings.TrimSpace(name), CustomAttributePrefix)
+	if _, ok := LookupTarget(key); !ok {
+		return &AttributeNameError{Name: name}
+	}
+	ts := append([]Transform(nil), m.Source.ID.Transforms...)
+	if len(ts) == 0 {
+		ts = []Transform{T("trim")}
+	}
+	m.Set(key, path, ts...)
+	return nil
+}
+
+// sourceIDAttribute is the custom attribute that keeps the old id in
+// Authgear, when the mapping has one ("" when not).
+func (m *Mapping) sourceIDAttribute() string {
+	path := m.SourceIDPath()
+	if path == "" {
+		return ""
+	}
+	for _, k := range m.FieldKeys() {
+		if name, ok := strings.CutPrefix(k, CustomAttributePrefix); ok && m.Fields[k].From == path {
+			return name
+		}
+	}
+	return ""
+}
+
+// noteSourceID says in a suggestion's notes which column holds the old
+// user id, or that none was found, and offers to keep it in Authgear as a
+// custom attribute (RemedyKeepSourceID; o.KeepSourceID does it). The old
+// id is not among the columns left unmapped: it goes to the report and
+// the id map.
+func noteSourceID(m *Mapping, rep *SuggestReport, o SuggestOptions) error {
+	if o.KeepSourceID != "" {
+		if err := m.KeepSourceID(o.KeepSourceID); err != nil {
+			return err
+		}
+	}
+	path := m.SourceIDPath()
+	if path == "" {
+		rep.Notes = append(rep.Notes, "no column was taken for the old user id (a column such as id, user_id, uid or _id, with a different value in every sampled record): the report's source_id stays empty and an import writes no id map; name it in the mapping as source.id if the export has one")
+		return nil
+	}
+	kept := rep.Unmapped[:0]
+	for _, u := range rep.Unmapped {
+		if u != path && u != path+".$oid" {
+			kept = append(kept, u)
+		}
+	}
+	rep.Unmapped = kept
+	if name := m.sourceIDAttribute(); name != "" {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("the old user id is %s (source.id): an import lists it beside each user's new id in the id map and the report's source_id column, and keeps it in Authgear as the custom attribute %s (define it in the portal: User Profile > Custom Attributes, or Authgear ignores it)", Printable(path), Printable(name)))
+		return nil
+	}
+	rep.noteWith(RemedyKeepSourceID, fmt.Sprintf("the old user id is %s (source.id): an import lists it beside each user's new id in the id map and the report's source_id column. To keep it in Authgear as well, define a custom attribute for it in the portal (User Profile > Custom Attributes) and map it: custom_attributes.legacy_id ← %s", Printable(path), Printable(path)))
 	return nil
 }

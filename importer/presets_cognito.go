@@ -68,6 +68,7 @@ func buildCognito(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, erro
 	r := newPresetReport("Cognito")
 	m := newPresetMapping(src, o, "cognito")
 	cs := columnsOf(src)
+	nameSourceID(src, m, cs.exact["sub"]) // the old id: the sub, not cognito:username
 	r.setFound(m, "email", cs.find("email"), T("trim"), T("lowercase"))
 	r.setFound(m, "email_verified", cs.find("email_verified"), T("bool"))
 	r.setFound(m, "phone_number", cs.find("phone_number"), T("trim"))
