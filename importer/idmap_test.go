@@ -366,3 +366,5 @@ func TestIDMapAfterResume(t *testing.T) {
 		t.Errorf("the continued run's id map lists %d users, want %d", got, n)
 	}
 }
+
+func sandboxOptionsEmail() sandbox.Options { return sandbox.Options{LoginIDTypes: []string{"email"}} }
