@@ -309,7 +309,7 @@ func idMapNotes(s *RunSummary, m *Mapping) []string {
 		return nil
 	}
 	if m.SourceIDPath() == "" {
-		return []string{"the mapping names no old user id (source.id): the report has no source_id and no id map was written; name the old system's id column as source.id to get both"}
+		return []string{"no id map was written: the mapping names no old user id (source.id)"}
 	}
 	if s.IDMapMissing > 0 {
 		return []string{fmt.Sprintf("%d of the %d users in the id map have no old id (their records have no %s): their source_id is empty", s.IDMapMissing, s.IDMapped, Printable(m.SourceIDPath()))}
