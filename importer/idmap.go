@@ -25,6 +25,9 @@ import (
 // (custom_attributes.legacy_id: {from: <the same path>}), which map
 // offers (SourceIDAttributeAdvice).
 
+// sourceIDKey names source.id in messages.
+const sourceIDKey = "source.id"
+
 // idMapHeader names the id map's columns, in order.
 const idMapHeader = "source_id,user_id,identifier"
 

@@ -215,3 +215,24 @@ func TestRunRefusesAnIDMapOverAnotherFile(t *testing.T) {
 		t.Errorf("%d requests sent", st.ImportPOSTs)
 	}
 }
+
+// TestMissingSourceIDPath: a source.id path that no sampled record has is
+// a warning (the run goes on), named as source.id with the closest path.
+func TestMissingSourceIDPath(t *testing.T) {
+	src, err := NewSource(strings.NewReader(`{"userId":"a1","email":"a@x.io"}`+"\n"), "u.ndjson", SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	m := NewMapping(IdentifierEmail)
+	m.Set("email", "email")
+	m.Source.ID = &FieldSpec{From: "userid"}
+	warnings, err := CheckMappedPaths(src, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 1 || !strings.HasPrefix(warnings[0], `source.id reads "userid", which none of the 1 sampled records has (the closest path they have: "userId")`) ||
+		!strings.Contains(warnings[0], "no user's old id would be in the report or the id map") {
+		t.Errorf("warnings %q", warnings)
+	}
+}

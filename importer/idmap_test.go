@@ -368,3 +368,41 @@ func TestIDMapAfterResume(t *testing.T) {
 }
 
 func sandboxOptionsEmail() sandbox.Options { return sandbox.Options{LoginIDTypes: []string{"email"}} }
+
+// TestOldJournalStillResumes: a journal of an older version (results of
+// five cells, requests without old ids) is read as before: its outcomes
+// come back with no old id.
+func TestOldJournalStillResumes(t *testing.T) {
+	dir := t.TempDir()
+	input, _, m := idInput(t, dir, 3)
+	jpath := filepath.Join(dir, "users.report.journal")
+	j := openTestJournal(t, jpath, input, m)
+	if err := j.Request(1, []int{1, 2}, "u1@example.com", "u2@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Result(1, []ReportRow{{Row: 1, Outcome: OutcomeInserted, UserID: "id-1", Identifier: "u1@example.com"},
+		{Row: 2, Outcome: OutcomeInserted, UserID: "id-2", Identifier: "u2@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	b, _ := os.ReadFile(jpath)
+	old := bytes.ReplaceAll(b, []byte(`,""]`), []byte("]"))
+	if bytes.Equal(old, b) {
+		t.Fatalf("no result of six cells in %s", b)
+	}
+	os.WriteFile(jpath, old, 0o600)
+	j = openTestJournal(t, jpath, input, m)
+	defer j.Close()
+	if j.Resume() == nil || j.Resume().Settled() != 2 {
+		t.Fatalf("the old journal does not resume: %+v", j.Resume())
+	}
+	var got []ReportRow
+	if err := j.eachResult(func(r ReportRow) error { got = append(got, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := []ReportRow{{Row: 1, Outcome: OutcomeInserted, UserID: "id-1", Identifier: "u1@example.com"},
+		{Row: 2, Outcome: OutcomeInserted, UserID: "id-2", Identifier: "u2@example.com"}}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("outcomes %+v, want %+v", got, want)
+	}
+}
