@@ -406,3 +406,54 @@ func TestOldJournalStillResumes(t *testing.T) {
 		t.Errorf("outcomes %+v, want %+v", got, want)
 	}
 }
+
+// TestOldReportOfALiveImport: the report of a live import written before
+// the source_id column (the same lines without it) is still read by
+// verify and undo, and the same import run again continues it: its report
+// is rewritten with the column and its id map is complete.
+func TestOldReportOfALiveImport(t *testing.T) {
+	const n = 20
+	dir := t.TempDir()
+	input, mp, m := idInput(t, dir, n)
+	e := startLive(t, sandboxOptionsEmail())
+	report := filepath.Join(dir, "users.report.csv")
+	target := &Destination{API: e.api, ID: "sandbox old report"}
+	cfg := RunConfig{Mapping: m, MappingPath: mp, Input: input, Report: report, Target: target, Import: e.fastOptions(false)}
+	if s, err := Run(context.Background(), cfg); err != nil || s.Inserted != n {
+		t.Fatalf("import: %+v %v", s, err)
+	}
+	// The report as an older version wrote it.
+	f, _ := os.Open(report)
+	recs, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	for _, r := range recs {
+		w.Write(r[:5])
+	}
+	w.Flush()
+	if !strings.HasPrefix(b.String(), "row,identifier,outcome,user_id,reason\n") {
+		t.Fatalf("old report %q", b.String())
+	}
+	os.WriteFile(report, b.Bytes(), 0o600)
+	os.Remove(DefaultIDMap(report))
+
+	v, err := Verify(context.Background(), VerifyConfig{Mapping: m, MappingPath: mp, Input: input, Report: report, API: e.api, All: true})
+	if err != nil || v.Eligible != n || v.Checked != n || v.Differ != 0 {
+		t.Errorf("verify over the old report: %+v %v", v, err)
+	}
+	u, err := Undo(context.Background(), UndoConfig{Report: report, API: e.api, Target: target.ID, DryRun: true})
+	if err != nil || u.Inserted != n || u.Delete != n {
+		t.Errorf("undo's dry run over the old report: %+v %v", u, err)
+	}
+	s, err := Run(context.Background(), cfg)
+	if err != nil || s.Inserted != n {
+		t.Fatalf("the import continued: %+v %v", s, err)
+	}
+	if got := checkIDMap(t, report, s.IDMap); got != n {
+		t.Errorf("the continued import's id map lists %d users, want %d", got, n)
+	}
+}
