@@ -23,7 +23,7 @@ import (
 // can be rewritten from old ids to Authgear's. The old id is never sent:
 // to keep it in Authgear too, map it to a custom attribute as well
 // (custom_attributes.legacy_id: {from: <the same path>}), which map
-// offers (SourceIDAttributeAdvice).
+// offers (RemedyKeepSourceID, Mapping.KeepSourceID).
 
 // sourceIDKey names source.id in messages.
 const sourceIDKey = "source.id"

@@ -236,3 +236,31 @@ func TestMissingSourceIDPath(t *testing.T) {
 		t.Errorf("warnings %q", warnings)
 	}
 }
+
+// TestKeepSourceIDOfAnObjectID: the old id kept as a custom attribute is
+// sent as the ObjectId's value, not as the {"$oid": ...} wrapper of the
+// export (before, the wrapper object was sent).
+func TestKeepSourceIDOfAnObjectID(t *testing.T) {
+	src, err := NewSource(strings.NewReader(`{"_id":{"$oid":"5f1d7c8e9a1b2c3d4e5f6a7b"},"email":"a@x.io","pk":{"$numberLong":"12"}}`+"\n"), "m.ndjson", SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	m := NewMapping(IdentifierEmail)
+	m.Set("email", "email")
+	m.Source.ID = &FieldSpec{From: "_id"}
+	if err := m.KeepSourceID("legacy_id"); err != nil {
+		t.Fatal(err)
+	}
+	m.Set("custom_attributes.n", "pk")
+	plan, err := CompileFor(m, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, _ := src.Next()
+	p := plan.Apply(row)
+	b, _ := p.Record.AppendJSON(nil)
+	if want := `"custom_attributes":{"legacy_id":"5f1d7c8e9a1b2c3d4e5f6a7b","n":12}`; !strings.Contains(string(b), want) || p.SourceID != "5f1d7c8e9a1b2c3d4e5f6a7b" {
+		t.Errorf("record %s (old id %q), want %s", b, p.SourceID, want)
+	}
+}

@@ -473,6 +473,11 @@ func (p *Plan) set(b *recordBuilder, f *compiledField, v any, strs []string) {
 		}
 		t.setList(b, list)
 	case kindAny:
+		if m, ok := v.(map[string]any); ok {
+			if x, ok := extendedJSONValue(m); ok {
+				v = x // {"$oid": ...} is its value (custom_attributes.legacy_id ← _id)
+			}
+		}
 		if err := checkJSONText(v); err != nil {
 			if b.refuse(f, jsonTextReason(v), err) {
 				return
