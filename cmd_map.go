@@ -11,7 +11,7 @@ import (
 	"github.com/authgear-migrate/authgear-migrate/importer"
 )
 
-const mapUsage = `Usage: authgear-migrate map --input FILE [--output MAPPING.yaml] [--preset NAME] [--identifier FIELD] [--passwords FILE] [--hash-plaintext-passwords]
+const mapUsage = `Usage: authgear-migrate map --input FILE [--output MAPPING.yaml] [--preset NAME] [--identifier FIELD] [--passwords FILE] [--hash-plaintext-passwords] [--keep-source-id NAME]
 
 Writes a suggested mapping for an export without a terminal UI: it recognises
 the exports of well-known systems (see 'authgear-migrate presets'), otherwise
@@ -30,6 +30,7 @@ func runMap(ctx context.Context, args []string, io *stdio) error {
 	format := fs.String("format", "", "force the input format: csv, json or ndjson")
 	recordsKey := fs.String("records-key", "", "the key of the JSON object's array that holds the users (source.records_key), when the file holds several")
 	hashPlain := fs.Bool("hash-plaintext-passwords", false, "map passwords stored in clear text and bcrypt-hash them locally before sending (passwords.plaintext: hash); without it such a column is left unmapped")
+	keepID := fs.String("keep-source-id", "", "also keep the old user id (source.id) in Authgear as the custom attribute NAME (define it in the portal first)")
 	force := fs.Bool("force", false, "replace an existing mapping file (never an input, a link or anything but a mapping)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -96,9 +97,16 @@ func runMap(ctx context.Context, args []string, io *stdio) error {
 	if err := importer.CheckUserExport(src); err != nil {
 		return fmt.Errorf("map: %s", importer.Printable(err.Error()))
 	}
-	m, rep, err := importer.SuggestMapping(src, importer.SuggestOptions{Preset: *preset, Identifier: id, Passwords: *passwords, HashPlaintext: *hashPlain})
+	m, rep, err := importer.SuggestMapping(src, importer.SuggestOptions{Preset: *preset, Identifier: id, Passwords: *passwords, HashPlaintext: *hashPlain, KeepSourceID: *keepID})
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
+	}
+	if errors.Is(err, importer.ErrNoSourceID) {
+		return usagef("map: --keep-source-id %s: %s; name it in the mapping as source.id first", importer.Printable(*keepID), err)
+	}
+	var badName *importer.AttributeNameError
+	if errors.As(err, &badName) {
+		return usagef("map: --keep-source-id: %s", err)
 	}
 	if err != nil {
 		return err
@@ -148,7 +156,13 @@ func printSuggestion(io *stdio, input, output string, src *importer.Source, m *i
 		}
 		fmt.Fprintf(w, "preset: %s (%s)\n", importer.Printable(m.Preset), importer.Printable(title))
 	}
-	fmt.Fprintf(w, "identifier: %s\n\nmapped:\n", importer.Printable(string(m.Identifier)))
+	fmt.Fprintf(w, "identifier: %s\n", importer.Printable(string(m.Identifier)))
+	if id := m.SourceIDPath(); id != "" {
+		fmt.Fprintf(w, "old user id: %s (source.id: the report's source_id and the id map)\n", importer.Printable(id))
+	} else {
+		fmt.Fprintln(w, "old user id: none found (see the notes)")
+	}
+	fmt.Fprint(w, "\nmapped:\n")
 	why := map[string]string{}
 	for _, s := range rep.Suggestions {
 		why[s.Field] = s.Why
@@ -242,6 +256,8 @@ func mapRemedy(r importer.Remedy) string {
 		return " (map again with --preset NAME)"
 	case importer.RemedyCreateRoles:
 		return " (replay --create-roles)"
+	case importer.RemedyKeepSourceID:
+		return " (map again with --keep-source-id legacy_id, or add the field to the mapping)"
 	}
 	return ""
 }

@@ -373,6 +373,9 @@ func printSummary(io *stdio, o replayOptions, s *importer.RunSummary) {
 		fmt.Fprintf(w, "  left out       %8d %s: %s\n", s.DroppedTotal(), what, strings.Join(parts, ", "))
 	}
 	fmt.Fprintf(w, "report: %s\n", s.Report)
+	if s.IDMap != "" {
+		fmt.Fprintf(w, "id map (old id → Authgear user id, %d users): %s\n", s.IDMapped, importer.Printable(s.IDMap))
+	}
 	if s.Retry != "" {
 		fmt.Fprintf(w, "retry file (the rejected records, to fix and replay): %s\n", s.Retry)
 	}

@@ -37,6 +37,9 @@ const (
 	// not sent again, and is signed in as again before the rest (or leave
 	// the sign-in check out to go on without it).
 	RemedySignInAgain
+	// RemedyKeepSourceID: keep the old user id in Authgear too, as a
+	// custom attribute the project defines (Mapping.KeepSourceID).
+	RemedyKeepSourceID
 )
 
 // Unwrap is the refusal's cause.

@@ -41,7 +41,8 @@ func (e *SignInRecordError) Error() string {
 
 // signInRecord is the record the canary signs in as, prepared.
 type signInRecord struct {
-	q queued
+	q   queued
+	sid string // its old user id (source.id)
 }
 
 // hasLoginID reports whether p's record is reached by the login ID a
@@ -119,7 +120,7 @@ func findSignInRecord(ctx context.Context, input string, m *Mapping, loginID str
 			}
 			return nil
 		}
-		found = &signInRecord{q: queued{row: p.Row.Num, id: p.Identifier, rec: b, note: strings.Join(p.Notes, "; ")}}
+		found = &signInRecord{q: queued{row: p.Row.Num, id: p.Identifier, rec: b, note: strings.Join(p.Notes, "; ")}, sid: p.SourceID}
 		return errFound
 	})
 	if found != nil {

@@ -63,8 +63,8 @@ func ExampleRun() {
 	// Output:
 	// loading users.csv (csv)
 	// done: 3 records, 1 valid, 2 invalid
-	// row,identifier,outcome,user_id,reason
-	// 1,ada@example.com,valid,,
-	// 2,grace.example.com,invalid,,email is not an email address
-	// 3,ada@example.com,invalid,,duplicate of record 1 after normalisation
+	// row,identifier,outcome,user_id,reason,source_id
+	// 1,ada@example.com,valid,,,
+	// 2,grace.example.com,invalid,,email is not an email address,
+	// 3,ada@example.com,invalid,,duplicate of record 1 after normalisation,
 }

@@ -72,12 +72,16 @@ type journalEntry struct {
 	Seq  int          `json:"seq,omitempty"`
 	Rows [][2]int     `json:"rows,omitempty"` // ranges of record numbers
 	Job  string       `json:"job,omitempty"`
-	Res  [][5]string  `json:"res,omitempty"` // row, outcome, user_id, reason, identifier
+	Res  [][6]string  `json:"res,omitempty"` // row, outcome, user_id, reason, identifier, source_id (absent before the id map)
 	FP   *Fingerprint `json:"fp,omitempty"`
 	At   string       `json:"at,omitempty"`
 	// IDs are the identifiers of a request's rows (optional, since
 	// version 2 of the journal): a job read by a resume reports them.
 	IDs []string `json:"ids,omitempty"`
+	// SIDs are the old system's ids of a request's rows (optional: a
+	// mapping with source.id): a resume that reads the request's job
+	// reports them, and writes them to the id map.
+	SIDs []string `json:"sids,omitempty"`
 	// Why ends a run early (optional): endCanary.
 	Why string `json:"why,omitempty"`
 	// ST is the server's clock (RFC 3339): on a request, its estimate
@@ -456,10 +460,19 @@ func (j *Journal) Request(seq int, rows []int, ids ...string) error {
 
 // RequestAt is Request with the server's time, when known (st).
 func (j *Journal) RequestAt(seq int, rows []int, st time.Time, ids ...string) error {
+	return j.requestWith(seq, rows, st, ids, nil)
+}
+
+// requestWith is RequestAt with the rows' old ids (sids), when the
+// mapping names them.
+func (j *Journal) requestWith(seq int, rows []int, st time.Time, ids, sids []string) error {
 	if len(ids) != len(rows) {
 		ids = nil
 	}
-	return j.append(journalEntry{T: entryRequest, Seq: seq, Rows: ranges(rows), IDs: ids, At: time.Now().UTC().Format(time.RFC3339Nano), ST: serverTime(st)})
+	if len(sids) != len(rows) {
+		sids = nil
+	}
+	return j.append(journalEntry{T: entryRequest, Seq: seq, Rows: ranges(rows), IDs: ids, SIDs: sids, At: time.Now().UTC().Format(time.RFC3339Nano), ST: serverTime(st)})
 }
 
 // Accepted records the job id the server gave a request.
@@ -494,9 +507,9 @@ func (j *Journal) Unsent(seq int) error {
 
 // Result records the outcomes of a request's records.
 func (j *Journal) Result(seq int, rows []ReportRow) error {
-	res := make([][5]string, len(rows))
+	res := make([][6]string, len(rows))
 	for i, r := range rows {
-		res[i] = [5]string{fmt.Sprint(r.Row), string(r.Outcome), r.UserID, r.Reason, r.Identifier}
+		res[i] = [6]string{fmt.Sprint(r.Row), string(r.Outcome), r.UserID, r.Reason, r.Identifier, r.SourceID}
 	}
 	return j.append(journalEntry{T: entryResult, Seq: seq, Res: res})
 }
@@ -544,6 +557,7 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 		jobST  time.Time // server time of the job line
 		rows   [][2]int
 		ids    []string
+		sids   []string
 		job    string
 		done   bool
 		split  bool
@@ -583,7 +597,7 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 		case entryRequest:
 			at, _ := time.Parse(time.RFC3339Nano, e.At)
 			sat, _ := time.Parse(time.RFC3339, e.ST)
-			reqs[e.Seq] = &reqInfo{rows: e.Rows, at: at, st: sat, ids: e.IDs}
+			reqs[e.Seq] = &reqInfo{rows: e.Rows, at: at, st: sat, ids: e.IDs, sids: e.SIDs}
 			order = append(order, e.Seq)
 			if e.Seq > st.maxSeq {
 				st.maxSeq = e.Seq
@@ -683,6 +697,11 @@ func readJournal(path string) (*Resume, *Fingerprint, error) {
 						id = r.ids[i]
 					}
 					req.ids = append(req.ids, id)
+					if i < len(r.sids) {
+						req.sids = append(req.sids, r.sids[i])
+					} else if r.sids != nil {
+						req.sids = append(req.sids, "")
+					}
 					st.settled.set(row)
 				}
 				i++
@@ -741,7 +760,7 @@ func (j *Journal) eachResult(fn func(ReportRow) error) error {
 			if at, ok := j.state.latest[row]; ok && at != n {
 				continue // an earlier outcome of a record sent again
 			}
-			if err := fn(ReportRow{Row: row, Outcome: Outcome(x[1]), UserID: x[2], Reason: x[3], Identifier: x[4]}); err != nil {
+			if err := fn(ReportRow{Row: row, Outcome: Outcome(x[1]), UserID: x[2], Reason: x[3], Identifier: x[4], SourceID: x[5]}); err != nil {
 				return err
 			}
 		}

@@ -108,6 +108,8 @@ type ImportOptions struct {
 	// unless the run already has its outcome; a canary is then sent
 	// even by a resume past its canary.
 	first *queued
+	// firstSID is first's old user id (source.id), for its report line.
+	firstSID string
 	// Now and Sleep are injectable clocks.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -253,6 +255,7 @@ type request struct {
 	seq     int
 	rows    []int // input record numbers, in request order
 	ids     []string
+	sids    []string // old ids, of a request resumed from the journal (idmap.go)
 	recs    [][]byte // encoded records
 	bytes   int
 	attempt int    // 0 first time; >0 when re-sent after a job-level error
@@ -313,6 +316,7 @@ type importer struct {
 	notes   map[int]string
 	resent  map[int]string // rows of resumed jobs lost to a job-level error
 	windows map[int]since  // rows of lost resumed jobs: when they were sent
+	sids    map[int]string // rows' old ids until their line is reported (idmap.go)
 
 	// accepted numbers the jobs accepted; completed is the highest number
 	// of a completed job, and completedAt when it completed (under mu).
@@ -420,6 +424,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		// Read the jobs the earlier run left in flight before sending
 		// anything new; records they lost are prepared and sent again.
 		for _, req := range resume.accepted {
+			im.setSourceIDs(req.rows, req.sids)
 			im.sum.Jobs++
 			im.wg.Add(1)
 			im.send(ctx, req, false)
@@ -452,7 +457,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		req.sinceLocal = o.Now()
 		req.since, _ = im.serverNow()
 		if o.Journal != nil {
-			if err := o.Journal.RequestAt(req.seq, req.rows, req.since, req.ids...); err != nil {
+			if err := im.journalRequest(req); err != nil {
 				// Without the journal line a resume could not tell these
 				// were never sent: send nothing more.
 				im.stop(&StopError{Reason: "the journal could not be written (" + err.Error() + "): nothing more was sent", Err: err})
@@ -534,6 +539,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 				im.o.CanarySize = 1
 			}
 			canaryPending = true
+			im.setSourceIDs([]int{o.first.row}, []string{o.firstSID})
 			if err := add(*o.first); err != nil {
 				im.sum.reported = im.reported
 				return im.sum, err
@@ -554,6 +560,7 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		if p.Row.Num == firstRow {
 			return nil // sent first
 		}
+		im.setSourceIDs([]int{p.Row.Num}, []string{p.SourceID})
 		if p.NotUser != "" {
 			// Not a user: its line, never sent, not in the retry file.
 			return im.emit(ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeNotUser, Reason: p.Reason()})
@@ -700,7 +707,7 @@ func (im *importer) resolveMaybeSent(ctx context.Context, api UserLookup, resume
 		return nil
 	}
 	if im.o.Journal != nil {
-		if err := im.o.Journal.Result(0, settled); err != nil {
+		if err := im.journalResult(0, settled); err != nil {
 			im.stop(err)
 		}
 	}
@@ -755,6 +762,9 @@ func (im *importer) emit(r ReportRow) error {
 	defer im.reportMu.Unlock()
 	im.reported.set(r.Row)
 	im.counts.add(r)
+	if sid := im.takeSourceID(r.Row); r.SourceID == "" {
+		r.SourceID = sid
+	}
 	return im.report(r)
 }
 
@@ -1174,7 +1184,7 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 	}
 	im.explainConflicts(rows, conflicts)
 	if im.o.Journal != nil {
-		if err := im.o.Journal.Result(req.seq, rows); err != nil {
+		if err := im.journalResult(req.seq, rows); err != nil {
 			im.stop(err)
 		}
 	}
@@ -1289,7 +1299,7 @@ func (im *importer) sendFollowUp(ctx context.Context, req *request) {
 		// A request made of records sent before keeps their first
 		// request's time: a resume looking them up must not take the
 		// users that first request created for strangers.
-		if err := im.o.Journal.RequestAt(req.seq, req.rows, req.since, req.ids...); err != nil {
+		if err := im.journalRequest(req); err != nil {
 			im.stop(err)
 		}
 	}
@@ -1379,7 +1389,7 @@ func (im *importer) failRequest(req *request, kind Unsent, reason string) {
 		var err error
 		switch kind {
 		case Settled:
-			err = j.Result(req.seq, rows)
+			err = im.journalResult(req.seq, rows)
 		case NotSent:
 			err = j.Unsent(req.seq)
 		}

@@ -219,7 +219,7 @@ func (im *importer) resolveLost(ctx context.Context, req *request, what string) 
 		}
 	}
 	if im.o.Journal != nil && len(rows) > 0 {
-		if err := im.o.Journal.Result(req.seq, rows); err != nil {
+		if err := im.journalResult(req.seq, rows); err != nil {
 			im.stop(err)
 		}
 	}

@@ -66,6 +66,11 @@ type SourceSpec struct {
 	// Passwords names a second export that holds password hashes, joined
 	// to the main one (Auth0's password export).
 	Passwords *JoinSpec `yaml:"passwords,omitempty"`
+	// ID names the old system's user id of each record (a column or
+	// path, with transforms: `id: user_id` or {from: ..., transforms:
+	// [...]}): it goes to the report's source_id column and to the id map
+	// of a live run (idmap.go). It is never sent.
+	ID *FieldSpec `yaml:"id,omitempty"`
 }
 
 // JoinSpec joins a second file to the records by a key.
@@ -312,6 +317,7 @@ func (m *Mapping) Check() error {
 	if m.Source.Model != "" && m.Source.Format == FormatCSV {
 		errs = append(errs, fmt.Sprintf("source.model %q keeps the objects of one model of a Django fixture (JSON): a CSV file has no model", m.Source.Model))
 	}
+	errs = append(errs, m.checkSourceID()...)
 	if m.Fields == nil {
 		m.Fields = map[string]*FieldSpec{}
 	}
@@ -518,5 +524,5 @@ func (m *Mapping) SourceOptions() SourceOptions {
 }
 
 func (s SourceSpec) isZero() bool {
-	return s.Format == "" && s.Delimiter == "" && !s.NoHeader && len(s.Columns) == 0 && !s.LazyQuotes && s.RecordsKey == "" && s.Model == "" && s.Passwords == nil
+	return s.Format == "" && s.Delimiter == "" && !s.NoHeader && len(s.Columns) == 0 && !s.LazyQuotes && s.RecordsKey == "" && s.Model == "" && s.Passwords == nil && s.ID == nil
 }

@@ -42,6 +42,8 @@ func (p MissingPath) Consequence(m *Mapping) string {
 		return fmt.Sprintf("every record would be reported invalid for want of its %s (the identifier)", p.Field)
 	case p.Field == passwordHashKey:
 		return "every user would be imported without a password"
+	case p.Field == sourceIDKey:
+		return "no user's old id would be in the report or the id map"
 	}
 	return fmt.Sprintf("no user gets a %s from it", p.Field)
 }
@@ -52,7 +54,11 @@ func (p MissingPath) Message(m *Mapping) string {
 	if p.Closest != "" {
 		closest = fmt.Sprintf(" (the closest path they have: %q)", p.Closest)
 	}
-	s := fmt.Sprintf("fields.%s reads %q, which none of the %d sampled records has%s: %s", p.Field, p.Path, p.Sampled, closest, p.Consequence(m))
+	key := "fields." + p.Field
+	if p.Field == sourceIDKey {
+		key = p.Field
+	}
+	s := fmt.Sprintf("%s reads %q, which none of the %d sampled records has%s: %s", key, p.Path, p.Sampled, closest, p.Consequence(m))
 	if p.Matters {
 		s += fmt.Sprintf("; correct the path in the mapping, or set optional: true on fields.%s if the records may lack it", p.Field)
 	}
@@ -138,6 +144,9 @@ func MissingPaths(src *Source, m *Mapping) []MissingPath {
 				check(key, t.Arg, false)
 			}
 		}
+	}
+	if path := m.SourceIDPath(); path != "" {
+		check(sourceIDKey, path, false) // a warning (idmap.go)
 	}
 	return out
 }

@@ -288,10 +288,13 @@ const (
 	// KindKey is a private key (PEM, or a JSON Web Key with its private
 	// part): the Admin API key file.
 	KindKey
+	// KindIDMap is the id map of a run (idmap.go): old ids beside
+	// Authgear's.
+	KindIDMap
 )
 
 var kindNames = [...]string{"a file", "an empty file", "the report of a run", "the journal of a run",
-	"a verify report", "an undo report", "the journal of an undo", "a request document", "a private key"}
+	"a verify report", "an undo report", "the journal of an undo", "a request document", "a private key", "an id map"}
 
 func (k FileKind) String() string {
 	if int(k) < len(kindNames) {
@@ -335,8 +338,10 @@ func recognizeHead(b []byte) FileKind {
 	line = bytes.TrimSuffix(line, []byte("\r"))
 	trimmed := bytes.TrimSpace(b)
 	switch string(bytes.TrimPrefix(line, []byte("\ufeff"))) {
-	case reportHeader:
+	case reportHeader, reportHeaderNoSourceID:
 		return KindReport
+	case idMapHeader:
+		return KindIDMap
 	case verifyReportHeader:
 		return KindVerifyReport
 	case undoReportHeader:

@@ -64,6 +64,10 @@ type Prepared struct {
 	// one problem (ProblemNotUser) says so; it is reported with
 	// OutcomeNotUser, not as invalid.
 	NotUser string
+	// SourceID is the record's id in the old system (source.id; "" when
+	// the mapping names none or the record has none): never sent, it goes
+	// to the report and the id map (idmap.go).
+	SourceID string
 }
 
 // Valid reports whether the record can be sent.
@@ -132,6 +136,8 @@ type Plan struct {
 	// out, and plainPath its path (plaintextleft.go).
 	plainCol  string
 	plainPath *Path
+	// sourceID reads each record's old id (source.id; idmap.go).
+	sourceID *compiledField
 }
 
 type compiledCondition struct {
@@ -239,6 +245,7 @@ func compile(m *Mapping, columns []string, isCSV bool, extras []string) (*Plan, 
 	if m.Phone.RegionFrom != "" {
 		p.regionFrom = compile("phone.region_from", m.Phone.RegionFrom)
 	}
+	p.sourceID = compileSourceID(m.Source.ID, compile)
 	if len(errs) > 0 {
 		return nil, &MappingError{Problems: errs}
 	}
@@ -308,13 +315,14 @@ func (p *Plan) Apply(row *Row) *Prepared {
 	}
 	if p.model != "" {
 		if other, ok := p.otherModel(row); ok {
-			out := &Prepared{Row: row, NotUser: other}
+			out := &Prepared{Row: row, NotUser: other, SourceID: p.SourceIDOf(row)}
 			out.addProblem(ProblemNotUser, "", NotUserReason(other))
 			return out
 		}
 	}
 	b := &recordBuilder{nCustom: p.nCustom}
 	b.prep.Row = row
+	b.prep.SourceID = p.SourceIDOf(row)
 	b.ctx = applyCtx{row: row, plan: p, now: p.now}
 	strs := b.strs[:]
 	if p.nStrs > len(strs) {
@@ -465,6 +473,11 @@ func (p *Plan) set(b *recordBuilder, f *compiledField, v any, strs []string) {
 		}
 		t.setList(b, list)
 	case kindAny:
+		if m, ok := v.(map[string]any); ok {
+			if x, ok := extendedJSONValue(m); ok {
+				v = x // {"$oid": ...} is its value (custom_attributes.legacy_id ← _id)
+			}
+		}
 		if err := checkJSONText(v); err != nil {
 			if b.refuse(f, jsonTextReason(v), err) {
 				return

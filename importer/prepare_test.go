@@ -358,7 +358,7 @@ func TestReportWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := []ReportRow{
-		{Row: 1, Identifier: "a@x.io", Outcome: OutcomeInserted, UserID: "u-1"},
+		{Row: 1, Identifier: "a@x.io", Outcome: OutcomeInserted, UserID: "u-1", SourceID: "auth0|5f1"},
 		{Row: 2, Identifier: "b,c@x.io", Outcome: OutcomeInvalid, Reason: `email is not an email address; name "x"`},
 		{Row: 3, Identifier: "", Outcome: OutcomeFailed, Reason: "line 1\nline 2"},
 	}
@@ -378,13 +378,13 @@ func TestReportWriter(t *testing.T) {
 		t.Errorf("mode %v, want 0600", st.Mode().Perm())
 	}
 	b, _ := os.ReadFile(path)
-	if !strings.HasPrefix(string(b), "row,identifier,outcome,user_id,reason\n1,a@x.io,inserted,u-1,\n2,\"b,c@x.io\",invalid,,\"email is not an email address; name \"\"x\"\"\"\n") {
+	if !strings.HasPrefix(string(b), "row,identifier,outcome,user_id,reason,source_id\n1,a@x.io,inserted,u-1,,\"auth0|5f1\"\n2,\"b,c@x.io\",invalid,,\"email is not an email address; name \"\"x\"\"\",\n") {
 		t.Errorf("report starts\n%s", b[:200])
 	}
 	if strings.Contains(string(b), "old content") {
 		t.Error("old content kept")
 	}
-	if !strings.Contains(string(b), "\n3,,failed,,line 1\\nline 2\n") {
+	if !strings.Contains(string(b), "\n3,,failed,,line 1\\nline 2,\n") {
 		t.Errorf("a reason's newline is not escaped (one record, one line):\n%s", b[:300])
 	}
 	got, err := ReadReport(path)
@@ -399,7 +399,7 @@ func TestReportWriter(t *testing.T) {
 	empty := filepath.Join(dir, "empty.csv")
 	w, _ = NewReportWriter(empty)
 	w.Close()
-	if b, _ := os.ReadFile(empty); string(b) != "row,identifier,outcome,user_id,reason\n" {
+	if b, _ := os.ReadFile(empty); string(b) != "row,identifier,outcome,user_id,reason,source_id\n" {
 		t.Errorf("empty report %q", b)
 	}
 	if _, err := NewReportWriter(filepath.Join(dir, "no", "such", "dir.csv")); err == nil {

@@ -38,6 +38,9 @@ type SuggestOptions struct {
 	// stored in clear text are bcrypt-hashed locally and mapped, instead
 	// of being left unmapped.
 	HashPlaintext bool
+	// KeepSourceID, when set, maps the old user id (source.id) to the
+	// custom attribute of that name too (Mapping.KeepSourceID).
+	KeepSourceID string
 }
 
 var presets = map[string]*Preset{}
@@ -129,8 +132,12 @@ func suggestMapping(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, er
 			if err == nil {
 				notePasswordsUnused(m, rep, o)
 				noteSource(src, m, rep)
+				err = noteSourceID(m, rep, o)
 			}
-			return m, rep, err
+			if err != nil {
+				return nil, nil, err
+			}
+			return m, rep, nil
 		}
 	}
 	m, rep, err := p.Build(src, o)
@@ -140,6 +147,9 @@ func suggestMapping(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, er
 	m.Preset = p.Name
 	notePasswordsUnused(m, rep, o)
 	noteSource(src, m, rep)
+	if err := noteSourceID(m, rep, o); err != nil {
+		return nil, nil, err
+	}
 	return m, rep, nil
 }
 

@@ -108,6 +108,9 @@ func buildAuth0(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error)
 		}
 		return ""
 	}
+	if c := col("user_id"); c != "" {
+		m.Source.ID = &FieldSpec{From: c, Transforms: text()} // the old id
+	}
 	r.setFound(m, "email", col("email"), text(T("lowercase"))...)
 	r.setFound(m, "email_verified", col("email_verified"), boolean()...)
 	r.setFound(m, "phone_number", col("phone_number"), text()...)

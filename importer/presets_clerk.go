@@ -101,6 +101,7 @@ func buildClerk(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error)
 	r := newPresetReport("Clerk")
 	m := newPresetMapping(src, o, "clerk")
 	cs := columnsOf(src)
+	nameSourceID(src, m, cs.exact["id"]) // the old id: user_...
 	email, phone, joined := clerkAddressColumns(src, cs)
 	if joined {
 		clerkJoinedAddresses(src, m, r, email, phone)

@@ -68,6 +68,11 @@ func buildCognito(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, erro
 	r := newPresetReport("Cognito")
 	m := newPresetMapping(src, o, "cognito")
 	cs := columnsOf(src)
+	// The old id: the sub. The CSV of Cognito's import template has none:
+	// its cognito:username (the sub, in a pool that signs in by email).
+	if !nameSourceID(src, m, cs.exact["sub"]) && nameSourceID(src, m, cs.exact["cognito:username"]) {
+		r.note("the CSV has no sub column: cognito:username is taken for the old user id (source.id); it is the sub in a pool whose users sign in by email or phone")
+	}
 	r.setFound(m, "email", cs.find("email"), T("trim"), T("lowercase"))
 	r.setFound(m, "email_verified", cs.find("email_verified"), T("bool"))
 	r.setFound(m, "phone_number", cs.find("phone_number"), T("trim"))

@@ -103,6 +103,7 @@ func buildCognitoJSON(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, 
 		}
 		return ""
 	}
+	nameSourceID(src, m, attr("sub")) // the old id: the sub attribute, not Username
 	email := found("email")
 	if email == "" && m.Identifier == IdentifierEmail {
 		email = attr("email")

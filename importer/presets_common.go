@@ -708,7 +708,7 @@ func mapUsername(src *Source, m *Mapping, r *presetReport, col string) {
 
 const (
 	noteRolesExist  = "roles and groups must exist in the Authgear project (Portal > User Management > Roles / Groups) before the import, with the same keys; a record naming an unknown one fails at import time"
-	noteOldIDs      = "the old user ids are not kept (Authgear gives each user a new id): if your apps store them, map the id column to a custom attribute (custom_attributes.<name>) defined in the portal"
+	noteOldIDs      = "Authgear gives each user a new id: the old ids (source.id) are listed beside the new ones in the report (source_id) and an import's id map (REPORT.ids.csv), to rewrite your apps' tables; to keep them in Authgear too, map the id column to a custom attribute (custom_attributes.<name>) defined in the portal"
 	noteNoTimes     = "sign-up and last sign-in times: the import record has no field for them"
 	noteCustomAttrs = "custom attributes must be defined in the portal (User Profile > Custom Attributes) first: Authgear silently ignores attributes it does not know, and refuses values of the wrong type"
 )

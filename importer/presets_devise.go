@@ -43,6 +43,7 @@ func buildDevise(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error
 	r := newPresetReport("Devise")
 	m := newPresetMapping(src, o, "devise")
 	cs := columnsOf(src)
+	nameSourceID(src, m, cs.exact["id"]) // the old id: users.id
 	r.setFound(m, "email", cs.find("email"), T("trim"), T("lowercase"))
 	if cs.has("confirmed_at") {
 		r.setFound(m, "email_verified", cs.find("confirmed_at"), T("present"))

@@ -67,6 +67,7 @@ func buildDjango(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error
 	r := newPresetReport("Django")
 	m := newPresetMapping(src, o, "django")
 	cs := columnsOf(src)
+	nameSourceID(src, m, cs.exact["id"], cs.exact["pk"]) // the old id: the primary key
 	r.setFound(m, "email", cs.find("email"), T("trim"), T("lowercase"))
 	r.setFound(m, "given_name", cs.find("first_name"), T("trim"))
 	r.setFound(m, "family_name", cs.find("last_name"), T("trim"))

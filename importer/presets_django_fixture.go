@@ -241,6 +241,7 @@ func buildDjangoFixture(src *Source, o SuggestOptions) (*Mapping, *SuggestReport
 	if fm := sc.models["account.emailaddress"]; fm != nil {
 		r.note("the fixture holds %d account.emailaddress %s (django-allauth, with the verified flags): they are not joined to the users, so email_verified is left unset", fm.n, plural(fm.n, "object", "objects"))
 	}
+	nameSourceID(us, m, "pk") // the old id: the primary key
 	keys := sc.user.keys
 	field := func(k string) string {
 		if keys[k] {

@@ -173,6 +173,7 @@ func buildFirebase(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, err
 	} else if src.Format() == FormatJSON && jsonDocIsObject(src) {
 		m.Source.RecordsKey = "users"
 	}
+	m.Source.ID = &FieldSpec{From: "localId"} // the old id (headerless: the first column)
 	r.set(m, "email", "email", T("trim"), T("lowercase"))
 	r.set(m, "email_verified", "emailVerified", T("bool"))
 	r.set(m, "phone_number", "phoneNumber", T("trim"))

@@ -88,6 +88,7 @@ func buildFusionAuth(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, e
 	m := newPresetMapping(src, o, "fusionauth")
 	cs := columnsOf(src)
 	exact := func(name string) string { return cs.exact[strings.ToLower(name)] }
+	nameSourceID(src, m, exact("id")) // the old id: a UUID
 	email := exact("email")
 	if email == "" && m.Identifier == IdentifierEmail {
 		email = "email"

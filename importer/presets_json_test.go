@@ -125,7 +125,10 @@ func TestCognitoListUsersOutcomes(t *testing.T) {
 	if n := r.note("UserStatus CONFIRMED"); n != "" {
 		t.Errorf("CONFIRMED users need no note: %q", n)
 	}
-	for _, u := range []string{"Username", "UserStatus", "UserCreateDate", "Attributes[Name=sub].Value", "MFAOptions[0].DeliveryMedium"} {
+	if got := r.m.SourceIDPath(); got != "Attributes[Name=sub].Value" {
+		t.Errorf("source.id %q, want the sub attribute (not Username)", got)
+	}
+	for _, u := range []string{"Username", "UserStatus", "UserCreateDate", "MFAOptions[0].DeliveryMedium"} {
 		if !slices.Contains(r.rep.Unmapped, u) {
 			t.Errorf("%q not listed as not mapped: %q", u, r.rep.Unmapped)
 		}
@@ -182,7 +185,10 @@ func TestClerkJSONJoinedEmails(t *testing.T) {
 	}
 	// What is not mapped is listed (password_hasher is read by the
 	// hasher transform of the password).
-	for _, u := range []string{"id", "public_metadata", "username"} {
+	if got := r.m.SourceIDPath(); got != "id" {
+		t.Errorf("source.id %q, want id", got)
+	}
+	for _, u := range []string{"public_metadata", "username"} {
 		if !slices.Contains(r.rep.Unmapped, u) {
 			t.Errorf("%q not listed as not mapped: %q", u, r.rep.Unmapped)
 		}

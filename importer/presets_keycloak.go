@@ -102,6 +102,7 @@ func buildKeycloak(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, err
 			users = s2
 		}
 	}
+	m.Source.ID = &FieldSpec{From: "id"} // the old id: a UUID
 	r.set(m, "email", "email", T("trim"), T("lowercase"))
 	r.set(m, "email_verified", "emailVerified", T("bool"))
 	r.set(m, "given_name", "firstName", T("trim"))

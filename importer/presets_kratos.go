@@ -96,6 +96,7 @@ func buildKratos(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error
 	r := newPresetReport("Ory Kratos")
 	m := newPresetMapping(src, o, "kratos")
 	cs := columnsOf(src)
+	nameSourceID(src, m, "id") // the old id: the identity's UUID
 	email := kratosTrait(cs, "email", "emails", "email_address")
 	phone := kratosTrait(cs, "phone", "phone_number", "mobile")
 	r.setFound(m, "email", email, T("trim"), T("lowercase"))

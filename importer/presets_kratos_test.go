@@ -69,7 +69,10 @@ func TestKratosIdentities(t *testing.T) {
 			t.Errorf("no note with %q in %q", parts, r.rep.Notes)
 		}
 	}
-	for _, u := range []string{"id", "schema_id", "metadata_public.plan", "credentials.totp.config.totp_url", "recovery_addresses[0].value"} {
+	if got := r.m.SourceIDPath(); got != "id" {
+		t.Errorf("source.id %q, want id", got)
+	}
+	for _, u := range []string{"schema_id", "metadata_public.plan", "credentials.totp.config.totp_url", "recovery_addresses[0].value"} {
 		if !slices.Contains(r.rep.Unmapped, u) {
 			t.Errorf("%q not listed as not mapped: %q", u, r.rep.Unmapped)
 		}

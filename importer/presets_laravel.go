@@ -63,6 +63,7 @@ func buildLaravel(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, erro
 	r := newPresetReport("Laravel")
 	m := newPresetMapping(src, o, "laravel")
 	cs := columnsOf(src)
+	nameSourceID(src, m, cs.exact["id"]) // the old id: users.id
 	r.setFound(m, "email", cs.find("email"), T("trim"), T("lowercase"))
 	r.setFound(m, "email_verified", cs.find("email_verified_at"), T("present"))
 	r.setFound(m, "name", cs.find("name"), T("trim"))

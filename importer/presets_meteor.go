@@ -83,6 +83,7 @@ func buildMeteor(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error
 	m := newPresetMapping(src, o, "meteor")
 	cs := columnsOf(src)
 	const address, verified = "emails[0].address", "emails[0].verified"
+	nameSourceID(src, m, "_id") // the old id: a Meteor id or an ObjectId, as text
 	if cs.exact[address] != "" || m.Identifier == IdentifierEmail {
 		r.set(m, "email", address, T("trim"), T("lowercase"))
 	}

@@ -260,7 +260,10 @@ func TestMeteorPreset(t *testing.T) {
 		[]string{"users who sign in with google (services)"},
 		[]string{"not carried over: login tokens (services.resume)"},
 	)
-	for _, u := range []string{"_id", "services.google.id", "services.resume.loginTokens[0].hashedToken", "emails[1].address"} {
+	if got := r.m.SourceIDPath(); got != "_id" {
+		t.Errorf("source.id %q, want _id", got)
+	}
+	for _, u := range []string{"services.google.id", "services.resume.loginTokens[0].hashedToken", "emails[1].address"} {
 		if !slices.Contains(r.rep.Unmapped, u) {
 			t.Errorf("%q not listed as not mapped: %q", u, r.rep.Unmapped)
 		}

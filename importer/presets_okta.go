@@ -140,6 +140,7 @@ func buildOkta(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error) 
 	m := newPresetMapping(src, o, "okta")
 	cs := columnsOf(src)
 	c := findOktaColumns(cs)
+	nameSourceID(src, m, c.id, cs.exact["id"]) // the old id: 00u...
 	email := c.email
 	if email == "" && c.login != "" && share(sampleValues(src, c.login), reEmailish) >= 0.8 {
 		email = c.login // the login is the email

@@ -67,7 +67,10 @@ func TestOktaUsersCSV(t *testing.T) {
 	if n := r.note("Status ACTIVE"); n != "" {
 		t.Errorf("ACTIVE users need no note: %q", n)
 	}
-	for _, u := range []string{"User Id", "Secondary email", "Created", "Last login"} {
+	if got := r.m.SourceIDPath(); got != "User Id" {
+		t.Errorf("source.id %q, want User Id", got)
+	}
+	for _, u := range []string{"Secondary email", "Created", "Last login"} {
 		if !slices.Contains(r.rep.Unmapped, u) {
 			t.Errorf("%q not listed as not mapped: %q", u, r.rep.Unmapped)
 		}

@@ -88,6 +88,7 @@ func buildParse(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error)
 	m := newPresetMapping(src, o, "parse")
 	cs := columnsOf(src)
 	email, user := cs.exact["email"], cs.exact["username"]
+	nameSourceID(src, m, cs.exact["objectid"], "_id") // the old id
 	userVals := sampleValues(src, user)
 	usernameIsEmail := user != "" && len(userVals) > 0 && share(userVals, reEmailish) >= 0.8
 	switch {

@@ -56,6 +56,7 @@ func buildSupabase(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, err
 		}
 		return ""
 	}
+	nameSourceID(src, m, col("id")) // the old id: a UUID
 	r.setFound(m, "email", col("email"), T("trim"), T("lowercase"))
 	r.setFound(m, "email_verified", col("email_confirmed_at"), T("present"))
 	r.setFound(m, "phone_number", col("phone"), T("trim"))

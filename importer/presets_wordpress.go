@@ -39,6 +39,7 @@ func buildWordPress(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, er
 	r := newPresetReport("WordPress")
 	m := newPresetMapping(src, o, "wordpress")
 	cs := columnsOf(src)
+	nameSourceID(src, m, cs.exact["id"]) // the old id: wp_users.ID
 	r.setFound(m, "email", cs.find("user_email"), T("trim"), T("lowercase"))
 	r.setFound(m, "name", cs.find("display_name"), T("trim"))
 	r.setFound(m, "website", cs.find("user_url"), T("trim"))

@@ -31,6 +31,11 @@ type ReportRow struct {
 	Outcome    Outcome `csv:"outcome"`
 	UserID     string  `csv:"user_id"`
 	Reason     string  `csv:"reason"`
+	// SourceID is the record's id in the old system (the mapping's
+	// source.id): on every line whatever the outcome, "" when the mapping
+	// names none. Reports written before it have no such column, and
+	// read back with it empty.
+	SourceID string `csv:"source_id"`
 
 	// Unsent says why a failed line is not the record's outcome yet (a
 	// resume sends or reads it again); Resumed marks a line whose outcome
@@ -39,10 +44,16 @@ type ReportRow struct {
 	Resumed bool   `csv:"-"`
 }
 
-// reportHeader names the report's columns, in order.
-const reportHeader = "row,identifier,outcome,user_id,reason"
+// reportHeader names the report's columns, in order. source_id comes
+// last, so that the columns of reports written before it keep their
+// places (eachReportID reads user_id by position).
+const reportHeader = "row,identifier,outcome,user_id,reason,source_id"
 
-// ReportWriter writes the report CSV: row,identifier,outcome,user_id,reason.
+// reportHeaderNoSourceID is the header of reports written before the
+// source_id column: they are still recognised and read.
+const reportHeaderNoSourceID = "row,identifier,outcome,user_id,reason"
+
+// ReportWriter writes the report CSV: row,identifier,outcome,user_id,reason,source_id.
 //
 // The report is opened in spreadsheets and read on terminals, and its
 // identifiers come from the export and its user ids and reasons from the
@@ -77,7 +88,7 @@ func (w *ReportWriter) Write(r ReportRow) error {
 		return w.err
 	}
 	b := strconv.AppendInt(w.buf[:0], int64(r.Row), 10)
-	for _, s := range [...]string{r.Identifier, string(r.Outcome), r.UserID, r.Reason} {
+	for _, s := range [...]string{r.Identifier, string(r.Outcome), r.UserID, r.Reason, r.SourceID} {
 		b = append(b, ',')
 		b = appendCSVField(b, reportCell(s))
 	}
@@ -191,6 +202,7 @@ func ReadReport(path string) ([]ReportRow, error) {
 		r := &rows[i]
 		r.Identifier, r.UserID, r.Reason = unquoteCell(r.Identifier), unquoteCell(r.UserID), unquoteCell(r.Reason)
 		r.Outcome = Outcome(unquoteCell(string(r.Outcome)))
+		r.SourceID = unquoteCell(r.SourceID)
 	}
 	return rows, nil
 }

@@ -33,10 +33,10 @@ func FuzzReportWriter(f *testing.F) {
 	f.Fuzz(func(t *testing.T, a, b, c, d string) {
 		// Every string in every column, once each.
 		in := []ReportRow{
-			{Row: 1, Identifier: a, Outcome: Outcome(b), UserID: c, Reason: d},
-			{Row: 2, Identifier: d, Outcome: Outcome(a), UserID: b, Reason: c},
-			{Row: 3, Identifier: c, Outcome: Outcome(d), UserID: a, Reason: b},
-			{Row: 4, Identifier: b, Outcome: Outcome(c), UserID: d, Reason: a},
+			{Row: 1, Identifier: a, Outcome: Outcome(b), UserID: c, Reason: d, SourceID: a},
+			{Row: 2, Identifier: d, Outcome: Outcome(a), UserID: b, Reason: c, SourceID: b},
+			{Row: 3, Identifier: c, Outcome: Outcome(d), UserID: a, Reason: b, SourceID: c},
+			{Row: 4, Identifier: b, Outcome: Outcome(c), UserID: d, Reason: a, SourceID: d},
 		}
 		path := filepath.Join(t.TempDir(), "r.csv")
 		w, err := NewReportWriter(path)
@@ -76,17 +76,17 @@ func FuzzReportWriter(f *testing.F) {
 		}
 		for i, r := range in {
 			rec := recs[i+1]
-			if len(rec) != 5 {
+			if len(rec) != 6 {
 				t.Fatalf("record %d has %d cells: %q", i+1, len(rec), rec)
 			}
-			for k, s := range []string{r.Identifier, string(r.Outcome), r.UserID, r.Reason} {
+			for k, s := range []string{r.Identifier, string(r.Outcome), r.UserID, r.Reason, r.SourceID} {
 				cell := rec[k+1]
 				checkReportCell(t, s, cell)
 			}
 			// ReadReport gives back what was written, control characters
 			// escaped (the documented neutralisation), nothing else.
 			want := ReportRow{Row: r.Row, Identifier: Printable(r.Identifier), Outcome: Outcome(Printable(string(r.Outcome))),
-				UserID: Printable(r.UserID), Reason: Printable(r.Reason)}
+				UserID: Printable(r.UserID), Reason: Printable(r.Reason), SourceID: Printable(r.SourceID)}
 			if back[i] != want {
 				t.Fatalf("ReadReport row %d:\n %+v\nwant\n %+v", i+1, back[i], want)
 			}

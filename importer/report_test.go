@@ -62,7 +62,7 @@ func TestReportFormulaCells(t *testing.T) {
 	}
 	for i, tc := range tests {
 		// The same hostile text in every text column.
-		if err := w.Write(ReportRow{Row: i + 1, Identifier: tc.in, Outcome: Outcome(tc.in), UserID: tc.in, Reason: tc.in}); err != nil {
+		if err := w.Write(ReportRow{Row: i + 1, Identifier: tc.in, Outcome: Outcome(tc.in), UserID: tc.in, Reason: tc.in, SourceID: tc.in}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -87,7 +87,7 @@ func TestReportFormulaCells(t *testing.T) {
 				t.Errorf("%q: column %d written as %q, want %q", tc.in, c+2, cell, tc.cell)
 			}
 		}
-		want := ReportRow{Row: i + 1, Identifier: tc.back, Outcome: Outcome(tc.back), UserID: tc.back, Reason: tc.back}
+		want := ReportRow{Row: i + 1, Identifier: tc.back, Outcome: Outcome(tc.back), UserID: tc.back, Reason: tc.back, SourceID: tc.back}
 		if got[i] != want {
 			t.Errorf("%q: ReadReport gives %+v, want %+v", tc.in, got[i], want)
 		}

@@ -155,6 +155,13 @@ type RunSummary struct {
 	Needs *ProjectNeeds `json:"-"`
 	// Rehearsal: the target was an in-process sandbox.
 	Rehearsal bool `json:"-"`
+
+	// IDMap is the id map the run wrote (a run that imports, with a
+	// mapping that names source.id): IDMapped users, IDMapMissing of
+	// them without an old id (idmap.go).
+	IDMap        string `json:"id_map,omitempty"`
+	IDMapped     int    `json:"id_mapped,omitempty"`
+	IDMapMissing int    `json:"id_map_missing,omitempty"`
 }
 
 // Partial reports whether some records were invalid, failed or not sent.
@@ -227,6 +234,7 @@ func Run(ctx context.Context, c RunConfig) (RunSummary, error) {
 type run struct {
 	c       RunConfig
 	m       *Mapping
+	plan    *Plan
 	start   time.Time
 	total   atomic.Int64 // counted records, 0 until known
 	eventMu sync.Mutex
@@ -295,6 +303,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		}
 		return s, err
 	}
+	r.plan = plan
 	// A mapped path that no sampled record has (missingpath.go).
 	r.pathWarnings, err = CheckMappedPaths(src, &m)
 	if err != nil {
@@ -352,6 +361,10 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 	if !c.DryRun {
 		outputs = append(outputs, Output{NamedPath{journalPath, "the journal"}, KindJournal, false},
 			Output{NamedPath{DefaultNoPassword(report), "the list of users without a password"}, KindOther, false})
+	}
+	idMapPath := idMapOf(c, &m, report)
+	if idMapPath != "" {
+		outputs = append(outputs, Output{NamedPath{idMapPath, "the id map"}, KindIDMap, false})
 	}
 	if err := CheckFiles(inputs, outputs); err != nil {
 		var oe *OutputError
@@ -444,6 +457,14 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 			return s, fmt.Errorf("create the report: %w", err)
 		}
 	}
+	var idw *IDMapWriter // nil: a dry run, or no source.id
+	if idMapPath != "" {
+		if idw, err = NewIDMapWriter(idMapPath); err != nil {
+			rep.Abort()
+			return s, fmt.Errorf("create the id map: %w", err)
+		}
+		defer idw.Abort() // after Close, nothing
+	}
 	retry := NewRetryWriter(retryPath, src)
 	retry.SetRecordsKey(m.Source.RecordsKey)
 	var emit *JSONRecordsWriter
@@ -468,7 +489,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		stats, err := Prepare(ctx, src, plan, PrepareOptions{
 			Progress: func(st PrepareStats) { r.event(Validating{Stats: st}) },
 		}, func(p *Prepared) error {
-			row := ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeValid, Reason: p.Reason()}
+			row := ReportRow{Row: p.Row.Num, Identifier: p.Identifier, Outcome: OutcomeValid, Reason: p.Reason(), SourceID: p.SourceID}
 			if p.NotUser != "" {
 				// Not a user (a page of a Django fixture): its line, and
 				// no place in the retry file.
@@ -530,6 +551,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		o.CanaryDone = r.canaryDone
 		if r.signInRec != nil {
 			o.first = &r.signInRec.q
+			o.firstSID = r.signInRec.sid
 		}
 		// Every retry is told: a server that does not answer is never a
 		// silent stall.
@@ -538,6 +560,9 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 			if row.Outcome == OutcomeFailed {
 				bad.set(row.Row)
 				r.event(Failed{Row: row})
+			}
+			if err := idw.write(row); err != nil {
+				return err
 			}
 			return rep.Write(row)
 		})
@@ -572,6 +597,13 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 	} else if err == nil {
 		if err := r.finishNoPassword(&s, report); err != nil && runErr == nil {
 			runErr = err
+		}
+	}
+	if idw != nil {
+		if err := idw.Close(); err != nil && runErr == nil {
+			runErr = fmt.Errorf("write the id map: %w", err)
+		} else if err == nil {
+			s.IDMap, s.IDMapped, s.IDMapMissing = idw.Path(), idw.Count(), idw.Missing()
 		}
 	}
 	if err := retry.Close(); err != nil && runErr == nil {
@@ -612,7 +644,7 @@ func (r *run) finish(ctx context.Context, stopped bool, reported, bad *bitset, r
 	err := eachRow(context.WithoutCancel(ctx), r.c.Input, r.m, func(row *Row) error {
 		if stopped && (reported == nil || !reported.has(row.Num)) {
 			n++
-			if err := rep.Write(ReportRow{Row: row.Num, Outcome: OutcomeFailed, Unsent: NotRead,
+			if err := rep.Write(ReportRow{Row: row.Num, Outcome: OutcomeFailed, Unsent: NotRead, SourceID: r.plan.SourceIDOf(row),
 				Reason: "not sent: the run stopped before this record was read; import again to continue"}); err != nil {
 				return err
 			}
@@ -666,6 +698,7 @@ func (r *run) notes(s *RunSummary) {
 	if m == nil {
 		return
 	}
+	s.Notes = append(s.Notes, idMapNotes(s, m)...)
 	for _, w := range r.pathWarnings {
 		s.Notes = append(s.Notes, w+".")
 	}

@@ -377,6 +377,9 @@ func Suggest(src *Source, id Identifier) (*Mapping, *SuggestReport) {
 		}
 	}
 	rep.Notes = append(rep.Notes, laterElementNotes(src, rep.Unmapped)...)
+	if c := suggestSourceID(src, m); c != "" {
+		m.Source.ID = &FieldSpec{From: c} // the old id (suggest_id.go)
+	}
 	sort.Slice(rep.Suggestions, func(i, j int) bool {
 		return targetOrder(rep.Suggestions[i].Field) < targetOrder(rep.Suggestions[j].Field)
 	})

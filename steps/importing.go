@@ -1035,6 +1035,9 @@ func (m *importingStep) progressView() string {
 		if s.Report != "" {
 			b.WriteString(wrap("report: "+importer.Printable(s.Report)) + "\n")
 		}
+		if s.IDMap != "" {
+			b.WriteString(wrap("id map (old id → Authgear user id): "+importer.Printable(s.IDMap)) + "\n")
+		}
 		if s.Retry != "" {
 			b.WriteString(wrap("retry file: "+importer.Printable(s.Retry)) + "\n")
 		}

@@ -751,6 +751,8 @@ func noteRemedy(r importer.Remedy) string {
 		return " (the map step's identifier setting)"
 	case importer.RemedyCreateRoles:
 		return " (ctrl+r on the import's confirmation creates them)"
+	case importer.RemedyKeepSourceID:
+		return " (a on the map step adds a custom attribute from that column)"
 	}
 	return ""
 }
