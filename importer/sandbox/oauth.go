@@ -414,7 +414,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	grantID, refresh := "", ""
 	if hasScope(c.scope, "offline_access") {
 		g := &offlineGrant{id: newUUID(), secret: newSecret(), clientID: c.clientID, userID: c.userID, idpSession: c.sessionID,
-			scope: c.scope, createdAt: now.UTC(), accessedAt: now.UTC(), authTime: c.authTime}
+			scope: c.scope, createdAt: now.UTC(), accessedAt: now.UTC(), authTime: c.authTime, seq: s.signin.nextSeq()}
 		if sess := s.signin.sessions[c.sessionID]; sess != nil {
 			g.displayName, g.userAgent, g.ip = sess.displayName, sess.userAgent, sess.ip
 		} else {

@@ -101,6 +101,7 @@ type signin struct {
 	buckets  map[string]*bucket
 	// tokens are the access tokens issued through OAuth, by jti.
 	tokens map[string]accessTokenRecord
+	seq    int
 	// lastLogin is each user's last sign-in time.
 	lastLogin map[string]time.Time
 }
