@@ -316,3 +316,27 @@ func (s *Server) LastLoginAt(userID string) (time.Time, bool) {
 	t, ok := s.signin.lastLogin[userID]
 	return t, ok
 }
+
+// setDisabledMutation is setDisabledStatus(input: {userID, isDisabled,
+// reason}) (real-server/sign-in s12): a disabled user's tokens and
+// sessions are ignored from then on.
+func (s *Server) setDisabledMutation(input map[string]any) (any, error) {
+	typ, id, ok := parseGlobalID(argString(input, "userID"))
+	if !ok || typ != "User" {
+		return nil, &gqlError{name: "Invalid", reason: "Invalid", message: "invalid user ID"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.store.users[id]
+	if u == nil {
+		return nil, &gqlError{name: "NotFound", reason: "UserNotFound", message: "user not found"}
+	}
+	disabled, _ := input["isDisabled"].(bool)
+	u.disabled = disabled
+	u.disableReason = ""
+	if disabled {
+		u.disableReason = argString(input, "reason")
+	}
+	u.updatedAt = s.now().UTC()
+	return &payload{typ: "SetDisabledStatusPayload", fields: map[string]any{"user": s.userObjLocked(u)}}, nil
+}

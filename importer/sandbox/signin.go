@@ -346,6 +346,15 @@ func (s *Server) serveSignIn(w http.ResponseWriter, r *http.Request) bool {
 	setSecurityHeaders(w.Header())
 	w.Header().Set("Vary", "User-Agent, Origin")
 	setCSPNonce(w, r)
+	if hasSessionCookie(r) {
+		// A session cookie that is no longer valid is cleared (s23).
+		s.mu.Lock()
+		live := s.sessionFromCookieLocked(r) != nil
+		s.mu.Unlock()
+		if !live {
+			clearSessionCookie(w)
+		}
+	}
 	if r.Method != http.MethodPost {
 		methodNotAllowed(w, r, "OPTIONS, POST")
 		return true
