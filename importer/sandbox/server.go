@@ -88,8 +88,9 @@ type Options struct {
 	// RoleUnknownKeys, real-server/j02).
 	Roles, Groups []string
 	// CustomAttributes are the configured custom attribute names; others
-	// are silently ignored (real-server/m02 #12). Values are not checked
-	// against a type.
+	// are silently ignored (real-server/m02 #12). "*" means every name is
+	// configured (a rehearsal plays a project that defines the attributes
+	// its mapping uses). Values are not checked against a type.
 	CustomAttributes []string
 	// PhoneValidation is "isValidNumber" (default) or "isPossibleNumber".
 	PhoneValidation string
