@@ -16,7 +16,12 @@ package sandbox
 //   - the account's valid period is not checked at sign-in (only
 //     isDisabled is);
 //   - a success does not rewrite the stored hash (as on the recorded
-//     server, s16).
+//     server, s16);
+//   - the select_account option that a session cookie adds (s23), when
+//     chosen, finishes the flow for that session's user (not recorded);
+//   - the validation causes of an identify input follow the recorded
+//     ones for an unknown identification; a missing login_id gives one
+//     "required" cause (not recorded).
 
 import (
 	"encoding/json"

@@ -327,18 +327,22 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "sandbox: wrote a new admin API key to %s (mode 0600)\n", path)
 	}
 	endpoint := loopbackURL(r.URL)
-	fmt.Fprintf(stdout, "Authgear User Import API sandbox for project %q listening on %s\n", *projectID, r.URL)
-	fmt.Fprintf(stdout, "export AUTHGEAR_ENDPOINT=%s\n", cmdline.ShellQuote(endpoint))
-	fmt.Fprintf(stdout, "export AUTHGEAR_PROJECT_ID=%s\n", cmdline.ShellQuote(*projectID))
-	fmt.Fprintf(stdout, "export AUTHGEAR_ADMIN_KEY_ID=%s\n", cmdline.ShellQuote(kp.KID))
-	fmt.Fprintf(stdout, "export AUTHGEAR_ADMIN_KEY_FILE=%s\n", cmdline.ShellQuote(path))
-	fmt.Fprintf(stdout, "# sign-in: POST %s/api/v1/authentication_flows {\"type\":\"login\",\"name\":\"default\"}\n", endpoint)
+	// One write, so that a reader that waits for the environment lines
+	// gets the notes after them too.
+	var banner strings.Builder
+	fmt.Fprintf(&banner, "Authgear User Import API sandbox for project %q listening on %s\n", *projectID, r.URL)
+	fmt.Fprintf(&banner, "export AUTHGEAR_ENDPOINT=%s\n", cmdline.ShellQuote(endpoint))
+	fmt.Fprintf(&banner, "export AUTHGEAR_PROJECT_ID=%s\n", cmdline.ShellQuote(*projectID))
+	fmt.Fprintf(&banner, "export AUTHGEAR_ADMIN_KEY_ID=%s\n", cmdline.ShellQuote(kp.KID))
+	fmt.Fprintf(&banner, "export AUTHGEAR_ADMIN_KEY_FILE=%s\n", cmdline.ShellQuote(path))
+	fmt.Fprintf(&banner, "# sign-in: POST %s/api/v1/authentication_flows {\"type\":\"login\",\"name\":\"default\"}\n", endpoint)
 	if tokenKey != nil {
 		for _, c := range o.OAuthClients {
-			fmt.Fprintf(stdout, "# OAuth client %s (public, PKCE S256): redirect URI %s\n", c.ID, strings.Join(c.RedirectURIs, ", "))
+			fmt.Fprintf(&banner, "# OAuth client %s (public, PKCE S256): redirect URI %s\n", c.ID, strings.Join(c.RedirectURIs, ", "))
 		}
-		fmt.Fprintf(stdout, "# access tokens: authgear-migrate sandbox token --token-key-file %s --issuer %s --subject USER_ID\n", cmdline.ShellQuote(*tokenKeyFile), cmdline.ShellQuote(endpoint))
+		fmt.Fprintf(&banner, "# access tokens: authgear-migrate sandbox token --token-key-file %s --issuer %s --subject USER_ID\n", cmdline.ShellQuote(*tokenKeyFile), cmdline.ShellQuote(endpoint))
 	}
+	_, _ = io.WriteString(stdout, banner.String())
 
 	<-ctx.Done()
 	return nil
