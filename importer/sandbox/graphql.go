@@ -507,6 +507,8 @@ func (m mutationRoot) field(name string, args map[string]any) (any, error) {
 		return &payload{typ: "Delete" + want + "Payload", fields: map[string]any{"ok": true}}, nil
 	case "revokeSession", "revokeAllSessions":
 		return s.revokeMutation(name, input)
+	case "setDisabledStatus":
+		return s.setDisabledMutation(input)
 	case "deleteUser":
 		typ, id, ok := parseGlobalID(argString(input, "userID"))
 		if !ok || typ != "User" {
@@ -752,7 +754,12 @@ func (o *userObj) field(name string, _ map[string]any) (any, error) {
 		return rfc3339(*o.lastLogin), nil
 	case "sessions":
 		return &connection{typ: "Session", total: len(o.sessions), nodes: o.sessions}, nil
-	case "disableReason", "deleteAt", "anonymizeAt", "deleteReason":
+	case "disableReason":
+		if u.disableReason == "" {
+			return nil, nil
+		}
+		return u.disableReason, nil
+	case "deleteAt", "anonymizeAt", "deleteReason":
 		return nil, nil
 	case "isDisabled":
 		return u.disabled, nil

@@ -35,6 +35,7 @@ const (
 	consentPath    = "/oauth2/consent"
 	tokenPath      = "/oauth2/token"
 	userinfoPath   = "/oauth2/userinfo"
+	revokePath     = "/oauth2/revoke"
 )
 
 // Token lifetimes (s04): access token 1800 s, ID token 300 s.
@@ -164,7 +165,7 @@ func (s *Server) serveOAuth(w http.ResponseWriter, r *http.Request) bool {
 		setCSPNonce(w, r)
 		s.userinfo(w, r)
 		return true
-	case authorizePath, consentPath, tokenPath, entrypointPath:
+	case authorizePath, consentPath, tokenPath, entrypointPath, revokePath:
 		if s.opts.TokenKey == nil {
 			return false
 		}
@@ -179,6 +180,8 @@ func (s *Server) serveOAuth(w http.ResponseWriter, r *http.Request) bool {
 		s.consent(w, r)
 	case tokenPath:
 		s.token(w, r)
+	case revokePath:
+		s.revokeToken(w, r)
 	case entrypointPath:
 		// The login page a browser would see; a headless client needs
 		// only the x_ref of the Location that led here.
@@ -273,12 +276,11 @@ func (s *Server) oauthAuthorize(w http.ResponseWriter, r *http.Request) {
 	var trace [24]byte
 	_, _ = rand.Read(trace[:])
 	// The entry point's query in the recorded order (s04).
-	w.Header().Set("Location", s.issuerFor(r)+entrypointPath+"?"+
-		"client_id="+url.QueryEscape(client.ID)+"&redirect_uri="+url.QueryEscape(redirectURI)+"&state="+url.QueryEscape(state)+
-		"&x_ref="+a.xref+"&x_settings_action_id=&x_traceparent=00-"+hex.EncodeToString(trace[:16])+"-"+hex.EncodeToString(trace[16:])+"-01")
+	loc := s.issuerFor(r) + entrypointPath + "?" +
+		"client_id=" + url.QueryEscape(client.ID) + "&redirect_uri=" + url.QueryEscape(redirectURI) + "&state=" + url.QueryEscape(state) +
+		"&x_ref=" + a.xref + "&x_settings_action_id=&x_traceparent=00-" + hex.EncodeToString(trace[:16]) + "-" + hex.EncodeToString(trace[16:]) + "-01"
 	w.Header().Add("Set-Cookie", "oauth_ui="+a.xref+"; Path=/; HttpOnly")
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(http.StatusFound)
+	http.Redirect(w, r, loc, http.StatusFound)
 }
 
 // newCodeLocked issues an authorization code for a.
@@ -326,6 +328,25 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		v.Set("state", st)
 	}
 	redirect303(w, withQuery(redirectURI, v))
+}
+
+// revokeToken is /oauth2/revoke (RFC 7009): a refresh token's grant ends;
+// the answer is 200 with no body whatever the token (s12).
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w, r, "OPTIONS, POST")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		tokenError(w, "invalid_request", "invalid request")
+		return
+	}
+	s.mu.Lock()
+	if g := s.grantForTokenLocked(r.PostForm.Get("token")); g != nil {
+		g.revoked = true
+	}
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
 }
 
 // tokenError is the token endpoint's JSON error (s20).
@@ -414,7 +435,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	grantID, refresh := "", ""
 	if hasScope(c.scope, "offline_access") {
 		g := &offlineGrant{id: newUUID(), secret: newSecret(), clientID: c.clientID, userID: c.userID, idpSession: c.sessionID,
-			scope: c.scope, createdAt: now.UTC(), accessedAt: now.UTC(), authTime: c.authTime}
+			scope: c.scope, createdAt: now.UTC(), accessedAt: now.UTC(), authTime: c.authTime, seq: s.signin.nextSeq()}
 		if sess := s.signin.sessions[c.sessionID]; sess != nil {
 			g.displayName, g.userAgent, g.ip = sess.displayName, sess.userAgent, sess.ip
 		} else {

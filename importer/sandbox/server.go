@@ -21,6 +21,15 @@
 // expire results (Retention, with an injectable clock), hold the worker
 // (Pause/Resume) and report what it received (Stats) and stored (Users).
 //
+// It also signs users in as real-server/sign-in (group s) recorded it: the
+// Authentication Flow API login, standalone or bound to an OAuth
+// authorization (signin.go), checking the imported bcrypt hashes; the
+// IdP sessions and their cookie, shown and revoked through Admin GraphQL
+// (sessions.go); with Options.TokenKey, the OAuth code path with PKCE,
+// the access and ID tokens, userinfo and the resolver (oauth.go,
+// tokens.go); a TOTP second factor for users imported with one
+// (totp.go). replay_signin_test.go replays group s against it.
+//
 // Use it in tests with New and httptest, or Start; or run it with the
 // "authgear-migrate sandbox" command (Main).
 //
@@ -88,8 +97,9 @@ type Options struct {
 	// RoleUnknownKeys, real-server/j02).
 	Roles, Groups []string
 	// CustomAttributes are the configured custom attribute names; others
-	// are silently ignored (real-server/m02 #12). Values are not checked
-	// against a type.
+	// are silently ignored (real-server/m02 #12). "*" means every name is
+	// configured (a rehearsal plays a project that defines the attributes
+	// its mapping uses). Values are not checked against a type.
 	CustomAttributes []string
 	// PhoneValidation is "isValidNumber" (default) or "isPossibleNumber".
 	PhoneValidation string

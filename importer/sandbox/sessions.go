@@ -29,6 +29,8 @@ type session struct {
 	userAgent   string
 	ip          string
 	revoked     bool
+	// seq orders sessions made in the same instant.
+	seq int
 }
 
 func (sess *session) cookie() string { return sess.id + "." + sess.secret }
@@ -48,6 +50,8 @@ type offlineGrant struct {
 	userAgent   string
 	ip          string
 	revoked     bool
+	// seq orders sessions made in the same instant.
+	seq int
 }
 
 // newSecret is the random part of a cookie or a refresh token: 32 letters
@@ -73,9 +77,15 @@ func (s *Server) newSessionLocked(r *http.Request, userID string, now time.Time,
 		displayName: userAgentDisplayName(r.UserAgent()),
 		userAgent:   r.UserAgent(),
 		ip:          clientIP(r),
+		seq:         s.signin.nextSeq(),
 	}
 	s.signin.sessions[sess.id] = sess
 	return sess
+}
+
+func (sg *signin) nextSeq() int {
+	sg.seq++
+	return sg.seq
 }
 
 // sessionFromCookieLocked is the live session of the request's session
@@ -151,6 +161,7 @@ func userAgentDisplayName(ua string) string {
 func (s *Server) userSessionsLocked(userID string) []any {
 	type entry struct {
 		at     time.Time
+		seq    int
 		fields map[string]any
 	}
 	list := []entry{}
@@ -158,15 +169,20 @@ func (s *Server) userSessionsLocked(userID string) []any {
 		if sess.userID != userID || sess.revoked {
 			continue
 		}
-		list = append(list, entry{sess.createdAt, sessionFields(sess.id, sessionIDP, nil, sess.displayName, sess.userAgent, sess.ip, sess.createdAt, sess.accessedAt)})
+		list = append(list, entry{sess.createdAt, sess.seq, sessionFields(sess.id, sessionIDP, nil, sess.displayName, sess.userAgent, sess.ip, sess.createdAt, sess.accessedAt)})
 	}
 	for _, g := range s.signin.grants {
 		if g.userID != userID || g.revoked {
 			continue
 		}
-		list = append(list, entry{g.createdAt, sessionFields(g.id, sessionOfflineGrant, g.clientID, g.displayName, g.userAgent, g.ip, g.createdAt, g.accessedAt)})
+		list = append(list, entry{g.createdAt, g.seq, sessionFields(g.id, sessionOfflineGrant, g.clientID, g.displayName, g.userAgent, g.ip, g.createdAt, g.accessedAt)})
 	}
-	sort.SliceStable(list, func(i, j int) bool { return list[i].at.After(list[j].at) })
+	sort.Slice(list, func(i, j int) bool {
+		if !list[i].at.Equal(list[j].at) {
+			return list[i].at.After(list[j].at)
+		}
+		return list[i].seq > list[j].seq
+	})
 	out := make([]any, 0, len(list))
 	for _, e := range list {
 		out = append(out, &payload{typ: "Session", fields: e.fields})
@@ -299,4 +315,28 @@ func (s *Server) LastLoginAt(userID string) (time.Time, bool) {
 	defer s.mu.Unlock()
 	t, ok := s.signin.lastLogin[userID]
 	return t, ok
+}
+
+// setDisabledMutation is setDisabledStatus(input: {userID, isDisabled,
+// reason}) (real-server/sign-in s12): a disabled user's tokens and
+// sessions are ignored from then on.
+func (s *Server) setDisabledMutation(input map[string]any) (any, error) {
+	typ, id, ok := parseGlobalID(argString(input, "userID"))
+	if !ok || typ != "User" {
+		return nil, &gqlError{name: "Invalid", reason: "Invalid", message: "invalid user ID"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.store.users[id]
+	if u == nil {
+		return nil, &gqlError{name: "NotFound", reason: "UserNotFound", message: "user not found"}
+	}
+	disabled, _ := input["isDisabled"].(bool)
+	u.disabled = disabled
+	u.disableReason = ""
+	if disabled {
+		u.disableReason = argString(input, "reason")
+	}
+	u.updatedAt = s.now().UTC()
+	return &payload{typ: "SetDisabledStatusPayload", fields: map[string]any{"user": s.userObjLocked(u)}}, nil
 }

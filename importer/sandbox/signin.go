@@ -16,7 +16,12 @@ package sandbox
 //   - the account's valid period is not checked at sign-in (only
 //     isDisabled is);
 //   - a success does not rewrite the stored hash (as on the recorded
-//     server, s16).
+//     server, s16);
+//   - the select_account option that a session cookie adds (s23), when
+//     chosen, finishes the flow for that session's user (not recorded);
+//   - the validation causes of an identify input follow the recorded
+//     ones for an unknown identification; a missing login_id gives one
+//     "required" cause (not recorded).
 
 import (
 	"encoding/json"
@@ -101,6 +106,7 @@ type signin struct {
 	buckets  map[string]*bucket
 	// tokens are the access tokens issued through OAuth, by jti.
 	tokens map[string]accessTokenRecord
+	seq    int
 	// lastLogin is each user's last sign-in time.
 	lastLogin map[string]time.Time
 }
@@ -345,6 +351,15 @@ func (s *Server) serveSignIn(w http.ResponseWriter, r *http.Request) bool {
 	setSecurityHeaders(w.Header())
 	w.Header().Set("Vary", "User-Agent, Origin")
 	setCSPNonce(w, r)
+	if hasSessionCookie(r) {
+		// A session cookie that is no longer valid is cleared (s23).
+		s.mu.Lock()
+		live := s.sessionFromCookieLocked(r) != nil
+		s.mu.Unlock()
+		if !live {
+			clearSessionCookie(w)
+		}
+	}
 	if r.Method != http.MethodPost {
 		methodNotAllowed(w, r, "OPTIONS, POST")
 		return true
