@@ -194,3 +194,40 @@ func keycloakCredentialData(v any) (map[string]any, error) {
 	}
 	return nil, withReason(DropUnreadableValue, errors.New("has a credentialData that is not a JSON object"))
 }
+
+// mapTOTP maps mfa.totp.secret for a preset whose export holds TOTP
+// secrets: from, with ts, gives each record's secret as Authgear takes it,
+// and read gives a sampled record's the same way (secret "" and no error:
+// the user has none). A factor Authgear's TOTP cannot check is dropped
+// (fields.mfa.totp.secret.invalid: drop): before, every user of these
+// systems enrolled again, and those still do; the note says how many of
+// the sample keep their app.
+func mapTOTP(src *Source, m *Mapping, r *presetReport, system, from string, read func(*Row) (string, error), ts ...Transform) {
+	have, kept := 0, 0
+	for _, row := range src.Sample() {
+		secret, err := read(row)
+		if secret == "" && err == nil {
+			continue
+		}
+		have++
+		if err == nil {
+			kept++
+		}
+	}
+	if have == 0 {
+		return
+	}
+	r.set(m, "mfa.totp.secret", from, ts...)
+	m.Fields["mfa.totp.secret"].Invalid = InvalidDrop
+	n := len(src.Sample())
+	line := fmt.Sprintf("%d of the %d sampled users %s an authenticator app (TOTP) in %s: ", have, n, has(have), system)
+	switch {
+	case kept == have:
+		line += "its secret is imported, so the app keeps giving the codes Authgear asks for at sign-in"
+	case kept == 0:
+		line += "none uses what Authgear's TOTP checks (time-based, SHA1, 6 digits, 30 s), so they are imported without it and enrol again"
+	default:
+		line += fmt.Sprintf("%d of them keep it (its secret is imported); the other %d use a factor Authgear's TOTP cannot check (it checks time-based, SHA1, 6-digit, 30-second codes only) and are imported without it, to enrol again", kept, have-kept)
+	}
+	r.note("%s (fields.mfa.totp.secret.invalid: drop; reject rejects the users whose factor cannot be imported instead)", line)
+}
