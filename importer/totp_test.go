@@ -200,3 +200,16 @@ func TestPathSelfSelector(t *testing.T) {
 		}
 	}
 }
+
+// An unmapped column of otpauth:// key URIs (Kratos's totp_url, with the
+// TOTP secret inside) is masked like a column of hashes.
+func TestSecretColumnsOTPAuth(t *testing.T) {
+	src, err := Open("testdata/exports/kratos-totp.json", SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if got := SecretColumns(nil, NewViewer(src), src.Columns(), src.Sample()); !got[kratosTOTPPath] || got["traits.email"] {
+		t.Errorf("%s not secret, or the email is: %v", kratosTOTPPath, got)
+	}
+}
