@@ -445,7 +445,7 @@ func (s *Server) applyAttributes(u *user, rec map[string]any) *APIError {
 	}
 	if custom, ok := rec["custom_attributes"].(map[string]any); ok {
 		for _, k := range sortedKeys(custom) {
-			if !s.customAttrs[k] {
+			if !s.customAttrs[k] && !s.customAttrs["*"] {
 				continue
 			}
 			v := custom[k]

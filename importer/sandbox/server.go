@@ -21,6 +21,15 @@
 // expire results (Retention, with an injectable clock), hold the worker
 // (Pause/Resume) and report what it received (Stats) and stored (Users).
 //
+// It also signs users in as real-server/sign-in (group s) recorded it: the
+// Authentication Flow API login, standalone or bound to an OAuth
+// authorization (signin.go), checking the imported bcrypt hashes; the
+// IdP sessions and their cookie, shown and revoked through Admin GraphQL
+// (sessions.go); with Options.TokenKey, the OAuth code path with PKCE,
+// the access and ID tokens, userinfo and the resolver (oauth.go,
+// tokens.go); a TOTP second factor for users imported with one
+// (totp.go). replay_signin_test.go replays group s against it.
+//
 // Use it in tests with New and httptest, or Start; or run it with the
 // "authgear-migrate sandbox" command (Main).
 //
@@ -88,8 +97,9 @@ type Options struct {
 	// RoleUnknownKeys, real-server/j02).
 	Roles, Groups []string
 	// CustomAttributes are the configured custom attribute names; others
-	// are silently ignored (real-server/m02 #12). Values are not checked
-	// against a type.
+	// are silently ignored (real-server/m02 #12). "*" means every name is
+	// configured (a rehearsal plays a project that defines the attributes
+	// its mapping uses). Values are not checked against a type.
 	CustomAttributes []string
 	// PhoneValidation is "isValidNumber" (default) or "isPossibleNumber".
 	PhoneValidation string
@@ -119,6 +129,15 @@ type Options struct {
 	// Issuer is the endpoint in the discovery document and the iss and aud
 	// the resolver expects; default: the scheme and Host of each request.
 	Issuer string
+	// OAuthClients are the project's public OAuth clients (code + PKCE
+	// S256) for the sign-in's OAuth path (oauth.go); nil means
+	// DefaultOAuthClient, the recorded "migrate-test".
+	OAuthClients []OAuthClient
+	// VerifiableClaims are the claims whose verification the project
+	// switches on: a verified one makes the is_verified claim true.
+	// Default: phone_number only, as the recorded project (e-mail
+	// verification off, real-server/sign-in s14).
+	VerifiableClaims []string
 }
 
 // Server is the sandbox: an http.Handler serving the User Import API of one
@@ -160,6 +179,11 @@ type Server struct {
 	closeCh   chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
+
+	// startedAt is the token key's created_at in the JWKS.
+	startedAt time.Time
+	// signin is the login flows, sessions and OAuth grants (signin.go).
+	signin *signin
 
 	// restart, set by Start, stops listening for a while
 	// (Faults.RestartAfterPOSTs).
@@ -227,6 +251,8 @@ func New(o Options) (*Server, error) {
 		inlineWait:   o.InlineWait,
 		mono:         time.Now,
 		closeCh:      make(chan struct{}),
+		signin:       newSignin(),
+		startedAt:    o.Now(),
 	}
 	s.stats.ReceivedByIdentifier = map[string]int{}
 	s.stats.Outcomes = map[string]int{}
@@ -276,6 +302,12 @@ func normalizeOptions(o *Options) error {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.OAuthClients == nil {
+		o.OAuthClients = []OAuthClient{DefaultOAuthClient}
+	}
+	if o.VerifiableClaims == nil {
+		o.VerifiableClaims = []string{"phone_number"}
 	}
 	return nil
 }
@@ -475,6 +507,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == graphqlPath:
 		s.serveGraphQL(w, r)
 	default:
+		if s.serveSignIn(w, r) {
+			return
+		}
 		if s.serveTokenAPI(w, r) {
 			return
 		}

@@ -196,6 +196,15 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dropAfterAccept := fs.String("drop-after-accept", "", "POSTs, numbered from 1 in arrival order (`list`), whose job is accepted and whose connection is closed before the answer: the job runs, the client never learns its id")
 	restartAfter := fs.Int("restart-after", 0, "restart after this many accepted `POSTs`: connections are refused for --restart-for")
 	restartFor := fs.Duration("restart-for", 12*time.Second, "how `long` a restart refuses connections")
+	var oauthClients []OAuthClient
+	fs.Func("oauth-client", "a public OAuth `client` for the sign-in's code path, ID=REDIRECT_URI[,URI...] (repeatable; needs --token-key-file; default "+DefaultOAuthClient.ID+"="+DefaultOAuthClient.RedirectURIs[0]+")", func(v string) error {
+		c, err := ParseOAuthClient(v)
+		if err != nil {
+			return err
+		}
+		oauthClients = append(oauthClients, c)
+		return nil
+	})
 	tokenKeyFile := fs.String("token-key-file", "", "`path` of the key signing access tokens (PKCS#8 PEM; created, mode 0600, if missing): serves OIDC discovery, /oauth2/jwks and /_resolver/resolve")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: authgear-migrate sandbox --key-file PATH [flags]")
@@ -263,6 +272,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return statErr
 	}
 
+	if oauthClients != nil && *tokenKeyFile == "" {
+		return usagef("sandbox: --oauth-client needs --token-key-file (the key that signs the tokens)")
+	}
 	var tokenKey *KeyPair
 	if *tokenKeyFile != "" {
 		tokenPath, err := filepath.Abs(*tokenKeyFile)
@@ -282,6 +294,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	o := Options{
+		OAuthClients:     oauthClients,
 		TokenKey:         tokenKey,
 		ProjectID:        *projectID,
 		Keys:             []PublicKey{kp.PublicKey()},
@@ -319,7 +332,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "export AUTHGEAR_PROJECT_ID=%s\n", cmdline.ShellQuote(*projectID))
 	fmt.Fprintf(stdout, "export AUTHGEAR_ADMIN_KEY_ID=%s\n", cmdline.ShellQuote(kp.KID))
 	fmt.Fprintf(stdout, "export AUTHGEAR_ADMIN_KEY_FILE=%s\n", cmdline.ShellQuote(path))
+	fmt.Fprintf(stdout, "# sign-in: POST %s/api/v1/authentication_flows {\"type\":\"login\",\"name\":\"default\"}\n", endpoint)
 	if tokenKey != nil {
+		for _, c := range o.OAuthClients {
+			fmt.Fprintf(stdout, "# OAuth client %s (public, PKCE S256): redirect URI %s\n", c.ID, strings.Join(c.RedirectURIs, ", "))
+		}
 		fmt.Fprintf(stdout, "# access tokens: authgear-migrate sandbox token --token-key-file %s --issuer %s --subject USER_ID\n", cmdline.ShellQuote(*tokenKeyFile), cmdline.ShellQuote(endpoint))
 	}
 

@@ -80,8 +80,10 @@ type user struct {
 	mfaPhones   []string
 	totps       []string
 	disabled    bool
-	validFrom   *time.Time
-	validUntil  *time.Time
+	// disableReason is setDisabledStatus's reason (sessions.go).
+	disableReason string
+	validFrom     *time.Time
+	validUntil    *time.Time
 }
 
 // clone copies u deeply enough for an upsert to work on it and then

@@ -138,6 +138,7 @@ func TestSnippetsRun(t *testing.T) {
 		_ = srv.Close()
 	})
 	endpoint := hs.URL
+	signedIn := importSignInUser(t, srv, endpoint, adminKey)
 
 	t.Cleanup(func() {
 		ranMu.Lock()
@@ -188,22 +189,30 @@ func TestSnippetsRun(t *testing.T) {
 			waitReady(t, base, r.ready, out)
 			started := time.Since(start)
 
-			check := func(name, auth string, extra http.Header, wantOK bool) {
+			checkSub := func(name, auth string, extra http.Header, wantSub string) {
 				t.Helper()
 				status, body := get(t, base+"/protected", auth, extra)
-				if wantOK {
+				if wantSub != "" {
 					var got struct{ Sub string }
-					if status != http.StatusOK || json.Unmarshal(body, &got) != nil || got.Sub != "user-"+r.stack {
-						t.Errorf("%s: %d %q, want 200 with sub %q\n%s", name, status, body, "user-"+r.stack, out.String())
+					if status != http.StatusOK || json.Unmarshal(body, &got) != nil || got.Sub != wantSub {
+						t.Errorf("%s: %d %q, want 200 with sub %q\n%s", name, status, body, wantSub, out.String())
 					}
 					return
 				}
 				if status != http.StatusUnauthorized && status != http.StatusForbidden {
 					t.Errorf("%s: %d %q, want 401 or 403\n%s", name, status, body, out.String())
 				}
-				if bytes.Contains(body, []byte("user-")) {
+				if bytes.Contains(body, []byte("user-")) || bytes.Contains(body, []byte(signedIn.userID)) {
 					t.Errorf("%s: the refusal carries a user id: %q", name, body)
 				}
+			}
+			check := func(name, auth string, extra http.Header, wantOK bool) {
+				t.Helper()
+				want := ""
+				if wantOK {
+					want = "user-" + r.stack
+				}
+				checkSub(name, auth, extra, want)
 			}
 			mint := func(k *sandbox.KeyPair, tok sandbox.AccessToken) string {
 				t.Helper()
@@ -225,6 +234,10 @@ func TestSnippetsRun(t *testing.T) {
 				t.Errorf("no token: %d, want 401", status)
 			}
 			check("valid token", mint(tokenKey, sandbox.AccessToken{IsVerified: true}), nil, true)
+			// A token that a sign-in produced: the imported user's old
+			// password through the sandbox's login flow and OAuth code
+			// path (issue 16 item 3), as a migrated user's browser would.
+			checkSub("token from a sign-in", "Bearer "+signedIn.accessToken(t), nil, signedIn.userID)
 			check("bad signature", mint(otherKey, sandbox.AccessToken{}), nil, false)
 			check("other issuer", mint(tokenKey, sandbox.AccessToken{Issuer: "https://other.authgear.cloud", Audience: []string{endpoint}}), nil, false)
 			check("other audience", mint(tokenKey, sandbox.AccessToken{Audience: []string{"https://other.authgear.cloud"}}), nil, false)
@@ -236,7 +249,7 @@ func TestSnippetsRun(t *testing.T) {
 			check("forged resolver headers", "", forged, false)
 			// The valid token again: the keys come from the cache now.
 			check("valid token again", mint(tokenKey, sandbox.AccessToken{}), nil, true)
-			requests := 10
+			requests := 11
 			if r.unknownKIDs {
 				// Tokens naming 50 key ids the JWKS does not have (issue 17
 				// item 9): each is refused, and the key set is fetched again

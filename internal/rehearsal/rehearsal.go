@@ -30,7 +30,12 @@ func Server(ctx context.Context, c importer.SandboxConfig) (importer.SandboxServ
 		LoginIDTypes: c.LoginIDTypes,
 		Roles:        c.Roles,
 		Groups:       c.Groups,
-		Rate:         c.Rate,
+		// The rehearsed project defines the custom attributes the mapping
+		// uses: without them the sandbox drops them all, as Authgear drops
+		// undefined ones, and a verify after the rehearsal reports every
+		// custom attribute as different (issue 16 item 3).
+		CustomAttributes: []string{"*"},
+		Rate:             c.Rate,
 	})
 	if err != nil {
 		return importer.SandboxServer{}, err
