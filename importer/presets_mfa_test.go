@@ -1,11 +1,16 @@
 package importer
 
 import (
+	"bytes"
 	"context"
 	"encoding/base32"
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -134,7 +139,20 @@ func TestExportKeycloakOTP(t *testing.T) {
 // the stored one. A rerun with upsert: true says that it leaves the
 // secrets as they were, and it does.
 func TestExportKeycloakOTPSandbox(t *testing.T) {
-	e := startLive(t, sandbox.Options{LoginIDTypes: []string{"email", "username"}})
+	// The sandbox's clock is the real one for the import, then stands
+	// still for the sign-ins, so that a code is checked at the instant it
+	// was computed for.
+	var clockMu sync.Mutex
+	var frozen time.Time
+	now := func() time.Time {
+		clockMu.Lock()
+		defer clockMu.Unlock()
+		if !frozen.IsZero() {
+			return frozen
+		}
+		return time.Now()
+	}
+	e := startLive(t, sandbox.Options{LoginIDTypes: []string{"email", "username"}, Now: now})
 	r := mapAndPrepare(t, "keycloak-otp.json", SuggestOptions{}, nil)
 	dir := t.TempDir()
 	mp := filepath.Join(dir, "keycloak.mapping.yaml")
@@ -206,6 +224,30 @@ func TestExportKeycloakOTPSandbox(t *testing.T) {
 			t.Errorf("%s has a TOTP secret: %q", email, secrets[email])
 		}
 	}
+	// Sign in through the sandbox's login flow: ana's password, then a
+	// code her app computes from Keycloak's secret; a code of another time
+	// is refused. ben, whose SHA-256 factor was left out, is asked for none.
+	clockMu.Lock()
+	frozen = time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+	clockMu.Unlock()
+	st := signInPassword(t, e.sb.URL, "ana@example.com", "Kc-Passw0rd!")
+	if st.action != "authenticate" || !strings.Contains(st.raw, "secondary_totp") {
+		t.Fatalf("ana after the password: %s %s", st.action, st.raw)
+	}
+	wrong := rfc6238(keycloakKey["ana@example.com"], frozen.Add(5*time.Minute), 6)
+	if a := flowInput(t, e.sb.URL, st.token, map[string]any{"authentication": "secondary_totp", "code": wrong}); a.status != 401 {
+		t.Errorf("a code of 5 minutes later: %d %s", a.status, a.raw)
+	}
+	code := rfc6238(keycloakKey["ana@example.com"], frozen, 6)
+	if a := flowInput(t, e.sb.URL, st.token, map[string]any{"authentication": "secondary_totp", "code": code}); a.status != 200 || a.action != "finished" {
+		t.Errorf("ana's code from Keycloak's secret: %d %s %s", a.status, a.action, a.raw)
+	}
+	if b := signInPassword(t, e.sb.URL, "ben@example.com", "Kc-Passw0rd!"); b.action != "finished" {
+		t.Errorf("ben after the password: %s %s", b.action, b.raw)
+	}
+	clockMu.Lock()
+	frozen = time.Time{}
+	clockMu.Unlock()
 	// A rerun with upsert updates the users and says the secrets stay.
 	up := *r.m
 	up.Upsert = true
@@ -227,4 +269,56 @@ func TestExportKeycloakOTPSandbox(t *testing.T) {
 			}
 		}
 	}
+}
+
+// flowStep is one answer of the login flow (Authentication Flow API).
+type flowStep struct {
+	status        int
+	token, action string
+	raw           string
+}
+
+// flowCall posts body to the sandbox's flow API at path.
+func flowCall(t *testing.T, base, path string, body map[string]any) flowStep {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(base+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var m struct {
+		Result struct {
+			StateToken string `json:"state_token"`
+			Action     struct {
+				Type string `json:"type"`
+			} `json:"action"`
+		} `json:"result"`
+	}
+	_ = json.Unmarshal(raw, &m)
+	return flowStep{status: resp.StatusCode, token: m.Result.StateToken, action: m.Result.Action.Type, raw: string(raw)}
+}
+
+func flowInput(t *testing.T, base, token string, input map[string]any) flowStep {
+	t.Helper()
+	return flowCall(t, base, "/api/v1/authentication_flows/states/input", map[string]any{"state_token": token, "input": input})
+}
+
+// signInPassword starts a login and gives the email and the password.
+func signInPassword(t *testing.T, base, email, password string) flowStep {
+	t.Helper()
+	a := flowCall(t, base, "/api/v1/authentication_flows", map[string]any{"type": "login", "name": "default"})
+	if a.status != 200 || a.action != "identify" {
+		t.Fatalf("create the flow: %d %s", a.status, a.raw)
+	}
+	a = flowInput(t, base, a.token, map[string]any{"identification": "email", "login_id": email})
+	if a.status != 200 {
+		t.Fatalf("%s: identify: %d %s", email, a.status, a.raw)
+	}
+	a = flowInput(t, base, a.token, map[string]any{"authentication": "primary_password", "password": password})
+	if a.status != 200 {
+		t.Fatalf("%s: password: %d %s", email, a.status, a.raw)
+	}
+	return a
 }
