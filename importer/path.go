@@ -25,8 +25,11 @@ type step struct {
 	key   string
 	index int // >= 0 for [n]
 	// [field=value] picks the first element of a list of objects whose
-	// field has that value (credentials[type=password]).
+	// field has that value (credentials[type=password]); [=value], with
+	// self set, the first element of a list that is that value
+	// (UserMFASettingList[=SMS_MFA]).
 	field, value string
+	self         bool
 }
 
 // String returns the path as written in the mapping.
@@ -54,8 +57,8 @@ func parsePathSteps(s string) ([]step, error) {
 				steps = append(steps, step{index: n})
 			} else if len(inner) >= 2 && (inner[0] == '"' || inner[0] == '\'') && inner[len(inner)-1] == inner[0] {
 				steps = append(steps, step{key: inner[1 : len(inner)-1], index: -1})
-			} else if f, v, ok := strings.Cut(inner, "="); ok && f != "" {
-				steps = append(steps, step{index: -1, field: f, value: v})
+			} else if f, v, ok := strings.Cut(inner, "="); ok {
+				steps = append(steps, step{index: -1, field: f, value: v, self: f == ""})
 			} else {
 				return nil, fmt.Errorf("path %q: %q is not an index", s, inner)
 			}
@@ -196,11 +199,16 @@ func (p *Path) lookup(row *Row) (any, bool) {
 			v = arr[st.index]
 			continue
 		}
-		if st.field != "" {
+		if st.field != "" || st.self {
 			arr, _ := v.([]any)
 			found := false
 			for _, e := range arr {
-				if obj, ok := e.(map[string]any); ok && scalarString(obj[st.field]) == st.value {
+				if st.self {
+					if _, obj := e.(map[string]any); !obj && scalarString(e) == st.value {
+						v, found = e, true
+						break
+					}
+				} else if obj, ok := e.(map[string]any); ok && scalarString(obj[st.field]) == st.value {
 					v, found = e, true
 					break
 				}

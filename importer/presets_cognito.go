@@ -15,7 +15,7 @@ import (
 const cognitoPasswordLimit = "Cognito never exports password hashes: no user keeps a password"
 
 var cognitoLimits = []string{
-	"MFA settings (cognito:mfa_enabled, TOTP devices) cannot be exported: users enrol again",
+	"authenticator apps (SOFTWARE_TOKEN_MFA), whose secret Cognito never exports, and the second factors of a CSV, whose cognito:mfa_enabled does not say which (SMS and email ones come across from list-users or admin-get-user JSON: MFAOptions, UserMFASettingList): users enrol again",
 	"sign-ins through federated identity providers cannot be imported",
 	noteOldIDs,
 	noteNoTimes,

@@ -116,6 +116,7 @@ func buildCognitoJSON(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, 
 	}
 	r.setFound(m, "phone_number", phone, T("trim"))
 	r.setFound(m, "phone_number_verified", found("phone_number_verified"), T("bool"))
+	cognitoMFA(src, m, r, attr)
 	for _, f := range []string{"name", "given_name", "family_name", "middle_name", "nickname", "profile", "picture", "website", "gender", "zoneinfo"} {
 		r.setFound(m, f, found(f), T("trim"))
 	}
@@ -155,7 +156,7 @@ func buildCognitoJSON(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, 
 
 	// What the sample shows: the users' status, the disabled ones, SMS MFA.
 	statuses := map[string]int{}
-	disabled, mfa := 0, 0
+	disabled := 0
 	for _, row := range src.Sample() {
 		u := row.Object
 		if u == nil {
@@ -167,9 +168,6 @@ func buildCognitoJSON(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, 
 		if b, ok := u["Enabled"].(bool); ok && !b {
 			disabled++
 		}
-		if l, ok := u["MFAOptions"].([]any); ok && len(l) > 0 {
-			mfa++
-		}
 	}
 	n := len(src.Sample())
 	if disabled > 0 {
@@ -177,9 +175,6 @@ func buildCognitoJSON(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, 
 	}
 	for _, line := range cognitoStatusNotes(statuses, n) {
 		r.note("%s", line)
-	}
-	if mfa > 0 {
-		r.note("%d sampled users had SMS multi-factor authentication in Cognito (MFAOptions): it is not carried over, they enrol again in Authgear", mfa)
 	}
 	r.note("Cognito never exports password hashes: every user is imported without a password and %s; to keep the old passwords, use Authgear's rolling migration: %s", NewPasswordAdvice, RollingMigrationGuide)
 	return finishPreset(src, m, r, cognitoLimits)
@@ -242,4 +237,59 @@ func cognitoStatusNotes(statuses map[string]int, sampled int) []string {
 		out = append(out, fmt.Sprintf("UserStatus %s: %d of the %d sampled users, %s", k, c, sampled, what))
 	}
 	return out
+}
+
+// cognitoMFA maps the users' SMS and email second factors (issue 16 item
+// 5). Cognito sends the codes to the user's own phone_number and email
+// attributes; which users have the factor on is in UserMFASettingList
+// (SMS_MFA, EMAIL_OTP, SOFTWARE_TOKEN_MFA: admin-get-user) or, in
+// list-users, only for SMS in the older MFAOptions ([{DeliveryMedium: SMS,
+// AttributeName: phone_number}]). The attribute becomes the second factor
+// of the users whose record says so (the when transform), no one else's.
+func cognitoMFA(src *Source, m *Mapping, r *presetReport, attr func(string) string) {
+	settings, sms, email, software, options := 0, 0, 0, 0, 0
+	for _, row := range src.Sample() {
+		u := row.Object
+		if l, ok := u["UserMFASettingList"].([]any); ok {
+			settings++
+			for _, v := range l {
+				switch v {
+				case "SMS_MFA":
+					sms++
+				case "EMAIL_OTP":
+					email++
+				case "SOFTWARE_TOKEN_MFA":
+					software++
+				}
+			}
+		}
+		if l, ok := u["MFAOptions"].([]any); ok {
+			for _, o := range l {
+				if o, ok := o.(map[string]any); ok && o["DeliveryMedium"] == "SMS" {
+					options++
+					break
+				}
+			}
+		}
+	}
+	n := len(src.Sample())
+	// UserMFASettingList is what Cognito goes by when a record has it;
+	// list-users has only MFAOptions.
+	smsWhen := "MFAOptions[DeliveryMedium=SMS]"
+	if settings > 0 {
+		smsWhen = "UserMFASettingList[=SMS_MFA]"
+	} else {
+		sms = options
+	}
+	if sms > 0 {
+		r.set(m, "mfa.phone_number", attr("phone_number"), T("trim"), TA("when", smsWhen))
+		r.note("%d of the %d sampled users %s SMS multi-factor authentication in Cognito (%s): their phone_number becomes their Authgear SMS second factor (mfa.phone_number)", sms, n, has(sms), strings.SplitN(smsWhen, "[", 2)[0])
+	}
+	if email > 0 {
+		r.set(m, "mfa.email", attr("email"), T("trim"), T("lowercase"), TA("when", "UserMFASettingList[=EMAIL_OTP]"))
+		r.note("%d of the %d sampled users %s email multi-factor authentication in Cognito (EMAIL_OTP): their email becomes their Authgear email second factor (mfa.email)", email, n, has(email))
+	}
+	if software > 0 {
+		r.note("%d of the %d sampled users %s an authenticator app (SOFTWARE_TOKEN_MFA) in Cognito: Cognito never exports its secret, so it is not carried over and they enrol again", software, n, has(software))
+	}
 }

@@ -401,6 +401,9 @@ func noteSample(sample *Source, m *Mapping, rep *SuggestReport, passwordNotes bo
 	if n := loginIDFieldsNote(&lm); n != "" {
 		r.note("%s", n)
 	}
+	if u := UpsertIgnoredOf(m); u != nil {
+		r.note("%s", u)
+	}
 	whole := sampleIsWholeFile(sample)
 	if _, mapped := m.Fields["password.password_hash"]; passwordNotes && mapped && len(rows) > 0 {
 		r.rep.Notes = append(r.rep.Notes, PasswordNotes(families, len(rows), m.Passwords.Unsupported, !whole)...)

@@ -38,7 +38,7 @@ var firebaseLimits = []string{
 	"Firebase's export does not say whether a phone number was verified: phone numbers are imported as not verified",
 	"Google, Facebook, Twitter and GitHub sign-ins (providerUserInfo) cannot be imported: those users sign in with a passwordless login, or through the provider once it is set up in Authgear",
 	"custom claims (customAttributes) are not mapped: map their keys to custom attributes or roles by hand",
-	"multi-factor enrolments are not in auth:export: users enrol again",
+	"multi-factor enrolments of a firebase auth:export file, which leaves out mfaInfo (an export through the Identity Toolkit API, accounts:batchGet or downloadAccount, keeps it, and its SMS and email second factors are imported), and TOTP second factors, whose secret Firebase never gives out: users enrol again",
 	noteOldIDs,
 	noteNoTimes,
 }
@@ -188,6 +188,7 @@ func buildFirebase(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, err
 	if n := countPlaceholders(src, "passwordHash", headerless); n > 0 {
 		r.note("%d sampled password hashes are placeholders, not Firebase scrypt hashes (the Auth Emulator's fakeHash:..., or redacted values): those users are imported without a password like the others (passwords.unsupported: %s)", n, m.Passwords.Unsupported)
 	}
+	firebaseMFA(src, m, r)
 	if headerless {
 		r.note("the CSV has no header row (firebase auth:export writes none): its columns are named in the mapping (source.columns) in the order firebase-tools writes them")
 	}
@@ -246,4 +247,49 @@ func jsonDocIsObject(src *Source) bool {
 		}
 		return c == '{'
 	}
+}
+
+// firebaseMFA maps the second factors of the users' mfaInfo (issue 16 item
+// 5): [{"mfaEnrollmentId", "displayName", "enrolledAt", and one of
+// "phoneInfo": "+1...", "emailInfo": {"emailAddress"}, "totpInfo": {}}],
+// as the Identity Toolkit API gives them (firebase auth:export leaves
+// mfaInfo out). Each kind is read wherever it stands in the list.
+func firebaseMFA(src *Source, m *Mapping, r *presetReport) {
+	phones, emails, totps := 0, 0, 0
+	for _, row := range src.Sample() {
+		l, _ := row.Object["mfaInfo"].([]any)
+		var phone, email, totp bool
+		for _, e := range l {
+			f, _ := e.(map[string]any)
+			if v, ok := f["phoneInfo"]; ok && !isEmpty(v) {
+				phone = true
+			}
+			if v, ok := f["emailInfo"].(map[string]any); ok && !isEmpty(v["emailAddress"]) {
+				email = true
+			}
+			if _, ok := f["totpInfo"]; ok {
+				totp = true
+			}
+		}
+		phones, emails, totps = phones+b2i(phone), emails+b2i(email), totps+b2i(totp)
+	}
+	n := len(src.Sample())
+	if phones > 0 {
+		r.set(m, "mfa.phone_number", "mfaInfo", TA("pick", "phoneInfo"), T("trim"))
+		r.note("%d of the %d sampled users %s an SMS second factor in Firebase (mfaInfo phoneInfo): its number becomes their Authgear SMS second factor (mfa.phone_number); a user with several keeps the first", phones, n, has(phones))
+	}
+	if emails > 0 {
+		r.set(m, "mfa.email", "mfaInfo", TA("pick", "emailInfo.emailAddress"), T("trim"), T("lowercase"))
+		r.note("%d of the %d sampled users %s an email second factor in Firebase (mfaInfo emailInfo): its address becomes their Authgear email second factor (mfa.email)", emails, n, has(emails))
+	}
+	if totps > 0 {
+		r.note("%d of the %d sampled users %s an authenticator app (TOTP) second factor in Firebase: Firebase never gives out its secret, so it is not carried over and they enrol again", totps, n, has(totps))
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -21,7 +21,7 @@ const keycloakPasswordLimit = "Keycloak's password hashes (pbkdf2-sha256, pbkdf2
 
 var keycloakLimits = []string{
 	"Keycloak-internal roles (default-roles-<realm>, offline_access, uma_authorization) are dropped; client roles are not mapped",
-	"OTP credentials are not mapped: users enrol their authenticator app again",
+	"OTP credentials Authgear's TOTP cannot check (HOTP, HmacSHA256/512, 8 digits, a period other than 30 s), and a user's OTP credentials after the first: those users enrol their authenticator app again",
 	"identity-provider links (federatedIdentities) and user-federation (LDAP, Kerberos) links cannot be imported",
 	"user attributes are not mapped: map them to custom attributes if the project defines them",
 	noteOldIDs,
@@ -126,6 +126,7 @@ func buildKeycloak(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, err
 	}
 	mapUsername(users, m, r, columnsOf(users).find("username"))
 	m.RejectIf = append(m.RejectIf, Condition{From: "serviceAccountClientId", Present: true, Reason: "a Keycloak service account (the identity of a client, not a person): not migrated"})
+	otpCreds := keycloakOTP(users, m, r)
 
 	// What the sample shows.
 	var otp, fed, idp, actions, internalOnly, service int
@@ -157,8 +158,8 @@ func buildKeycloak(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, err
 	}
 	n := len(users.Sample())
 	r.note("realmRoles become roles without Keycloak's own default-roles-<realm>, offline_access and uma_authorization (%d of the %d sampled users have no other role); groups lose their leading '/' (a subgroup path such as parent/child is not a valid Authgear key); %s", internalOnly, n, noteRolesExist)
-	if otp > 0 {
-		r.note("%d sampled users have an OTP authenticator in Keycloak: it cannot be carried over, they enrol again", otp)
+	if otp > otpCreds {
+		r.note("%d sampled users have an OTP authenticator in Keycloak (totp: true) whose credential the export does not hold: it cannot be carried over, they enrol again", otp-otpCreds)
 	}
 	if fed > 0 {
 		r.note("%d sampled users come from user federation (LDAP or Kerberos): the export holds no password for them", fed)
@@ -186,4 +187,47 @@ func keycloakCredential(cs *columnSet, part string) bool {
 		}
 	}
 	return false
+}
+
+// The paths of a user's first OTP credential: its secret (secretData is a
+// JSON string, entered by the path) and its parameters.
+const (
+	keycloakOTPSecretPath = "credentials[type=otp].secretData.value"
+	keycloakOTPDataPath   = "credentials[type=otp].credentialData"
+)
+
+// keycloakOTP maps the OTP credentials' secrets (issue 16 item 5) when
+// the sample has some, and returns how many sampled users have one.
+func keycloakOTP(users *Source, m *Mapping, r *presetReport) int {
+	secretPath, err1 := compilePath(keycloakOTPSecretPath, nil, false)
+	dataPath, err2 := compilePath(keycloakOTPDataPath, nil, false)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	creds, several := 0, 0
+	mapTOTP(users, m, r, "Keycloak", keycloakOTPSecretPath, func(row *Row) (string, error) {
+		v, _ := secretPath.lookup(row)
+		s, _ := v.(string)
+		if strings.TrimSpace(s) == "" {
+			return "", nil
+		}
+		creds++
+		if l, ok := row.Object["credentials"].([]any); ok {
+			n := 0
+			for _, c := range l {
+				if c, ok := c.(map[string]any); ok && c["type"] == "otp" {
+					n++
+				}
+			}
+			if n > 1 {
+				several++
+			}
+		}
+		data, _ := dataPath.lookup(row)
+		return KeycloakOTPSecret(s, data)
+	}, TA("keycloak_otp", keycloakOTPDataPath))
+	if several > 0 {
+		r.note("%d sampled %s several OTP credentials in Keycloak: the first is imported (an Authgear import gives a user one TOTP secret), the others are enrolled again", several, plural(several, "user has", "users have"))
+	}
+	return creds
 }

@@ -20,9 +20,13 @@ import (
 
 const kratosHashPath = "credentials.password.config.hashed_password"
 
+// kratosTOTPPath is the otpauth:// URI of an identity's TOTP credential
+// (issue 18: it was not imported).
+const kratosTOTPPath = "credentials.totp.config.totp_url"
+
 var kratosLimits = []string{
 	"password hashes other than bcrypt (argon2, pbkdf2, scrypt, ...) cannot be imported",
-	"social sign-in (oidc), TOTP, WebAuthn/passkeys and recovery codes are not carried over: users link or enrol them again",
+	"social sign-in (oidc), WebAuthn/passkeys, recovery codes, and TOTP credentials that Authgear's TOTP cannot check (not SHA1, 6 digits, 30 s) or whose totp_url the export lacks: users link or enrol them again",
 	"metadata_public and metadata_admin are not mapped: map them to custom attributes if the project defines them",
 	"traits other than the email, name, phone and username are not mapped: map them to custom attributes if the project defines them",
 	noteOldIDs,
@@ -119,13 +123,21 @@ func buildKratos(src *Source, o SuggestOptions) (*Mapping, *SuggestReport, error
 	if cs.has(kratosHashPath) {
 		r.set(m, "password.password_hash", kratosHashPath, T("trim"))
 	}
-	kratosNotes(src, r)
+	if url, err := compilePath(kratosTOTPPath, nil, false); err == nil {
+		mapTOTP(src, m, r, "Kratos", kratosTOTPPath, func(row *Row) (string, error) {
+			v, _ := url.lookup(row)
+			s, _ := v.(string)
+			return TOTPFromURL(s)
+		}, T("otpauth"))
+	}
+	kratosNotes(src, r, m.Fields["mfa.totp.secret"] != nil)
 	return finishPreset(src, m, r, kratosLimits[1:])
 }
 
 // kratosNotes says what the sample shows: inactive identities, the
-// credentials that are not carried over, several identity schemas.
-func kratosNotes(src *Source, r *presetReport) {
+// credentials that are not carried over (TOTP is, when totpMapped),
+// several identity schemas.
+func kratosNotes(src *Source, r *presetReport, totpMapped bool) {
 	n := len(src.Sample())
 	inactive, noPassword := 0, 0
 	creds := map[string]int{}
@@ -168,7 +180,10 @@ func kratosNotes(src *Source, r *presetReport) {
 		case "oidc":
 			what = "social sign-in is not carried over: they sign in by email (or link the provider again)"
 		case "totp":
-			what = "the authenticator app is not carried over: they enrol again"
+			if totpMapped {
+				continue // said by mapTOTP
+			}
+			what = "the export holds no totp_url (list the identities with include_credential=totp to have it): the authenticator app is not carried over, they enrol again"
 		case "webauthn", "passkey":
 			what = "security keys and passkeys are bound to the old domain: they enrol again"
 		case "lookup_secret":

@@ -31,7 +31,7 @@ func TestKratosIdentities(t *testing.T) {
 		"preferred_username":     "traits.username",
 		"disabled":               "state",
 		"password.password_hash": "credentials.password.config.hashed_password",
-		"mfa.totp.secret":        "",
+		"mfa.totp.secret":        "credentials.totp.config.totp_url",
 	})
 	if r.stats.Valid != 4 || r.stats.Invalid != 0 {
 		t.Fatalf("valid %d invalid %d, want 4 and 0", r.stats.Valid, r.stats.Invalid)
@@ -61,7 +61,7 @@ func TestKratosIdentities(t *testing.T) {
 		{"1 of the 4 sampled identities is inactive in Kratos", "disabled"},
 		{"1 of the 4 sampled identities has no password credential"},
 		{"credential of type oidc", "social sign-in"},
-		{"credential of type totp", "enrol again"},
+		{"1 of the 4 sampled users has an authenticator app (TOTP) in Kratos: its secret is imported"},
 		{"argon2"},
 		{"not carried over: metadata_public and metadata_admin"},
 	} {
@@ -72,7 +72,14 @@ func TestKratosIdentities(t *testing.T) {
 	if got := r.m.SourceIDPath(); got != "id" {
 		t.Errorf("source.id %q, want id", got)
 	}
-	for _, u := range []string{"schema_id", "metadata_public.plan", "credentials.totp.config.totp_url", "recovery_addresses[0].value"} {
+	// Issue 18: the TOTP secret inside totp_url is imported.
+	if got := FieldValue(r.rows[4], "mfa.totp.secret"); got != `"JBSWY3DPEHPK3PXP"` {
+		t.Errorf("row 4: mfa.totp.secret = %s, want the secret of its totp_url", got)
+	}
+	if r.m.Fields["mfa.totp.secret"].Invalid != InvalidDrop {
+		t.Errorf("a TOTP Authgear cannot check is not dropped: %+v", r.m.Fields["mfa.totp.secret"])
+	}
+	for _, u := range []string{"schema_id", "metadata_public.plan", "recovery_addresses[0].value"} {
 		if !slices.Contains(r.rep.Unmapped, u) {
 			t.Errorf("%q not listed as not mapped: %q", u, r.rep.Unmapped)
 		}

@@ -147,6 +147,11 @@ func checkNothingInvisible(t *testing.T, name string, m *Mapping, rep *SuggestRe
 		mapped := false
 		for _, f := range m.Fields {
 			mapped = mapped || f.From == c
+			// A path a transform reads (when: MFAOptions[DeliveryMedium=SMS])
+			// is read by the mapping too.
+			for _, tr := range f.Transforms {
+				mapped = mapped || transforms[tr.Name].argPath && pathCovers(src, tr.Arg, c)
+			}
 		}
 		// The old user id (source.id) is shown as such, not as unmapped.
 		mapped = mapped || m.SourceIDPath() == c || m.SourceIDPath()+".$oid" == c

@@ -717,6 +717,12 @@ func (r *run) notes(s *RunSummary) {
 	if m.Upsert && !s.DryRun {
 		s.Notes = append(s.Notes, "upsert: existing users were updated, but their passwords (and MFA password and TOTP) are never changed by an import.")
 	}
+	if u := UpsertIgnoredOf(m); u != nil && u.Upsert {
+		if !s.DryRun {
+			u.Updated = s.Updated
+		}
+		s.Notes = append(s.Notes, u.String())
+	}
 }
 
 func fileExists(path string) bool {

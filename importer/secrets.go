@@ -43,6 +43,8 @@ func SecretColumns(m *Mapping, v *Viewer, columns []string, sample []*Row) map[s
 			values++
 			if f := RecogniseHash(s); f.IsHash() && f != HashHexDigest || f == HashBcryptBroken {
 				hashes++
+			} else if len(s) > 10 && strings.EqualFold(s[:10], "otpauth://") {
+				hashes++ // a TOTP key URI holds its secret (Kratos's totp_url)
 			}
 		}
 		if values > 0 && hashes*2 >= values {
