@@ -168,7 +168,7 @@ func (l *loadStep) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func (l *loadStep) Busy() bool   { return false }
+func (l *loadStep) Busy() bool { return false }
 func (l *loadStep) Typing() bool {
 	return l.pwInput != nil || l.records != nil || !l.picking && l.s.loaded == nil
 }
