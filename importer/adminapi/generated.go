@@ -63,6 +63,18 @@ var AllIdentityType = []IdentityType{
 	IdentityTypeAnonymous,
 }
 
+type SessionType string
+
+const (
+	SessionTypeIdp          SessionType = "IDP"
+	SessionTypeOfflineGrant SessionType = "OFFLINE_GRANT"
+)
+
+var AllSessionType = []SessionType{
+	SessionTypeIdp,
+	SessionTypeOfflineGrant,
+}
+
 // __createGroupInput is used internally by genqlient
 type __createGroupInput struct {
 	Key  string `json:"key"`
@@ -147,6 +159,14 @@ func (v *__listRolesInput) GetFirst() int { return v.First }
 // GetAfter returns __listRolesInput.After, and is useful for accessing the field via an interface.
 func (v *__listRolesInput) GetAfter() string { return v.After }
 
+// __revokeSessionInput is used internally by genqlient
+type __revokeSessionInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __revokeSessionInput.Id, and is useful for accessing the field via an interface.
+func (v *__revokeSessionInput) GetId() string { return v.Id }
+
 // __rolesUsageInput is used internally by genqlient
 type __rolesUsageInput struct {
 	First int    `json:"first"`
@@ -178,6 +198,14 @@ type __userNodesInput struct {
 
 // GetIds returns __userNodesInput.Ids, and is useful for accessing the field via an interface.
 func (v *__userNodesInput) GetIds() []string { return v.Ids }
+
+// __userSessionsInput is used internally by genqlient
+type __userSessionsInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __userSessionsInput.Id, and is useful for accessing the field via an interface.
+func (v *__userSessionsInput) GetId() string { return v.Id }
 
 // createGroupCreateGroupCreateGroupPayload includes the requested fields of the GraphQL type CreateGroupPayload.
 type createGroupCreateGroupCreateGroupPayload struct {
@@ -587,6 +615,39 @@ func (v *listRolesRolesRoleConnectionPageInfo) GetHasNextPage() bool { return v.
 
 // GetEndCursor returns listRolesRolesRoleConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
 func (v *listRolesRolesRoleConnectionPageInfo) GetEndCursor() string { return v.EndCursor }
+
+// revokeSessionResponse is returned by revokeSession on success.
+type revokeSessionResponse struct {
+	// Revoke session of user
+	RevokeSession revokeSessionRevokeSessionRevokeSessionPayload `json:"revokeSession"`
+}
+
+// GetRevokeSession returns revokeSessionResponse.RevokeSession, and is useful for accessing the field via an interface.
+func (v *revokeSessionResponse) GetRevokeSession() revokeSessionRevokeSessionRevokeSessionPayload {
+	return v.RevokeSession
+}
+
+// revokeSessionRevokeSessionRevokeSessionPayload includes the requested fields of the GraphQL type RevokeSessionPayload.
+type revokeSessionRevokeSessionRevokeSessionPayload struct {
+	User revokeSessionRevokeSessionRevokeSessionPayloadUser `json:"user"`
+}
+
+// GetUser returns revokeSessionRevokeSessionRevokeSessionPayload.User, and is useful for accessing the field via an interface.
+func (v *revokeSessionRevokeSessionRevokeSessionPayload) GetUser() revokeSessionRevokeSessionRevokeSessionPayloadUser {
+	return v.User
+}
+
+// revokeSessionRevokeSessionRevokeSessionPayloadUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// Authgear user
+type revokeSessionRevokeSessionRevokeSessionPayloadUser struct {
+	// The ID of an object
+	Id string `json:"id"`
+}
+
+// GetId returns revokeSessionRevokeSessionRevokeSessionPayloadUser.Id, and is useful for accessing the field via an interface.
+func (v *revokeSessionRevokeSessionRevokeSessionPayloadUser) GetId() string { return v.Id }
 
 // rolesUsageResponse is returned by rolesUsage on success.
 type rolesUsageResponse struct {
@@ -1573,6 +1634,433 @@ func (v *userNodesResponse) __premarshalJSON() (*__premarshaluserNodesResponse, 
 	return &retval, nil
 }
 
+// userSessionsNode includes the requested fields of the GraphQL interface Node.
+//
+// userSessionsNode is implemented by the following types:
+// userSessionsNodeAuditLog
+// userSessionsNodeAuthenticator
+// userSessionsNodeAuthorization
+// userSessionsNodeFraudProtectionDecisionRecord
+// userSessionsNodeGroup
+// userSessionsNodeIdentity
+// userSessionsNodeResource
+// userSessionsNodeRole
+// userSessionsNodeScope
+// userSessionsNodeSession
+// userSessionsNodeUser
+// The GraphQL type's documentation follows.
+//
+// An object with an ID
+type userSessionsNode interface {
+	implementsGraphQLInterfaceuserSessionsNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() string
+}
+
+func (v *userSessionsNodeAuditLog) implementsGraphQLInterfaceuserSessionsNode()      {}
+func (v *userSessionsNodeAuthenticator) implementsGraphQLInterfaceuserSessionsNode() {}
+func (v *userSessionsNodeAuthorization) implementsGraphQLInterfaceuserSessionsNode() {}
+func (v *userSessionsNodeFraudProtectionDecisionRecord) implementsGraphQLInterfaceuserSessionsNode() {
+}
+func (v *userSessionsNodeGroup) implementsGraphQLInterfaceuserSessionsNode()    {}
+func (v *userSessionsNodeIdentity) implementsGraphQLInterfaceuserSessionsNode() {}
+func (v *userSessionsNodeResource) implementsGraphQLInterfaceuserSessionsNode() {}
+func (v *userSessionsNodeRole) implementsGraphQLInterfaceuserSessionsNode()     {}
+func (v *userSessionsNodeScope) implementsGraphQLInterfaceuserSessionsNode()    {}
+func (v *userSessionsNodeSession) implementsGraphQLInterfaceuserSessionsNode()  {}
+func (v *userSessionsNodeUser) implementsGraphQLInterfaceuserSessionsNode()     {}
+
+func __unmarshaluserSessionsNode(b []byte, v *userSessionsNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "AuditLog":
+		*v = new(userSessionsNodeAuditLog)
+		return json.Unmarshal(b, *v)
+	case "Authenticator":
+		*v = new(userSessionsNodeAuthenticator)
+		return json.Unmarshal(b, *v)
+	case "Authorization":
+		*v = new(userSessionsNodeAuthorization)
+		return json.Unmarshal(b, *v)
+	case "FraudProtectionDecisionRecord":
+		*v = new(userSessionsNodeFraudProtectionDecisionRecord)
+		return json.Unmarshal(b, *v)
+	case "Group":
+		*v = new(userSessionsNodeGroup)
+		return json.Unmarshal(b, *v)
+	case "Identity":
+		*v = new(userSessionsNodeIdentity)
+		return json.Unmarshal(b, *v)
+	case "Resource":
+		*v = new(userSessionsNodeResource)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(userSessionsNodeRole)
+		return json.Unmarshal(b, *v)
+	case "Scope":
+		*v = new(userSessionsNodeScope)
+		return json.Unmarshal(b, *v)
+	case "Session":
+		*v = new(userSessionsNodeSession)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(userSessionsNodeUser)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for userSessionsNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshaluserSessionsNode(v *userSessionsNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *userSessionsNodeAuditLog:
+		typename = "AuditLog"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*userSessionsNodeAuditLog
+		}{typename, v}
+		return json.Marshal(result)
+	case *userSessionsNodeAuthenticator:
+		typename = "Authenticator"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*userSessionsNodeAuthenticator
+		}{typename, v}
+		return json.Marshal(result)
+	case *userSessionsNodeAuthorization:
+		typename = "Authorization"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*userSessionsNodeAuthorization
+		}{typename, v}
+		return json.Marshal(result)
+	case *userSessionsNodeFraudProtectionDecisionRecord:
+		typename = "FraudProtectionDecisionRecord"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*userSessionsNodeFraudProtectionDecisionRecord
+		}{typename, v}
+		return json.Marshal(result)
+	case *userSessionsNodeGroup:
+		typename = "Group"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*userSessionsNodeGroup
+		}{typename, v}
+		return json.Marshal(result)
+	case *userSessionsNodeIdentity:
+		typename = "Identity"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*userSessionsNodeIdentity
+		}{typename, v}
+		return json.Marshal(result)
+	case *userSessionsNodeResource:
+		typename = "Resource"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*userSessionsNodeResource
+		}{typename, v}
+		return json.Marshal(result)
+	case *userSessionsNodeRole:
+		typename = "Role"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*userSessionsNodeRole
+		}{typename, v}
+		return json.Marshal(result)
+	case *userSessionsNodeScope:
+		typename = "Scope"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*userSessionsNodeScope
+		}{typename, v}
+		return json.Marshal(result)
+	case *userSessionsNodeSession:
+		typename = "Session"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*userSessionsNodeSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *userSessionsNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*userSessionsNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for userSessionsNode: "%T"`, v)
+	}
+}
+
+// userSessionsNodeAuditLog includes the requested fields of the GraphQL type AuditLog.
+// The GraphQL type's documentation follows.
+//
+// Audit log
+type userSessionsNodeAuditLog struct {
+	Typename string `json:"__typename"`
+}
+
+// GetTypename returns userSessionsNodeAuditLog.Typename, and is useful for accessing the field via an interface.
+func (v *userSessionsNodeAuditLog) GetTypename() string { return v.Typename }
+
+// userSessionsNodeAuthenticator includes the requested fields of the GraphQL type Authenticator.
+type userSessionsNodeAuthenticator struct {
+	Typename string `json:"__typename"`
+}
+
+// GetTypename returns userSessionsNodeAuthenticator.Typename, and is useful for accessing the field via an interface.
+func (v *userSessionsNodeAuthenticator) GetTypename() string { return v.Typename }
+
+// userSessionsNodeAuthorization includes the requested fields of the GraphQL type Authorization.
+type userSessionsNodeAuthorization struct {
+	Typename string `json:"__typename"`
+}
+
+// GetTypename returns userSessionsNodeAuthorization.Typename, and is useful for accessing the field via an interface.
+func (v *userSessionsNodeAuthorization) GetTypename() string { return v.Typename }
+
+// userSessionsNodeFraudProtectionDecisionRecord includes the requested fields of the GraphQL type FraudProtectionDecisionRecord.
+type userSessionsNodeFraudProtectionDecisionRecord struct {
+	Typename string `json:"__typename"`
+}
+
+// GetTypename returns userSessionsNodeFraudProtectionDecisionRecord.Typename, and is useful for accessing the field via an interface.
+func (v *userSessionsNodeFraudProtectionDecisionRecord) GetTypename() string { return v.Typename }
+
+// userSessionsNodeGroup includes the requested fields of the GraphQL type Group.
+// The GraphQL type's documentation follows.
+//
+// Authgear group
+type userSessionsNodeGroup struct {
+	Typename string `json:"__typename"`
+}
+
+// GetTypename returns userSessionsNodeGroup.Typename, and is useful for accessing the field via an interface.
+func (v *userSessionsNodeGroup) GetTypename() string { return v.Typename }
+
+// userSessionsNodeIdentity includes the requested fields of the GraphQL type Identity.
+type userSessionsNodeIdentity struct {
+	Typename string `json:"__typename"`
+}
+
+// GetTypename returns userSessionsNodeIdentity.Typename, and is useful for accessing the field via an interface.
+func (v *userSessionsNodeIdentity) GetTypename() string { return v.Typename }
+
+// userSessionsNodeResource includes the requested fields of the GraphQL type Resource.
+// The GraphQL type's documentation follows.
+//
+// Authgear resource
+type userSessionsNodeResource struct {
+	Typename string `json:"__typename"`
+}
+
+// GetTypename returns userSessionsNodeResource.Typename, and is useful for accessing the field via an interface.
+func (v *userSessionsNodeResource) GetTypename() string { return v.Typename }
+
+// userSessionsNodeRole includes the requested fields of the GraphQL type Role.
+// The GraphQL type's documentation follows.
+//
+// Authgear role
+type userSessionsNodeRole struct {
+	Typename string `json:"__typename"`
+}
+
+// GetTypename returns userSessionsNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *userSessionsNodeRole) GetTypename() string { return v.Typename }
+
+// userSessionsNodeScope includes the requested fields of the GraphQL type Scope.
+// The GraphQL type's documentation follows.
+//
+// Authgear scope
+type userSessionsNodeScope struct {
+	Typename string `json:"__typename"`
+}
+
+// GetTypename returns userSessionsNodeScope.Typename, and is useful for accessing the field via an interface.
+func (v *userSessionsNodeScope) GetTypename() string { return v.Typename }
+
+// userSessionsNodeSession includes the requested fields of the GraphQL type Session.
+type userSessionsNodeSession struct {
+	Typename string `json:"__typename"`
+}
+
+// GetTypename returns userSessionsNodeSession.Typename, and is useful for accessing the field via an interface.
+func (v *userSessionsNodeSession) GetTypename() string { return v.Typename }
+
+// userSessionsNodeUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// Authgear user
+type userSessionsNodeUser struct {
+	Typename string `json:"__typename"`
+	// The ID of an object
+	Id string `json:"id"`
+	// The list of first party app sessions
+	Sessions userSessionsNodeUserSessionsSessionConnection `json:"sessions"`
+}
+
+// GetTypename returns userSessionsNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *userSessionsNodeUser) GetTypename() string { return v.Typename }
+
+// GetId returns userSessionsNodeUser.Id, and is useful for accessing the field via an interface.
+func (v *userSessionsNodeUser) GetId() string { return v.Id }
+
+// GetSessions returns userSessionsNodeUser.Sessions, and is useful for accessing the field via an interface.
+func (v *userSessionsNodeUser) GetSessions() userSessionsNodeUserSessionsSessionConnection {
+	return v.Sessions
+}
+
+// userSessionsNodeUserSessionsSessionConnection includes the requested fields of the GraphQL type SessionConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type userSessionsNodeUserSessionsSessionConnection struct {
+	// Information to aid in pagination.
+	Edges []userSessionsNodeUserSessionsSessionConnectionEdgesSessionEdge `json:"edges"`
+}
+
+// GetEdges returns userSessionsNodeUserSessionsSessionConnection.Edges, and is useful for accessing the field via an interface.
+func (v *userSessionsNodeUserSessionsSessionConnection) GetEdges() []userSessionsNodeUserSessionsSessionConnectionEdgesSessionEdge {
+	return v.Edges
+}
+
+// userSessionsNodeUserSessionsSessionConnectionEdgesSessionEdge includes the requested fields of the GraphQL type SessionEdge.
+// The GraphQL type's documentation follows.
+//
+// An edge in a connection
+type userSessionsNodeUserSessionsSessionConnectionEdgesSessionEdge struct {
+	// The item at the end of the edge
+	Node userSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession `json:"node"`
+}
+
+// GetNode returns userSessionsNodeUserSessionsSessionConnectionEdgesSessionEdge.Node, and is useful for accessing the field via an interface.
+func (v *userSessionsNodeUserSessionsSessionConnectionEdgesSessionEdge) GetNode() userSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession {
+	return v.Node
+}
+
+// userSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession includes the requested fields of the GraphQL type Session.
+type userSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession struct {
+	// The ID of an object
+	Id   string      `json:"id"`
+	Type SessionType `json:"type"`
+}
+
+// GetId returns userSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.Id, and is useful for accessing the field via an interface.
+func (v *userSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetId() string {
+	return v.Id
+}
+
+// GetType returns userSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.Type, and is useful for accessing the field via an interface.
+func (v *userSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetType() SessionType {
+	return v.Type
+}
+
+// userSessionsResponse is returned by userSessions on success.
+type userSessionsResponse struct {
+	// Fetches an object given its ID
+	Node userSessionsNode `json:"-"`
+}
+
+// GetNode returns userSessionsResponse.Node, and is useful for accessing the field via an interface.
+func (v *userSessionsResponse) GetNode() userSessionsNode { return v.Node }
+
+func (v *userSessionsResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*userSessionsResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.userSessionsResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			err = __unmarshaluserSessionsNode(
+				src, dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal userSessionsResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshaluserSessionsResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *userSessionsResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *userSessionsResponse) __premarshalJSON() (*__premarshaluserSessionsResponse, error) {
+	var retval __premarshaluserSessionsResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		var err error
+		*dst, err = __marshaluserSessionsNode(
+			&src)
+		if err != nil {
+			return nil, fmt.Errorf(
+				"unable to marshal userSessionsResponse.Node: %w", err)
+		}
+	}
+	return &retval, nil
+}
+
 // The mutation executed by createGroup.
 const createGroup_Operation = `
 mutation createGroup ($key: String!, $name: String!) {
@@ -1904,6 +2392,44 @@ func listRoles(
 	return data_, err_
 }
 
+// The mutation executed by revokeSession.
+const revokeSession_Operation = `
+mutation revokeSession ($id: ID!) {
+	revokeSession(input: {sessionID:$id}) {
+		user {
+			id
+		}
+	}
+}
+`
+
+// revokeSession ends one session by its global id (base64url of
+// "Session:<id>"). Never revokeAllSessions: the user's own sessions stay.
+func revokeSession(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *revokeSessionResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "revokeSession",
+		Query:  revokeSession_Operation,
+		Variables: &__revokeSessionInput{
+			Id: id,
+		},
+	}
+
+	data_ = &revokeSessionResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by rolesUsage.
 const rolesUsage_Operation = `
 query rolesUsage ($first: Int!, $after: String) {
@@ -2106,6 +2632,53 @@ func userNodes(
 	}
 
 	data_ = &userNodesResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by userSessions.
+const userSessions_Operation = `
+query userSessions ($id: ID!) {
+	node(id: $id) {
+		__typename
+		... on User {
+			id
+			sessions(first: 100) {
+				edges {
+					node {
+						id
+						type
+					}
+				}
+			}
+		}
+	}
+}
+`
+
+// userSessions reads a user's sessions (ids and types): a sign-in check
+// ends only the session it created, after finding it among this user's.
+func userSessions(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *userSessionsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "userSessions",
+		Query:  userSessions_Operation,
+		Variables: &__userSessionsInput{
+			Id: id,
+		},
+	}
+
+	data_ = &userSessionsResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
