@@ -47,6 +47,9 @@ type importKeys struct {
 	BackMap  key.Binding
 	BackPick key.Binding
 	Sample   key.Binding
+	SignIn   key.Binding
+	// VerifyFull and SignInFull are Verify and SignIn in the full help.
+	VerifyFull, SignInFull key.Binding
 }
 
 type (
@@ -133,6 +136,17 @@ type importingStep struct {
 	create  bool
 	prepMu  sync.Mutex
 	prepLog []string
+	// the sign-in check after the import (signin.go): the form, the check
+	// running, its result, and the login ID last checked (never the
+	// password)
+	signIn      *signInForm
+	signKeys    signInKeys
+	signingIn   bool
+	signInLogin string
+	signInRes   *importer.SignInResult
+	signInErr   error
+	signInID    int
+	firstID     int
 }
 
 func newImporting(c *ui.Common, s *session) *importingStep {
@@ -161,27 +175,30 @@ func newImporting(c *ui.Common, s *session) *importingStep {
 	}
 	sp := spinner.New(spinner.WithSpinner(spinner.MiniDot))
 	return &importingStep{c: c, s: s, cfg: cfg, confirm: ti, bar: bar, spin: sp, fields: fields, keys: importKeys{
-		Start:    ui.Binding([]string{"enter"}, "enter", "continue"),
-		Check:    ui.Binding([]string{"enter"}, "enter", "check the project"),
-		Switch:   ui.Binding([]string{"tab"}, "tab", "switch target"),
-		Fields:   ui.Binding([]string{"up", "down"}, "↑/↓", "field"),
-		Stop:     ui.Binding([]string{"ctrl+c"}, "ctrl+c", "stop safely"),
-		Next:     ui.Binding([]string{"enter"}, "enter", "middleware"),
-		Verify:   ui.Binding([]string{"v"}, "v", "verify: read the users back"),
-		Create:   ui.Binding([]string{"ctrl+r"}, "ctrl+r", "create missing roles"),
-		Yes:      ui.Binding([]string{"y", "Y", "ctrl+c"}, "y", "stop"),
-		No:       ui.Binding([]string{"n", "N", "esc"}, "n/esc", "go on"),
-		Scroll:   ui.Binding([]string{"pgup", "pgdown"}, "pgup/pgdn", "scroll"),
-		BackMap:  ui.Binding([]string{"esc"}, "esc", "back to Map"),
-		BackPick: ui.Binding([]string{"esc"}, "esc", "other target"),
-		Sample:   ui.Binding([]string{"s"}, "s", "rehearse a sample"),
-	}}
+		Start:      ui.Binding([]string{"enter"}, "enter", "continue"),
+		Check:      ui.Binding([]string{"enter"}, "enter", "check the project"),
+		Switch:     ui.Binding([]string{"tab"}, "tab", "switch target"),
+		Fields:     ui.Binding([]string{"up", "down"}, "↑/↓", "field"),
+		Stop:       ui.Binding([]string{"ctrl+c"}, "ctrl+c", "stop safely"),
+		Next:       ui.Binding([]string{"enter"}, "enter", "middleware"),
+		Verify:     ui.Binding([]string{"v"}, "v", "verify"),
+		Create:     ui.Binding([]string{"ctrl+r"}, "ctrl+r", "create missing roles"),
+		Yes:        ui.Binding([]string{"y", "Y", "ctrl+c"}, "y", "stop"),
+		No:         ui.Binding([]string{"n", "N", "esc"}, "n/esc", "go on"),
+		Scroll:     ui.Binding([]string{"pgup", "pgdown"}, "pgup/pgdn", "scroll"),
+		BackMap:    ui.Binding([]string{"esc"}, "esc", "back to Map"),
+		BackPick:   ui.Binding([]string{"esc"}, "esc", "other target"),
+		Sample:     ui.Binding([]string{"s"}, "s", "rehearse a sample"),
+		SignIn:     ui.Binding([]string{"s"}, "s", "sign in"),
+		VerifyFull: ui.Binding([]string{"v"}, "v", "verify: read the users back"),
+		SignInFull: ui.Binding([]string{"s"}, "s", "sign in as one of your users"),
+	}, signKeys: defaultSignInKeys()}
 }
 
 func (m *importingStep) Init() tea.Cmd { return nil }
 func (m *importingStep) Busy() bool    { return m.phase == phaseRunning || m.phase == phaseAskStop }
 func (m *importingStep) Typing() bool {
-	return m.real && (m.phase == phaseConfirm || m.phase == phaseChoose)
+	return m.real && (m.phase == phaseConfirm || m.phase == phaseChoose) || m.signIn != nil
 }
 
 // targetConfig is the Authgear target as the fields say.
@@ -254,27 +271,7 @@ func (m *importingStep) ShortHelp() []key.Binding {
 	case phaseAskStop:
 		return []key.Binding{m.keys.Yes, m.keys.No}
 	case phaseDone:
-		var ks []key.Binding
-		if !m.ended() {
-			ks = append(ks, m.keys.Next)
-		}
-		if m.canVerify() {
-			ks = append(ks, m.keys.Verify)
-		}
-		if m.ended() {
-			ks = nil
-			ks = append(ks, m.keys.BackMap)
-			if m.problemLines() > 0 {
-				ks = append(ks, m.keys.Scroll)
-			}
-			ks = append(ks, m.keys.Next)
-			if m.canVerify() {
-				ks = append(ks, m.keys.Verify)
-			}
-		} else if m.problemLines() > 0 {
-			ks = append(ks, m.keys.Scroll)
-		}
-		return ks
+		return m.doneKeys(m.keys.Verify, m.keys.SignIn)
 	}
 	if len(m.missing) > 0 {
 		return []key.Binding{m.keys.Start, m.keys.Create, m.keys.BackPick}
@@ -282,7 +279,43 @@ func (m *importingStep) ShortHelp() []key.Binding {
 	return []key.Binding{m.keys.Start, m.keys.BackPick}
 }
 
-func (m *importingStep) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+// doneKeys are the keys of the Done screen, with verify and sign-in as
+// given (short in the help line, so that it fits 80 columns; in full
+// words in the full help).
+func (m *importingStep) doneKeys(verify, signIn key.Binding) []key.Binding {
+	if m.signIn != nil {
+		return []key.Binding{m.signKeys.Submit, m.signKeys.Next, m.signKeys.Close}
+	}
+	if m.signInRes != nil || m.signInErr != nil {
+		return []key.Binding{signIn, m.signKeys.Close}
+	}
+	var ks []key.Binding
+	if m.ended() {
+		ks = append(ks, m.keys.BackMap)
+		if m.problemLines() > 0 {
+			ks = append(ks, m.keys.Scroll)
+		}
+	}
+	ks = append(ks, m.keys.Next)
+	if m.canVerify() {
+		ks = append(ks, verify)
+	}
+	if m.canSignIn() {
+		ks = append(ks, signIn)
+	}
+	if !m.ended() && m.problemLines() > 0 {
+		ks = append(ks, m.keys.Scroll)
+	}
+	return ks
+}
+
+// FullHelp is the short help, with the Done screen's checks in full words.
+func (m *importingStep) FullHelp() [][]key.Binding {
+	if m.phase == phaseDone {
+		return [][]key.Binding{m.doneKeys(m.keys.VerifyFull, m.keys.SignInFull)}
+	}
+	return [][]key.Binding{m.ShortHelp()}
+}
 
 // input is the file the import reads: the export, or a sample of it.
 func (m *importingStep) input() string {
@@ -365,6 +398,9 @@ func (m *importingStep) targetCmd() tea.Cmd {
 }
 
 func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
+	if handled, cmd := m.updateSignIn(msg); handled {
+		return m, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.layoutProblem()
@@ -432,7 +468,7 @@ func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		m.layoutProblem()
 		return m, m.setPercent(m.fraction())
 	case spinner.TickMsg:
-		if m.phase != phaseRunning && m.phase != phaseAskStop && m.phase != phaseChecking {
+		if m.phase != phaseRunning && m.phase != phaseAskStop && m.phase != phaseChecking && !m.signingIn {
 			return m, nil
 		}
 		m.now = time.Now()
@@ -545,6 +581,13 @@ func (m *importingStep) key(k tea.KeyMsg) (step, tea.Cmd) {
 		}
 	case phaseDone:
 		switch {
+		case key.Matches(k, m.signKeys.Close) && (m.signInRes != nil || m.signInErr != nil):
+			// esc closes the check's result first.
+			m.signInRes, m.signInErr = nil, nil
+			return m, nil
+		case key.Matches(k, m.keys.SignIn) && m.canSignIn() && !m.verifying && !m.signingIn:
+			m.signInRes, m.signInErr = nil, nil
+			return m, m.openSignIn()
 		case key.Matches(k, m.keys.Next) && !m.verifying:
 			return m, next
 		case key.Matches(k, m.keys.Verify) && m.canVerify() && !m.verifying:
@@ -863,7 +906,9 @@ func (m *importingStep) describe(err error) string {
 func (m *importingStep) View() string {
 	var b strings.Builder
 	b.WriteString(m.viewAbove())
-	if m.problemVP.Height > 0 {
+	if m.signInShown() {
+		b.WriteString(m.signInView())
+	} else if m.problemVP.Height > 0 {
 		b.WriteString(m.problemVP.View() + "\n")
 		if m.problemLines() > 0 {
 			vp := m.problemVP

@@ -1,0 +1,201 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/authgear-migrate/authgear-migrate/importer"
+	"github.com/authgear-migrate/authgear-migrate/ui"
+)
+
+// adaPassword is the clear-text password behind the example's first
+// bcrypt hash (testdata/fixtures/passwords.json).
+const adaPassword = "correct horse battery staple"
+
+// fakeSignIn stands for the project's login: it answers by password as
+// a server that holds the example's users would, and records the checks
+// it was asked (without keeping the passwords).
+type fakeSignIn struct {
+	mu     sync.Mutex
+	checks []importer.SignInCheck
+}
+
+func (f *fakeSignIn) signIn(_ context.Context, c importer.SignInCheck) (importer.SignInResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rec := c
+	rec.Password = fmt.Sprintf("(%d characters)", len(c.Password))
+	f.checks = append(f.checks, rec)
+	switch {
+	case c.LoginID != "ada.lovelace@example.com":
+		return importer.SignInResult{Outcome: importer.SignInUnknownUser, LoginMethod: "email", Reason: "UserNotFound"}, nil
+	case c.Password == adaPassword:
+		return importer.SignInResult{Outcome: importer.SignInSucceeded, PasswordRight: true, UserID: "0e5b3b9c-4c5f-4a47-9c7e-1a2b3c4d5e6f",
+			LoginMethod: "email", SessionEnded: true, LastLoginChanged: true}, nil
+	}
+	return importer.SignInResult{Outcome: importer.SignInWrongPassword, LoginMethod: "email", Reason: "InvalidCredentials"}, nil
+}
+
+func (f *fakeSignIn) last() importer.SignInCheck {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.checks[len(f.checks)-1]
+}
+
+// useSignIn makes the wizard's check f's for the test.
+func useSignIn(t *testing.T, f func(context.Context, importer.SignInCheck) (importer.SignInResult, error)) {
+	t.Helper()
+	old := signInFunc
+	signInFunc = f
+	t.Cleanup(func() { signInFunc = old })
+}
+
+// typeText sends s a rune at a time.
+func typeText(d *driver, s string) {
+	for _, r := range s {
+		d.handle(runes(string(r)))
+	}
+}
+
+// TestSignInAfterImport (issue 16 item 1): on the Done screen, s opens
+// "sign in as one of your users" with the report's first imported login
+// ID; the password is masked and never on the screen; enter runs the
+// check against the run's target (its Admin API client, so that the
+// session is ended) and shows the result in the wizard's words; a wrong
+// password says what it means; esc closes the result, and the password
+// field is empty after each check.
+func TestSignInAfterImport(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			exampleDir(t)
+			fake := &fakeSignIn{}
+			useSignIn(t, fake.signIn)
+			d := newDriver(t, Options{}, size[0], size[1])
+			w := d.w
+			walkTo(t, d, stepImport)
+			im := w.steps[stepImport].(*importingStep)
+			d.key(enter, func() bool { return im.phase == phaseConfirm })
+			d.key(enter, func() bool { return im.phase == phaseDone })
+			if v := w.View(); !strings.Contains(v, "s sign in") {
+				t.Fatalf("the Done screen does not offer the sign-in:\n%s", v)
+			}
+			d.key(runes("s"), func() bool { return im.signIn != nil && im.signIn.login.Value() != "" })
+			if got := im.signIn.login.Value(); got != "ada.lovelace@example.com" {
+				t.Fatalf("login ID suggested %q, want the report's first imported user", got)
+			}
+			// q types into the form: the wizard does not quit.
+			typeText(d, "q")
+			if w.quitting {
+				t.Fatal("q quit while the password field had the focus")
+			}
+			d.handle(tea.KeyMsg{Type: tea.KeyBackspace})
+			typeText(d, adaPassword)
+			v := w.View()
+			if strings.Contains(v, adaPassword) || strings.Contains(v, "horse") {
+				t.Fatalf("the password is on the screen:\n%s", v)
+			}
+			for _, want := range []string{"Sign in as one of your users", "login ID  ada.lovelace@example.com", "password  ••••", "enter sign in", "esc close"} {
+				if !strings.Contains(v, want) {
+					t.Errorf("the form lacks %q:\n%s", want, v)
+				}
+			}
+			checkGolden(t, fmt.Sprintf("4-signin-form-%dx%d", size[0], size[1]), v)
+
+			d.key(enter, func() bool { return im.signInRes != nil || im.signInErr != nil })
+			c := fake.last()
+			if c.LoginID != "ada.lovelace@example.com" || c.Password != fmt.Sprintf("(%d characters)", len(adaPassword)) || c.API == nil || c.PublicEndpoint != "" {
+				t.Errorf("the check asked: %v (API %v, public endpoint %q)", c, c.API != nil, c.PublicEndpoint)
+			}
+			if im.signIn != nil {
+				t.Error("the form is still open after the check")
+			}
+			v = w.View()
+			for _, want := range []string{"✓ ada.lovelace@example.com signs in with that password (email login): user 0e5b3b9c",
+				"The user's last sign-in time now shows this check.", "The session it created was ended"} {
+				if !strings.Contains(strings.Join(strings.Fields(v), " "), want) {
+					t.Errorf("the result lacks %q:\n%s", want, v)
+				}
+			}
+			checkGolden(t, fmt.Sprintf("4-signin-ok-%dx%d", size[0], size[1]), v)
+
+			// Again, with a wrong password: the form opens with the login
+			// ID checked last and an empty password field.
+			d.handle(runes("s"))
+			if im.signIn == nil || im.signIn.login.Value() != "ada.lovelace@example.com" || im.signIn.password.Value() != "" {
+				t.Fatalf("the form again: %+v", im.signIn)
+			}
+			typeText(d, "hunter2")
+			d.key(enter, func() bool { return !im.signingIn && im.signInRes != nil })
+			v = strings.Join(strings.Fields(w.View()), " ")
+			if !strings.Contains(v, "Refused (invalid credentials): the password is wrong, or ada.lovelace@example.com has no password in Authgear") {
+				t.Errorf("a wrong password:\n%s", w.View())
+			}
+			if strings.Contains(v, "last sign-in time") {
+				t.Errorf("a refused check says the last sign-in time moved:\n%s", w.View())
+			}
+			// esc closes the result; the notes are back, and enter goes on.
+			d.handle(tea.KeyMsg{Type: tea.KeyEsc})
+			if im.signInShown() || !strings.Contains(w.View(), "note:") || w.cur != stepImport {
+				t.Fatalf("after esc:\n%s", w.View())
+			}
+			d.key(enter, func() bool { return w.cur == stepMiddleware })
+		})
+	}
+}
+
+// TestSignInOutcomesInWizardWords: every outcome of the check is said in
+// the wizard's words, with what it means; only a check that signed in
+// says that the last sign-in time moved; a session left says why.
+func TestSignInOutcomesInWizardWords(t *testing.T) {
+	st := ui.NewStyles(asciiRenderer())
+	for _, c := range []struct {
+		res        importer.SignInResult
+		err        error
+		want, not  []string
+		lastSignIn bool
+	}{
+		{res: importer.SignInResult{Outcome: importer.SignInSucceeded, UserID: "u-1", LoginMethod: "email", Roles: []string{"admin", "editor"},
+			LastLoginChanged: true, SessionEnded: true},
+			want: []string{"✓ a@x.io signs in with that password (email login): user u-1; roles admin, editor.", "last sign-in time now shows this check", "session it created was ended"}},
+		{res: importer.SignInResult{Outcome: importer.SignInMustChangePassword, LoginMethod: "email", NextStep: "change_password"},
+			want: []string{"✓ The password is right (email login), but weaker than the project's password policy", "asks a@x.io for a new one", "the password is unchanged"},
+			not:  []string{"second factor"}},
+		{res: importer.SignInResult{Outcome: importer.SignInWrongPassword},
+			want: []string{"Refused (invalid credentials)", "has no password in Authgear"}, not: []string{"last sign-in"}},
+		{res: importer.SignInResult{Outcome: importer.SignInUnknownUser},
+			want: []string{"No user signs in with a@x.io"}},
+		{res: importer.SignInResult{Outcome: importer.SignInDisabled, PasswordRight: true},
+			want: []string{"The password is right, but a@x.io is disabled"}},
+		{res: importer.SignInResult{Outcome: importer.SignInRateLimited, RetryAfter: 42 * time.Second},
+			want: []string{"Rate limited (HTTP 429): this proves nothing about the password. Try again in about 42s."}},
+		{res: importer.SignInResult{Outcome: importer.SignInUnexpected, Reason: "WebHookDisallowed"},
+			want: []string{"An unexpected answer: WebHookDisallowed"}},
+		{res: importer.SignInResult{Outcome: importer.SignInSucceeded, LastLoginChanged: true, SessionNote: "no Admin API key to end it; it lives 1 year at most"},
+			want: []string{"The session it created was left: no Admin API key to end it"}},
+		{err: fmt.Errorf("sign-in check: dial tcp: connection refused"),
+			want: []string{"The check could not be made: sign-in check: dial tcp: connection refused"}},
+	} {
+		res := c.res
+		var rp *importer.SignInResult
+		if c.err == nil {
+			rp = &res
+		}
+		got := strings.Join(strings.Fields(signInResultView(st, 200, "a@x.io", rp, c.err)), " ")
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%v: %q lacks %q", res.Outcome, got, w)
+			}
+		}
+		for _, w := range c.not {
+			if strings.Contains(got, w) {
+				t.Errorf("%v: %q says %q", res.Outcome, got, w)
+			}
+		}
+	}
+}
