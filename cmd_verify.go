@@ -9,6 +9,7 @@ import (
 )
 
 const verifyUsage = `Usage: authgear-migrate verify --mapping MAPPING.yaml --input FILE [--report R] [--sample N | --all] [flags]
+       authgear-migrate verify --sign-in LOGIN_ID [--password-file F] [--public-endpoint URL] [flags]
 
 Reads back, through the Admin API's GraphQL endpoint, the users the import
 report says were inserted or updated, and compares what Authgear holds with
@@ -24,6 +25,18 @@ updated user (0 users checked proves nothing). --out never replaces an
 input, the mapping, the import's report or journal, a key file, or any
 file that is not a verify report.
 
+--sign-in LOGIN_ID signs that user in through the project's own login, as a
+person would, and says whether the password works: the user id, login
+method and roles, or the server's reason. The password is typed on the
+terminal (not shown) or read from the first line of --password-file, never
+taken as a flag value, and never written anywhere. The public endpoint
+defaults to the Admin API endpoint (--public-endpoint where they differ).
+With the Admin API key set, the session the check created is ended (only
+that one); the user's last sign-in time moves either way. Exit 0 when the
+user signs in (also when the password must be changed at sign-in), 3 when
+the sign-in is refused (wrong or no password, unknown or disabled user),
+1 when nothing was proven (rate limited, an unknown answer, no connection).
+
 `
 
 type verifyOptions struct {
@@ -32,6 +45,7 @@ type verifyOptions struct {
 	all                                    bool
 	seed                                   uint64
 	endpoint, keyFile, keyID, projectID    string
+	signIn, passwordFile, publicEndpoint   string
 }
 
 func runVerify(ctx context.Context, args []string, io *stdio) error {
@@ -49,8 +63,14 @@ func runVerify(ctx context.Context, args []string, io *stdio) error {
 	fs.StringVar(&o.keyFile, "key-file", "", "the Admin API private key file (default: AUTHGEAR_ADMIN_KEY_FILE)")
 	fs.StringVar(&o.keyID, "key-id", "", "the Admin API key id (default: AUTHGEAR_ADMIN_KEY_ID)")
 	fs.StringVar(&o.projectID, "project-id", "", "the project id (default: AUTHGEAR_PROJECT_ID)")
+	fs.StringVar(&o.signIn, "sign-in", "", "sign this login ID in through the project's login and say whether the password works")
+	fs.StringVar(&o.passwordFile, "password-file", "", "with --sign-in: read the password from the first line of this file (default: typed on the terminal)")
+	fs.StringVar(&o.publicEndpoint, "public-endpoint", "", "with --sign-in: the project's public endpoint (default: the Admin API endpoint)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if o.signIn != "" || o.passwordFile != "" || o.publicEndpoint != "" {
+		return runVerifySignIn(ctx, fs, o, io)
 	}
 	if o.mapping == "" || o.input == "" {
 		return usagef("verify: --mapping and --input are required\n\n%s", verifyUsage)

@@ -258,6 +258,9 @@ func SignIn(ctx context.Context, c SignInCheck) (SignInResult, error) {
 		return res, nil
 	}
 	signInUserinfo(ctx, hc, origin, token, &res)
+	if res.UserID == "" && c.API != nil {
+		signInLookup(ctx, c.API, loginID, &res)
+	}
 	endSignInSession(ctx, c.API, token, &res)
 	return res, nil
 }
@@ -440,6 +443,35 @@ func signInUserinfo(ctx context.Context, hc *http.Client, origin *url.URL, token
 	}
 }
 
+// signInLookup reads the user through the Admin API by the login id when
+// userinfo did not name it: the key of the identification sent first, then
+// the others (the server tried them all at sign-in, s10). A key the
+// project does not have is an error that is passed over.
+func signInLookup(ctx context.Context, api *adminapi.Client, loginID string, res *SignInResult) {
+	keys := []string{res.LoginMethod}
+	for _, k := range []string{LoginMethodEmail, LoginMethodPhone, LoginMethodUsername} {
+		if k != res.LoginMethod {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		u, err := api.LookupUser(ctx, k, loginID)
+		if err != nil || u == nil || !adminapi.ValidUserID(u.UserID) {
+			continue
+		}
+		res.UserID = u.UserID
+		if res.Roles == nil {
+			for i, r := range u.Roles {
+				if i == 100 {
+					break
+				}
+				res.Roles = append(res.Roles, Printable(signInClip(r, 100)))
+			}
+		}
+		return
+	}
+}
+
 // endSignInSession ends the session the check created, after finding it among
 // the user's sessions, and says why when it cannot.
 func endSignInSession(ctx context.Context, api *adminapi.Client, token string, res *SignInResult) {
@@ -544,4 +576,96 @@ func (sec signInSecrets) scrub(s string) string {
 		}
 	}
 	return s
+}
+
+// SignInExitCode is the exit code of a sign-in check, decided here for
+// every front end: 0 the user signs in (also when the password must be
+// changed at sign-in, or a second factor follows); 3 the sign-in is
+// refused (a wrong password or none, an unknown user, a disabled user); 1
+// nothing was proven (rate limited, an answer the check does not know, a
+// transport failure); 2 a check that cannot be sent (no login id, no
+// endpoint); 130 interrupted.
+func SignInExitCode(r SignInResult, err error) int {
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrSignInUsage):
+		return ExitRefused
+	case errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	default:
+		return ExitError
+	}
+	switch r.Outcome {
+	case SignInSucceeded, SignInMustChangePassword:
+		return ExitOK
+	case SignInWrongPassword, SignInUnknownUser, SignInDisabled:
+		return ExitPartial
+	}
+	return ExitError
+}
+
+// Lines says the result in sentences every front end can show: the
+// outcome first, then what the check left behind. Server text in them has
+// been through Printable.
+func (r SignInResult) Lines() []string {
+	var out []string
+	why := func(s string) string {
+		if r.Reason == "" {
+			return s
+		}
+		return s + " (" + r.Reason + ")"
+	}
+	switch r.Outcome {
+	case SignInSucceeded:
+		s := "signed in by " + r.LoginMethod
+		if r.UserID != "" {
+			s += " as user " + r.UserID
+		} else {
+			s += "; the user id could not be read"
+		}
+		out = append(out, s)
+		if len(r.Roles) > 0 {
+			out = append(out, "roles: "+strings.Join(r.Roles, ", "))
+		}
+		if r.NextStep == "authenticate" {
+			out = append(out, "the password is right; the project then asks for a second factor, which the check does not answer")
+		}
+	case SignInMustChangePassword:
+		out = append(out, "right password, but weaker than the project's policy: the user will be asked for a new one at sign-in; not answered")
+	case SignInWrongPassword:
+		out = append(out, why("refused: a wrong password, or the user has no password in Authgear"),
+			"each wrong password counts toward the project's limit (by default 10 per user per minute)")
+	case SignInUnknownUser:
+		out = append(out, why("no user has this login ID"))
+	case SignInDisabled:
+		out = append(out, why("the password is right, but the user is disabled"))
+	case SignInRateLimited:
+		out = append(out, why("rate limited")+": a 429 proves nothing; try again in "+signInWait(r.RetryAfter))
+	default:
+		out = append(out, why("an answer the check does not know; nothing is proven"))
+	}
+	if r.LastLoginChanged {
+		out = append(out, "the user's last sign-in time now shows this check")
+	}
+	switch {
+	case r.SessionEnded:
+		out = append(out, "the session this check created was ended (the user's other sessions were left alone)")
+	case r.SessionNote != "":
+		out = append(out, r.SessionNote)
+	case !r.LastLoginChanged:
+		out = append(out, "no session was created")
+	}
+	return out
+}
+
+// signInWait says a wait: "about a minute", "about 90 seconds".
+func signInWait(d time.Duration) string {
+	switch {
+	case d <= 0 || (d >= 45*time.Second && d <= 75*time.Second):
+		return "about a minute"
+	case d < 2*time.Minute:
+		return fmt.Sprintf("about %d seconds", int(d.Round(time.Second)/time.Second))
+	default:
+		return fmt.Sprintf("about %d minutes", int(d.Round(time.Minute)/time.Minute))
+	}
 }

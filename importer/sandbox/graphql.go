@@ -436,6 +436,10 @@ func (s *Server) nodeLocked(gid string) any {
 		if u, ok := s.store.users[id]; ok {
 			return s.userObjLocked(u)
 		}
+	case "Session":
+		if n := s.sessionNodeLocked(id); n != nil {
+			return n
+		}
 	case "Role", "Group":
 		list := s.roleList
 		if typ == "Group" {
@@ -501,6 +505,8 @@ func (m mutationRoot) field(name string, args map[string]any) (any, error) {
 			return nil, &gqlError{name: "NotFound", reason: want + "NotFound", message: strings.ToLower(want) + " not found"}
 		}
 		return &payload{typ: "Delete" + want + "Payload", fields: map[string]any{"ok": true}}, nil
+	case "revokeSession", "revokeAllSessions":
+		return s.revokeMutation(name, input)
 	case "deleteUser":
 		typ, id, ok := parseGlobalID(argString(input, "userID"))
 		if !ok || typ != "User" {
@@ -695,11 +701,17 @@ type userObj struct {
 	u     *user
 	roles []any
 	group []any
+	// lastLogin and sessions come from the sign-in state (sessions.go).
+	lastLogin *time.Time
+	sessions  []any
 }
 
 func (s *Server) userObjLocked(u *user) *userObj {
 	c := u.clone()
-	o := &userObj{u: c}
+	o := &userObj{u: c, sessions: s.userSessionsLocked(u.id)}
+	if t, ok := s.signin.lastLogin[u.id]; ok {
+		o.lastLogin = &t
+	}
 	for _, k := range c.roles {
 		o.roles = append(o.roles, &rgObj{typ: "Role", e: s.entryLocked(s.roleList, k)})
 	}
@@ -731,7 +743,14 @@ func (o *userObj) field(name string, _ map[string]any) (any, error) {
 		return rfc3339(u.createdAt), nil
 	case "updatedAt":
 		return rfc3339(u.updatedAt), nil
-	case "lastLoginAt", "disableReason", "deleteAt", "anonymizeAt", "deleteReason":
+	case "lastLoginAt":
+		if o.lastLogin == nil {
+			return nil, nil
+		}
+		return rfc3339(*o.lastLogin), nil
+	case "sessions":
+		return &connection{typ: "Session", total: len(o.sessions), nodes: o.sessions}, nil
+	case "disableReason", "deleteAt", "anonymizeAt", "deleteReason":
 		return nil, nil
 	case "isDisabled":
 		return u.disabled, nil

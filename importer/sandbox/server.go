@@ -119,6 +119,15 @@ type Options struct {
 	// Issuer is the endpoint in the discovery document and the iss and aud
 	// the resolver expects; default: the scheme and Host of each request.
 	Issuer string
+	// OAuthClients are the project's public OAuth clients (code + PKCE
+	// S256) for the sign-in's OAuth path (oauth.go); nil means
+	// DefaultOAuthClient, the recorded "migrate-test".
+	OAuthClients []OAuthClient
+	// VerifiableClaims are the claims whose verification the project
+	// switches on: a verified one makes the is_verified claim true.
+	// Default: phone_number only, as the recorded project (e-mail
+	// verification off, real-server/sign-in s14).
+	VerifiableClaims []string
 }
 
 // Server is the sandbox: an http.Handler serving the User Import API of one
@@ -160,6 +169,11 @@ type Server struct {
 	closeCh   chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
+
+	// startedAt is the token key's created_at in the JWKS.
+	startedAt time.Time
+	// signin is the login flows, sessions and OAuth grants (signin.go).
+	signin *signin
 
 	// restart, set by Start, stops listening for a while
 	// (Faults.RestartAfterPOSTs).
@@ -227,6 +241,8 @@ func New(o Options) (*Server, error) {
 		inlineWait:   o.InlineWait,
 		mono:         time.Now,
 		closeCh:      make(chan struct{}),
+		signin:       newSignin(),
+		startedAt:    o.Now(),
 	}
 	s.stats.ReceivedByIdentifier = map[string]int{}
 	s.stats.Outcomes = map[string]int{}
@@ -276,6 +292,12 @@ func normalizeOptions(o *Options) error {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.OAuthClients == nil {
+		o.OAuthClients = []OAuthClient{DefaultOAuthClient}
+	}
+	if o.VerifiableClaims == nil {
+		o.VerifiableClaims = []string{"phone_number"}
 	}
 	return nil
 }
@@ -475,6 +497,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == graphqlPath:
 		s.serveGraphQL(w, r)
 	default:
+		if s.serveSignIn(w, r) {
+			return
+		}
 		if s.serveTokenAPI(w, r) {
 			return
 		}

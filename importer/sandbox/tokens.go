@@ -12,6 +12,7 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -174,14 +175,20 @@ func (s *Server) serveTokenAPI(w http.ResponseWriter, r *http.Request) bool {
 			methodNotAllowed(w, r, "GET, HEAD, OPTIONS")
 			return true
 		}
+		w.Header().Set("Access-Control-Allow-Origin", "*")
 		writeJSONBody(w, s.discovery(s.issuerFor(r)))
 	case jwksPath:
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			methodNotAllowed(w, r, "GET, HEAD, OPTIONS")
 			return true
 		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(s.opts.TokenKey.JWKS())
+		// The JWKS with the key's created_at, as recorded (s02).
+		var set map[string][]map[string]any
+		_ = json.Unmarshal(s.opts.TokenKey.JWKS(), &set)
+		for _, k := range set["keys"] {
+			k["created_at"] = s.startedAt.Unix()
+		}
+		writeJSONBody(w, set)
 	case resolvePath:
 		s.resolve(w, r)
 	default:
@@ -200,8 +207,8 @@ func writeJSONBody(w http.ResponseWriter, v any) {
 	_, _ = w.Write(data)
 }
 
-// discovery is the OpenID Provider metadata of Authgear's oauth and oidc
-// MetadataProviders, for the endpoint issuer.
+// discovery is the OpenID Provider metadata as real-server/sign-in s01
+// recorded it, for the endpoint issuer.
 func (s *Server) discovery(issuer string) map[string]any {
 	return map[string]any{
 		"issuer":                                issuer,
@@ -211,15 +218,18 @@ func (s *Server) discovery(issuer string) map[string]any {
 		"end_session_endpoint":                  issuer + "/oauth2/end_session",
 		"revocation_endpoint":                   issuer + "/oauth2/revoke",
 		"jwks_uri":                              issuer + jwksPath,
-		"scopes_supported":                      []string{"openid", "offline_access", "email", "phone", "profile", "address"},
-		"response_types_supported":              []string{"code", "none"},
+		"scopes_supported":                      []string{"offline_access", "device_sso", "openid", "profile", "email", "address", "phone", "https://authgear.com/scopes/full-access", "https://authgear.com/scopes/full-userinfo", "https://authgear.com/scopes/pre-authenticated-url"},
+		"response_types_supported":              []string{"code", "urn:authgear:params:oauth:response-type:settings-action", "none"},
 		"response_modes_supported":              []string{"query", "fragment", "form_post"},
-		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token", "client_credentials"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"code_challenge_methods_supported":      []string{"S256"},
-		"token_endpoint_auth_methods_supported": []string{"none", "client_secret_post"},
-		"claims_supported":                      []string{"iss", "aud", "iat", "exp", "sub"},
+		"dpop_signing_alg_values_supported":     []string{"ES256", "RS256"},
+		"token_endpoint_auth_methods_supported": []string{"none", "client_secret_post", "client_secret_basic"},
+		"claims_supported": []string{"iss", "aud", "iat", "exp", "sub", "email", "email_verified", "phone_number", "phone_number_verified",
+			"preferred_username", "family_name", "given_name", "middle_name", "name", "nickname", "picture", "profile", "website",
+			"gender", "birthdate", "zoneinfo", "locale", "address", "updated_at"},
 	}
 }
 
@@ -234,36 +244,110 @@ const (
 	HeaderSessionAuthenticatedAt = "X-Authgear-Session-Authenticated-At"
 )
 
-// resolve is the resolver: always 200 with an empty body. No bearer token:
-// no session headers. A token that this key signed for this endpoint
-// (RS256, iss = endpoint, aud containing it, exp in the future): the
-// session headers with X-Authgear-Session-Valid: true. Any other token:
-// X-Authgear-Session-Valid: false only. Cookies are not looked at (the
-// sandbox has no sessions). The authenticated-at time is the token's iat,
-// and amr is empty: a JWT access token carries neither.
+// HeaderUserRoles lists the user's role keys, joined by ",", only when
+// there are some (real-server/sign-in s22).
+const HeaderUserRoles = "X-Authgear-User-Roles"
+
+// resolverIssuer is the issuer a token must name at the resolver. A JWT
+// access token is honoured only when the request names the public
+// origin's host (X-Forwarded-Host, else Host; real-server/sign-in s12):
+// with Options.Issuer, its host; without, any host, whose origin the
+// token must then name. ok is false when the host is another.
+func (s *Server) resolverIssuer(r *http.Request) (issuer string, ok bool) {
+	host := r.Host
+	if xfh := r.Header.Get("X-Forwarded-Host"); xfh != "" {
+		host = xfh
+	}
+	if s.opts.Issuer != "" {
+		iss := strings.TrimSuffix(s.opts.Issuer, "/")
+		u, err := url.Parse(iss)
+		if err != nil || !strings.EqualFold(u.Host, host) {
+			return "", false
+		}
+		return iss, true
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + host, true
+}
+
+// resolve is the resolver (real-server/sign-in s03, s12, s17, s22): always
+// 200 with an empty body. A bearer token that this key signed for the
+// request's origin, not expired, whose grant is live and whose user is
+// not disabled gives the session headers with X-Authgear-Session-Valid:
+// true; any other token, and no credential, gives no X-Authgear header at
+// all. A live session cookie gives the session headers, with or without
+// the Host override; an invalid or revoked cookie gives
+// X-Authgear-Session-Valid: false only (and clears the cookie). The
+// authenticated-at time is the sign-in's (a token's auth_time, or its iat
+// for a minted token), and amr is always empty.
 func (s *Server) resolve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	m := bearer.FindStringSubmatch(r.Header.Get("Authorization"))
-	if m == nil {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	claims, err := s.VerifyAccessToken(m[1], s.issuerFor(r))
-	if err != nil {
-		w.Header().Set(HeaderSessionValid, "false")
-		w.WriteHeader(http.StatusOK)
-		return
-	}
 	h := w.Header()
-	h.Set(HeaderSessionValid, "true")
-	sub, _ := claims.GetSubject()
-	h.Set(HeaderUserID, sub)
-	h.Set(HeaderUserAnonymous, strconv.FormatBool(claims[ClaimIsAnonymous] == true))
-	h.Set(HeaderUserVerified, strconv.FormatBool(claims[ClaimIsVerified] == true))
-	h.Set(HeaderUserCanReauthenticate, strconv.FormatBool(claims[ClaimCanReauthenticate] == true))
-	h.Set(HeaderSessionAmr, "")
-	if iat, err := claims.GetIssuedAt(); err == nil && iat != nil {
-		h.Set(HeaderSessionAuthenticatedAt, strconv.FormatInt(iat.Unix(), 10))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if tok, ok := bearerToken(r); ok {
+		issuer, ok := s.resolverIssuer(r)
+		var claims jwt.MapClaims
+		var u *user
+		if ok {
+			claims, u, ok = s.userForAccessTokenLocked(tok, issuer)
+		}
+		if !ok {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		h.Set(HeaderSessionValid, "true")
+		sub, _ := claims.GetSubject()
+		h.Set(HeaderUserID, sub)
+		h.Set(HeaderUserAnonymous, strconv.FormatBool(claims[ClaimIsAnonymous] == true))
+		h.Set(HeaderUserVerified, strconv.FormatBool(claims[ClaimIsVerified] == true))
+		h.Set(HeaderUserCanReauthenticate, strconv.FormatBool(claims[ClaimCanReauthenticate] == true))
+		h.Set(HeaderSessionAmr, "")
+		if at, ok := claims["auth_time"].(float64); ok {
+			h.Set(HeaderSessionAuthenticatedAt, strconv.FormatInt(int64(at), 10))
+		} else if iat, err := claims.GetIssuedAt(); err == nil && iat != nil {
+			h.Set(HeaderSessionAuthenticatedAt, strconv.FormatInt(iat.Unix(), 10))
+		}
+		var roles []string
+		if u != nil {
+			roles = rolesOf(u)
+		} else if list, ok := claims[ClaimRoles].([]any); ok {
+			for _, v := range list {
+				if k, ok := v.(string); ok {
+					roles = append(roles, k)
+				}
+			}
+		}
+		if len(roles) > 0 {
+			h.Set(HeaderUserRoles, strings.Join(roles, ","))
+		}
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if hasSessionCookie(r) {
+		sess := s.sessionFromCookieLocked(r)
+		if sess == nil {
+			clearSessionCookie(w)
+			h.Set(HeaderSessionValid, "false")
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		u := s.store.users[sess.userID]
+		sess.accessedAt = s.now().UTC()
+		claims := s.userClaimsLocked(u)
+		h.Set(HeaderSessionValid, "true")
+		h.Set(HeaderUserID, u.id)
+		h.Set(HeaderUserAnonymous, "false")
+		h.Set(HeaderUserVerified, strconv.FormatBool(claims[ClaimIsVerified] == true))
+		h.Set(HeaderUserCanReauthenticate, strconv.FormatBool(claims[ClaimCanReauthenticate] == true))
+		h.Set(HeaderSessionAmr, "")
+		h.Set(HeaderSessionAuthenticatedAt, formatUnix(sess.authTime))
+		if roles := rolesOf(u); len(roles) > 0 {
+			h.Set(HeaderUserRoles, strings.Join(roles, ","))
+		}
 	}
 	w.WriteHeader(http.StatusOK)
 }

@@ -138,11 +138,13 @@ func TestResolver(t *testing.T) {
 	}{
 		{"no token", "", ""},
 		{"valid", "Bearer " + valid, "true"},
-		{"bad signature", "Bearer " + mint(other, AccessToken{}), "false"},
-		{"other issuer", "Bearer " + mint(good, AccessToken{Issuer: "https://other.example", Audience: []string{hs.URL}}), "false"},
-		{"other audience", "Bearer " + mint(good, AccessToken{Audience: []string{"https://other.example"}}), "false"},
-		{"expired", "Bearer " + mint(good, AccessToken{IssuedAt: now.Add(-time.Hour), ExpiresIn: 30 * time.Minute}), "false"},
-		{"garbage", "Bearer not-a-jwt", "false"},
+		// A token the resolver does not honour gets no X-Authgear header
+		// at all, not Session-Valid: false (real-server/sign-in s12).
+		{"bad signature", "Bearer " + mint(other, AccessToken{}), ""},
+		{"other issuer", "Bearer " + mint(good, AccessToken{Issuer: "https://other.example", Audience: []string{hs.URL}}), ""},
+		{"other audience", "Bearer " + mint(good, AccessToken{Audience: []string{"https://other.example"}}), ""},
+		{"expired", "Bearer " + mint(good, AccessToken{IssuedAt: now.Add(-time.Hour), ExpiresIn: 30 * time.Minute}), ""},
+		{"garbage", "Bearer not-a-jwt", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -192,9 +194,22 @@ func TestIssuerOption(t *testing.T) {
 	if _, err := s.VerifyAccessToken(tok, "https://myapp.authgear.cloud"); err != nil {
 		t.Fatal(err)
 	}
+	// The token is honoured only when the request names the issuer's
+	// host (real-server/sign-in s12: Host or X-Forwarded-Host).
 	r, _ = do(t, hs.Client(), http.MethodGet, hs.URL+resolvePath, "Bearer "+tok, "", nil)
-	if r.header.Get(HeaderSessionValid) != "true" {
-		t.Fatalf("resolver with Options.Issuer: %v", r.header)
+	if _, present := r.header[HeaderSessionValid]; present {
+		t.Fatalf("resolver without the issuer's host: %v", r.header)
+	}
+	req, _ := http.NewRequest(http.MethodGet, hs.URL+resolvePath, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("X-Forwarded-Host", "myapp.authgear.cloud")
+	resp, err := hs.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get(HeaderSessionValid) != "true" {
+		t.Fatalf("resolver with Options.Issuer and X-Forwarded-Host: %v", resp.Header)
 	}
 }
 
