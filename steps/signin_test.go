@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/authgear-migrate/authgear-migrate/importer"
 	"github.com/authgear-migrate/authgear-migrate/ui"
@@ -197,5 +199,59 @@ func TestSignInOutcomesInWizardWords(t *testing.T) {
 				t.Errorf("%v: %q says %q", res.Outcome, got, w)
 			}
 		}
+	}
+}
+
+// TestSignInAfterRehearsalTeatest runs the wizard in a Bubble Tea program
+// (teatest) at 80x24, pressing Enter through the rehearsal into the
+// in-process sandbox, then signs in as the report's first imported user
+// with the example's known password through the sandbox's own login
+// (importer.SignIn, no stand-in): the user signs in, the last sign-in
+// time and the ended session are said, and the password never reaches
+// the terminal.
+func TestSignInAfterRehearsalTeatest(t *testing.T) {
+	exampleDir(t)
+	w := New(context.Background(), Options{Renderer: asciiRenderer()})
+	tm := teatest.NewTestModel(t, w, teatest.WithInitialTermSize(80, 24))
+	var seen bytes.Buffer
+	wait := func(text string) {
+		t.Helper()
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+			seen.Write(b)
+			return bytes.Contains(seen.Bytes(), []byte(text))
+		}, teatest.WithDuration(60*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	}
+	wait("export file: users.csv")
+	tm.Send(enter)
+	wait("accept & map")
+	tm.Send(enter)
+	wait("sample records valid")
+	tm.Send(enter)
+	wait("21 records:")
+	tm.Send(enter)
+	wait("Target:")
+	tm.Send(enter)
+	wait("enter starts the rehearsal")
+	tm.Send(enter)
+	wait("s sign in")
+	tm.Send(runes("s"))
+	wait("login ID  ada.lovelace@example.com")
+	for _, r := range adaPassword {
+		tm.Send(runes(string(r)))
+	}
+	tm.Send(enter)
+	wait("The session it created was ended")
+	for _, want := range []string{"signs in with that password (email login): user", "The user's last sign-in time now shows this check."} {
+		if !bytes.Contains(seen.Bytes(), []byte(want)) {
+			t.Errorf("the terminal never showed %q", want)
+		}
+	}
+	tm.Send(tea.KeyMsg{Type: tea.KeyEsc})
+	tm.Send(enter)
+	wait("Protect your backend")
+	tm.Send(enter)
+	tm.FinalModel(t, teatest.WithFinalTimeout(30*time.Second))
+	if bytes.Contains(seen.Bytes(), []byte(adaPassword)) || bytes.Contains(seen.Bytes(), []byte("horse")) {
+		t.Error("the password reached the terminal")
 	}
 }
