@@ -21,6 +21,12 @@
 #
 # Environment: SIZES (default "80x24 120x40"), TIMEOUT seconds a screen may
 # take to appear (default 30), POLL seconds between captures (default 0.1).
+# SIGNIN_SIZES (default "80x24"; "" skips it): at those sizes, after the
+# rehearsal, s signs in as the login ID the Done screen suggests (the
+# report's first imported user) with SIGNIN_PASSWORD (default, for the
+# example: the clear text behind its first bcrypt hash, from
+# testdata/fixtures/passwords.json), and the screen must say that the user
+# signs in; then esc closes the result.
 #
 # For each size it builds nothing twice: the binary is built once, then
 # started in a detached tmux session (a private tmux server, so no other
@@ -83,6 +89,11 @@ if [ -n "$PASSWORDS" ]; then
 	PWNAME="$(basename "$PASSWORDS")"
 fi
 SIZES="${SIZES:-80x24 120x40}"
+SIGNIN_SIZES="${SIGNIN_SIZES-80x24}"
+if [ -z "${SIGNIN_PASSWORD+x}" ]; then
+	SIGNIN_PASSWORD=""
+	[ "$FIXTURE" = "$ROOT/examples/users.csv" ] && SIGNIN_PASSWORD="correct horse battery staple"
+fi
 TIMEOUT="${TIMEOUT:-30}"
 POLL="${POLL:-0.1}"
 
@@ -285,6 +296,24 @@ walk() {
 	tm send-keys -t "$S" Enter
 	shot 11 import-running "$W" "$H" '(of [0-9]+ records|[0-9]+%)' || return 1
 	shot 12 import-done "$W" "$H" '^report: ' '100%' || return 1
+	if [ -n "$SIGNIN_PASSWORD" ] && [[ " $SIGNIN_SIZES " == *" $SIZE "* ]]; then
+		# Sign in as one of the users just imported: s, the password
+		# typed (never on the screen), enter.
+		tm send-keys -t "$S" s
+		shot 12a signin-form "$W" "$H" 'Sign in as one of your users' '^ *login ID +[^ ]+@' '^ *password' || return 1
+		tm send-keys -t "$S" -l "$SIGNIN_PASSWORD"
+		shot 12b signin-typed "$W" "$H" '^ *password +•+' || return 1
+		if grep -qF -- "$SIGNIN_PASSWORD" <<<"$SCREEN"; then
+			check "$SIZE" "sign-in: the password is never on screen" "it was" 0
+		fi
+		tm send-keys -t "$S" Enter
+		shot 12c signin-result "$W" "$H" '(signs in with that password|The password is right|Refused|No user signs in|could not be made)' || return 1
+		signed=0
+		grep -q 'signs in with that password' <<<"$SCREEN" && grep -q 'last sign-in time now shows this check' <<<"$SCREEN" && signed=1
+		check "$SIZE" "sign-in after the rehearsal" "$(grep -m1 -E 'signs in with|Refused|No user signs|password is right|could not be made' <<<"$SCREEN")" $signed
+		tm send-keys -t "$S" Escape
+		wait_for '^report: ' 'enter middleware'
+	fi
 	tm send-keys -t "$S" Enter
 	# 5 Middleware: the next stack and back.
 	shot 13 middleware "$W" "$H" 'Protect your backend' '1 of [0-9]+ stacks' || return 1
