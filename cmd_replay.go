@@ -188,6 +188,11 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 			prog.println("warning: " + importer.Printable(e.Message))
 		case importer.Retrying:
 			prog.println("retrying: " + importer.Printable(e.Retry.String()))
+		case importer.Estimated:
+			// The time before the run, at the canary's pace (issue 16
+			// item 7); the ETA on the progress line follows the pace.
+			prog.println("estimate: " + e.String())
+			prog.println("  how: " + e.Basis())
 		case importer.Resuming:
 			prog.println(fmt.Sprintf("resuming the import recorded in %s (%d records already have an outcome)", e.Journal, e.Settled))
 		case importer.Done:

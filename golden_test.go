@@ -96,12 +96,17 @@ var (
 	reURL      = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
 	reUUID     = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 	reJobCount = regexp.MustCompile(`"jobs":[0-9]+`)
+	// The estimate after the canary is measured (issue 16 item 7).
+	reEstimate    = regexp.MustCompile(`(?m)^estimate: .* for ([0-9,]+ records?) at [0-9.,]+ records/s$`)
+	reEstimateHow = regexp.MustCompile(`(?m)^  how: the first request's ([0-9,]+ records?) took .*$`)
 )
 
 func normalise(s, dir string) string {
 	s = strings.ReplaceAll(s, dir, "TMP")
 	s = reSeconds.ReplaceAllString(s, `"seconds":0`)
 	s = reURL.ReplaceAllString(s, "http://127.0.0.1:PORT")
+	s = reEstimate.ReplaceAllString(s, "estimate: DURATION for $1 at RATE records/s")
+	s = reEstimateHow.ReplaceAllString(s, "  how: the first request's $1 took TIME ...")
 	return reUUID.ReplaceAllString(s, "UUID")
 }
 

@@ -1,6 +1,9 @@
 package importer
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // The events of the work beside a run: counting an input's records
 // (CountRecords), reading the roles and groups it needs (CountNeeds),
@@ -40,6 +43,23 @@ type VerifyDone struct{ Summary VerifySummary }
 
 // UndoDone: Undo is over; the summary is also Undo's result.
 type UndoDone struct{ Summary UndoSummary }
+
+// Estimated: the time the rest of a live run should take, sent once, after
+// the canary (the first request) settled and before the bulk, when some
+// records are left. Duration is Remaining at Rate.
+type Estimated struct {
+	// Remaining is the input records without an outcome yet (invalid ones
+	// among them are not sent, so the estimate errs long).
+	Remaining int
+	// Rate is the records per second assumed: the canary's pace.
+	Rate     float64
+	Duration time.Duration
+	// Canary is how the server's pace was measured: the first request's
+	// records and its time.
+	Canary Pace
+}
+
+func (Estimated) event() {}
 
 func (Counting) event()    {}
 func (ReadingBack) event() {}

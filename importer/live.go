@@ -95,6 +95,11 @@ type ImportOptions struct {
 	// need (see ProjectPrep).
 	AfterCanary    func(ctx context.Context) error
 	HoldFromCanary func(*Record) bool
+	// CanaryDone, when set, is called once, before AfterCanary: after the
+	// canary settled without stopping the run, with what it measured, or
+	// before the first request when there is no canary (c.Ran false). An
+	// error stops the run (a *StopError as it is).
+	CanaryDone func(ctx context.Context, c CanaryMeasure) error
 	// Now and Sleep are injectable clocks.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -260,6 +265,8 @@ type request struct {
 	// of those failures was seen.
 	retries   int
 	firstFail time.Time
+	// posted is when this machine sent the POST that created its job.
+	posted time.Time
 }
 
 type importer struct {
@@ -274,12 +281,15 @@ type importer struct {
 	rate     float64
 	started  time.Time
 	lastDone time.Time
-	// firstSend and served measure the server's pace in this run:
-	// outcomes it gave since the first request, not journal or local ones.
-	firstSend time.Time
-	served    int
-	stopErr   error
-	seq       int
+	// served and meter measure the server's pace in this run: outcomes
+	// it gave since the first request, not journal or local ones; meter
+	// is the moving rate over the recent jobs (estimate.go).
+	served int
+	meter  paceMeter
+	// canary is what the canary measured (CanaryDone).
+	canary  CanaryMeasure
+	stopErr error
+	seq     int
 	// reportMu serialises report lines and guards counts.
 	reportMu sync.Mutex
 	counts   Counts
@@ -789,14 +799,16 @@ func (im *importer) send(ctx context.Context, req *request, canary bool) {
 			return
 		}
 		im.mu.Lock()
-		if im.firstSend.IsZero() {
-			im.firstSend = im.o.Now()
+		if !im.meter.anchored() {
+			// The first request, or the bulk's first after the canary.
+			im.meter.anchor(im.o.Now(), im.served)
 		}
 		im.mu.Unlock()
 		// A POST under way when the run is interrupted finishes (within
 		// the grace period): abandoning it would leave records that may or
 		// may not have been imported.
 		began := im.o.Now()
+		req.posted = began
 		if req.sinceLocal.IsZero() {
 			req.sinceLocal = began
 		}
@@ -1139,6 +1151,9 @@ func (im *importer) complete(ctx context.Context, req *request, job *adminapi.Jo
 		}
 	}
 	im.measure(len(rows))
+	if canary {
+		im.measuredCanary(req, job, rows)
+	}
 	if canary && len(rows) > 0 {
 		if identityWarnings[string(im.m.Identifier)] > 0 {
 			im.stop(&StopError{Err: ErrCanary, Reason: fmt.Sprintf(
@@ -1356,11 +1371,11 @@ func (im *importer) measure(n int) {
 	now := im.o.Now()
 	im.lastDone = now
 	im.served += n
-	if im.firstSend.IsZero() {
-		return
-	}
-	if el := now.Sub(im.firstSend).Seconds(); el > 0.05 && im.served > 0 {
-		im.rate = float64(im.served) / el
+	// The pace of the recent jobs, not the average since the first
+	// request: the ETA follows the server as its pace changes.
+	im.meter.mark(now, im.served)
+	if r, ok := im.meter.rate(now, im.served); ok {
+		im.rate = r
 	}
 }
 
@@ -1393,14 +1408,14 @@ func (im *importer) progress() {
 	// The ETA counts down at the measured rate while the server keeps
 	// pace. Once the run waits longer than that rate predicts (a job stays
 	// pending, the server restarts), the records in flight are not taken
-	// as done, and the pace is what the server did since the first
-	// request, which falls as the wait goes on: the ETA grows instead of
-	// standing still.
+	// as done, and the pace is what the server did over the recent jobs
+	// until now, which falls as the wait goes on: the ETA grows instead
+	// of standing still.
 	rate := im.rate
 	left := p.Total - p.Accounted() - est
-	if waiting := inFlight > 0 && im.rate*im.o.Now().Sub(im.lastDone).Seconds() >= float64(inFlight); waiting && im.served > 0 && !im.firstSend.IsZero() {
-		if el := im.o.Now().Sub(im.firstSend).Seconds(); el > 0 {
-			rate = min(rate, float64(im.served)/el)
+	if waiting := inFlight > 0 && im.rate*im.o.Now().Sub(im.lastDone).Seconds() >= float64(inFlight); waiting {
+		if r, ok := im.meter.rate(im.o.Now(), im.served); ok {
+			rate = min(rate, r)
 			left = p.Total - p.Accounted()
 		}
 	}

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -27,6 +28,16 @@ func (g *canaryGate) run(ctx context.Context, im *importer, add func(queued) err
 		return nil
 	}
 	g.ran = true
+	if im.stopped() == nil && ctx.Err() == nil {
+		// What the canary measured (the estimate, its sign-in).
+		if err := im.canaryDone(ctx); err != nil {
+			var se *StopError
+			if !errors.As(err, &se) {
+				se = &StopError{Reason: err.Error() + "; nothing more was sent", Err: err}
+			}
+			im.stop(se)
+		}
+	}
 	if im.o.AfterCanary != nil && im.stopped() == nil && ctx.Err() == nil {
 		if err := im.o.AfterCanary(ctx); err != nil {
 			im.stop(&StopError{Reason: fmt.Sprintf("preparing the project after the first request failed: %v; nothing more was sent (import again to continue)", err), Err: err})

@@ -222,6 +222,10 @@ type run struct {
 	start   time.Time
 	total   atomic.Int64 // counted records, 0 until known
 	eventMu sync.Mutex
+	// estimate is the time the rest takes, after the canary (estimate.go);
+	// counted is closed when the count beside a live import is over.
+	estimate runEstimate
+	counted  <-chan struct{}
 
 	// pathWarnings: mapped paths no sampled record has.
 	pathWarnings []string
@@ -482,6 +486,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		}
 		countCtx, stopCount := context.WithCancel(ctx)
 		counted := make(chan struct{})
+		r.counted = counted
 		go func() { defer close(counted); r.count(countCtx) }()
 		defer func() { stopCount(); <-counted }()
 		o := c.Import
@@ -489,6 +494,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		o.Total = func() int { return int(r.total.Load()) }
 		o.Rejected = retry.Write
 		o.Progress = func(p ImportProgress) { r.event(Importing{Progress: p}) }
+		o.CanaryDone = r.canaryDone
 		// Every retry is told: a server that does not answer is never a
 		// silent stall.
 		ictx := adminapi.ContextWithOnRetry(ctx, func(ev adminapi.RetryEvent) { r.event(Retrying{Retry: ev}) })
@@ -499,6 +505,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 			}
 			return rep.Write(row)
 		})
+		r.estimate.close() // too late for one
 		s.ImportSummary = is
 		reported = is.reported
 		runErr = err
@@ -548,6 +555,9 @@ func (r *run) count(ctx context.Context) {
 	if err == nil {
 		r.total.Store(int64(n))
 		r.event(Counted{Total: n})
+		if e, ok := r.estimate.estimate(nil, n); ok {
+			r.event(e)
+		}
 	}
 }
 

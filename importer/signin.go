@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/authgear-migrate/authgear-migrate/importer/adminapi"
 )
@@ -198,6 +199,10 @@ func SignIn(ctx context.Context, c SignInCheck) (SignInResult, error) {
 	loginID := strings.TrimSpace(c.LoginID)
 	if loginID == "" {
 		return SignInResult{}, fmt.Errorf("%w: no login id", ErrSignInUsage)
+	}
+	if !utf8.ValidString(c.Password) {
+		// JSON would carry U+FFFD instead of the bytes: another password.
+		return SignInResult{}, fmt.Errorf("%w: the password is not valid UTF-8, and the login takes JSON, which cannot carry it as it is", ErrSignInUsage)
 	}
 	origin, err := signInOrigin(c)
 	if err != nil {

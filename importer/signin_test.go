@@ -205,6 +205,32 @@ func (rs *replayServer) serve(w http.ResponseWriter, r *http.Request) {
 		case strings.Contains(q.Query, "revokeAllSessions"):
 			rs.t.Errorf("revokeAllSessions sent")
 			http.Error(w, "no", http.StatusBadRequest)
+		case strings.Contains(q.Query, "userByLoginID"):
+			// q01's answer, for the user of the recorded userinfo.
+			raw, err := os.ReadFile(filepath.Join("..", "testdata", "real-server", "q01_getUserByLoginID_email.json"))
+			if err != nil {
+				rs.t.Fatal(err)
+			}
+			var doc struct {
+				Response struct {
+					Body struct {
+						Data struct {
+							User map[string]any `json:"user"`
+						} `json:"data"`
+					} `json:"body_json"`
+				} `json:"response"`
+			}
+			if err := json.Unmarshal(raw, &doc); err != nil {
+				rs.t.Fatal(err)
+			}
+			u := doc.Response.Body.Data.User
+			u["id"] = adminapi.UserGlobalID(replayUserID)
+			u["roles"] = map[string]any{"edges": []any{map[string]any{"node": map[string]any{"key": "from_admin_api"}}}}
+			if q.Variables["key"] != "email" {
+				fmt.Fprint(w, `{"data":{"user":null}}`)
+				return
+			}
+			fmt.Fprint(w, mustJSON(map[string]any{"data": map[string]any{"user": u}}))
 		case strings.Contains(q.Query, "userSessions"):
 			if q.Variables["id"] != adminapi.UserGlobalID(replayUserID) {
 				fmt.Fprint(w, `{"data":{"node":null}}`)
@@ -454,6 +480,74 @@ func TestSignInLoginMethod(t *testing.T) {
 	} {
 		if got := SignInLoginMethod(in); got != want {
 			t.Errorf("%q: %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestSignInFindsTheUserWithoutUserinfo: when userinfo does not take the
+// session cookie, the user is read through the Admin API by the login id
+// (q01's answer), and the session is still ended only after it is found
+// among that user's sessions.
+func TestSignInFindsTheUserWithoutUserinfo(t *testing.T) {
+	rs := newReplayServer(t)
+	right := rs.answers["ada@example.com"]
+	rs.cookie = "not-the-cookie" // userinfo answers 401 (s13)
+	sid, _ := adminapi.SessionIDFromToken(right.sessionOf(t))
+	rs.sessions = []string{adminapi.SessionGlobalID(sid)}
+	res, err := SignIn(context.Background(), SignInCheck{LoginID: "ada@example.com", Password: "S18-Passw0rd!", API: rs.api(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.UserID != replayUserID || strings.Join(res.Roles, ",") != "from_admin_api" || !res.SessionEnded || len(rs.revoked) != 1 {
+		t.Fatalf("result %+v, revoked %v", res, rs.revoked)
+	}
+}
+
+// TestSignInRefusesPasswordsJSONCannotCarry: a password that is not UTF-8
+// would reach the server as U+FFFD: refused before anything is sent.
+func TestSignInRefusesPasswordsJSONCannotCarry(t *testing.T) {
+	rs := newReplayServer(t)
+	_, err := SignIn(context.Background(), SignInCheck{PublicEndpoint: rs.srv.URL, LoginID: "ada@example.com", Password: "caf\xe9"})
+	if !errors.Is(err, ErrSignInUsage) || len(rs.flows) != 0 {
+		t.Fatalf("%v, %d flows", err, len(rs.flows))
+	}
+}
+
+// TestSignInExitCodeAndLines: one decision for every front end: 0 signed
+// in (change_password too), 3 refused, 1 nothing proven, 2 usage; and the
+// words of each outcome, with what the check left behind.
+func TestSignInExitCodeAndLines(t *testing.T) {
+	cases := []struct {
+		r    SignInResult
+		err  error
+		code int
+		want string
+	}{
+		{SignInResult{Outcome: SignInSucceeded, PasswordRight: true, LoginMethod: "email", UserID: replayUserID, LastLoginChanged: true, SessionEnded: true}, nil, ExitOK,
+			"signed in by email as user " + replayUserID + "|the user's last sign-in time now shows this check|the session this check created was ended (the user's other sessions were left alone)"},
+		{SignInResult{Outcome: SignInMustChangePassword, PasswordRight: true}, nil, ExitOK,
+			"right password, but weaker than the project's policy: the user will be asked for a new one at sign-in; not answered|no session was created"},
+		{SignInResult{Outcome: SignInWrongPassword, Reason: "InvalidCredentials: invalid credentials"}, nil, ExitPartial,
+			"refused: a wrong password, or the user has no password in Authgear (InvalidCredentials: invalid credentials)"},
+		{SignInResult{Outcome: SignInUnknownUser, Reason: "UserNotFound: user not found"}, nil, ExitPartial, "no user has this login ID (UserNotFound: user not found)"},
+		{SignInResult{Outcome: SignInDisabled, PasswordRight: true, Reason: "DisabledUser: user is disabled"}, nil, ExitPartial, "the password is right, but the user is disabled (DisabledUser: user is disabled)"},
+		{SignInResult{Outcome: SignInRateLimited, RetryAfter: time.Minute, Reason: "RateLimited: request rate limited"}, nil, ExitError,
+			"rate limited (RateLimited: request rate limited): a 429 proves nothing; try again in about a minute"},
+		{SignInResult{Outcome: SignInRateLimited, RetryAfter: 5 * time.Minute}, nil, ExitError, "rate limited: a 429 proves nothing; try again in about 5 minutes"},
+		{SignInResult{Outcome: SignInUnexpected, Reason: "HTTP 500 UnexpectedError"}, nil, ExitError, "an answer the check does not know; nothing is proven (HTTP 500 UnexpectedError)"},
+		{SignInResult{}, fmt.Errorf("%w: no login id", ErrSignInUsage), ExitRefused, ""},
+		{SignInResult{}, errors.New("connection refused"), ExitError, ""},
+		{SignInResult{}, context.Canceled, ExitInterrupted, ""},
+	}
+	for _, c := range cases {
+		if got := SignInExitCode(c.r, c.err); got != c.code {
+			t.Errorf("%v %v: exit %d, want %d", c.r.Outcome, c.err, got, c.code)
+		}
+		if c.want == "" {
+			continue
+		}
+		if got := strings.Join(c.r.Lines(), "|"); !strings.HasPrefix(got, c.want) {
+			t.Errorf("%v:\n got %s\nwant %s", c.r.Outcome, got, c.want)
 		}
 	}
 }
