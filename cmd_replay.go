@@ -39,6 +39,15 @@ again), and any other run (another project, input or mapping, a dry run,
 --restart over a journal with user ids) is refused and must name a new
 --report. Two runs on one report are refused: the second names the first.
 
+--canary-sign-in LOGIN_ID sends that user's record first, in the first
+request (the canary), then signs in as that user through the project's own
+login with the password typed on the terminal (not shown) or read from the
+first line of --password-file, and stops the run before the rest is sent
+when the password does not work (a pepper the old system added, a
+double-hashed export, a password longer than bcrypt's 72 bytes): one user
+imported, not all of them. The same command again does not send the user
+again and signs in again before the rest.
+
 `
 
 type replayOptions struct {
@@ -53,6 +62,10 @@ type replayOptions struct {
 	createRoles                                          bool // --create-roles (issue 10)
 	yes                                                  bool // --yes: create them without the typed confirmation
 	maxNewRoles                                          int  // --max-new-roles
+	// --canary-sign-in LOGIN_ID, its --password-file and --public-endpoint
+	// (issue 16 item 2); password is read before the run, never a flag.
+	canarySignIn, passwordFile, publicEndpoint string
+	password                                   string
 }
 
 func runReplay(ctx context.Context, args []string, io *stdio) error {
@@ -82,11 +95,20 @@ func runReplay(ctx context.Context, args []string, io *stdio) error {
 	fs.BoolVar(&o.createRoles, "create-roles", false, "create the roles and groups the records need that the project lacks, after the first request (listed first, with a typed confirmation)")
 	fs.BoolVar(&o.yes, "yes", false, "with --create-roles: create them without asking for the typed confirmation")
 	fs.IntVar(&o.maxNewRoles, "max-new-roles", importer.DefaultMaxNewKeys, "with --create-roles: the most roles and groups created; more refuses the run")
+	fs.StringVar(&o.canarySignIn, "canary-sign-in", "", "send this login ID's record first and sign in as that user before the rest is sent; stop when the password does not work")
+	fs.StringVar(&o.passwordFile, "password-file", "", "with --canary-sign-in: read the password from the first line of this file (default: typed on the terminal)")
+	fs.StringVar(&o.publicEndpoint, "public-endpoint", "", "with --canary-sign-in: the project's public endpoint (default: the Admin API endpoint)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if o.mapping == "" || o.input == "" {
 		return usagef("replay: --mapping and --input are required\n\n%s", replayUsage)
+	}
+	if o.canarySignIn == "" && (o.passwordFile != "" || o.publicEndpoint != "") {
+		return usagef("replay: --password-file and --public-endpoint go with --canary-sign-in LOGIN_ID")
+	}
+	if o.canarySignIn != "" && o.dryRun {
+		return usagef("replay: --dry-run sends nothing and signs in as no one; drop --canary-sign-in or --dry-run")
 	}
 	if o.jobTimeout < time.Second {
 		return usagef("replay: --job-timeout must be at least 1s")
@@ -113,6 +135,13 @@ func runReplay(ctx context.Context, args []string, io *stdio) error {
 			return err
 		}
 	}
+	if o.canarySignIn != "" {
+		pw, err := readPassword(io, o.passwordFile, o.canarySignIn)
+		if err != nil {
+			return err
+		}
+		o.password = pw
+	}
 	return replay(ctx, o, io)
 }
 
@@ -132,6 +161,9 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 		DryRun: o.dryRun, Report: o.report, Journal: o.journal, Restart: o.restart, EmitJSON: o.emitJSON,
 		Concurrency: o.concurrency, ResumeCommand: resumeCommand(o),
 		Import: importer.ImportOptions{PendingLimit: o.jobTimeout},
+	}
+	if o.canarySignIn != "" {
+		cfg.CanarySignIn = &importer.SignInCheck{LoginID: o.canarySignIn, Password: o.password, PublicEndpoint: o.publicEndpoint}
 	}
 	if !o.dryRun {
 		t, err := resolveTarget(ctx, o, io, m)
@@ -193,6 +225,8 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 			// item 7); the ETA on the progress line follows the pace.
 			prog.println("estimate: " + e.String())
 			prog.println("  how: " + e.Basis())
+		case importer.CanarySignedIn:
+			canarySignedIn(prog, e)
 		case importer.Resuming:
 			prog.println(fmt.Sprintf("resuming the import recorded in %s (%d records already have an outcome)", e.Journal, e.Settled))
 		case importer.Done:
@@ -260,6 +294,8 @@ func replayRemedy(r importer.Remedy) string {
 		return " (with --upsert to add it to the users already imported)"
 	case importer.RemedyRunAgain:
 		return "; run the same command again to continue"
+	case importer.RemedySignInAgain:
+		return "; if the password was mistyped, run the same command again (the canary user is not sent again, and is signed in as again before the rest); to go on without the check, run it without --canary-sign-in"
 	case importer.RemedyRestart:
 		return "; run with --restart to start over (records it already imported will come back skipped)"
 	}
@@ -370,6 +406,14 @@ func resumeCommand(o replayOptions) string {
 			parts = append(parts, f[0], importer.ShellQuote(f[1]))
 		}
 	}
+	if o.canarySignIn != "" {
+		parts = append(parts, "--canary-sign-in", importer.ShellQuote(o.canarySignIn))
+		for _, f := range [][2]string{{"--password-file", o.passwordFile}, {"--public-endpoint", o.publicEndpoint}} {
+			if f[1] != "" {
+				parts = append(parts, f[0], importer.ShellQuote(f[1]))
+			}
+		}
+	}
 	if o.upsert {
 		parts = append(parts, "--upsert")
 	}
@@ -430,6 +474,28 @@ func limitMemory(io *stdio, t *importer.Destination) {
 	debug.SetMemoryLimit(110 << 20)
 }
 
+// canarySignedIn says how the canary user's sign-in went (issue 16 item
+// 2), in the engine's sentences (SignInResult.Lines).
+func canarySignedIn(prog *lineProgress, e importer.CanarySignedIn) {
+	lines := e.Result.Lines()
+	for i, l := range lines {
+		if i == 0 {
+			l = "canary sign-in as " + e.LoginID + ": " + l
+		} else {
+			l = "  " + l
+		}
+		prog.println(l)
+	}
+	switch {
+	case e.Retrying:
+		prog.println("  waiting to try once more")
+	case e.Result.Outcome == importer.SignInDisabled:
+		prog.println("  the password is right: going on with the rest")
+	case e.Result.PasswordRight:
+		prog.println("  going on with the rest")
+	}
+}
+
 func progressLine(p importer.ImportProgress) string {
 	done := p.Accounted()
 	s := fmt.Sprintf("imported %d", done)
@@ -444,7 +510,9 @@ func progressLine(p importer.ImportProgress) string {
 		s += fmt.Sprintf(", %.0f rec/s", p.Rate)
 	}
 	if p.ETA > 0 {
-		s += ", ETA " + p.ETA.Round(time.Second).String()
+		// Worded as the estimate before the run is (the pace of the
+		// recent jobs: it moves as the server does).
+		s += ", ETA " + importer.AboutDuration(p.ETA)
 	}
 	return s
 }

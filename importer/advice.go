@@ -33,6 +33,10 @@ const (
 	RemedyChooseIdentifier
 	// RemedyChoosePreset: choose the preset the note names.
 	RemedyChoosePreset
+	// RemedySignInAgain: run the same import again: the canary user is
+	// not sent again, and is signed in as again before the rest (or leave
+	// the sign-in check out to go on without it).
+	RemedySignInAgain
 )
 
 // Unwrap is the refusal's cause.

@@ -282,9 +282,13 @@ func (e *runEstimate) estimate(canary *CanaryMeasure, total int) (Estimated, boo
 // input's records to be counted.
 const countWait = 30 * time.Second
 
-// canaryDone is Run's ImportOptions.CanaryDone: the estimate of the rest
-// (issue 16 item 7).
+// canaryDone is Run's ImportOptions.CanaryDone: the canary user's sign-in
+// (issue 16 item 2), then the estimate of the rest (item 7).
 func (r *run) canaryDone(ctx context.Context, c CanaryMeasure) error {
+	// The canary user signs in first: a stop leaves no estimate to give.
+	if err := r.canarySignIn(ctx, c); err != nil {
+		return err
+	}
 	if c.Ran && r.total.Load() == 0 && r.counted != nil {
 		// The count beside the import is usually over by now; when it is
 		// not, the estimate waits for it a little (it comes before the

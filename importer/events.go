@@ -61,6 +61,19 @@ type Estimated struct {
 
 func (Estimated) event() {}
 
+// CanarySignedIn: the sign-in check after the canary; Result says how it
+// went. Sent before the run goes on or stops (and, on a 429, before the
+// wait and the one retry).
+type CanarySignedIn struct {
+	LoginID string
+	Result  SignInResult
+	// Retrying: rate limited; the check is tried once more after
+	// Result.RetryAfter.
+	Retrying bool
+}
+
+func (CanarySignedIn) event() {}
+
 func (Counting) event()    {}
 func (ReadingBack) event() {}
 func (Undoing) event()     {}

@@ -100,6 +100,11 @@ type ImportOptions struct {
 	// before the first request when there is no canary (c.Ran false). An
 	// error stops the run (a *StopError as it is).
 	CanaryDone func(ctx context.Context, c CanaryMeasure) error
+	// first, when set, is sent in the canary whatever its place in the
+	// input (the record the canary signs in as, RunConfig.CanarySignIn),
+	// unless the run already has its outcome; a canary is then sent
+	// even by a resume past its canary.
+	first *queued
 	// Now and Sleep are injectable clocks.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -513,6 +518,25 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		pending = nil
 		return im.resolveMaybeSent(ctx, lookup, resume, batch, add)
 	}
+	// The record the canary signs in as goes first, unless this run has
+	// its outcome already (the journal's, or a resumed job's).
+	firstRow := 0
+	if o.first != nil {
+		im.reportMu.Lock()
+		done := im.reported.has(o.first.row)
+		im.reportMu.Unlock()
+		if !done {
+			firstRow = o.first.row
+			if im.o.CanarySize < 0 {
+				im.o.CanarySize = 1
+			}
+			canaryPending = true
+			if err := add(*o.first); err != nil {
+				im.sum.reported = im.reported
+				return im.sum, err
+			}
+		}
+	}
 	var buf []byte
 	stats, err := Prepare(ctx, src, plan, PrepareOptions{}, func(p *Prepared) error {
 		im.mu.Lock()
@@ -520,6 +544,9 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		im.mu.Unlock()
 		if skip != nil && skip.has(p.Row.Num) {
 			return nil
+		}
+		if p.Row.Num == firstRow {
+			return nil // sent first
 		}
 		if p.NotUser != "" {
 			// Not a user: its line, never sent, not in the retry file.

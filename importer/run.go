@@ -62,6 +62,13 @@ type RunConfig struct {
 	// Events receives what happens, from several goroutines, one at a time.
 	Events func(Event)
 
+	// CanarySignIn, when set in a live run, signs in as LoginID with
+	// Password once the canary settled, and stops the run before the
+	// bulk when the password is not right (ErrCanarySignIn); the record
+	// of that login ID is sent in the canary (canary_signin.go). Its
+	// public endpoint and API default to the target's.
+	CanarySignIn *SignInCheck
+
 	// Prepare, when set, is called in a live run before the first request
 	// with the roles and groups the whole file needs (an extra pass over
 	// the input): it can create what the project lacks, or refuse the run
@@ -226,6 +233,8 @@ type run struct {
 	// counted is closed when the count beside a live import is over.
 	estimate runEstimate
 	counted  <-chan struct{}
+	// signInRec is the record the canary signs in as (CanarySignIn).
+	signInRec *signInRecord
 
 	// pathWarnings: mapped paths no sampled record has.
 	pathWarnings []string
@@ -377,6 +386,21 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 			}
 		}
 	}
+	// The canary's sign-in: its record, found before anything is sent.
+	if c.CanarySignIn != nil {
+		if c.DryRun {
+			return s, &RefusedError{Msg: "a dry run sends nothing: it signs in as no one"}
+		}
+		rec, err := findSignInRecord(ctx, c.Input, &m, c.CanarySignIn.LoginID, c.Import.HoldFromCanary)
+		var sre *SignInRecordError
+		if errors.As(err, &sre) {
+			return s, &RefusedError{Msg: sre.Error(), Err: sre}
+		}
+		if err != nil {
+			return s, err
+		}
+		r.signInRec = rec
+	}
 	var journal *Journal
 	if live {
 		files := []string{c.Input}
@@ -495,6 +519,9 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		o.Rejected = retry.Write
 		o.Progress = func(p ImportProgress) { r.event(Importing{Progress: p}) }
 		o.CanaryDone = r.canaryDone
+		if r.signInRec != nil {
+			o.first = &r.signInRec.q
+		}
 		// Every retry is told: a server that does not answer is never a
 		// silent stall.
 		ictx := adminapi.ContextWithOnRetry(ctx, func(ev adminapi.RetryEvent) { r.event(Retrying{Retry: ev}) })
