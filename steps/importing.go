@@ -48,6 +48,7 @@ type importKeys struct {
 	BackPick key.Binding
 	Sample   key.Binding
 	SignIn   key.Binding
+	Canary   key.Binding
 	// VerifyFull and SignInFull are Verify and SignIn in the full help.
 	VerifyFull, SignInFull key.Binding
 }
@@ -141,12 +142,22 @@ type importingStep struct {
 	// password)
 	signIn      *signInForm
 	signKeys    signInKeys
+	canaryKeys  signInKeys
 	signingIn   bool
 	signInLogin string
 	signInRes   *importer.SignInResult
 	signInErr   error
 	signInID    int
 	firstID     int
+	// the canary's sign-in (canary.go): the check chosen on the
+	// confirmation screen (its password only until the run starts), the
+	// login ID the run signs in as, what it answered; the run's estimate
+	canary      *importer.SignInCheck
+	canaryLogin string
+	canaryRes   *importer.SignInResult
+	// canaryRetrying: rate limited, the engine waits and tries once more
+	canaryRetrying bool
+	estimate       *importer.Estimated
 }
 
 func newImporting(c *ui.Common, s *session) *importingStep {
@@ -190,9 +201,10 @@ func newImporting(c *ui.Common, s *session) *importingStep {
 		BackPick:   ui.Binding([]string{"esc"}, "esc", "other target"),
 		Sample:     ui.Binding([]string{"s"}, "s", "rehearse a sample"),
 		SignIn:     ui.Binding([]string{"s"}, "s", "sign in"),
+		Canary:     ui.Binding([]string{"ctrl+s"}, "ctrl+s", "canary sign-in"),
 		VerifyFull: ui.Binding([]string{"v"}, "v", "verify: read the users back"),
 		SignInFull: ui.Binding([]string{"s"}, "s", "sign in as one of your users"),
-	}, signKeys: defaultSignInKeys()}
+	}, signKeys: defaultSignInKeys(), canaryKeys: canarySignInKeys()}
 }
 
 func (m *importingStep) Init() tea.Cmd { return nil }
@@ -273,10 +285,16 @@ func (m *importingStep) ShortHelp() []key.Binding {
 	case phaseDone:
 		return m.doneKeys(m.keys.Verify, m.keys.SignIn)
 	}
+	if m.signIn != nil {
+		k := m.formKeys()
+		return []key.Binding{k.Submit, k.Next, k.Close}
+	}
 	if len(m.missing) > 0 {
+		// The canary's sign-in is in the full help: the line fits 80
+		// columns.
 		return []key.Binding{m.keys.Start, m.keys.Create, m.keys.BackPick}
 	}
-	return []key.Binding{m.keys.Start, m.keys.BackPick}
+	return []key.Binding{m.keys.Start, m.keys.Canary, m.keys.BackPick}
 }
 
 // doneKeys are the keys of the Done screen, with verify and sign-in as
@@ -311,8 +329,11 @@ func (m *importingStep) doneKeys(verify, signIn key.Binding) []key.Binding {
 
 // FullHelp is the short help, with the Done screen's checks in full words.
 func (m *importingStep) FullHelp() [][]key.Binding {
-	if m.phase == phaseDone {
+	switch {
+	case m.phase == phaseDone:
 		return [][]key.Binding{m.doneKeys(m.keys.VerifyFull, m.keys.SignInFull)}
+	case m.phase == phaseConfirm && m.signIn == nil && len(m.missing) > 0:
+		return [][]key.Binding{{m.keys.Start, m.keys.Create, m.keys.Canary, m.keys.BackPick}}
 	}
 	return [][]key.Binding{m.ShortHelp()}
 }
@@ -449,6 +470,11 @@ func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 			m.warnings = append(m.warnings, e.Message)
 		case importer.Retrying:
 			m.warnings = append(m.warnings, "retrying: "+e.Retry.String())
+		case importer.CanarySignedIn:
+			res := e.Result
+			m.canaryRes, m.canaryRetrying = &res, e.Retrying
+		case importer.Estimated:
+			m.estimate = &e
 		}
 		if len(m.warnings) > 3 {
 			m.warnings = m.warnings[len(m.warnings)-3:]
@@ -544,9 +570,12 @@ func (m *importingStep) key(k tea.KeyMsg) (step, tea.Cmd) {
 	case phaseConfirm:
 		switch {
 		case key.Matches(k, m.c.Keys.Back):
+			m.dropCanary()
 			m.target.Close()
 			m.target, m.phase, m.err = nil, phaseChoose, nil
 			return m, nil
+		case key.Matches(k, m.keys.Canary):
+			return m, m.openCanarySignIn()
 		case key.Matches(k, m.keys.Create) && len(m.missing) > 0:
 			m.create = !m.create
 			return m, nil
@@ -625,6 +654,12 @@ func (m *importingStep) start() tea.Cmd {
 	}
 	if m.sample != "" {
 		cfg.ResumeCommand = ""
+	}
+	if m.canary != nil {
+		// The engine fills in the endpoint and the Admin API client from
+		// the target; the password leaves the model with the run.
+		cfg.CanarySignIn = m.canary
+		m.canaryLogin, m.canary = m.canary.LoginID, nil
 	}
 	if api, ok := m.target.API.(importer.ProjectAPI); ok && m.real {
 		// Missing roles and groups are created (when confirmed) or listed
@@ -843,6 +878,11 @@ func (m *importingStep) remedy(r importer.Remedy) string {
 			return "The in-process sandbox ends with the wizard: importing again rehearses from the start."
 		}
 		return "esc goes back to Map; import into the same project again and the journal continues where this run stopped."
+	case importer.RemedySignInAgain:
+		if m.target != nil && m.target.Rehearsal {
+			return "esc goes back to Map: fix the mapping or the export, import again, and type the sign-in again on the confirmation screen (ctrl+s); the in-process sandbox ends with the wizard, so a rehearsal starts over."
+		}
+		return "esc goes back to Map; import into the same project again with the sign-in typed again on the confirmation screen (ctrl+s): the canary user is not sent again, and is signed in as before the rest is sent. Without a sign-in, the import goes on unchecked."
 	case importer.RemedyRestart:
 		return fmt.Sprintf("To start over, move the journal %s away (records it imported would come back skipped).", importer.DefaultJournal(report))
 	}
@@ -979,12 +1019,13 @@ func (m *importingStep) viewAbove() string {
 			b.WriteString(count(n, "record", "records") + ".\n")
 		}
 		fmt.Fprintf(&b, "The report goes to %s.\n", importer.DefaultReport(m.input()))
+		b.WriteString(m.canaryConfirmView())
 		if m.real {
 			if m.unfinished != "" {
 				b.WriteString(st.Warn.Render(wrap(fmt.Sprintf("An unfinished import of this file into %s (%s done) is in its journal: it is continued.", importer.Printable(m.unfinished), count(m.settled, "record", "records")))) + "\n")
 			}
 			b.WriteString(st.Warn.Render("This writes to a real project.") + "\n" + st.InputView(&m.confirm) + "\n")
-		} else {
+		} else if m.signIn == nil {
 			b.WriteString(st.Muted.Render("enter starts the rehearsal; esc chooses another target") + "\n")
 		}
 	case phaseRunning, phaseAskStop, phaseDone:
@@ -1054,6 +1095,7 @@ func (m *importingStep) progressView() string {
 		counters = append(counters, "not users "+importer.Thousands(c.NotUsers))
 	}
 	b.WriteString(wrap(strings.Join(counters, "  ")) + "\n")
+	b.WriteString(m.canaryRunView())
 	for _, f := range m.failures {
 		b.WriteString(st.Bad.Render(wrap(fmt.Sprintf("  row %d %s: %s", f.Row, importer.Printable(f.Identifier), importer.Printable(f.Reason)))) + "\n")
 	}

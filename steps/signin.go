@@ -43,6 +43,14 @@ func defaultSignInKeys() signInKeys {
 	}
 }
 
+// canarySignInKeys are the form's keys on the confirmation screen.
+func canarySignInKeys() signInKeys {
+	k := defaultSignInKeys()
+	k.Submit = ui.Binding([]string{"enter"}, "enter", "sign in during the canary")
+	k.Close = ui.Binding([]string{"esc"}, "esc", "no sign-in")
+	return k
+}
+
 // newSignInForm starts the form with login (a suggestion) in the login ID
 // field; the password field has the focus when a login ID is there.
 func newSignInForm(login string) *signInForm {
@@ -246,16 +254,29 @@ func (m *importingStep) updateSignIn(msg tea.Msg) (handled bool, cmd tea.Cmd) {
 		if m.signIn == nil {
 			return false, nil
 		}
-		submit, closed, cmd := m.signIn.update(msg, m.signKeys)
+		submit, closed, cmd := m.signIn.update(msg, m.formKeys())
 		switch {
+		case closed && m.phase == phaseConfirm:
+			return true, m.dropCanary()
 		case closed:
 			m.signIn = nil
+		case submit && m.phase == phaseConfirm:
+			return true, m.setCanary()
 		case submit:
 			return true, m.signInCmd()
 		}
 		return true, cmd
 	}
 	return false, nil
+}
+
+// formKeys are the form's keys: on the confirmation screen, for the
+// canary; after the import, for a check now.
+func (m *importingStep) formKeys() signInKeys {
+	if m.phase == phaseConfirm {
+		return m.canaryKeys
+	}
+	return m.signKeys
 }
 
 // signInShown: the sign-in panel (the form, the check running, or its
@@ -326,7 +347,7 @@ func signInResultView(st *ui.Styles, width int, login string, res *importer.Sign
 	case importer.SignInRateLimited:
 		wait := "about a minute"
 		if d := res.RetryAfter; d > 0 {
-			wait = "about " + d.Round(time.Second).String()
+			wait = importer.AboutDuration(d)
 		}
 		line(st.Warn.Render, fmt.Sprintf("Rate limited (HTTP 429): this proves nothing about the password. Try again in %s.", wait))
 	default:

@@ -175,7 +175,7 @@ func TestSignInOutcomesInWizardWords(t *testing.T) {
 		{res: importer.SignInResult{Outcome: importer.SignInDisabled, PasswordRight: true},
 			want: []string{"The password is right, but a@x.io is disabled"}},
 		{res: importer.SignInResult{Outcome: importer.SignInRateLimited, RetryAfter: 42 * time.Second},
-			want: []string{"Rate limited (HTTP 429): this proves nothing about the password. Try again in about 42s."}},
+			want: []string{"Rate limited (HTTP 429): this proves nothing about the password. Try again in about 42 s."}},
 		{res: importer.SignInResult{Outcome: importer.SignInUnexpected, Reason: "WebHookDisallowed"},
 			want: []string{"An unexpected answer: WebHookDisallowed"}},
 		{res: importer.SignInResult{Outcome: importer.SignInSucceeded, LastLoginChanged: true, SessionNote: "no Admin API key to end it; it lives 1 year at most"},
