@@ -217,3 +217,18 @@ func TestCanarySignInUnknownLoginRefused(t *testing.T) {
 	}
 	d.key(tea.KeyMsg{Type: tea.KeyEsc}, func() bool { return d.w.cur == stepMap })
 }
+
+// TestRunningETAWords: the ETA of a running import is worded as the
+// estimate before it (and as replay's progress line): "ETA about 2 h 45
+// min", not a Go duration.
+func TestRunningETAWords(t *testing.T) {
+	exampleDir(t)
+	d := newDriver(t, Options{}, 80, 24)
+	walkTo(t, d, stepImport)
+	im := d.w.steps[stepImport].(*importingStep)
+	im.phase = phaseRunning
+	im.prog = importer.ImportProgress{Total: 1_000_000, Rate: 101, ETA: 2*time.Hour + 44*time.Minute + 41*time.Second}
+	if v := d.w.View(); !strings.Contains(strings.Join(strings.Fields(v), " "), "101 rec/s · ETA about 2 h 45 min") {
+		t.Errorf("the running line:\n%s", v)
+	}
+}

@@ -1067,7 +1067,7 @@ func (m *importingStep) progressView() string {
 			line += fmt.Sprintf(" · %.0f rec/s", p.Rate)
 		}
 		if p.ETA > 0 {
-			line += " · ETA " + p.ETA.Round(time.Second).String()
+			line += " · ETA " + importer.AboutDuration(p.ETA)
 		}
 		if p.InFlight > 0 {
 			line += " · " + count(p.InFlight, "job", "jobs") + " in flight"
