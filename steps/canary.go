@@ -26,6 +26,7 @@ func (m *importingStep) openCanarySignIn() tea.Cmd {
 		login = m.canary.LoginID
 	}
 	m.signIn = newSignInForm(login)
+	m.signIn.setWidth(m.c.Width)
 	m.confirm.Blur()
 	return m.signIn.setFocus(m.signIn.focus)
 }

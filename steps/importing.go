@@ -424,6 +424,9 @@ func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
+		if m.signIn != nil {
+			m.signIn.setWidth(m.c.Width)
+		}
 		m.layoutProblem()
 		return m, nil
 	case sampleWrittenMsg:

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/authgear-migrate/authgear-migrate/importer"
 	"github.com/authgear-migrate/authgear-migrate/importer/adminapi"
@@ -71,6 +72,14 @@ func newSignInForm(login string) *signInForm {
 		f.setFocus(1)
 	}
 	return f
+}
+
+// setWidth fits the fields to a screen width columns wide: a long login
+// ID or password scrolls inside its field.
+func (f *signInForm) setWidth(width int) {
+	for _, ti := range []*textinput.Model{&f.login, &f.password} {
+		ti.Width = max(width-4-lipgloss.Width(ti.Prompt), 10)
+	}
 }
 
 func (f *signInForm) setFocus(i int) tea.Cmd {
@@ -199,6 +208,7 @@ func (m *importingStep) canSignIn() bool {
 // last check, else the report's first imported user (read in a command).
 func (m *importingStep) openSignIn() tea.Cmd {
 	m.signIn = newSignInForm(m.signInLogin)
+	m.signIn.setWidth(m.c.Width)
 	focus := m.signIn.setFocus(m.signIn.focus)
 	if m.signInLogin != "" || m.summary == nil || m.summary.Report == "" {
 		return focus

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/authgear-migrate/authgear-migrate/importer"
@@ -253,5 +254,33 @@ func TestSignInAfterRehearsalTeatest(t *testing.T) {
 	tm.FinalModel(t, teatest.WithFinalTimeout(30*time.Second))
 	if bytes.Contains(seen.Bytes(), []byte(adaPassword)) || bytes.Contains(seen.Bytes(), []byte("horse")) {
 		t.Error("the password reached the terminal")
+	}
+}
+
+// TestSignInFormFitsOnResize: a password longer than the screen scrolls
+// inside its field (no line of the form is wider than the screen), at
+// 120 columns and after a resize to 80.
+func TestSignInFormFitsOnResize(t *testing.T) {
+	exampleDir(t)
+	useSignIn(t, (&fakeSignIn{}).signIn)
+	d := newDriver(t, Options{}, 120, 40)
+	w := d.w
+	walkTo(t, d, stepImport)
+	im := w.steps[stepImport].(*importingStep)
+	d.key(enter, func() bool { return im.phase == phaseConfirm })
+	d.key(enter, func() bool { return im.phase == phaseDone })
+	d.key(runes("s"), func() bool { return im.signIn != nil && im.signIn.login.Value() != "" })
+	typeText(d, strings.Repeat("long password ", 12))
+	for _, size := range [][2]int{{120, 40}, {80, 24}} {
+		d.handle(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		form := im.signIn.view(w.c.Styles)
+		for _, l := range strings.Split(form, "\n") {
+			if lipgloss.Width(l) > size[0] {
+				t.Errorf("%dx%d: a line of %d columns: %q", size[0], size[1], lipgloss.Width(l), l)
+			}
+		}
+		if !strings.Contains(form, "password  ••••") {
+			t.Errorf("%dx%d: the password field:\n%s", size[0], size[1], form)
+		}
 	}
 }
