@@ -280,6 +280,10 @@ func (m *importingStep) updateSignIn(msg tea.Msg) (handled bool, cmd tea.Cmd) {
 	return false, nil
 }
 
+// TypingSecret: the sign-in form has the focus, and "?" types into it (a
+// password may hold any character).
+func (m *importingStep) TypingSecret() bool { return m.signIn != nil }
+
 // formKeys are the form's keys: on the confirmation screen, for the
 // canary; after the import, for a check now.
 func (m *importingStep) formKeys() signInKeys {

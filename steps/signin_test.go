@@ -284,3 +284,35 @@ func TestSignInFormFitsOnResize(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInPasswordTypesQuestionMark: "?" is the help key everywhere but
+// in the sign-in form, where a password may hold it: it is typed, the
+// help does not open, and the help line does not offer "?".
+func TestSignInPasswordTypesQuestionMark(t *testing.T) {
+	exampleDir(t)
+	fake := &fakeSignIn{}
+	useSignIn(t, fake.signIn)
+	d := newDriver(t, Options{}, 80, 24)
+	w := d.w
+	walkTo(t, d, stepImport)
+	im := w.steps[stepImport].(*importingStep)
+	d.key(enter, func() bool { return im.phase == phaseConfirm })
+	d.key(enter, func() bool { return im.phase == phaseDone })
+	d.key(runes("s"), func() bool { return im.signIn != nil && im.signIn.login.Value() != "" })
+	typeText(d, "why?not")
+	if w.fullHelp || im.signIn.password.Value() != "why?not" {
+		t.Fatalf("? opened the help (%v) or was not typed (%d characters)", w.fullHelp, len(im.signIn.password.Value()))
+	}
+	if v := w.View(); strings.Contains(v, "? more keys") {
+		t.Errorf("the help line offers ? while it types:\n%s", v)
+	}
+	d.key(enter, func() bool { return im.signInRes != nil })
+	if c := fake.last(); c.Password != "(7 characters)" {
+		t.Errorf("the check got %s", c.Password)
+	}
+	// The form closed: ? is the help key again.
+	d.handle(runes("?"))
+	if !w.fullHelp {
+		t.Error("? does not open the help after the form closed")
+	}
+}
