@@ -21,11 +21,11 @@ import (
 // openCanarySignIn opens the form on the confirmation screen, with the
 // login ID chosen before (the password is typed again).
 func (m *importingStep) openCanarySignIn() tea.Cmd {
-	login := m.signInLogin
+	login, endpoint := m.signInLogin, m.signInEndpoint
 	if m.canary != nil {
-		login = m.canary.LoginID
+		login, endpoint = m.canary.LoginID, m.canary.PublicEndpoint
 	}
-	m.signIn = newSignInForm(login)
+	m.signIn = newSignInForm(login, m.real, endpoint)
 	m.signIn.setWidth(m.c.Width)
 	m.confirm.Blur()
 	return m.signIn.setFocus(m.signIn.focus)
@@ -33,10 +33,10 @@ func (m *importingStep) openCanarySignIn() tea.Cmd {
 
 // setCanary keeps the form's login ID and password for the run.
 func (m *importingStep) setCanary() tea.Cmd {
-	login, password := m.signIn.take()
+	login, password, endpoint := m.signIn.take()
 	m.signIn = nil
-	m.canary = &importer.SignInCheck{LoginID: login, Password: password}
-	m.signInLogin = login
+	m.canary = &importer.SignInCheck{LoginID: login, Password: password, PublicEndpoint: endpoint}
+	m.signInLogin, m.signInEndpoint = login, endpoint
 	return m.refocusConfirm()
 }
 

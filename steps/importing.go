@@ -145,10 +145,13 @@ type importingStep struct {
 	canaryKeys  signInKeys
 	signingIn   bool
 	signInLogin string
-	signInRes   *importer.SignInResult
-	signInErr   error
-	signInID    int
-	firstID     int
+	// signInEndpoint is the public endpoint typed last ("": the Admin
+	// API endpoint's origin)
+	signInEndpoint string
+	signInRes      *importer.SignInResult
+	signInErr      error
+	signInID       int
+	firstID        int
 	// the canary's sign-in (canary.go): the check chosen on the
 	// confirmation screen (its password only until the run starts), the
 	// login ID the run signs in as, what it answered; the run's estimate

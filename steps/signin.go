@@ -24,10 +24,13 @@ import (
 // of the field when it is used, and never kept in the model, a message, a
 // view or a file.
 
-// signInForm asks for a login ID and a password.
+// signInForm asks for a login ID and a password, and, for a project (not
+// the sandbox), the public endpoint where it differs from the Admin API's.
 type signInForm struct {
 	login, password textinput.Model
-	focus           int // 0: the login ID, 1: the password
+	// endpoint is nil in a rehearsal: the sandbox's login is its own.
+	endpoint *textinput.Model
+	focus    int // 0: the login ID, 1: the password, 2: the endpoint
 	// problem says what is missing when enter was pressed too early.
 	problem string
 }
@@ -53,9 +56,19 @@ func canarySignInKeys() signInKeys {
 }
 
 // newSignInForm starts the form with login (a suggestion) in the login ID
-// field; the password field has the focus when a login ID is there.
-func newSignInForm(login string) *signInForm {
+// field; the password field has the focus when a login ID is there. With
+// withEndpoint, a third field takes the public endpoint (endpoint, "" for
+// the Admin API endpoint's origin, the engine's default).
+func newSignInForm(login string, withEndpoint bool, endpoint string) *signInForm {
 	f := &signInForm{login: textinput.New(), password: textinput.New()}
+	if withEndpoint {
+		ti := textinput.New()
+		ti.Prompt = "public endpoint  "
+		ti.Placeholder = "(empty: the Admin API endpoint's)"
+		ti.CharLimit = 2048
+		ti.SetValue(endpoint)
+		f.endpoint = &ti
+	}
 	f.login.Prompt = "login ID  "
 	f.login.Placeholder = "an email, a phone (+44…) or a username"
 	f.login.CharLimit = 320
@@ -77,19 +90,27 @@ func newSignInForm(login string) *signInForm {
 // setWidth fits the fields to a screen width columns wide: a long login
 // ID or password scrolls inside its field.
 func (f *signInForm) setWidth(width int) {
-	for _, ti := range []*textinput.Model{&f.login, &f.password} {
+	for _, ti := range f.fields() {
 		ti.Width = max(width-4-lipgloss.Width(ti.Prompt), 10)
 	}
 }
 
-func (f *signInForm) setFocus(i int) tea.Cmd {
-	f.focus = (i + 2) % 2
-	f.login.Blur()
-	f.password.Blur()
-	if f.focus == 0 {
-		return f.login.Focus()
+// fields are the form's fields, in order.
+func (f *signInForm) fields() []*textinput.Model {
+	fs := []*textinput.Model{&f.login, &f.password}
+	if f.endpoint != nil {
+		fs = append(fs, f.endpoint)
 	}
-	return f.password.Focus()
+	return fs
+}
+
+func (f *signInForm) setFocus(i int) tea.Cmd {
+	fs := f.fields()
+	f.focus = (i + len(fs)) % len(fs)
+	for _, ti := range fs {
+		ti.Blur()
+	}
+	return fs[f.focus].Focus()
 }
 
 // suggest fills the login ID field with login when nothing was typed in
@@ -137,21 +158,22 @@ func (f *signInForm) update(k tea.KeyMsg, keys signInKeys) (submit, closed bool,
 		return true, false, nil
 	}
 	f.problem = ""
-	if f.focus == 0 {
-		f.login, cmd = f.login.Update(k)
-	} else {
-		f.password, cmd = f.password.Update(k)
-	}
+	ti := f.fields()[f.focus]
+	*ti, cmd = ti.Update(k)
 	return false, false, cmd
 }
 
-// take returns the login ID and the password, and empties the password
-// field: the password is kept nowhere after this.
-func (f *signInForm) take() (login, password string) {
+// take returns the login ID, the password and the public endpoint ("":
+// the engine's default), and empties the password field: the password is
+// kept nowhere after this.
+func (f *signInForm) take() (login, password, endpoint string) {
 	login, password = strings.TrimSpace(f.login.Value()), f.password.Value()
+	if f.endpoint != nil {
+		endpoint = strings.TrimSpace(f.endpoint.Value())
+	}
 	f.password.SetValue("")
 	f.password.Reset()
-	return login, password
+	return login, password, endpoint
 }
 
 // clear empties the password field.
@@ -165,6 +187,9 @@ func (f *signInForm) view(st *ui.Styles) string {
 	var b strings.Builder
 	b.WriteString("  " + st.InputView(&f.login) + "\n")
 	b.WriteString("  " + st.InputView(&f.password) + "\n")
+	if f.endpoint != nil {
+		b.WriteString("  " + st.InputView(f.endpoint) + "\n")
+	}
 	if f.problem != "" {
 		b.WriteString(st.Warn.Render("  "+f.problem) + "\n")
 	}
@@ -207,7 +232,7 @@ func (m *importingStep) canSignIn() bool {
 // openSignIn opens the form after the import, with the login ID of the
 // last check, else the report's first imported user (read in a command).
 func (m *importingStep) openSignIn() tea.Cmd {
-	m.signIn = newSignInForm(m.signInLogin)
+	m.signIn = newSignInForm(m.signInLogin, m.real, m.signInEndpoint)
 	m.signIn.setWidth(m.c.Width)
 	focus := m.signIn.setFocus(m.signIn.focus)
 	if m.signInLogin != "" || m.summary == nil || m.summary.Report == "" {
@@ -228,9 +253,9 @@ func (m *importingStep) openSignIn() tea.Cmd {
 // client ends the session the check creates, and its endpoint's origin is
 // the public endpoint (the engine's default).
 func (m *importingStep) signInCmd() tea.Cmd {
-	login, password := m.signIn.take()
+	login, password, endpoint := m.signIn.take()
 	m.signIn = nil
-	m.signingIn, m.signInLogin = true, login
+	m.signingIn, m.signInLogin, m.signInEndpoint = true, login, endpoint
 	m.signInRes, m.signInErr = nil, nil
 	api, _ := m.target.API.(*adminapi.Client)
 	id := m.s.nextRunID()
@@ -239,7 +264,7 @@ func (m *importingStep) signInCmd() tea.Cmd {
 	return tea.Batch(m.spin.Tick, func() tea.Msg {
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
-		res, err := signInFunc(cctx, importer.SignInCheck{LoginID: login, Password: password, API: api})
+		res, err := signInFunc(cctx, importer.SignInCheck{LoginID: login, Password: password, API: api, PublicEndpoint: endpoint})
 		return signedInMsg{id: id, login: login, res: res, err: err}
 	})
 }

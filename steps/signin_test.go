@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/authgear-migrate/authgear-migrate/importer"
+	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
 	"github.com/authgear-migrate/authgear-migrate/ui"
 )
 
@@ -314,5 +315,46 @@ func TestSignInPasswordTypesQuestionMark(t *testing.T) {
 	d.handle(runes("?"))
 	if !w.fullHelp {
 		t.Error("? does not open the help after the form closed")
+	}
+}
+
+// TestSignInAfterLiveImport: after an import into a project (a sandbox
+// posing as one), the form has a third field, the public endpoint, empty
+// for the Admin API endpoint's origin (the engine's default): the real
+// check signs in as the example's first user there and ends its session;
+// a public endpoint typed where nothing answers is said as a check that
+// could not be made.
+func TestSignInAfterLiveImport(t *testing.T) {
+	exampleDir(t)
+	_, env := realProject(t, sandbox.Options{LoginIDTypes: []string{"email", "phone"}, Roles: []string{"*"}})
+	d := newDriver(t, Options{Getenv: func(k string) string { return env[k] }}, 80, 24)
+	w := d.w
+	im := importInto(t, d)
+	if im.summary == nil || im.summary.Inserted != 19 {
+		t.Fatalf("the import: %+v %v", im.summary, im.runErr)
+	}
+	d.key(runes("s"), func() bool { return im.signIn != nil && im.signIn.login.Value() != "" })
+	if im.signIn.endpoint == nil || !strings.Contains(w.View(), "public endpoint") {
+		t.Fatalf("no public endpoint field after a live import:\n%s", w.View())
+	}
+	typeText(d, adaPassword)
+	checkGolden(t, "4-signin-live-form-80x24", w.View())
+	d.key(enter, func() bool { return im.signInRes != nil || im.signInErr != nil })
+	if im.signInErr != nil || im.signInRes.Outcome != importer.SignInSucceeded || !im.signInRes.SessionEnded {
+		t.Fatalf("the check: %+v %v\n%s", im.signInRes, im.signInErr, w.View())
+	}
+	d.handle(runes("s"))
+	typeText(d, adaPassword)
+	d.handle(tea.KeyMsg{Type: tea.KeyTab})
+	typeText(d, "http://127.0.0.1:1")
+	d.key(enter, func() bool { return im.signInRes != nil || im.signInErr != nil })
+	if im.signInErr == nil || !strings.Contains(strings.Join(strings.Fields(w.View()), " "), "The check could not be made") {
+		t.Errorf("a public endpoint where nothing answers: %+v %v\n%s", im.signInRes, im.signInErr, w.View())
+	}
+	// The endpoint typed is offered again.
+	d.handle(tea.KeyMsg{Type: tea.KeyEsc})
+	d.handle(runes("s"))
+	if im.signIn.endpoint.Value() != "http://127.0.0.1:1" || im.signIn.password.Value() != "" {
+		t.Errorf("the form again: endpoint %q", im.signIn.endpoint.Value())
 	}
 }
