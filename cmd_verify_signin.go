@@ -52,7 +52,7 @@ func runVerifySignIn(ctx context.Context, fs *flag.FlagSet, o verifyOptions, io 
 			return usagef("verify --sign-in: the public endpoint: %s", strings.TrimPrefix(err.Error(), "adminapi: "))
 		}
 	}
-	password, err := readPassword(io, o.passwordFile, o.signIn)
+	password, err := readPasswordContext(ctx, io, o.passwordFile, o.signIn)
 	if err != nil {
 		return err
 	}

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/term"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
@@ -284,5 +287,38 @@ func TestReadPasswordFromTerminal(t *testing.T) {
 	got, err := readPassword(&stdio{In: os.Stdin, Out: &out, Err: &errOut}, "", "ada@example.com")
 	if err != nil || got != "Typed Pw!" || out.Len() != 0 || !strings.Contains(errOut.String(), "Password for ada@example.com (not shown): ") {
 		t.Fatalf("%q %v out=%q err=%q", got, err, out.String(), errOut.String())
+	}
+}
+
+// TestReadPasswordInterrupted: Ctrl-C while the password is being typed
+// ends the read with the context's error and puts the terminal's modes
+// back (the echo is on again).
+func TestReadPasswordInterrupted(t *testing.T) {
+	oldTerm, oldRead, oldState, oldRestore := passwordIsTerminal, terminalPassword, terminalState, terminalRestore
+	t.Cleanup(func() {
+		passwordIsTerminal, terminalPassword, terminalState, terminalRestore = oldTerm, oldRead, oldState, oldRestore
+	})
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	passwordIsTerminal = func(uintptr) bool { return true }
+	terminalPassword = func(uintptr) ([]byte, error) { <-release; return nil, errors.New("released") }
+	saved := &term.State{}
+	terminalState = func(uintptr) (*term.State, error) { return saved, nil }
+	restored := 0
+	terminalRestore = func(_ uintptr, st *term.State) error {
+		if st == saved {
+			restored++
+		}
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var errOut bytes.Buffer
+	_, err := readPasswordContext(ctx, &stdio{In: os.Stdin, Out: io.Discard, Err: &errOut}, "", "ada@example.com")
+	if !errors.Is(err, context.Canceled) || restored != 1 {
+		t.Fatalf("%v, restored %d", err, restored)
+	}
+	if code := exitCode(ctx, err, &stdio{Err: io.Discard}); code != exitInterrupted {
+		t.Errorf("exit %d", code)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -27,19 +28,56 @@ var terminalPassword = func(fd uintptr) ([]byte, error) { return term.ReadPasswo
 // passwordIsTerminal reports whether fd is a terminal; a variable for tests.
 var passwordIsTerminal = term.IsTerminal
 
-// readPassword returns the password from file when one is named, else
-// asks for it on the terminal (the prompt goes to stderr). A file that
-// others can read is used with a warning.
+// terminalState and terminalRestore save and put back the terminal's
+// modes; variables for tests.
+var (
+	terminalState   = func(fd uintptr) (*term.State, error) { return term.GetState(fd) }
+	terminalRestore = func(fd uintptr, st *term.State) error { return term.Restore(fd, st) }
+)
+
+// readPassword is readPasswordContext that no signal interrupts.
 func readPassword(io *stdio, file, loginID string) (string, error) {
+	return readPasswordContext(context.Background(), io, file, loginID)
+}
+
+// readPasswordContext returns the password from file when one is named,
+// else asks for it on the terminal (the prompt goes to stderr). A file
+// that others can read is used with a warning. When ctx ends while the
+// person is typing (Ctrl-C), the terminal's echo is put back and the
+// context's error returned.
+func readPasswordContext(ctx context.Context, io *stdio, file, loginID string) (string, error) {
 	if file != "" {
 		return readPasswordFile(io, file)
 	}
+	var err error
 	f, ok := io.In.(*os.File)
 	if !ok || !passwordIsTerminal(f.Fd()) {
 		return "", usagef("no terminal to type the password on: give it in a file with --password-file FILE (its first line; mode 0600)")
 	}
 	fmt.Fprintf(io.Err, "Password for %s (not shown): ", importer.Printable(loginID))
-	b, err := terminalPassword(f.Fd())
+	fd := f.Fd()
+	saved, _ := terminalState(fd)
+	type typed struct {
+		b   []byte
+		err error
+	}
+	done := make(chan typed, 1)
+	read := terminalPassword
+	go func() {
+		b, err := read(fd)
+		done <- typed{b, err}
+	}()
+	var b []byte
+	select {
+	case t := <-done:
+		b, err = t.b, t.err
+	case <-ctx.Done():
+		if saved != nil {
+			_ = terminalRestore(fd, saved)
+		}
+		fmt.Fprintln(io.Err)
+		return "", ctx.Err()
+	}
 	fmt.Fprintln(io.Err)
 	if err != nil {
 		return "", fmt.Errorf("reading the password from the terminal: %w", err)

@@ -284,3 +284,18 @@ func TestCanarySignInRateLimited(t *testing.T) {
 		})
 	}
 }
+
+// TestHasLoginID: the login ID a person types reaches the record by its
+// identifier, email, phone or username, as the engine normalised them.
+func TestHasLoginID(t *testing.T) {
+	email, phone, user := "ada@example.com", "+14155550100", "ada_l"
+	p := &Prepared{Identifier: email, Record: &Record{Email: &email, PhoneNumber: &phone, PreferredUsername: &user}}
+	for typed, want := range map[string]bool{
+		"ada@example.com": true, " ADA@Example.COM ": true, "+1 415 555 0100": true, "+1 (415) 555-0100": true,
+		"+14155550100": true, "ADA_L": true, "ada": false, "": false, "+14155550101": false, "bob@example.com": false,
+	} {
+		if got := hasLoginID(p, typed); got != want {
+			t.Errorf("hasLoginID(%q) = %v, want %v", typed, got, want)
+		}
+	}
+}

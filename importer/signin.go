@@ -236,6 +236,9 @@ func SignIn(ctx context.Context, c SignInCheck) (SignInResult, error) {
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", signInUserAgent)
 	resp, err := hc.Do(req)
+	if err != nil && ctx.Err() != nil {
+		return res, fmt.Errorf("sign-in check: %w", ctx.Err())
+	}
 	if err != nil {
 		return res, fmt.Errorf("sign-in check: %s: %s", Printable(flowURL), Printable(sec.scrub(signInTransportText(err))))
 	}

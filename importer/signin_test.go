@@ -17,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/authgear-migrate/authgear-migrate/importer/adminapi"
+	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
 )
 
 // recordedAnswer is one answer of a real Authgear, from
@@ -455,6 +458,12 @@ func TestSignInUsageAndTransport(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Status != http.StatusNotFound {
 		t.Errorf("an HTML 404: %v", err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := SignIn(ctx, SignInCheck{PublicEndpoint: rs.srv.URL, LoginID: "a@example.com", Password: pw})
+	if !errors.Is(err, context.Canceled) || SignInExitCode(res, err) != ExitInterrupted {
+		t.Errorf("cancelled: %v", err)
+	}
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
 	_, err = SignIn(context.Background(), SignInCheck{PublicEndpoint: dead.URL, LoginID: "a@example.com", Password: pw})
@@ -549,5 +558,72 @@ func TestSignInExitCodeAndLines(t *testing.T) {
 		if got := strings.Join(c.r.Lines(), "|"); !strings.HasPrefix(got, c.want) {
 			t.Errorf("%v:\n got %s\nwant %s", c.r.Outcome, got, c.want)
 		}
+	}
+}
+
+// TestSignInAgainstSandbox: the in-process sandbox's login, as a real
+// Authgear's: a right password signs in and the check ends its session
+// (the sandbox then lists none for the user, the user's own stays), a user
+// with a TOTP second factor is a right password whose next step is not
+// answered (no session, no last sign-in), and a phone signs in as phone.
+func TestSignInAgainstSandbox(t *testing.T) {
+	e := startLive(t, sandbox.Options{LoginIDTypes: []string{"email", "phone", "username"}})
+	hash := func(pw string) string {
+		h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(h)
+	}
+	recs := fmt.Sprintf(`{"identifier":"email","records":[
+		{"email":"ada@example.com","password":{"type":"bcrypt","password_hash":%q}},
+		{"email":"mfa@example.com","password":{"type":"bcrypt","password_hash":%q},"mfa":{"totp":{"secret":"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}}}]}`,
+		hash("Ada-Passw0rd!"), hash("Mfa-Passw0rd!"))
+	phone := fmt.Sprintf(`{"identifier":"phone_number","records":[{"phone_number":"+85251234567","password":{"type":"bcrypt","password_hash":%q}}]}`, hash("Phone-Passw0rd!"))
+	for _, body := range []string{recs, phone} {
+		if _, err := e.api.CreateImport(context.Background(), []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.sb.WaitIdle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ada, ok := e.sb.UserByLoginID("email", "ada@example.com")
+	if !ok {
+		t.Fatal("ada not imported")
+	}
+	own := func() []adminapi.Session {
+		s, err := e.api.UserSessions(context.Background(), ada.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	res, err := SignIn(context.Background(), SignInCheck{LoginID: "ada@example.com", Password: "Ada-Passw0rd!", API: e.api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != SignInSucceeded || res.UserID != ada.ID || !res.SessionEnded || !res.LastLoginChanged || len(own()) != 0 {
+		t.Fatalf("ada: %+v, sessions %v", res, own())
+	}
+
+	res, err = SignIn(context.Background(), SignInCheck{LoginID: "mfa@example.com", Password: "Mfa-Passw0rd!", API: e.api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != SignInSucceeded || !res.PasswordRight || res.NextStep != "authenticate" || res.LastLoginChanged || res.SessionEnded || SignInExitCode(res, nil) != ExitOK {
+		t.Fatalf("mfa: %+v", res)
+	}
+	if !strings.Contains(strings.Join(res.Lines(), "|"), "asks for a second factor") {
+		t.Errorf("mfa lines: %v", res.Lines())
+	}
+	res, err = SignIn(context.Background(), SignInCheck{LoginID: "mfa@example.com", Password: "wrong", API: e.api})
+	if err != nil || res.Outcome != SignInWrongPassword {
+		t.Fatalf("mfa, wrong password: %+v %v", res, err)
+	}
+
+	res, err = SignIn(context.Background(), SignInCheck{LoginID: "+852 5123 4567", Password: "Phone-Passw0rd!", API: e.api})
+	if err != nil || res.Outcome != SignInSucceeded || res.LoginMethod != LoginMethodPhone || !res.SessionEnded {
+		t.Fatalf("phone: %+v %v", res, err)
 	}
 }
