@@ -21,6 +21,15 @@
 #
 # Environment: SIZES (default "80x24 120x40"), TIMEOUT seconds a screen may
 # take to appear (default 30), POLL seconds between captures (default 0.1).
+# SIGNIN_SIZES (default "80x24"; "" skips it): at those sizes, after the
+# rehearsal, s signs in as the login ID the Done screen suggests (the
+# report's first imported user) with SIGNIN_PASSWORD (default, for the
+# example: the clear text behind its first bcrypt hash, from
+# testdata/fixtures/passwords.json), and the screen must say that the user
+# signs in; then esc closes the result. With SIGNIN_LOGIN too (default,
+# for the example: ada.lovelace@example.com), the canary signs in first:
+# ctrl+s on the confirmation, that login ID and the password, and the
+# Done screen must say that the canary's user signed in.
 #
 # For each size it builds nothing twice: the binary is built once, then
 # started in a detached tmux session (a private tmux server, so no other
@@ -83,6 +92,14 @@ if [ -n "$PASSWORDS" ]; then
 	PWNAME="$(basename "$PASSWORDS")"
 fi
 SIZES="${SIZES:-80x24 120x40}"
+SIGNIN_SIZES="${SIGNIN_SIZES-80x24}"
+if [ -z "${SIGNIN_PASSWORD+x}" ]; then
+	SIGNIN_PASSWORD="" SIGNIN_LOGIN="${SIGNIN_LOGIN-}"
+	if [ "$FIXTURE" = "$ROOT/examples/users.csv" ]; then
+		SIGNIN_PASSWORD="correct horse battery staple" SIGNIN_LOGIN="${SIGNIN_LOGIN:-ada.lovelace@example.com}"
+	fi
+fi
+SIGNIN_LOGIN="${SIGNIN_LOGIN-}"
 TIMEOUT="${TIMEOUT:-30}"
 POLL="${POLL:-0.1}"
 
@@ -282,9 +299,53 @@ walk() {
 	shot 09 import-target "$W" "$H" '^Target:' 'sandbox' || return 1
 	tm send-keys -t "$S" Enter
 	shot 10 import-confirm "$W" "$H" 'enter starts the rehearsal' || return 1
+	local canary=0
+	if [ -n "$SIGNIN_PASSWORD" ] && [ -n "$SIGNIN_LOGIN" ] && [[ " $SIGNIN_SIZES " == *" $SIZE "* ]]; then
+		# The canary signs in: ctrl+s, the login ID, tab, the password.
+		canary=1
+		tm send-keys -t "$S" C-s
+		shot 10a canary-form "$W" "$H" 'Sign in as one user during the canary' '^ *login ID' || return 1
+		tm send-keys -t "$S" -l "$SIGNIN_LOGIN"
+		tm send-keys -t "$S" Tab
+		tm send-keys -t "$S" -l "$SIGNIN_PASSWORD"
+		shot 10b canary-typed "$W" "$H" '^ *password +•+' || return 1
+		tm send-keys -t "$S" Enter
+		shot 10c canary-chosen "$W" "$H" 'The canary signs in as' 'enter starts the rehearsal' || return 1
+	fi
 	tm send-keys -t "$S" Enter
 	shot 11 import-running "$W" "$H" '(of [0-9]+ records|[0-9]+%)' || return 1
 	shot 12 import-done "$W" "$H" '^report: ' '100%' || return 1
+	if [ "$canary" = 1 ]; then
+		ok=0
+		grep -q 'canary sign-in: ✓' <<<"$SCREEN" && ok=1
+		check "$SIZE" "canary sign-in before the bulk" "$(grep -m1 'canary sign-in' <<<"$SCREEN")" $ok
+	fi
+	if [ -n "$SIGNIN_PASSWORD" ] && [[ " $SIGNIN_SIZES " == *" $SIZE "* ]]; then
+		# Sign in as one of the users just imported: s, the password
+		# typed (never on the screen), enter.
+		tm send-keys -t "$S" s
+		shot 12a signin-form "$W" "$H" 'Sign in as one of your users' '^ *login ID +[^ ]+@' '^ *password' || return 1
+		tm send-keys -t "$S" -l "$SIGNIN_PASSWORD"
+		shot 12b signin-typed "$W" "$H" '^ *password +•+' || return 1
+		if grep -qF -- "$SIGNIN_PASSWORD" <<<"$SCREEN"; then
+			check "$SIZE" "sign-in: the password is never on screen" "it was" 0
+		fi
+		for f in "$OUT/$SIZE"-1[02]*.txt; do
+			if grep -qF -- "$SIGNIN_PASSWORD" "$f"; then
+				check "$SIZE" "sign-in: the password is never on screen" "$(basename "$f")" 0
+			fi
+		done
+		tm send-keys -t "$S" Enter
+		# The panel's first line (the canary's own line, above, starts
+		# with "canary sign-in:").
+		local result='^(✓ [^0-9]|✗ |The password is right|Rate limited|The check could not)'
+		shot 12c signin-result "$W" "$H" "$result" || return 1
+		signed=0
+		grep -Eq '^✓ [^0-9].* signs in with that password' <<<"$SCREEN" && grep -q 'last sign-in time now shows this check' <<<"$SCREEN" && signed=1
+		check "$SIZE" "sign-in after the rehearsal" "$(grep -m1 -E "$result" <<<"$SCREEN")" $signed
+		tm send-keys -t "$S" Escape
+		wait_for '^report: ' 'enter middleware'
+	fi
 	tm send-keys -t "$S" Enter
 	# 5 Middleware: the next stack and back.
 	shot 13 middleware "$W" "$H" 'Protect your backend' '1 of [0-9]+ stacks' || return 1

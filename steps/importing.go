@@ -47,6 +47,10 @@ type importKeys struct {
 	BackMap  key.Binding
 	BackPick key.Binding
 	Sample   key.Binding
+	SignIn   key.Binding
+	Canary   key.Binding
+	// VerifyFull and SignInFull are Verify and SignIn in the full help.
+	VerifyFull, SignInFull key.Binding
 }
 
 type (
@@ -133,6 +137,30 @@ type importingStep struct {
 	create  bool
 	prepMu  sync.Mutex
 	prepLog []string
+	// the sign-in check after the import (signin.go): the form, the check
+	// running, its result, and the login ID last checked (never the
+	// password)
+	signIn      *signInForm
+	signKeys    signInKeys
+	canaryKeys  signInKeys
+	signingIn   bool
+	signInLogin string
+	// signInEndpoint is the public endpoint typed last ("": the Admin
+	// API endpoint's origin)
+	signInEndpoint string
+	signInRes      *importer.SignInResult
+	signInErr      error
+	signInID       int
+	firstID        int
+	// the canary's sign-in (canary.go): the check chosen on the
+	// confirmation screen (its password only until the run starts), the
+	// login ID the run signs in as, what it answered; the run's estimate
+	canary      *importer.SignInCheck
+	canaryLogin string
+	canaryRes   *importer.SignInResult
+	// canaryRetrying: rate limited, the engine waits and tries once more
+	canaryRetrying bool
+	estimate       *importer.Estimated
 }
 
 func newImporting(c *ui.Common, s *session) *importingStep {
@@ -161,27 +189,31 @@ func newImporting(c *ui.Common, s *session) *importingStep {
 	}
 	sp := spinner.New(spinner.WithSpinner(spinner.MiniDot))
 	return &importingStep{c: c, s: s, cfg: cfg, confirm: ti, bar: bar, spin: sp, fields: fields, keys: importKeys{
-		Start:    ui.Binding([]string{"enter"}, "enter", "continue"),
-		Check:    ui.Binding([]string{"enter"}, "enter", "check the project"),
-		Switch:   ui.Binding([]string{"tab"}, "tab", "switch target"),
-		Fields:   ui.Binding([]string{"up", "down"}, "↑/↓", "field"),
-		Stop:     ui.Binding([]string{"ctrl+c"}, "ctrl+c", "stop safely"),
-		Next:     ui.Binding([]string{"enter"}, "enter", "middleware"),
-		Verify:   ui.Binding([]string{"v"}, "v", "verify: read the users back"),
-		Create:   ui.Binding([]string{"ctrl+r"}, "ctrl+r", "create missing roles"),
-		Yes:      ui.Binding([]string{"y", "Y", "ctrl+c"}, "y", "stop"),
-		No:       ui.Binding([]string{"n", "N", "esc"}, "n/esc", "go on"),
-		Scroll:   ui.Binding([]string{"pgup", "pgdown"}, "pgup/pgdn", "scroll"),
-		BackMap:  ui.Binding([]string{"esc"}, "esc", "back to Map"),
-		BackPick: ui.Binding([]string{"esc"}, "esc", "other target"),
-		Sample:   ui.Binding([]string{"s"}, "s", "rehearse a sample"),
-	}}
+		Start:      ui.Binding([]string{"enter"}, "enter", "continue"),
+		Check:      ui.Binding([]string{"enter"}, "enter", "check the project"),
+		Switch:     ui.Binding([]string{"tab"}, "tab", "switch target"),
+		Fields:     ui.Binding([]string{"up", "down"}, "↑/↓", "field"),
+		Stop:       ui.Binding([]string{"ctrl+c"}, "ctrl+c", "stop safely"),
+		Next:       ui.Binding([]string{"enter"}, "enter", "middleware"),
+		Verify:     ui.Binding([]string{"v"}, "v", "verify"),
+		Create:     ui.Binding([]string{"ctrl+r"}, "ctrl+r", "create missing roles"),
+		Yes:        ui.Binding([]string{"y", "Y", "ctrl+c"}, "y", "stop"),
+		No:         ui.Binding([]string{"n", "N", "esc"}, "n/esc", "go on"),
+		Scroll:     ui.Binding([]string{"pgup", "pgdown"}, "pgup/pgdn", "scroll"),
+		BackMap:    ui.Binding([]string{"esc"}, "esc", "back to Map"),
+		BackPick:   ui.Binding([]string{"esc"}, "esc", "other target"),
+		Sample:     ui.Binding([]string{"s"}, "s", "rehearse a sample"),
+		SignIn:     ui.Binding([]string{"s"}, "s", "sign in"),
+		Canary:     ui.Binding([]string{"ctrl+s"}, "ctrl+s", "canary sign-in"),
+		VerifyFull: ui.Binding([]string{"v"}, "v", "verify: read the users back"),
+		SignInFull: ui.Binding([]string{"s"}, "s", "sign in as one of your users"),
+	}, signKeys: defaultSignInKeys(), canaryKeys: canarySignInKeys()}
 }
 
 func (m *importingStep) Init() tea.Cmd { return nil }
 func (m *importingStep) Busy() bool    { return m.phase == phaseRunning || m.phase == phaseAskStop }
 func (m *importingStep) Typing() bool {
-	return m.real && (m.phase == phaseConfirm || m.phase == phaseChoose)
+	return m.real && (m.phase == phaseConfirm || m.phase == phaseChoose) || m.signIn != nil
 }
 
 // targetConfig is the Authgear target as the fields say.
@@ -254,35 +286,60 @@ func (m *importingStep) ShortHelp() []key.Binding {
 	case phaseAskStop:
 		return []key.Binding{m.keys.Yes, m.keys.No}
 	case phaseDone:
-		var ks []key.Binding
-		if !m.ended() {
-			ks = append(ks, m.keys.Next)
-		}
-		if m.canVerify() {
-			ks = append(ks, m.keys.Verify)
-		}
-		if m.ended() {
-			ks = nil
-			ks = append(ks, m.keys.BackMap)
-			if m.problemLines() > 0 {
-				ks = append(ks, m.keys.Scroll)
-			}
-			ks = append(ks, m.keys.Next)
-			if m.canVerify() {
-				ks = append(ks, m.keys.Verify)
-			}
-		} else if m.problemLines() > 0 {
-			ks = append(ks, m.keys.Scroll)
-		}
-		return ks
+		return m.doneKeys(m.keys.Verify, m.keys.SignIn)
+	}
+	if m.signIn != nil {
+		k := m.formKeys()
+		return []key.Binding{k.Submit, k.Next, k.Close}
 	}
 	if len(m.missing) > 0 {
+		// The canary's sign-in is in the full help: the line fits 80
+		// columns.
 		return []key.Binding{m.keys.Start, m.keys.Create, m.keys.BackPick}
 	}
-	return []key.Binding{m.keys.Start, m.keys.BackPick}
+	return []key.Binding{m.keys.Start, m.keys.Canary, m.keys.BackPick}
 }
 
-func (m *importingStep) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+// doneKeys are the keys of the Done screen, with verify and sign-in as
+// given (short in the help line, so that it fits 80 columns; in full
+// words in the full help).
+func (m *importingStep) doneKeys(verify, signIn key.Binding) []key.Binding {
+	if m.signIn != nil {
+		return []key.Binding{m.signKeys.Submit, m.signKeys.Next, m.signKeys.Close}
+	}
+	if m.signInRes != nil || m.signInErr != nil {
+		return []key.Binding{signIn, m.signKeys.Close}
+	}
+	var ks []key.Binding
+	if m.ended() {
+		ks = append(ks, m.keys.BackMap)
+		if m.problemLines() > 0 {
+			ks = append(ks, m.keys.Scroll)
+		}
+	}
+	ks = append(ks, m.keys.Next)
+	if m.canVerify() {
+		ks = append(ks, verify)
+	}
+	if m.canSignIn() {
+		ks = append(ks, signIn)
+	}
+	if !m.ended() && m.problemLines() > 0 {
+		ks = append(ks, m.keys.Scroll)
+	}
+	return ks
+}
+
+// FullHelp is the short help, with the Done screen's checks in full words.
+func (m *importingStep) FullHelp() [][]key.Binding {
+	switch {
+	case m.phase == phaseDone:
+		return [][]key.Binding{m.doneKeys(m.keys.VerifyFull, m.keys.SignInFull)}
+	case m.phase == phaseConfirm && m.signIn == nil && len(m.missing) > 0:
+		return [][]key.Binding{{m.keys.Start, m.keys.Create, m.keys.Canary, m.keys.BackPick}}
+	}
+	return [][]key.Binding{m.ShortHelp()}
+}
 
 // input is the file the import reads: the export, or a sample of it.
 func (m *importingStep) input() string {
@@ -365,8 +422,14 @@ func (m *importingStep) targetCmd() tea.Cmd {
 }
 
 func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
+	if handled, cmd := m.updateSignIn(msg); handled {
+		return m, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
+		if m.signIn != nil {
+			m.signIn.setWidth(m.c.Width)
+		}
 		m.layoutProblem()
 		return m, nil
 	case sampleWrittenMsg:
@@ -413,6 +476,11 @@ func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 			m.warnings = append(m.warnings, e.Message)
 		case importer.Retrying:
 			m.warnings = append(m.warnings, "retrying: "+e.Retry.String())
+		case importer.CanarySignedIn:
+			res := e.Result
+			m.canaryRes, m.canaryRetrying = &res, e.Retrying
+		case importer.Estimated:
+			m.estimate = &e
 		}
 		if len(m.warnings) > 3 {
 			m.warnings = m.warnings[len(m.warnings)-3:]
@@ -432,7 +500,7 @@ func (m *importingStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		m.layoutProblem()
 		return m, m.setPercent(m.fraction())
 	case spinner.TickMsg:
-		if m.phase != phaseRunning && m.phase != phaseAskStop && m.phase != phaseChecking {
+		if m.phase != phaseRunning && m.phase != phaseAskStop && m.phase != phaseChecking && !m.signingIn {
 			return m, nil
 		}
 		m.now = time.Now()
@@ -508,9 +576,12 @@ func (m *importingStep) key(k tea.KeyMsg) (step, tea.Cmd) {
 	case phaseConfirm:
 		switch {
 		case key.Matches(k, m.c.Keys.Back):
+			m.dropCanary()
 			m.target.Close()
 			m.target, m.phase, m.err = nil, phaseChoose, nil
 			return m, nil
+		case key.Matches(k, m.keys.Canary):
+			return m, m.openCanarySignIn()
 		case key.Matches(k, m.keys.Create) && len(m.missing) > 0:
 			m.create = !m.create
 			return m, nil
@@ -545,6 +616,13 @@ func (m *importingStep) key(k tea.KeyMsg) (step, tea.Cmd) {
 		}
 	case phaseDone:
 		switch {
+		case key.Matches(k, m.signKeys.Close) && (m.signInRes != nil || m.signInErr != nil):
+			// esc closes the check's result first.
+			m.signInRes, m.signInErr = nil, nil
+			return m, nil
+		case key.Matches(k, m.keys.SignIn) && m.canSignIn() && !m.verifying && !m.signingIn:
+			m.signInRes, m.signInErr = nil, nil
+			return m, m.openSignIn()
 		case key.Matches(k, m.keys.Next) && !m.verifying:
 			return m, next
 		case key.Matches(k, m.keys.Verify) && m.canVerify() && !m.verifying:
@@ -582,6 +660,12 @@ func (m *importingStep) start() tea.Cmd {
 	}
 	if m.sample != "" {
 		cfg.ResumeCommand = ""
+	}
+	if m.canary != nil {
+		// The engine fills in the endpoint and the Admin API client from
+		// the target; the password leaves the model with the run.
+		cfg.CanarySignIn = m.canary
+		m.canaryLogin, m.canary = m.canary.LoginID, nil
 	}
 	if api, ok := m.target.API.(importer.ProjectAPI); ok && m.real {
 		// Missing roles and groups are created (when confirmed) or listed
@@ -800,6 +884,11 @@ func (m *importingStep) remedy(r importer.Remedy) string {
 			return "The in-process sandbox ends with the wizard: importing again rehearses from the start."
 		}
 		return "esc goes back to Map; import into the same project again and the journal continues where this run stopped."
+	case importer.RemedySignInAgain:
+		if m.target != nil && m.target.Rehearsal {
+			return "esc goes back to Map: fix the mapping or the export, import again, and type the sign-in again on the confirmation screen (ctrl+s); the in-process sandbox ends with the wizard, so a rehearsal starts over."
+		}
+		return "esc goes back to Map; import into the same project again with the sign-in typed again on the confirmation screen (ctrl+s): the canary user is not sent again, and is signed in as before the rest is sent. Without a sign-in, the import goes on unchecked."
 	case importer.RemedyRestart:
 		return fmt.Sprintf("To start over, move the journal %s away (records it imported would come back skipped).", importer.DefaultJournal(report))
 	}
@@ -863,7 +952,9 @@ func (m *importingStep) describe(err error) string {
 func (m *importingStep) View() string {
 	var b strings.Builder
 	b.WriteString(m.viewAbove())
-	if m.problemVP.Height > 0 {
+	if m.signInShown() {
+		b.WriteString(m.signInView())
+	} else if m.problemVP.Height > 0 {
 		b.WriteString(m.problemVP.View() + "\n")
 		if m.problemLines() > 0 {
 			vp := m.problemVP
@@ -934,12 +1025,13 @@ func (m *importingStep) viewAbove() string {
 			b.WriteString(count(n, "record", "records") + ".\n")
 		}
 		fmt.Fprintf(&b, "The report goes to %s.\n", importer.DefaultReport(m.input()))
+		b.WriteString(m.canaryConfirmView())
 		if m.real {
 			if m.unfinished != "" {
 				b.WriteString(st.Warn.Render(wrap(fmt.Sprintf("An unfinished import of this file into %s (%s done) is in its journal: it is continued.", importer.Printable(m.unfinished), count(m.settled, "record", "records")))) + "\n")
 			}
 			b.WriteString(st.Warn.Render("This writes to a real project.") + "\n" + st.InputView(&m.confirm) + "\n")
-		} else {
+		} else if m.signIn == nil {
 			b.WriteString(st.Muted.Render("enter starts the rehearsal; esc chooses another target") + "\n")
 		}
 	case phaseRunning, phaseAskStop, phaseDone:
@@ -981,7 +1073,7 @@ func (m *importingStep) progressView() string {
 			line += fmt.Sprintf(" · %.0f rec/s", p.Rate)
 		}
 		if p.ETA > 0 {
-			line += " · ETA " + p.ETA.Round(time.Second).String()
+			line += " · ETA " + importer.AboutDuration(p.ETA)
 		}
 		if p.InFlight > 0 {
 			line += " · " + count(p.InFlight, "job", "jobs") + " in flight"
@@ -1009,6 +1101,7 @@ func (m *importingStep) progressView() string {
 		counters = append(counters, "not users "+importer.Thousands(c.NotUsers))
 	}
 	b.WriteString(wrap(strings.Join(counters, "  ")) + "\n")
+	b.WriteString(m.canaryRunView())
 	for _, f := range m.failures {
 		b.WriteString(st.Bad.Render(wrap(fmt.Sprintf("  row %d %s: %s", f.Row, importer.Printable(f.Identifier), importer.Printable(f.Reason)))) + "\n")
 	}

@@ -65,6 +65,9 @@ type (
 	loadReq struct {
 		input, mapping, passwords string
 		fresh                     bool
+		// recordsKey is the array of a JSON export's top-level object
+		// chosen to read (records.go), "" for the engine's choice.
+		recordsKey string
 	}
 	countedMsg struct {
 		l   *loaded
@@ -104,6 +107,8 @@ type loadStep struct {
 	chosen  string
 	pwInput *textinput.Model
 	req     loadReq
+	// records asks which array of a JSON export holds the users.
+	records *recordsChoice
 }
 
 func newLoad(c *ui.Common, s *session) *loadStep {
@@ -163,8 +168,10 @@ func (l *loadStep) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func (l *loadStep) Busy() bool   { return false }
-func (l *loadStep) Typing() bool { return l.pwInput != nil || !l.picking && l.s.loaded == nil }
+func (l *loadStep) Busy() bool { return false }
+func (l *loadStep) Typing() bool {
+	return l.pwInput != nil || l.records != nil || !l.picking && l.s.loaded == nil
+}
 
 // setPath shows p in the field, printable; chosen keeps it as it is.
 func (l *loadStep) setPath(p string) {
@@ -185,6 +192,8 @@ func (l *loadStep) typedPath() string {
 
 func (l *loadStep) ShortHelp() []key.Binding {
 	switch {
+	case l.records != nil:
+		return l.recordsKeys()
 	case l.pwInput != nil:
 		return []key.Binding{l.keys.Choose, l.keys.Complete, l.keys.Cancel}
 	case l.picking:
@@ -206,7 +215,7 @@ func (l *loadStep) ShortHelp() []key.Binding {
 }
 
 func (l *loadStep) FullHelp() [][]key.Binding {
-	if l.s.loaded != nil && l.pwInput == nil && !l.picking {
+	if l.s.loaded != nil && l.pwInput == nil && l.records == nil && !l.picking {
 		return [][]key.Binding{l.ShortHelp(), {l.keys.Passwords, l.keys.Fresh, l.keys.Unmask}}
 	}
 	return [][]key.Binding{l.ShortHelp()}
@@ -223,6 +232,12 @@ func (l *loadStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		return l, countCmd(l.s, msg.l)
 	case loadErrMsg:
 		l.busy, l.err = false, msg.err
+		if ke := recordsKeyError(msg.err); ke != nil && l.req.recordsKey == "" {
+			// Several arrays and none clearly the users: the person
+			// chooses (map's --records-key).
+			l.err = nil
+			l.records = newRecordsChoice(l.req.input, l.req, ke)
+		}
 		return l, nil
 	case pathsMsg:
 		l.complete.apply(&l.path, msg)
@@ -248,6 +263,9 @@ func (l *loadStep) Update(msg tea.Msg) (step, tea.Cmd) {
 		}
 		return l, nil
 	case tea.KeyMsg:
+		if l.records != nil {
+			return l.updateRecords(msg)
+		}
 		if l.pwInput != nil {
 			switch {
 			case key.Matches(msg, l.keys.Cancel):
@@ -399,7 +417,12 @@ func load(s *session, r loadReq) (*loaded, error) {
 	// The engine's suggestion: the mapping when none was saved, the notes,
 	// and what a field is reset to. With a mapping given, it is only an
 	// aid: a file it cannot read is the mapping's to read.
-	sugg, rep, p, score, serr := suggest(s, input, r.passwords)
+	if r.recordsKey == "" && !r.fresh {
+		// The array a given or saved mapping names is read (chosen
+		// before, here or with map --records-key).
+		r.recordsKey = savedRecordsKey(input, mappingPath)
+	}
+	sugg, rep, p, score, serr := suggest(s, input, r.passwords, r.recordsKey)
 	if serr != nil && mappingPath == "" {
 		return nil, serr
 	}
@@ -427,6 +450,9 @@ func load(s *session, r loadReq) (*loaded, error) {
 		if _, err := os.Stat(saved); err == nil && !r.fresh {
 			doc, err := importer.ReadMappingDocument(saved)
 			if err == nil {
+				if doc.Mapping.Source.RecordsKey == "" {
+					doc.Mapping.Source.RecordsKey = r.recordsKey
+				}
 				err = fits(s, input, doc.Mapping)
 			}
 			if err != nil {
@@ -452,6 +478,10 @@ func load(s *session, r loadReq) (*loaded, error) {
 		}
 	} else if r.passwords != "" && m.Source.Passwords != nil {
 		m.Source.Passwords.File = r.passwords
+	}
+	if m.Source.RecordsKey == "" && r.recordsKey != "" {
+		// The array chosen goes into the mapping, as map writes it.
+		m.Source.RecordsKey = r.recordsKey
 	}
 	if l.preset == "" || l.preset == "generic" && m.Preset != "" {
 		l.preset = m.Preset
@@ -505,8 +535,8 @@ func load(s *session, r loadReq) (*loaded, error) {
 }
 
 // suggest is the engine's suggestion for the input, as map makes it.
-func suggest(s *session, input, passwords string) (*importer.Mapping, *importer.SuggestReport, *importer.Preset, int, error) {
-	src, err := importer.OpenContext(s.ctx, input, importer.SourceOptions{})
+func suggest(s *session, input, passwords, recordsKey string) (*importer.Mapping, *importer.SuggestReport, *importer.Preset, int, error) {
+	src, err := importer.OpenContext(s.ctx, input, importer.SourceOptions{RecordsKey: recordsKey})
 	if err != nil {
 		return nil, nil, nil, 0, err
 	}
@@ -517,6 +547,19 @@ func suggest(s *session, input, passwords string) (*importer.Mapping, *importer.
 	p, score := importer.DetectPreset(src)
 	m, rep, err := importer.SuggestMapping(src, importer.SuggestOptions{Passwords: passwords})
 	return m, rep, p, score, err
+}
+
+// savedRecordsKey is the records array named by the mapping given, or
+// else by the one saved beside the input ("" when none names one).
+func savedRecordsKey(input, mappingPath string) string {
+	if mappingPath == "" {
+		mappingPath = defaultMappingPath(input)
+	}
+	m, err := importer.ReadMappingFile(mappingPath)
+	if err != nil {
+		return ""
+	}
+	return m.Source.RecordsKey
 }
 
 // fits checks a saved mapping against the input.
@@ -580,6 +623,12 @@ func (l *loadStep) View() string {
 	st := l.c.Styles
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Load an export") + "\n")
+	if l.records != nil {
+		// The chooser has the focus: the field is shown without its cursor.
+		b.WriteString(st.Muted.Render(l.path.Prompt+importer.Printable(l.records.input)) + "\n")
+		b.WriteString(l.recordsView())
+		return b.String()
+	}
 	if l.picking {
 		b.WriteString(st.Muted.Render("choose a file (enter), esc to type a path") + "\n")
 		b.WriteString(printablePicker(l.picker.View()))

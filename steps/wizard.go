@@ -266,8 +266,9 @@ func (w *Wizard) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, w.c.Keys.Quit) && !w.steps[w.cur].Busy(),
 			key.Matches(msg, w.keys.QuitQ) && !w.steps[w.cur].Busy() && !w.typing():
 			return w, w.quit()
-		case key.Matches(msg, w.c.Keys.Help):
-			// "?" is the help key everywhere: it never types into a field.
+		case key.Matches(msg, w.c.Keys.Help) && !typingSecret(w.steps[w.cur]):
+			// "?" is the help key everywhere: it never types into a field,
+			// except a password's (signin.go), where any character may be.
 			w.fullHelp = !w.fullHelp
 			return w, nil
 		}
@@ -374,7 +375,17 @@ type helpKeys struct {
 // ShortHelp is the step's main keys and "?"; going back and quitting are
 // in the full help.
 func (h helpKeys) ShortHelp() []key.Binding {
+	if typingSecret(h.st) {
+		return h.st.ShortHelp() // "?" types into the field
+	}
 	return append(h.st.ShortHelp(), h.g.Help)
+}
+
+// typingSecret reports whether st has a password field focused: every
+// key that types, "?" included, goes to it.
+func typingSecret(st step) bool {
+	s, ok := st.(interface{ TypingSecret() bool })
+	return ok && s.TypingSecret()
 }
 
 func (h helpKeys) FullHelp() [][]key.Binding {
@@ -382,7 +393,9 @@ func (h helpKeys) FullHelp() [][]key.Binding {
 	if _, ok := h.st.backTo(); h.cur > stepLoad && !h.st.Busy() && ok {
 		global = append(global, h.g.Back)
 	}
-	global = append(global, h.g.Help)
+	if !typingSecret(h.st) {
+		global = append(global, h.g.Help)
+	}
 	if !h.st.Busy() {
 		global = append(global, h.g.Quit)
 		if !h.st.Typing() {

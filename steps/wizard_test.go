@@ -129,7 +129,7 @@ var (
 	// the time a run took, and the spinner's frame
 	reElapsed = regexp.MustCompile(`elapsed [0-9]+:[0-9][0-9]`)
 	reSpinner = regexp.MustCompile(`[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]`)
-	reETA     = regexp.MustCompile(`ETA [0-9hms.]+`)
+	reETA     = regexp.MustCompile(`ETA (about [0-9]+ [a-z]+( [0-9]+ [a-z]+)?|less than a second)`)
 )
 
 // checkGolden compares a view with testdata/NAME.golden, with what

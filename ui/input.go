@@ -13,7 +13,8 @@ const PlainCursor = "▏"
 // InputView draws a text field. With colour it is the field's own view;
 // in Plain mode (where the field's reverse-video cursor is invisible) the
 // cursor is drawn as PlainCursor between the characters, and a completion
-// the field offers follows it.
+// the field offers follows it. A value longer than the field's Width shows
+// the Width characters around the cursor.
 func (s *Styles) InputView(ti *textinput.Model) string {
 	if !s.Plain || !ti.Focused() {
 		return ti.View()
@@ -27,12 +28,21 @@ func (s *Styles) InputView(ti *textinput.Model) string {
 		shown = nil
 	}
 	pos := min(max(ti.Position(), 0), len(shown))
+	windowed := false
+	if ti.Width > 0 && len(shown) > ti.Width {
+		// Wider than the field: the part around the cursor, as the
+		// field's own view scrolls.
+		start := max(pos-ti.Width+1, 0)
+		end := min(start+ti.Width, len(shown))
+		shown, pos, windowed = shown[start:end], pos-start, true
+	}
 	var b strings.Builder
 	b.WriteString(ti.Prompt)
 	b.WriteString(string(shown[:pos]))
 	b.WriteString(PlainCursor)
 	b.WriteString(string(shown[pos:]))
 	switch {
+	case windowed:
 	case len(v) == 0 && ti.Placeholder != "":
 		b.WriteString(" (" + ti.Placeholder + ")")
 	case ti.ShowSuggestions && pos == len(v) && ti.EchoMode == textinput.EchoNormal:

@@ -86,3 +86,30 @@ func TestPlainShowsStepAndCursor(t *testing.T) {
 		t.Errorf("header with colour has the plain marker: %q", h)
 	}
 }
+
+// TestPlainInputScrollsWithinWidth: without colour, a value longer than
+// the field's Width (a long password, masked) shows only Width characters
+// around the cursor, as the field's own view does, so that the line fits
+// the screen.
+func TestPlainInputScrollsWithinWidth(t *testing.T) {
+	c := testCommon(80, 24)
+	ti := textinput.New()
+	ti.Prompt = "password  "
+	ti.EchoMode = textinput.EchoPassword
+	ti.EchoCharacter = '•'
+	ti.Width = 20
+	ti.Focus()
+	ti.SetValue(strings.Repeat("x", 50))
+	ti.CursorEnd()
+	if got, want := c.Styles.InputView(&ti), "password  "+strings.Repeat("•", 19)+PlainCursor; got != want {
+		t.Errorf("cursor at the end: %q, want %q", got, want)
+	}
+	ti.SetCursor(0)
+	if got, want := c.Styles.InputView(&ti), "password  "+PlainCursor+strings.Repeat("•", 20); got != want {
+		t.Errorf("cursor at the start: %q, want %q", got, want)
+	}
+	ti.SetValue("short")
+	if got := c.Styles.InputView(&ti); strings.Count(got, "•") != 5 {
+		t.Errorf("a short value: %q", got)
+	}
+}
