@@ -439,7 +439,7 @@ func (m *Mapping) Write(w io.Writer) error {
 	}
 	must(add("passwords", m.Passwords, "What to do with password hashes Authgear cannot import (only bcrypt can be): drop (import the user without a password) or reject (do not import the user).\nplaintext: hash bcrypt-hashes passwords stored in clear text before they are sent (without it, such records are rejected)."))
 	if m.Phone != (PhoneSpec{}) {
-		must(add("phone", m.Phone, "invalid: drop imports users whose phone number cannot be read without it (reject, the default, does not import them)."))
+		must(add("phone", m.Phone, "invalid: what happens to a phone number that cannot be read: drop imports the user without it, reject does not import the user.\nLeft out, fields.<name>.invalid decides: drop for phone_number, reject for mfa.phone_number (a second factor)."))
 	}
 	fields := &yaml.Node{Kind: yaml.MappingNode}
 	for _, key := range m.FieldKeys() {
