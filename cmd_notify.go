@@ -40,10 +40,10 @@ Exit 3 when a message failed.
 func runNotify(ctx context.Context, args []string, io *stdio) error {
 	fs := newFlagSet("notify", notifyUsage, io)
 	var (
-		report, list, journal               string
-		resetPassword, dryRun, yes          bool
-		rate                                float64
-		endpoint, keyFile, keyID, projectID string
+		report, list, journal      string
+		resetPassword, dryRun, yes bool
+		rate                       float64
+		admin                      adminFlags
 	)
 	fs.StringVar(&report, "report", "", "the import's report (required)")
 	fs.BoolVar(&resetPassword, "reset-password", false, "send Authgear's reset-password message (required: the message notify sends)")
@@ -52,10 +52,7 @@ func runNotify(ctx context.Context, args []string, io *stdio) error {
 	fs.BoolVar(&dryRun, "dry-run", false, "send nothing; list the users who would get a message")
 	fs.BoolVar(&yes, "yes", false, "send without asking for the typed confirmation")
 	fs.Float64Var(&rate, "rate", importer.DefaultNotifyRate, "messages asked for per second")
-	fs.StringVar(&endpoint, "endpoint", "", "the Authgear endpoint (default: AUTHGEAR_ENDPOINT)")
-	fs.StringVar(&keyFile, "key-file", "", "the Admin API private key file (default: AUTHGEAR_ADMIN_KEY_FILE)")
-	fs.StringVar(&keyID, "key-id", "", "the Admin API key id (default: AUTHGEAR_ADMIN_KEY_ID)")
-	fs.StringVar(&projectID, "project-id", "", "the project id (default: AUTHGEAR_PROJECT_ID)")
+	admin.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -68,7 +65,7 @@ func runNotify(ctx context.Context, args []string, io *stdio) error {
 	if rate <= 0 || rate > 1000 {
 		return usagef("notify: --rate must be more than 0 and at most 1000 messages a second")
 	}
-	api, target, project, err := adminTarget(endpoint, keyFile, keyID, projectID, io)
+	api, target, project, err := adminTarget(admin, io)
 	if err != nil {
 		return err
 	}

@@ -176,7 +176,7 @@ func replay(ctx context.Context, o replayOptions, io *stdio) error {
 		// groups are listed before anything is sent and, with
 		// --create-roles, created after the first request once confirmed.
 		if api, ok := t.API.(importer.ProjectAPI); ok && !t.Rehearsal {
-			project := adminConfig(o.endpoint, o.keyFile, o.keyID, o.projectID, io).ProjectID
+			project := adminConfig(adminFlags{o.endpoint, o.keyFile, o.keyID, o.projectID}, io).ProjectID
 			if project == "" {
 				project = t.ID
 			}
@@ -432,7 +432,7 @@ func resumeCommand(o replayOptions) string {
 // resolveTarget checks the endpoint, credentials and sandbox options (usage
 // errors) and returns the client, or starts the in-process sandbox.
 func resolveTarget(ctx context.Context, o replayOptions, io *stdio, m *importer.Mapping) (*importer.Destination, error) {
-	cfg := adminConfig(o.endpoint, o.keyFile, o.keyID, o.projectID, io)
+	cfg := adminConfig(adminFlags{o.endpoint, o.keyFile, o.keyID, o.projectID}, io)
 	var t *importer.Destination
 	var err error
 	kind, noEndpoint := importer.ChooseTarget(cfg.Endpoint, o.useSandbox)

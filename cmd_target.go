@@ -2,27 +2,42 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 
 	"github.com/authgear-migrate/authgear-migrate/importer"
 	"github.com/authgear-migrate/authgear-migrate/importer/adminapi"
 )
 
+// adminFlags name an Admin API target on the command line; what they leave
+// out comes from the environment (AUTHGEAR_*). The key is a file, never a
+// flag value.
+type adminFlags struct{ endpoint, keyFile, keyID, projectID string }
+
+// register adds the target's flags to fs, as verify, undo and notify take
+// them (replay words its own).
+func (a *adminFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&a.endpoint, "endpoint", "", "the Authgear endpoint (default: AUTHGEAR_ENDPOINT)")
+	fs.StringVar(&a.keyFile, "key-file", "", "the Admin API private key file (default: AUTHGEAR_ADMIN_KEY_FILE)")
+	fs.StringVar(&a.keyID, "key-id", "", "the Admin API key id (default: AUTHGEAR_ADMIN_KEY_ID)")
+	fs.StringVar(&a.projectID, "project-id", "", "the project id (default: AUTHGEAR_PROJECT_ID)")
+}
+
 // adminConfig is the Admin API settings from the environment
 // (AUTHGEAR_*), overridden by the flags that were given.
-func adminConfig(endpoint, keyFile, keyID, projectID string, io *stdio) adminapi.Config {
+func adminConfig(a adminFlags, io *stdio) adminapi.Config {
 	cfg := adminapi.ConfigFromEnv(io.Getenv)
-	if endpoint != "" {
-		cfg.Endpoint = endpoint
+	if a.endpoint != "" {
+		cfg.Endpoint = a.endpoint
 	}
-	if keyFile != "" {
-		cfg.KeyFile, cfg.KeyData = keyFile, ""
+	if a.keyFile != "" {
+		cfg.KeyFile, cfg.KeyData = a.keyFile, ""
 	}
-	if keyID != "" {
-		cfg.KeyID = keyID
+	if a.keyID != "" {
+		cfg.KeyID = a.keyID
 	}
-	if projectID != "" {
-		cfg.ProjectID = projectID
+	if a.projectID != "" {
+		cfg.ProjectID = a.projectID
 	}
 	return cfg
 }
@@ -30,8 +45,8 @@ func adminConfig(endpoint, keyFile, keyID, projectID string, io *stdio) adminapi
 // adminTarget is the Admin API client of a real endpoint (verify and undo:
 // an in-process sandbox ends with the process that ran the import), with
 // the target id the import journal names it by and the project id.
-func adminTarget(endpoint, keyFile, keyID, projectID string, io *stdio) (*adminapi.Client, string, string, error) {
-	cfg := adminConfig(endpoint, keyFile, keyID, projectID, io)
+func adminTarget(a adminFlags, io *stdio) (*adminapi.Client, string, string, error) {
+	cfg := adminConfig(a, io)
 	if cfg.Endpoint == "" {
 		return nil, "", "", usagef("no endpoint configured (AUTHGEAR_ENDPOINT or --endpoint)")
 	}

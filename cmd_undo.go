@@ -41,26 +41,23 @@ or journal, an export, a key file, or any file that is not an undo report.
 func runUndo(ctx context.Context, args []string, io *stdio) error {
 	fs := newFlagSet("undo", undoUsage, io)
 	var (
-		report, journal, out                string
-		dryRun, yes                         bool
-		endpoint, keyFile, keyID, projectID string
+		report, journal, out string
+		dryRun, yes          bool
+		admin                adminFlags
 	)
 	fs.StringVar(&report, "report", "", "the import's report (required)")
 	fs.StringVar(&journal, "journal", "", "the import's journal (default: next to the report)")
 	fs.StringVar(&out, "out", "", "undo's report (default: REPORT.undo.csv)")
 	fs.BoolVar(&dryRun, "dry-run", false, "delete nothing; report what undo would do")
 	fs.BoolVar(&yes, "yes", false, "delete without asking for the typed confirmation")
-	fs.StringVar(&endpoint, "endpoint", "", "the Authgear endpoint (default: AUTHGEAR_ENDPOINT)")
-	fs.StringVar(&keyFile, "key-file", "", "the Admin API private key file (default: AUTHGEAR_ADMIN_KEY_FILE)")
-	fs.StringVar(&keyID, "key-id", "", "the Admin API key id (default: AUTHGEAR_ADMIN_KEY_ID)")
-	fs.StringVar(&projectID, "project-id", "", "the project id (default: AUTHGEAR_PROJECT_ID)")
+	admin.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if report == "" {
 		return usagef("undo: --report is required\n\n%s", undoUsage)
 	}
-	api, target, project, err := adminTarget(endpoint, keyFile, keyID, projectID, io)
+	api, target, project, err := adminTarget(admin, io)
 	if err != nil {
 		return err
 	}

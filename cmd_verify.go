@@ -44,7 +44,7 @@ type verifyOptions struct {
 	sample                                 int
 	all                                    bool
 	seed                                   uint64
-	endpoint, keyFile, keyID, projectID    string
+	admin                                  adminFlags
 	signIn, passwordFile, publicEndpoint   string
 }
 
@@ -59,10 +59,7 @@ func runVerify(ctx context.Context, args []string, io *stdio) error {
 	fs.IntVar(&o.sample, "sample", importer.DefaultVerifySample, "how many users to check, picked at random")
 	fs.BoolVar(&o.all, "all", false, "check every inserted or updated user")
 	fs.Uint64Var(&o.seed, "seed", 1, "the random sample's seed (the same seed picks the same users)")
-	fs.StringVar(&o.endpoint, "endpoint", "", "the Authgear endpoint (default: AUTHGEAR_ENDPOINT)")
-	fs.StringVar(&o.keyFile, "key-file", "", "the Admin API private key file (default: AUTHGEAR_ADMIN_KEY_FILE)")
-	fs.StringVar(&o.keyID, "key-id", "", "the Admin API key id (default: AUTHGEAR_ADMIN_KEY_ID)")
-	fs.StringVar(&o.projectID, "project-id", "", "the project id (default: AUTHGEAR_PROJECT_ID)")
+	o.admin.register(fs)
 	fs.StringVar(&o.signIn, "sign-in", "", "sign this login ID in through the project's login and say whether the password works")
 	fs.StringVar(&o.passwordFile, "password-file", "", "with --sign-in: read the password from the first line of this file (default: typed on the terminal)")
 	fs.StringVar(&o.publicEndpoint, "public-endpoint", "", "with --sign-in: the project's public endpoint (default: the Admin API endpoint)")
@@ -82,7 +79,7 @@ func runVerify(ctx context.Context, args []string, io *stdio) error {
 	if err != nil {
 		return err
 	}
-	api, _, _, err := adminTarget(o.endpoint, o.keyFile, o.keyID, o.projectID, io)
+	api, _, _, err := adminTarget(o.admin, io)
 	if err != nil {
 		return err
 	}

@@ -30,10 +30,10 @@ func runVerifySignIn(ctx context.Context, fs *flag.FlagSet, o verifyOptions, io 
 	if len(mixed) > 0 {
 		return usagef("verify: --sign-in checks one user and takes no %s: run verify once for the import and once with --sign-in", strings.Join(mixed, ", "))
 	}
-	cfg := adminConfig(o.endpoint, o.keyFile, o.keyID, o.projectID, io)
+	cfg := adminConfig(o.admin, io)
 	var api *adminapi.Client
 	if cfg.Endpoint != "" && (cfg.KeyFile != "" || cfg.KeyData != "") {
-		c, _, _, err := adminTarget(o.endpoint, o.keyFile, o.keyID, o.projectID, io)
+		c, _, _, err := adminTarget(o.admin, io)
 		if err != nil {
 			return err
 		}

@@ -1,8 +1,6 @@
 package importer
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -424,43 +422,24 @@ type notifyEntry struct {
 // readNotifyJournal reads the users earlier notifies of target settled,
 // with their outcome. A torn line (an interrupted write) is skipped.
 func readNotifyJournal(path, target string) (map[string]string, error) {
-	if err := refuseNonRegular(path); err != nil {
-		return nil, err
-	}
 	done := map[string]string{}
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return done, nil
-	}
+	cur := ""
+	err := readJSONLog(path, func(e *notifyEntry) bool { return e.T == "notify" },
+		fmt.Errorf("%s is not notify's journal: it is not written to (name another file for notify's journal)", path),
+		func(e *notifyEntry) {
+			switch e.T {
+			case "notify":
+				cur = e.Target
+			case "user":
+				if cur == target && e.UserID != "" {
+					done[e.UserID] = e.Outcome
+				}
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	first, cur := true, ""
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		var e notifyEntry
-		if json.Unmarshal(line, &e) != nil || first && e.T != "notify" {
-			if first {
-				return nil, fmt.Errorf("%s is not notify's journal: it is not written to (name another file for notify's journal)", path)
-			}
-			continue
-		}
-		first = false
-		switch e.T {
-		case "notify":
-			cur = e.Target
-		case "user":
-			if cur == target && e.UserID != "" {
-				done[e.UserID] = e.Outcome
-			}
-		}
-	}
-	return done, sc.Err()
+	return done, nil
 }
 
 // openNotifyJournal opens notify's journal for appending (0600, never

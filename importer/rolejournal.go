@@ -183,6 +183,43 @@ func readRolesJournal(path, target string) ([]createdKey, error) {
 	return out, nil
 }
 
+// readJSONLog reads a journal of JSON lines (openAppendLog's), giving each
+// line to each, decoded into a fresh E: a missing file is an empty
+// journal, a file whose first line is not a start line is another kind of
+// file (notLog, and nothing is read), and a torn line after it (an
+// interrupted write) is skipped.
+func readJSONLog[E any](path string, start func(*E) bool, notLog error, each func(*E)) error {
+	if err := refuseNonRegular(path); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	first := true
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var e E
+		if json.Unmarshal(line, &e) != nil || first && !start(&e) {
+			if first {
+				return notLog
+			}
+			continue
+		}
+		first = false
+		each(&e)
+	}
+	return sc.Err()
+}
+
 // openAppendLog opens an append-only journal of lines (the roles journal,
 // undo's journal): created 0600, never through a link, never truncated; a
 // torn last line gets its line ended, so the next entry is whole.

@@ -633,49 +633,31 @@ type undoEntry struct {
 // readUndoJournal reads the users earlier undos of target settled: deleted
 // or already gone, for good.
 func readUndoJournal(path, target string) (map[string]undoLine, error) {
-	if err := refuseNonRegular(path); err != nil {
-		return nil, err
-	}
 	done := map[string]undoLine{}
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return done, nil
-	}
+	cur := ""
+	err := readJSONLog(path, func(e *undoEntry) bool { return e.T == "start" },
+		fmt.Errorf("%s is not undo's journal: it is not replaced (name another file for undo's journal)", path),
+		func(e *undoEntry) {
+			switch e.T {
+			case "start":
+				cur = e.Target
+			case "users":
+				if cur != target {
+					return
+				}
+				for _, u := range e.Users {
+					if u[1] != UndoDeleted && u[1] != UndoAlreadyGone {
+						continue
+					}
+					row, _ := strconv.Atoi(u[3])
+					done[u[0]] = undoLine{row: row, userID: u[0], outcome: u[1], reason: u[2], earlier: true}
+				}
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	first, cur := true, ""
-	for sc.Scan() {
-		var e undoEntry
-		if json.Unmarshal(sc.Bytes(), &e) != nil {
-			if first {
-				return nil, fmt.Errorf("%s is not undo's journal: it is not replaced (name another file for undo's journal)", path)
-			}
-			continue // a torn line
-		}
-		if first && e.T != "start" {
-			return nil, fmt.Errorf("%s is not undo's journal: it is not replaced (name another file for undo's journal)", path)
-		}
-		first = false
-		switch e.T {
-		case "start":
-			cur = e.Target
-		case "users":
-			if cur != target {
-				continue
-			}
-			for _, u := range e.Users {
-				if u[1] != UndoDeleted && u[1] != UndoAlreadyGone {
-					continue
-				}
-				row, _ := strconv.Atoi(u[3])
-				done[u[0]] = undoLine{row: row, userID: u[0], outcome: u[1], reason: u[2], earlier: true}
-			}
-		}
-	}
-	return done, sc.Err()
+	return done, nil
 }
 
 // openUndoJournal opens undo's journal for appending (creating it 0600),
