@@ -262,6 +262,8 @@ func TestRecognize(t *testing.T) {
 		"i":  {"email,name\na@x,A\n", KindOther},
 		"j":  {"", KindEmpty},
 		"dr": {"row,identifier,outcome,user_id,reason\n1,a@x,valid,,\n", KindReport},
+		"np": {"user_id,identifier,why\n2ada7974-faf5-4b10-87b9-4d96d97b8d9d,a@x,no password in the export\n", KindNoPasswordList},
+		"nj": {`{"t":"notify","target":"t","at":"2026-12-07T00:00:00Z"}` + "\n", KindNotifyJournal},
 	}
 	for name, f := range files {
 		p := filepath.Join(dir, name)
@@ -278,7 +280,7 @@ func TestRecognize(t *testing.T) {
 	// CheckOutputs (the wizard's mapping, map's --output) is the same
 	// check for outputs of no kind of ours: it replaces an export-like
 	// file, never a key, a journal or a report (it did before).
-	for name, ok := range map[string]bool{"i": true, "g": false, "h": false, "b": false, "a": false, "dr": false} {
+	for name, ok := range map[string]bool{"i": true, "g": false, "h": false, "b": false, "a": false, "dr": false, "np": false, "nj": false} {
 		if err := CheckOutputs(nil, []NamedPath{{filepath.Join(dir, name), "out"}}); (err == nil) != ok {
 			t.Errorf("CheckOutputs over %s: %v", name, err)
 		}

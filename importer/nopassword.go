@@ -121,7 +121,7 @@ func writeNoPasswordList(report, path string, rows *noPasswordRows) (int, error)
 	if rows == nil || !rows.any {
 		return 0, nil
 	}
-	if err := CheckFiles([]NamedPath{{report, "the report"}}, []Output{{NamedPath: NamedPath{path, "the list of users without a password"}}}); err != nil {
+	if err := CheckFiles([]NamedPath{{report, "the report"}}, []Output{{NamedPath: NamedPath{path, "the list of users without a password"}, Kind: KindNoPasswordList}}); err != nil {
 		return 0, err
 	}
 	f, err := os.Open(report)

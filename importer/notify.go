@@ -191,7 +191,7 @@ func Notify(ctx context.Context, c NotifyConfig) (s NotifySummary, err error) {
 	}
 	s.Journal = nj
 	if err := CheckFiles([]NamedPath{{c.Report, "the import's report"}, {list, "the list of users without a password"}, {journal, "the import's journal"}},
-		[]Output{{NamedPath: NamedPath{nj, "notify's journal"}}}); err != nil {
+		[]Output{{NamedPath: NamedPath{nj, "notify's journal"}, Kind: KindNotifyJournal}}); err != nil {
 		return s, refused(err)
 	}
 	if !c.DryRun {

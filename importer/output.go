@@ -291,10 +291,16 @@ const (
 	// KindIDMap is the id map of a run (idmap.go): old ids beside
 	// Authgear's.
 	KindIDMap
+	// KindNoPasswordList is the list of the users a run imported without
+	// a password (nopassword.go).
+	KindNoPasswordList
+	// KindNotifyJournal is notify's journal (notify.go).
+	KindNotifyJournal
 )
 
 var kindNames = [...]string{"a file", "an empty file", "the report of a run", "the journal of a run",
-	"a verify report", "an undo report", "the journal of an undo", "a request document", "a private key", "an id map"}
+	"a verify report", "an undo report", "the journal of an undo", "a request document", "a private key", "an id map",
+	"a list of users without a password", "the journal of a notify"}
 
 func (k FileKind) String() string {
 	if int(k) < len(kindNames) {
@@ -342,6 +348,8 @@ func recognizeHead(b []byte) FileKind {
 		return KindReport
 	case idMapHeader:
 		return KindIDMap
+	case noPasswordHeader:
+		return KindNoPasswordList
 	case verifyReportHeader:
 		return KindVerifyReport
 	case undoReportHeader:
@@ -366,6 +374,8 @@ func recognizeHead(b []byte) FileKind {
 			return KindJournal
 		case e.T == "start" && e.Report != "":
 			return KindUndoJournal
+		case e.T == "notify":
+			return KindNotifyJournal
 		}
 	}
 	if bytes.HasPrefix(trimmed, []byte(`{"identifier":`)) && bytes.Contains(trimmed[:min(len(trimmed), 200)], []byte(`"records":[`)) {

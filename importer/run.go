@@ -360,7 +360,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 	}
 	if !c.DryRun {
 		outputs = append(outputs, Output{NamedPath{journalPath, "the journal"}, KindJournal, false},
-			Output{NamedPath{DefaultNoPassword(report), "the list of users without a password"}, KindOther, false})
+			Output{NamedPath{DefaultNoPassword(report), "the list of users without a password"}, KindNoPasswordList, false})
 	}
 	idMapPath := idMapOf(c, &m, report)
 	if idMapPath != "" {
