@@ -132,6 +132,11 @@ type SignInResult struct {
 	SessionEnded     bool          // the session this check created was ended (only that one)
 	SessionNote      string        // why it was not ended, when it was not
 	LastLoginChanged bool          // a success moves the user's last sign-in time: front ends say so
+	// PasswordExpired: the change_password asked for is because the
+	// password expired (force_change_reason "expiry": an import's
+	// password.expire_after, as for clear-text passwords hashed locally),
+	// not because it is weaker than the policy.
+	PasswordExpired bool
 	// NextStep is the step the flow asked for after the password and that
 	// the check did not answer: "change_password" (answering it would set
 	// a new password), or "authenticate" (a second factor); "" when the
@@ -305,6 +310,12 @@ type signInEnvelope struct {
 	Result *struct {
 		Action struct {
 			Type string `json:"type"`
+			Data struct {
+				// ForceChangeReason says why change_password is asked:
+				// "policy" (weaker than the policy, s15) or "expiry"
+				// (the password expired: password.expire_after).
+				ForceChangeReason string `json:"force_change_reason"`
+			} `json:"data"`
 		} `json:"action"`
 	} `json:"result"`
 	Error *struct {
@@ -356,6 +367,10 @@ func classifySignIn(res *SignInResult, resp *http.Response, env *signInEnvelope,
 		res.Outcome, res.PasswordRight = SignInMustChangePassword, true
 		res.NextStep = "change_password"
 		res.Reason = "the password is right but weaker than the project's password policy"
+		if env.Result.Action.Data.ForceChangeReason == "expiry" {
+			res.PasswordExpired = true
+			res.Reason = "the password is right but expired (it was imported to be changed at the next sign-in)"
+		}
 	case status == http.StatusOK && env.Error == nil && action == "authenticate":
 		// Both inputs were taken (a batch stops at the first refusal):
 		// the password is right and a second factor is asked for.
@@ -639,7 +654,11 @@ func (r SignInResult) Lines() []string {
 			out = append(out, "the password is right; the project then asks for a second factor, which the check does not answer")
 		}
 	case SignInMustChangePassword:
-		out = append(out, "right password, but weaker than the project's policy: the user will be asked for a new one at sign-in; not answered")
+		if r.PasswordExpired {
+			out = append(out, "right password, but expired (imported to be changed at the next sign-in, as for a clear-text password hashed on this machine): the user will be asked for a new one at sign-in; not answered")
+		} else {
+			out = append(out, "right password, but weaker than the project's policy: the user will be asked for a new one at sign-in; not answered")
+		}
 	case SignInWrongPassword:
 		out = append(out, why("refused: a wrong password, or the user has no password in Authgear"),
 			"each wrong password counts toward the project's limit (by default 10 per user per minute)")

@@ -627,3 +627,45 @@ func TestSignInAgainstSandbox(t *testing.T) {
 		t.Fatalf("phone: %+v %v", res, err)
 	}
 }
+
+// TestSignInExpiredPassword: a password imported with expire_after in the
+// past (clear text hashed on this machine, passwords.expire_plaintext) is
+// right but expired: change_password with force_change_reason "expiry",
+// worded as expired, not as weaker than the policy (which a short
+// password gets).
+func TestSignInExpiredPassword(t *testing.T) {
+	e := startLive(t, sandbox.Options{LoginIDTypes: []string{"email"}})
+	h, err := bcrypt.GenerateFromPassword([]byte("Long-Enough-Passw0rd"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, err := bcrypt.GenerateFromPassword([]byte("short"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := fmt.Sprintf(`{"identifier":"email","records":[
+		{"email":"exp@example.com","password":{"type":"bcrypt","password_hash":%q,"expire_after":"2020-01-01T00:00:00Z"}},
+		{"email":"weak@example.com","password":{"type":"bcrypt","password_hash":%q}}]}`, h, short)
+	if _, err := e.api.CreateImport(context.Background(), []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sb.WaitIdle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := SignIn(context.Background(), SignInCheck{LoginID: "exp@example.com", Password: "Long-Enough-Passw0rd", API: e.api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Join(res.Lines(), "|")
+	if res.Outcome != SignInMustChangePassword || !res.PasswordExpired || !strings.Contains(lines, "expired") || strings.Contains(lines, "weaker") || SignInExitCode(res, nil) != ExitOK {
+		t.Errorf("expired: %+v, lines %q", res, lines)
+	}
+	res, err = SignIn(context.Background(), SignInCheck{LoginID: "weak@example.com", Password: "short", API: e.api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines = strings.Join(res.Lines(), "|")
+	if res.Outcome != SignInMustChangePassword || res.PasswordExpired || !strings.Contains(lines, "weaker") {
+		t.Errorf("weak: %+v, lines %q", res, lines)
+	}
+}

@@ -93,6 +93,10 @@ type flowState struct {
 	// pendingFinish: the password was right, a second factor or a new
 	// password is still asked.
 	forceChange bool
+	// forceReason is why a new password is asked: "policy" (shorter than
+	// the policy's minimum) or "expiry" (the imported password's
+	// expire_after has passed).
+	forceReason string
 }
 
 // signin is the sign-in state of a Server, guarded by Server.mu.
@@ -300,7 +304,7 @@ func (s *Server) resultLocked(st *flowState) *flowResult {
 	case stepChangePassword:
 		res.Action = flowAction{Type: stepChangePassword, Data: newPasswordData{Type: "new_password_data",
 			PasswordPolicy:    map[string]any{"minimum_length": passwordMinLength, "history": map[string]any{"enabled": false}},
-			ForceChangeReason: "policy"}}
+			ForceChangeReason: st.forceReason}}
 	case stepFinished:
 		data := map[string]any{}
 		if st.flow.oauth != nil {
@@ -324,7 +328,7 @@ func (s *Server) displayNameLocked(userID string) string {
 func (s *Server) newStateLocked(prev *flowState, f *authFlow, step string) *flowState {
 	st := &flowState{token: stateTokenPrefix + randomBase32(32), flow: f, step: step}
 	if prev != nil {
-		st.userID, st.identification, st.forceChange = prev.userID, prev.identification, prev.forceChange
+		st.userID, st.identification, st.forceChange, st.forceReason = prev.userID, prev.identification, prev.forceChange, prev.forceReason
 		st.amr = append([]string(nil), prev.amr...)
 	}
 	s.signin.states[st.token] = st
@@ -697,9 +701,10 @@ func (s *Server) authenticatePassword(r *http.Request, st *flowState, in map[str
 		s.mu.Unlock()
 		return nil, errPasswordPerIPRateLimited()
 	}
-	hash := ""
+	hash, expired := "", false
 	if u.password != nil {
 		hash = u.password.hash
+		expired = u.password.expireAfter != nil && u.password.expireAfter.Before(now)
 	}
 	disabled := u.disabled
 	hasTOTP := len(u.totps) > 0
@@ -720,8 +725,11 @@ func (s *Server) authenticatePassword(r *http.Request, st *flowState, in map[str
 	}
 	next := s.newStateLocked(st, st.flow, stepFinished)
 	next.amr = append(next.amr, "pwd", "x_primary_password")
-	if utf8.RuneCountInString(plain) < passwordMinLength {
-		next.forceChange = true
+	switch {
+	case utf8.RuneCountInString(plain) < passwordMinLength:
+		next.forceChange, next.forceReason = true, "policy"
+	case expired:
+		next.forceChange, next.forceReason = true, "expiry"
 	}
 	switch {
 	case hasTOTP:
