@@ -130,12 +130,39 @@ type signInDiscovery struct {
 	Revocation string `json:"revocation_endpoint"`
 }
 
+// Usage errors of the OAuth path (both wrap ErrSignInUsage): each front
+// end words them with its own names.
+var (
+	// ErrSignInNoRedirectURI: an OAuth client id without a redirect URI.
+	// There is no default: the public endpoint does not say a client's
+	// redirect URIs, and a wrong one stops the check at authorize.
+	ErrSignInNoRedirectURI = fmt.Errorf("%w: an OAuth client needs one of its redirect URIs (the check never opens it)", ErrSignInUsage)
+	// ErrSignInNoClient: a redirect URI without an OAuth client id.
+	ErrSignInNoClient = fmt.Errorf("%w: a redirect URI goes with an OAuth client id", ErrSignInUsage)
+)
+
+// CheckSignInOAuth checks an OAuth client id and redirect URI before
+// anything is sent (front ends call it before asking for the password;
+// SignIn calls it too): both or neither, and the URI an absolute http(s)
+// URL.
+func CheckSignInOAuth(clientID, redirectURI string) error {
+	clientID, redirectURI = strings.TrimSpace(clientID), strings.TrimSpace(redirectURI)
+	switch {
+	case clientID == "" && redirectURI == "":
+		return nil
+	case clientID == "":
+		return ErrSignInNoClient
+	}
+	_, err := signInRedirectURI(redirectURI)
+	return err
+}
+
 // signInOAuth is SignIn with an OAuth client. loginID is trimmed and the
 // password valid UTF-8; hc follows no redirect.
 func signInOAuth(ctx context.Context, c SignInCheck, loginID string, origin *url.URL, hc *http.Client) (SignInResult, error) {
 	clientID := strings.TrimSpace(c.ClientID)
-	if clientID == "" {
-		return SignInResult{}, fmt.Errorf("%w: a redirect URI goes with an OAuth client id", ErrSignInUsage)
+	if err := CheckSignInOAuth(clientID, c.RedirectURI); err != nil {
+		return SignInResult{}, err
 	}
 	redirect, err := signInRedirectURI(c.RedirectURI)
 	if err != nil {
@@ -276,7 +303,7 @@ func signInOAuth(ctx context.Context, c SignInCheck, loginID string, origin *url
 func signInRedirectURI(s string) (*url.URL, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return nil, fmt.Errorf("%w: an OAuth client needs one of its redirect URIs (the check never opens it)", ErrSignInUsage)
+		return nil, ErrSignInNoRedirectURI
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Fragment != "" {
@@ -696,7 +723,7 @@ func (r SignInResult) tokenLines() []string {
 	var out []string
 	if t := r.Token; t != nil && r.TokenRefused == "" {
 		out = append(out, "access token: signature checked against the project's key set (RS256, key "+t.KeyID+")")
-		out = append(out, "issuer "+t.Issuer+"; audience "+signInList(t.Audience)+"; client "+t.ClientID+"; lifetime "+signInLifetimeText(t.Lifetime)+" (exp - iat)")
+		out = append(out, "issuer "+t.Issuer+"; audience "+signInList(t.Audience)+"; client "+t.ClientID+"; lifetime "+signInTokenLifetime(t.Lifetime)+" (exp - iat)")
 		switch {
 		case t.SubjectChecked && t.SubjectIsUser:
 			out = append(out, "subject "+t.Subject+": the user Authgear holds under this login ID")
@@ -712,7 +739,7 @@ func (r SignInResult) tokenLines() []string {
 			out = append(out, "roles claim: "+strings.Join(t.Roles, ", "))
 		}
 		if len(t.IDTokenAudience) > 0 {
-			out = append(out, "ID token (read, not verified): audience "+signInList(t.IDTokenAudience)+"; lifetime "+signInLifetimeText(t.IDTokenLifetime))
+			out = append(out, "ID token (read, not verified): audience "+signInList(t.IDTokenAudience)+"; lifetime "+signInTokenLifetime(t.IDTokenLifetime))
 		}
 	}
 	switch {
@@ -732,4 +759,20 @@ func signInList(l []string) string {
 	c := append([]string(nil), l...)
 	sort.Strings(c)
 	return strings.Join(c, ", ")
+}
+
+// signInTokenLifetime says a token's lifetime: "30 min", "1 h 30 min",
+// "90 s".
+func signInTokenLifetime(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "none"
+	case d%time.Minute != 0:
+		return fmt.Sprintf("%d s", int(d/time.Second))
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%d h", int(d/time.Hour))
+	case d >= time.Hour:
+		return fmt.Sprintf("%d h %d min", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	}
+	return fmt.Sprintf("%d min", int(d/time.Minute))
 }

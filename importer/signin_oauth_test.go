@@ -189,7 +189,7 @@ func TestSignInOAuthAgainstSandbox(t *testing.T) {
 	for _, want := range []string{
 		"signed in by email as user " + ada,
 		"access token: signature checked against the project's key set (RS256, key " + sandboxKey(t).KID + ")",
-		"issuer " + e.srv.URL + "; audience " + e.srv.URL + "; client migrate-test; lifetime 30m0s (exp - iat)",
+		"issuer " + e.srv.URL + "; audience " + e.srv.URL + "; client migrate-test; lifetime 30 min (exp - iat)",
 		"subject " + ada + ": the user Authgear holds under this login ID",
 		"roles claim: admin",
 		"the refresh token this check received was revoked",
@@ -313,14 +313,25 @@ func TestSignInOAuthWithoutAdminKey(t *testing.T) {
 // authorization endpoint, before the password is sent.
 func TestSignInOAuthUsage(t *testing.T) {
 	e := startOAuthEnv(t)
-	for _, c := range []SignInCheck{
-		{PublicEndpoint: e.srv.URL, LoginID: "ada@example.com", Password: "x", ClientID: "migrate-test"},
-		{PublicEndpoint: e.srv.URL, LoginID: "ada@example.com", Password: "x", RedirectURI: "http://127.0.0.1:9999/after-login"},
-		{PublicEndpoint: e.srv.URL, LoginID: "ada@example.com", Password: "x", ClientID: "migrate-test", RedirectURI: "/after-login"},
+	for _, c := range []struct {
+		check SignInCheck
+		want  error
+	}{
+		{SignInCheck{PublicEndpoint: e.srv.URL, LoginID: "ada@example.com", Password: "x", ClientID: "migrate-test"}, ErrSignInNoRedirectURI},
+		{SignInCheck{PublicEndpoint: e.srv.URL, LoginID: "ada@example.com", Password: "x", RedirectURI: "http://127.0.0.1:9999/after-login"}, ErrSignInNoClient},
+		{SignInCheck{PublicEndpoint: e.srv.URL, LoginID: "ada@example.com", Password: "x", ClientID: "migrate-test", RedirectURI: "/after-login"}, ErrSignInUsage},
+		{SignInCheck{PublicEndpoint: e.srv.URL, LoginID: "ada@example.com", Password: "x", ClientID: "migrate-test", RedirectURI: "http://127.0.0.1:9999/cb#frag"}, ErrSignInUsage},
 	} {
-		if _, err := SignIn(context.Background(), c); !errors.Is(err, ErrSignInUsage) || SignInExitCode(SignInResult{}, err) != ExitRefused {
-			t.Errorf("%+v: %v", c.ClientID+" "+c.RedirectURI, err)
+		_, err := SignIn(context.Background(), c.check)
+		if !errors.Is(err, c.want) || SignInExitCode(SignInResult{}, err) != ExitRefused {
+			t.Errorf("%q %q: %v", c.check.ClientID, c.check.RedirectURI, err)
 		}
+		if cerr := CheckSignInOAuth(c.check.ClientID, c.check.RedirectURI); !errors.Is(cerr, c.want) {
+			t.Errorf("CheckSignInOAuth(%q, %q) = %v", c.check.ClientID, c.check.RedirectURI, cerr)
+		}
+	}
+	if err := CheckSignInOAuth("", ""); err != nil {
+		t.Errorf("no client: %v", err)
 	}
 	for _, c := range []struct{ client, uri, want string }{
 		{"nope", "http://127.0.0.1:9999/after-login", "unauthorized_client: invalid client ID"},
