@@ -1,11 +1,15 @@
 package importer
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -32,6 +36,17 @@ type oauthEnv struct {
 	jwks []byte
 	// seen counts the requests by path.
 	seen map[string]int
+	// reqs are the requests to the public endpoint's OAuth and flow
+	// paths, in order.
+	reqs []seenRequest
+}
+
+// seenRequest is one request as the server got it.
+type seenRequest struct {
+	method, path string
+	query        url.Values
+	body         []byte
+	cookie       string
 }
 
 var (
@@ -59,8 +74,16 @@ func startOAuthEnv(t *testing.T) *oauthEnv {
 	}
 	e := &oauthEnv{sb: sb, seen: map[string]int{}}
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body []byte
+		if r.Body != nil {
+			body, _ = io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
 		e.mu.Lock()
 		e.seen[r.URL.Path]++
+		if !strings.HasPrefix(r.URL.Path, "/_api/") {
+			e.reqs = append(e.reqs, seenRequest{r.Method, r.URL.Path, r.URL.Query(), body, r.Header.Get("Cookie")})
+		}
 		jwks := e.jwks
 		e.mu.Unlock()
 		if r.URL.Path == "/oauth2/jwks" && jwks != nil {
@@ -352,5 +375,78 @@ func TestSignInOAuthUsage(t *testing.T) {
 	}
 	if _, ok := e.sb.LastLoginAt(e.user(t, "ada@example.com")); ok {
 		t.Error("the last sign-in time moved")
+	}
+}
+
+// TestSignInOAuthRequestsAsRecorded: the requests of the OAuth path are
+// the ones s04 recorded, in order, with no cookie anywhere: discovery and
+// the key set, authorize (code, S256 challenge of the verifier sent
+// later, scope openid offline_access, a state), the flow created with
+// url_query "client_id=...&x_ref=<the Location's x_ref>" and batch_input,
+// the finish_redirect_uri, the code exchange with the code_verifier and no
+// secret, then the revocation of the refresh token.
+func TestSignInOAuthRequestsAsRecorded(t *testing.T) {
+	e := startOAuthEnv(t)
+	res, err := SignIn(context.Background(), e.check("ada@example.com", "Ada-Passw0rd!", nil))
+	if err != nil || res.Token == nil {
+		t.Fatalf("%+v %v", res, err)
+	}
+	e.mu.Lock()
+	reqs := append([]seenRequest(nil), e.reqs...)
+	e.mu.Unlock()
+	var paths []string
+	for _, r := range reqs {
+		paths = append(paths, r.method+" "+r.path)
+		if r.cookie != "" && r.path != UserinfoPath {
+			t.Errorf("%s %s sent a cookie", r.method, r.path)
+		}
+	}
+	want := []string{"GET " + DiscoveryPath, "GET /oauth2/jwks", "GET " + AuthorizePath, "POST " + AuthFlowPath,
+		"GET /oauth2/consent", "POST " + TokenPath, "POST " + RevokePath, "POST " + TokenPath}
+	if !slices.Equal(paths, want) {
+		t.Fatalf("requests:\n%v\nwant\n%v", paths, want)
+	}
+	az := reqs[2].query
+	if az.Get("client_id") != "migrate-test" || az.Get("response_type") != "code" || az.Get("redirect_uri") != "http://127.0.0.1:9999/after-login" ||
+		az.Get("scope") != "openid offline_access" || az.Get("code_challenge_method") != "S256" || az.Get("state") == "" || az.Get("code_challenge") == "" {
+		t.Errorf("authorize: %v", az)
+	}
+	var flow struct {
+		Type       string              `json:"type"`
+		Name       string              `json:"name"`
+		URLQuery   string              `json:"url_query"`
+		BatchInput []map[string]string `json:"batch_input"`
+	}
+	if err := json.Unmarshal(reqs[3].body, &flow); err != nil {
+		t.Fatal(err)
+	}
+	uq, err := url.ParseQuery(flow.URLQuery)
+	if err != nil || flow.Type != "login" || flow.Name != "default" || uq.Get("client_id") != "migrate-test" || len(uq.Get("x_ref")) != 32 || len(uq) != 2 ||
+		len(flow.BatchInput) != 2 || flow.BatchInput[0]["login_id"] != "ada@example.com" || flow.BatchInput[1]["authentication"] != "primary_password" {
+		t.Errorf("flow: %s", reqs[3].body)
+	}
+	tf, err := url.ParseQuery(string(reqs[5].body))
+	if err != nil || tf.Get("grant_type") != "authorization_code" || tf.Get("client_id") != "migrate-test" || tf.Get("code") == "" ||
+		tf.Get("redirect_uri") != "http://127.0.0.1:9999/after-login" || tf.Has("client_secret") ||
+		signInPKCE(tf.Get("code_verifier")) != az.Get("code_challenge") || len(tf.Get("code_verifier")) < 43 {
+		t.Errorf("token: %v", tf)
+	}
+	rf, err := url.ParseQuery(string(reqs[6].body))
+	if err != nil || rf.Get("client_id") != "migrate-test" || !strings.Contains(rf.Get("token"), ".") {
+		t.Errorf("revoke: %v", rf)
+	}
+	// The confirmation is a refresh of the revoked token, refused.
+	cf, _ := url.ParseQuery(string(reqs[7].body))
+	if cf.Get("grant_type") != "refresh_token" || cf.Get("refresh_token") != rf.Get("token") || !res.GrantEnded {
+		t.Errorf("confirmation: %v, %+v", cf, res)
+	}
+}
+
+func TestSignInTokenLifetime(t *testing.T) {
+	for d, want := range map[time.Duration]string{30 * time.Minute: "30 min", 5 * time.Minute: "5 min", 90 * time.Second: "90 s",
+		2 * time.Hour: "2 h", 90 * time.Minute: "1 h 30 min", 0: "none"} {
+		if got := signInTokenLifetime(d); got != want {
+			t.Errorf("%s: %q, want %q", d, got, want)
+		}
 	}
 }
