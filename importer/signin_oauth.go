@@ -690,7 +690,11 @@ func (o *oauthCheck) endGrant(api *adminapi.Client, refresh string, disc signInD
 			}
 		}
 		if !listed {
-			res.GrantEnded = true
+			if revoked {
+				res.GrantEnded = true
+			} else {
+				res.GrantNote = "the refresh token's grant is not among the user's sessions, so it was not ended; the user's sessions are listed in the portal"
+			}
 			return
 		}
 		if err := api.RevokeSession(o.ctx, gid); err != nil {

@@ -113,14 +113,15 @@ func startOAuthEnv(t *testing.T) *oauthEnv {
 	body := fmt.Sprintf(`{"identifier":"email","records":[
 		{"email":"ada@example.com","password":{"type":"bcrypt","password_hash":%q},"roles":["admin"]},
 		{"email":"off@example.com","password":{"type":"bcrypt","password_hash":%q},"disabled":true},
-		{"email":"nopass@example.com"}]}`, hash("Ada-Passw0rd!"), hash("Off-Passw0rd!"))
+		{"email":"nopass@example.com"},
+		{"email":"weak@example.com","password":{"type":"bcrypt","password_hash":%q}}]}`, hash("Ada-Passw0rd!"), hash("Off-Passw0rd!"), hash("abc123"))
 	if _, err := e.api.CreateImport(context.Background(), []byte(body)); err != nil {
 		t.Fatal(err)
 	}
 	if err := sb.WaitIdle(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if len(sb.Users()) != 3 {
+	if len(sb.Users()) != 4 {
 		t.Fatalf("%d users imported", len(sb.Users()))
 	}
 	return e
@@ -273,7 +274,8 @@ func TestSignInOAuthRefusesATokenThatDoesNotVerify(t *testing.T) {
 // TestSignInOAuthOutcomes: the flow answers as on the standalone path
 // (s04 = s03): a wrong password, no password, an unknown user and a
 // disabled user are the same outcomes, with no token, nothing left behind
-// and no code exchanged.
+// and no code exchanged; a weak right password is change_password, not
+// answered.
 func TestSignInOAuthOutcomes(t *testing.T) {
 	e := startOAuthEnv(t)
 	for _, c := range []struct {
@@ -298,9 +300,15 @@ func TestSignInOAuthOutcomes(t *testing.T) {
 			t.Errorf("%s: sessions %v", u.ID, s)
 		}
 	}
+	// A right password weaker than the policy: a success that says so,
+	// and the change_password step is not answered (s15).
+	res, err := SignIn(context.Background(), e.check("weak@example.com", "abc123", e.api))
+	if err != nil || res.Outcome != SignInMustChangePassword || !res.Succeeded() || res.Token != nil || res.NextStep != "change_password" || SignInExitCode(res, nil) != ExitOK {
+		t.Errorf("weak: %+v %v", res, err)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.seen[AuthorizePath] != 4 || e.seen[TokenPath] != 0 || e.seen["/oauth2/consent"] != 0 {
+	if e.seen[AuthorizePath] != 5 || e.seen[TokenPath] != 0 || e.seen["/oauth2/consent"] != 0 || e.seen[AuthFlowPath] != 5 {
 		t.Errorf("requests: %v", e.seen)
 	}
 }
