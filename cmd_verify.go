@@ -10,6 +10,7 @@ import (
 
 const verifyUsage = `Usage: authgear-migrate verify --mapping MAPPING.yaml --input FILE [--report R] [--sample N | --all] [flags]
        authgear-migrate verify --sign-in LOGIN_ID [--password-file F] [--public-endpoint URL] [flags]
+       authgear-migrate verify --sign-in LOGIN_ID --client-id ID --redirect-uri URI [flags]
 
 Reads back, through the Admin API's GraphQL endpoint, the users the import
 report says were inserted or updated, and compares what Authgear holds with
@@ -37,6 +38,17 @@ user signs in (also when the password must be changed at sign-in), 3 when
 the sign-in is refused (wrong or no password, unknown or disabled user),
 1 when nothing was proven (rate limited, an unknown answer, no connection).
 
+--client-id ID --redirect-uri URI signs in through that public OAuth
+client instead, as an app would (the code path with PKCE), and checks the
+access token: its signature against the project's key set (OIDC
+discovery, RS256, the key id must match), and shows its issuer, audience,
+client, roles claim and lifetime, and whether its subject is the user the
+Admin API holds under LOGIN_ID. Tokens are never shown or written. URI is
+one of the client's redirect URIs (the portal lists them; the check never
+opens it); there is no default. The check then revokes the refresh token
+it received and ends the session it created. Exit 1 when the password is
+right but the token does not verify.
+
 `
 
 type verifyOptions struct {
@@ -46,6 +58,7 @@ type verifyOptions struct {
 	seed                                   uint64
 	admin                                  adminFlags
 	signIn, passwordFile, publicEndpoint   string
+	clientID, redirectURI                  string
 }
 
 func runVerify(ctx context.Context, args []string, io *stdio) error {
@@ -63,10 +76,12 @@ func runVerify(ctx context.Context, args []string, io *stdio) error {
 	fs.StringVar(&o.signIn, "sign-in", "", "sign this login ID in through the project's login and say whether the password works")
 	fs.StringVar(&o.passwordFile, "password-file", "", "with --sign-in: read the password from the first line of this file (default: typed on the terminal)")
 	fs.StringVar(&o.publicEndpoint, "public-endpoint", "", "with --sign-in: the project's public endpoint (default: the Admin API endpoint)")
+	fs.StringVar(&o.clientID, "client-id", "", "with --sign-in: sign in through this public OAuth client and check the access token")
+	fs.StringVar(&o.redirectURI, "redirect-uri", "", "with --client-id: one of the client's redirect URIs (never opened; required)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if o.signIn != "" || o.passwordFile != "" || o.publicEndpoint != "" {
+	if o.signIn != "" || o.passwordFile != "" || o.publicEndpoint != "" || o.clientID != "" || o.redirectURI != "" {
 		return runVerifySignIn(ctx, fs, o, io)
 	}
 	if o.mapping == "" || o.input == "" {

@@ -19,7 +19,7 @@ var comparisonFlags = map[string]bool{"mapping": true, "input": true, "report": 
 // project's own login (importer.SignIn), worded for the command line.
 func runVerifySignIn(ctx context.Context, fs *flag.FlagSet, o verifyOptions, io *stdio) error {
 	if strings.TrimSpace(o.signIn) == "" {
-		return usagef("verify: --password-file and --public-endpoint go with --sign-in LOGIN_ID")
+		return usagef("verify: --password-file, --public-endpoint, --client-id and --redirect-uri go with --sign-in LOGIN_ID")
 	}
 	var mixed []string
 	fs.Visit(func(f *flag.Flag) {
@@ -52,11 +52,22 @@ func runVerifySignIn(ctx context.Context, fs *flag.FlagSet, o verifyOptions, io 
 			return usagef("verify --sign-in: the public endpoint: %s", strings.TrimPrefix(err.Error(), "adminapi: "))
 		}
 	}
+	// Checked before the password is asked for.
+	if err := importer.CheckSignInOAuth(o.clientID, o.redirectURI); err != nil {
+		switch {
+		case errors.Is(err, importer.ErrSignInNoRedirectURI):
+			return usagef("verify --sign-in: --client-id needs --redirect-uri URI, one of that client's redirect URIs as the portal lists them (the check never opens it; there is no default)")
+		case errors.Is(err, importer.ErrSignInNoClient):
+			return usagef("verify --sign-in: --redirect-uri goes with --client-id ID")
+		}
+		return usagef("verify --sign-in: --redirect-uri: %s", strings.TrimPrefix(err.Error(), importer.ErrSignInUsage.Error()+": "))
+	}
 	password, err := readPasswordContext(ctx, io, o.passwordFile, o.signIn)
 	if err != nil {
 		return err
 	}
-	res, err := importer.SignIn(ctx, importer.SignInCheck{PublicEndpoint: public, LoginID: o.signIn, Password: password, API: api})
+	res, err := importer.SignIn(ctx, importer.SignInCheck{PublicEndpoint: public, LoginID: o.signIn, Password: password, API: api,
+		ClientID: o.clientID, RedirectURI: o.redirectURI})
 	code := importer.SignInExitCode(res, err)
 	if err != nil {
 		if errors.Is(err, importer.ErrSignInUsage) {
@@ -73,6 +84,9 @@ func runVerifySignIn(ctx context.Context, fs *flag.FlagSet, o verifyOptions, io 
 		fmt.Fprintln(io.Out, "  (set AUTHGEAR_ADMIN_KEY_ID and AUTHGEAR_ADMIN_KEY_FILE, or --key-id and --key-file, so that the check ends its session)")
 	}
 	if code != importer.ExitOK {
+		if res.TokenRefused != "" {
+			return &runError{err: errors.New("sign-in: the access token was refused"), code: code}
+		}
 		return &runError{err: fmt.Errorf("sign-in %s", res.Outcome), code: code}
 	}
 	return nil

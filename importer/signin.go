@@ -72,6 +72,14 @@ type SignInCheck struct {
 	Password       string           // sent as it is: not trimmed, not normalised (s16)
 	HTTPClient     *http.Client     // nil = a default with a timeout
 	API            *adminapi.Client // optional: used to end the session the check created (revokeSession) and read the user
+	// ClientID, when set, is a public OAuth client of the project: the
+	// check then signs in through the OAuth code path (PKCE S256), checks
+	// the access token's signature against the project's key set and
+	// reports its claims (signin_oauth.go). "" = the standalone login.
+	ClientID string
+	// RedirectURI is one of that client's redirect URIs; required with
+	// ClientID. The check never opens it.
+	RedirectURI string
 }
 
 // String never shows the password.
@@ -145,12 +153,21 @@ type SignInResult struct {
 	// SessionLifetime is how long a session left behind lives at most (the
 	// cookie's Max-Age); zero when unknown or ended.
 	SessionLifetime time.Duration
+	// The OAuth path only (SignInCheck.ClientID, signin_oauth.go):
+	// Token is the access token's claims once its signature verified;
+	// TokenRefused says why the path gave no token that verifies although
+	// the password is right (through Printable); GrantEnded: the refresh
+	// token's grant the check created was ended, else GrantNote says why.
+	Token        *SignInToken
+	TokenRefused string
+	GrantEnded   bool
+	GrantNote    string
 }
 
 // Succeeded reports whether the password was accepted and the account can
 // be used (Succeeded or MustChangePassword): what counts as success.
 func (r SignInResult) Succeeded() bool {
-	return r.Outcome == SignInSucceeded || r.Outcome == SignInMustChangePassword
+	return (r.Outcome == SignInSucceeded || r.Outcome == SignInMustChangePassword) && r.TokenRefused == ""
 }
 
 // ErrSignInUsage: a sign-in check that cannot be sent (no login id, no
@@ -218,6 +235,9 @@ func SignIn(ctx context.Context, c SignInCheck) (SignInResult, error) {
 		hc = &http.Client{Timeout: SignInTimeout}
 	}
 	hc = signInNoRedirects(hc)
+	if c.ClientID != "" || c.RedirectURI != "" {
+		return signInOAuth(ctx, c, loginID, origin, hc)
+	}
 	sec := signInSecrets{c.Password}
 	res := SignInResult{LoginMethod: SignInLoginMethod(loginID)}
 
@@ -620,6 +640,9 @@ func SignInExitCode(r SignInResult, err error) int {
 	}
 	switch r.Outcome {
 	case SignInSucceeded, SignInMustChangePassword:
+		if r.TokenRefused != "" {
+			return ExitError
+		}
 		return ExitOK
 	case SignInWrongPassword, SignInUnknownUser, SignInDisabled:
 		return ExitPartial
@@ -640,6 +663,10 @@ func (r SignInResult) Lines() []string {
 	}
 	switch r.Outcome {
 	case SignInSucceeded:
+		if r.TokenRefused != "" {
+			out = append(out, "the password is right, but the OAuth sign-in gave no token that verifies: "+r.TokenRefused)
+			break
+		}
 		s := "signed in by " + r.LoginMethod
 		if r.UserID != "" {
 			s += " as user " + r.UserID
@@ -671,6 +698,7 @@ func (r SignInResult) Lines() []string {
 	default:
 		out = append(out, why("an answer the check does not know; nothing is proven"))
 	}
+	out = append(out, r.tokenLines()...)
 	if r.LastLoginChanged {
 		out = append(out, "the user's last sign-in time now shows this check")
 	}
