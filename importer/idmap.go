@@ -287,11 +287,12 @@ func (im *importer) journalRequest(req *request) error {
 	return im.o.Journal.requestWith(req.seq, req.rows, req.since, req.ids, im.sourceIDs(req.rows))
 }
 
-// idMapOf is where a run writes its id map: beside the report, for a run
-// that imports (live, or a rehearsal: its report holds the sandbox's ids)
-// with a mapping that names the old ids; "" for any other.
+// idMapOf is where a run writes its id map: beside the report, for a live
+// run with a mapping that names the old ids; "" for any other. A
+// rehearsal writes none: its user ids are those of a sandbox that is gone,
+// and an application's tables rewritten from them would point at no one.
 func idMapOf(c RunConfig, m *Mapping, report string) string {
-	if c.DryRun || c.NoReport || m.SourceIDPath() == "" {
+	if c.DryRun || c.NoReport || c.Target.Rehearsal || m.SourceIDPath() == "" {
 		return ""
 	}
 	return DefaultIDMap(report)
@@ -313,6 +314,9 @@ func idMapNotes(s *RunSummary, m *Mapping) []string {
 	}
 	if m.SourceIDPath() == "" {
 		return []string{"no id map was written: the mapping names no old user id (source.id)"}
+	}
+	if s.Rehearsal {
+		return []string{"no id map was written: a rehearsal's user ids are the sandbox's (a live import writes one beside its report)"}
 	}
 	if s.IDMapMissing > 0 {
 		return []string{fmt.Sprintf("%d of the %d users in the id map have no old id (their records have no %s): their source_id is empty", s.IDMapMissing, s.IDMapped, Printable(m.SourceIDPath()))}
