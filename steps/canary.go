@@ -104,8 +104,12 @@ func (m *importingStep) canaryRunView() string {
 				msg += " Waiting " + wait + " to try once more…"
 			}
 			b.WriteString(st.Warn.Render(ui.Wrap(msg, width)) + "\n")
-		default:
+		case importer.SignInUnknownUser:
+			b.WriteString(st.Bad.Render(ui.Wrap(fmt.Sprintf("canary sign-in: ✗ no user has the login ID %s after its request (%s).", who, importer.Printable(r.Reason)), width)) + "\n")
+		case importer.SignInWrongPassword:
 			b.WriteString(st.Bad.Render(ui.Wrap(fmt.Sprintf("canary sign-in: ✗ %s does not sign in with that password.", who), width)) + "\n")
+		default:
+			b.WriteString(st.Bad.Render(ui.Wrap(fmt.Sprintf("canary sign-in: ✗ an answer the check does not know (%s): nothing is proven.", importer.Printable(r.Reason)), width)) + "\n")
 		}
 	} else if m.canaryLogin != "" && m.phase != phaseDone {
 		b.WriteString(st.Muted.Render(ui.Wrap(fmt.Sprintf("the canary signs in as %s after its request…", who), width)) + "\n")

@@ -193,6 +193,21 @@ func TestCanaryRunWords(t *testing.T) {
 			t.Errorf("the running screen lacks %q:\n%s", want, v)
 		}
 	}
+	// Only a wrong password is blamed on the password.
+	for _, tc := range []struct {
+		res       importer.SignInResult
+		want, not string
+	}{
+		{importer.SignInResult{Outcome: importer.SignInUnknownUser, Reason: "UserNotFound: user not found"}, "no user has the login ID ada.lovelace@example.com after its request (UserNotFound: user not found)", "with that password"},
+		{importer.SignInResult{Outcome: importer.SignInUnexpected, Reason: "HTTP 502"}, "an answer the check does not know (HTTP 502): nothing is proven", "with that password"},
+		{importer.SignInResult{Outcome: importer.SignInWrongPassword, Reason: "InvalidCredentials"}, "does not sign in with that password", "nothing is proven"},
+	} {
+		im.Update(eventMsg{id: 99, e: importer.CanarySignedIn{LoginID: "ada.lovelace@example.com", Result: tc.res}})
+		flat := strings.Join(strings.Fields(d.w.View()), " ")
+		if !strings.Contains(flat, tc.want) || strings.Contains(flat, tc.not) {
+			t.Errorf("%v: want %q, not %q:\n%s", tc.res.Outcome, tc.want, tc.not, d.w.View())
+		}
+	}
 }
 
 // TestCanarySignInUnknownLoginRefused: a canary sign-in whose login ID no

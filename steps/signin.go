@@ -337,7 +337,7 @@ func (m *importingStep) signInView() string {
 	switch {
 	case m.signIn != nil:
 		b.WriteString(m.signIn.view(st))
-		b.WriteString(st.Muted.Render(ui.Wrap("The password is sent to the login only, never shown or written. A sign-in that succeeds moves the user's last sign-in time; the session it creates is ended.", width)) + "\n")
+		b.WriteString(st.Muted.Render(ui.Wrap("The password is sent to the login only, never shown or written. A sign-in that succeeds moves the user's last sign-in time; the check then ends the session it created, and only it (with the Admin API key).", width)) + "\n")
 	case m.signingIn:
 		b.WriteString(st.Muted.Render(m.spin.View()+" signing in as "+importer.Printable(m.signInLogin)+"…") + "\n")
 	default:
@@ -406,7 +406,8 @@ func signInResultView(st *ui.Styles, width int, login string, res *importer.Sign
 	case res.SessionEnded:
 		line(st.Muted.Render, "The session it created was ended; the user's other sessions are untouched.")
 	case res.SessionNote != "":
-		line(st.Warn.Render, "The session it created was left: "+importer.Printable(res.SessionNote)+".")
+		note := importer.Printable(res.SessionNote)
+		line(st.Warn.Render, strings.ToUpper(note[:1])+note[1:]+".")
 	}
 	return b.String()
 }

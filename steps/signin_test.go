@@ -180,8 +180,8 @@ func TestSignInOutcomesInWizardWords(t *testing.T) {
 			want: []string{"Rate limited (HTTP 429): this proves nothing about the password. Try again in about 42 s."}},
 		{res: importer.SignInResult{Outcome: importer.SignInUnexpected, Reason: "WebHookDisallowed"},
 			want: []string{"An unexpected answer: WebHookDisallowed"}},
-		{res: importer.SignInResult{Outcome: importer.SignInSucceeded, LastLoginChanged: true, SessionNote: "no Admin API key to end it; it lives 1 year at most"},
-			want: []string{"The session it created was left: no Admin API key to end it"}},
+		{res: importer.SignInResult{Outcome: importer.SignInSucceeded, LastLoginChanged: true, SessionNote: "the session the check created was left: ending it needs the Admin API key; it lasts up to 1 year"},
+			want: []string{"The session the check created was left: ending it needs the Admin API key; it lasts up to 1 year."}},
 		{err: fmt.Errorf("sign-in check: dial tcp: connection refused"),
 			want: []string{"The check could not be made: sign-in check: dial tcp: connection refused"}},
 	} {
