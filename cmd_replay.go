@@ -385,7 +385,7 @@ func printSummary(io *stdio, o replayOptions, s *importer.RunSummary) {
 	for _, n := range s.Notes {
 		fmt.Fprintf(w, "note: %s\n", importer.Printable(n))
 	}
-	if s.NoPasswordList != "" && !s.Rehearsal {
+	if s.NotifyDue() {
 		fmt.Fprintf(w, "their reset-password messages: authgear-migrate notify --report %s --reset-password --dry-run, then without --dry-run\n", importer.ShellQuote(s.Report))
 	}
 	if s.Error != "" {

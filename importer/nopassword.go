@@ -294,3 +294,11 @@ func (r *run) finishNoPassword(s *RunSummary, report string) error {
 	}
 	return nil
 }
+
+// NotifyDue reports whether the run left users without a password in a
+// real project, listed beside the report: the front ends then point to
+// notify, which asks Authgear to send each its reset-password message. A
+// rehearsal's users are the sandbox's, and a dry run imported no one.
+func (s *RunSummary) NotifyDue() bool {
+	return s.NoPasswordList != "" && !s.Rehearsal && !s.DryRun
+}

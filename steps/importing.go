@@ -1134,6 +1134,10 @@ func (m *importingStep) progressView() string {
 		if s.Retry != "" {
 			b.WriteString(wrap("retry file: "+importer.Printable(s.Retry)) + "\n")
 		}
+		if s.NotifyDue() {
+			b.WriteString(wrap("Authgear sends the users without a password its reset-password message when, after the wizard, you run (with --dry-run first to see who):") + "\n")
+			b.WriteString(wrap("authgear-migrate notify --report "+importer.Printable(importer.ShellQuote(s.Report))+" --reset-password") + "\n")
+		}
 		switch {
 		case m.verifying:
 			b.WriteString(st.Muted.Render(fmt.Sprintf("verifying: %s of %s read back…", importer.Thousands(m.verifyN[0]), count(m.verifyN[1], "user", "users"))) + "\n")
