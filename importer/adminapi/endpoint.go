@@ -47,7 +47,7 @@ func ParseEndpoint(s string) (*url.URL, error) {
 	case "https":
 	case "http":
 		if !IsLoopbackHost(host) {
-			return nil, fmt.Errorf("adminapi: endpoint %q uses plain http: use https (plain http is allowed only for localhost, 127.0.0.0/8 and ::1, because every request carries the Admin API token)", s)
+			return nil, fmt.Errorf("adminapi: endpoint %q uses plain http: use https (plain http is allowed only for localhost, 127.0.0.0/8 and ::1, because the requests carry an Admin API token or a password)", s)
 		}
 	default:
 		return nil, fmt.Errorf("adminapi: endpoint %q: the scheme must be https", s)
@@ -59,7 +59,7 @@ func ParseEndpoint(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("adminapi: endpoint %q must not have a fragment (#...): give only scheme and host, like https://myapp.authgear.cloud", s)
 	}
 	if u.Path != "" && u.Path != "/" {
-		return nil, fmt.Errorf("adminapi: endpoint %q must not have a path (%s): give only scheme and host, like https://myapp.authgear.cloud; the client adds /_api/admin/...", s, u.Path)
+		return nil, fmt.Errorf("adminapi: endpoint %q must not have a path (%s): give only scheme and host, like https://myapp.authgear.cloud; this program adds the paths it calls", s, u.Path)
 	}
 	if strings.HasSuffix(u.Host, ":") {
 		return nil, fmt.Errorf("adminapi: endpoint %q has an empty port", s)
