@@ -2,7 +2,6 @@ package importer
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -457,16 +456,7 @@ func openNotifyJournal(path, target string) (*notifyJournal, error) {
 	return j, nil
 }
 
-func (j *notifyJournal) append(e notifyEntry) error {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	if _, err := j.f.Write(append(b, '\n')); err != nil {
-		return err
-	}
-	return j.f.Sync()
-}
+func (j *notifyJournal) append(e notifyEntry) error { return appendJSONLine(j.f, e) }
 
 func (j *notifyJournal) record(u *NotifyUser) error {
 	return j.append(notifyEntry{T: "user", UserID: u.UserID, LoginID: u.LoginID, Outcome: u.Outcome, At: time.Now().UTC().Format(time.RFC3339)})

@@ -92,14 +92,20 @@ func (j *rolesJournal) add(e roleEntry) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	e.At = time.Now().UTC().Format(time.RFC3339Nano)
-	b, err := json.Marshal(e)
+	return appendJSONLine(j.f, e)
+}
+
+// appendJSONLine appends v to an append-only journal as one line of JSON,
+// and syncs it: a line the journal holds is on the disk.
+func appendJSONLine(f *os.File, v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	if _, err := j.f.Write(append(b, '\n')); err != nil {
+	if _, err := f.Write(append(b, '\n')); err != nil {
 		return err
 	}
-	return j.f.Sync()
+	return f.Sync()
 }
 
 func (j *rolesJournal) close() {

@@ -241,14 +241,7 @@ func SignIn(ctx context.Context, c SignInCheck) (SignInResult, error) {
 	sec := signInSecrets{c.Password}
 	res := SignInResult{LoginMethod: SignInLoginMethod(loginID)}
 
-	body, err := json.Marshal(map[string]any{
-		"type": "login",
-		"name": "default",
-		"batch_input": []map[string]string{
-			{"identification": res.LoginMethod, "login_id": loginID},
-			{"authentication": "primary_password", "password": c.Password},
-		},
-	})
+	body, err := loginFlowBody(res.LoginMethod, loginID, c.Password, "")
 	if err != nil {
 		return res, fmt.Errorf("sign-in check: %w", err)
 	}
@@ -723,4 +716,23 @@ func signInWait(d time.Duration) string {
 	default:
 		return fmt.Sprintf("about %d minutes", int(d.Round(time.Minute)/time.Minute))
 	}
+}
+
+// loginFlowBody is the request that creates a login flow and answers it in
+// one go (batch_input, s18): identify, then the primary password.
+// urlQuery binds it to an OAuth authorization (s04); "" for the standalone
+// flow.
+func loginFlowBody(method, loginID, password, urlQuery string) ([]byte, error) {
+	body := map[string]any{
+		"type": "login",
+		"name": "default",
+		"batch_input": []map[string]string{
+			{"identification": method, "login_id": loginID},
+			{"authentication": "primary_password", "password": password},
+		},
+	}
+	if urlQuery != "" {
+		body["url_query"] = urlQuery
+	}
+	return json.Marshal(body)
 }

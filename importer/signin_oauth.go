@@ -188,15 +188,7 @@ func signInOAuth(ctx context.Context, c SignInCheck, loginID string, origin *url
 	}
 
 	// The flow, bound to the authorization by url_query alone (s04).
-	body, err := json.Marshal(map[string]any{
-		"type":      "login",
-		"name":      "default",
-		"url_query": url.Values{"client_id": {clientID}, "x_ref": {xref}}.Encode(),
-		"batch_input": []map[string]string{
-			{"identification": res.LoginMethod, "login_id": loginID},
-			{"authentication": "primary_password", "password": c.Password},
-		},
-	})
+	body, err := loginFlowBody(res.LoginMethod, loginID, c.Password, url.Values{"client_id": {clientID}, "x_ref": {xref}}.Encode())
 	if err != nil {
 		return res, fmt.Errorf("sign-in check: %w", err)
 	}

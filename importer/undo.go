@@ -698,16 +698,7 @@ func openUndoJournal(path, reportSum, target string) (*undoJournal, error) {
 	return j, nil
 }
 
-func (j *undoJournal) append(e undoEntry) error {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	if _, err := j.f.Write(append(b, '\n')); err != nil {
-		return err
-	}
-	return j.f.Sync()
-}
+func (j *undoJournal) append(e undoEntry) error { return appendJSONLine(j.f, e) }
 
 func (j *undoJournal) record(lines []undoLine) error {
 	if j == nil || len(lines) == 0 {
