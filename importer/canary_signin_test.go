@@ -299,3 +299,52 @@ func TestHasLoginID(t *testing.T) {
 		}
 	}
 }
+
+// TestCanarySignInThenReadinessCanary: the sign-in's user goes alone in
+// the first request (a hash that does not sign in costs one user), and the
+// canary that shows whether the project is ready still follows it: here
+// the sign-in's user has no phone, the others do, and the project has not
+// enabled the phone login ID; the second request (the canary of ten)
+// stops the run before the bulk, as a run without a sign-in does.
+func TestCanarySignInThenReadinessCanary(t *testing.T) {
+	e := startLive(t, sandbox.Options{LoginIDTypes: []string{"email"}})
+	h, err := bcrypt.GenerateFromPassword([]byte("Passw0rd-of-all!"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("email,hash,phone\n")
+	for i := 1; i <= 60; i++ {
+		phone := fmt.Sprintf("+8525123%04d", i)
+		if i == 30 {
+			phone = ""
+		}
+		fmt.Fprintf(&b, "user%d@example.com,%s,%s\n", i, h, phone)
+	}
+	path := filepath.Join(t.TempDir(), "users.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadMapping(strings.NewReader("version: 1\npreset: generic\nsource:\n  format: csv\n  delimiter: ','\nidentifier: email\nupsert: false\n"+
+		"fields:\n  email:\n    from: email\n  password.password_hash:\n    from: hash\n  phone_number:\n    from: phone\n"), "users.mapping.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(t.TempDir(), "users.report.csv")
+	var x signInRun
+	s, err := Run(context.Background(), x.config(e, path, m, report, "user30@example.com", "Passw0rd-of-all!"))
+	var se *StopError
+	if !errors.As(err, &se) || !errors.Is(err, ErrCanary) || !strings.Contains(se.Reason, "phone_number") {
+		t.Fatalf("err %v, want the readiness canary's stop naming phone_number", err)
+	}
+	if len(x.signedIn) != 1 || !x.signedIn[0].Result.PasswordRight || x.postsAtSign[0] != 1 {
+		t.Errorf("sign-in %+v after %v requests, want a right password after the first request alone", x.signedIn, x.postsAtSign)
+	}
+	st := e.sb.Stats()
+	if st.ImportPOSTs != 2 || st.RecordsReceived != 11 {
+		t.Errorf("sent %d requests of %d records, want the sign-in's user alone, then the canary of ten", st.ImportPOSTs, st.RecordsReceived)
+	}
+	if s.Inserted != 11 || s.NotSent != 49 {
+		t.Errorf("summary %+v", s.ImportSummary)
+	}
+}

@@ -437,6 +437,12 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 	// Stream: prepare, report the invalid, batch the valid.
 	var cur *request
 	canaryPending := o.CanarySize > 0 && resume.CanaryDue()
+	// firstAlone: the record the canary signs in as (ImportOptions.first)
+	// is sent alone, so that a hash that does not sign in costs one user;
+	// readyCanary: the canary that shows whether the project is ready
+	// (CanarySize records, checked as every canary is) follows it, once
+	// the sign-in proved the password.
+	firstAlone, readyCanary := false, false
 	var gate canaryGate
 	var add func(q queued) error
 	flush := func() error {
@@ -471,6 +477,9 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 			im.wg.Add(1)
 			im.send(ctx, req, true)
 			im.wg.Wait()
+			if firstAlone {
+				firstAlone, canaryPending = false, readyCanary
+			}
 			return gate.run(ctx, im, add)
 		}
 		if err := gate.run(ctx, im, add); err != nil {
@@ -495,6 +504,9 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 			}
 		}
 		limit := im.targetRecords(canaryPending)
+		if firstAlone {
+			limit = 1
+		}
 		if cur != nil && (len(cur.rows) >= limit || cur.bytes+len(q.rec)+1 > o.MaxBodyBytes) {
 			if err := flush(); err != nil {
 				return err
@@ -535,10 +547,11 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 		im.reportMu.Unlock()
 		if !done {
 			firstRow = o.first.row
+			readyCanary = canaryPending && im.o.CanarySize > 1
 			if im.o.CanarySize < 0 {
 				im.o.CanarySize = 1
 			}
-			canaryPending = true
+			canaryPending, firstAlone = true, true
 			im.setSourceIDs([]int{o.first.row}, []string{o.firstSID})
 			if err := add(*o.first); err != nil {
 				im.sum.reported = im.reported

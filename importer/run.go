@@ -550,11 +550,8 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		o.Prepared = r.nopw.see
 		o.CanaryDone = r.canaryDone
 		if r.signInRec != nil {
-			// The canary is that user alone: a hash that does not sign
-			// in costs one user, not the canary's ten.
 			o.first = &r.signInRec.q
 			o.firstSID = r.signInRec.sid
-			o.CanarySize = 1
 		}
 		// Every retry is told: a server that does not answer is never a
 		// silent stall.
