@@ -203,6 +203,10 @@ type CanaryMeasure struct {
 	Accounted int
 	// Rows are the canary's report lines.
 	Rows []ReportRow
+	// ReadyFollows: this canary held only the sign-in's record, and the
+	// canary of the project's readiness follows it (ImportOptions.ReadyDone
+	// then tells what that one measured).
+	ReadyFollows bool
 }
 
 // measuredCanary keeps what the canary measured: its pace, which sizes
@@ -225,6 +229,18 @@ func (im *importer) measuredCanary(req *request, job *adminapi.Job, rows []Repor
 	im.meter = paceMeter{}
 }
 
+// readyDone calls ImportOptions.ReadyDone with what the readiness canary
+// measured, unless the run stopped.
+func (im *importer) readyDone(ctx context.Context) {
+	if im.o.ReadyDone == nil || im.stopped() != nil || ctx.Err() != nil {
+		return
+	}
+	im.mu.Lock()
+	c := im.canary
+	im.mu.Unlock()
+	im.o.ReadyDone(ctx, c)
+}
+
 // canaryDone calls ImportOptions.CanaryDone with what the canary measured.
 func (im *importer) canaryDone(ctx context.Context) error {
 	if im.o.CanaryDone == nil {
@@ -233,6 +249,7 @@ func (im *importer) canaryDone(ctx context.Context) error {
 	im.mu.Lock()
 	c := im.canary
 	im.mu.Unlock()
+	c.ReadyFollows = im.readyFollows
 	if !c.Ran {
 		im.reportMu.Lock()
 		c.Accounted = ImportProgress{Counts: im.counts}.Accounted()
@@ -289,6 +306,19 @@ func (r *run) canaryDone(ctx context.Context, c CanaryMeasure) error {
 	if err := r.canarySignIn(ctx, c); err != nil {
 		return err
 	}
+	if !c.ReadyFollows {
+		r.estimateRest(ctx, c)
+	}
+	return nil
+}
+
+// readyDone is Run's ImportOptions.ReadyDone: the estimate of the rest,
+// from the canary of ten that followed the sign-in's record.
+func (r *run) readyDone(ctx context.Context, c CanaryMeasure) { r.estimateRest(ctx, c) }
+
+// estimateRest sends the estimate of the rest from what canary c measured,
+// once the input's records are counted.
+func (r *run) estimateRest(ctx context.Context, c CanaryMeasure) {
 	if c.Ran && r.total.Load() == 0 && r.counted != nil {
 		// The count beside the import is usually over by now; when it is
 		// not, the estimate waits for it a little (it comes before the
@@ -305,5 +335,4 @@ func (r *run) canaryDone(ctx context.Context, c CanaryMeasure) error {
 	if e, ok := r.estimate.estimate(&c, int(r.total.Load())); ok {
 		r.event(e)
 	}
-	return nil
 }

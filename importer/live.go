@@ -103,6 +103,11 @@ type ImportOptions struct {
 	// before the first request when there is no canary (c.Ran false). An
 	// error stops the run (a *StopError as it is).
 	CanaryDone func(ctx context.Context, c CanaryMeasure) error
+	// ReadyDone, when set, is called after the canary that shows whether
+	// the project is ready when it follows the sign-in's record sent alone
+	// (CanaryMeasure.ReadyFollows), with what that canary measured: the
+	// pace of one record measures nothing.
+	ReadyDone func(ctx context.Context, c CanaryMeasure)
 	// first, when set, is sent in the canary whatever its place in the
 	// input (the record the canary signs in as, RunConfig.CanarySignIn),
 	// unless the run already has its outcome; a canary is then sent
@@ -298,9 +303,12 @@ type importer struct {
 	served int
 	meter  paceMeter
 	// canary is what the canary measured (CanaryDone).
-	canary  CanaryMeasure
-	stopErr error
-	seq     int
+	canary CanaryMeasure
+	// readyFollows: the request just sent held the sign-in's record
+	// alone, and the canary of the project's readiness follows it.
+	readyFollows bool
+	stopErr      error
+	seq          int
 	// reportMu serialises report lines and guards counts.
 	reportMu sync.Mutex
 	counts   Counts
@@ -479,6 +487,13 @@ func Import(ctx context.Context, src *Source, plan *Plan, o ImportOptions, repor
 			im.wg.Wait()
 			if firstAlone {
 				firstAlone, canaryPending = false, readyCanary
+				im.readyFollows = readyCanary
+				return gate.run(ctx, im, add)
+			}
+			if im.readyFollows {
+				im.readyFollows = false
+				im.readyDone(ctx)
+				return nil
 			}
 			return gate.run(ctx, im, add)
 		}

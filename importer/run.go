@@ -549,6 +549,7 @@ func (r *run) run(ctx context.Context) (RunSummary, error) {
 		r.nopw = &noPasswordRows{}
 		o.Prepared = r.nopw.see
 		o.CanaryDone = r.canaryDone
+		o.ReadyDone = r.readyDone
 		if r.signInRec != nil {
 			o.first = &r.signInRec.q
 			o.firstSID = r.signInRec.sid
