@@ -114,15 +114,17 @@ func (n *noPasswordRows) why(row int) string {
 
 // writeNoPasswordList writes the users of report that were inserted
 // without a password (rows) to path, atomically (0600), in the report's
-// order, and returns how many. With none, nothing is written and an
+// order, and returns how many (path "": counts them only). With none, nothing is written and an
 // earlier list is left as it was (it holds user ids: the record of an
 // import is history).
 func writeNoPasswordList(report, path string, rows *noPasswordRows) (int, error) {
 	if rows == nil || !rows.any {
 		return 0, nil
 	}
-	if err := CheckFiles([]NamedPath{{report, "the report"}}, []Output{{NamedPath: NamedPath{path, "the list of users without a password"}, Kind: KindNoPasswordList}}); err != nil {
-		return 0, err
+	if path != "" {
+		if err := CheckFiles([]NamedPath{{report, "the report"}}, []Output{{NamedPath: NamedPath{path, "the list of users without a password"}, Kind: KindNoPasswordList}}); err != nil {
+			return 0, err
+		}
 	}
 	f, err := os.Open(report)
 	if err != nil {
@@ -161,6 +163,10 @@ func writeNoPasswordList(report, path string, rows *noPasswordRows) (int, error)
 		if why == "" {
 			continue
 		}
+		n++
+		if path == "" {
+			continue // counted only
+		}
 		if out == nil {
 			if out, err = CreateAtomic(path); err != nil {
 				return 0, err
@@ -177,10 +183,9 @@ func writeNoPasswordList(report, path string, rows *noPasswordRows) (int, error)
 			b = appendCSVField(b, reportCell(cell))
 		}
 		bw.Write(append(b, '\n'))
-		n++
 	}
 	if out == nil {
-		return 0, nil
+		return n, nil
 	}
 	if err := out.Finish(nil, bw.Flush); err != nil {
 		return 0, err
@@ -258,7 +263,7 @@ func (r *run) noPasswordNotes(s *RunSummary) []string {
 	switch {
 	case s.NoPasswordList != "":
 		out = append(out, fmt.Sprintf("%d %s no password: %s", s.NoPassword, plural(s.NoPassword, "user has", "users have"), s.NoPasswordList))
-	case s.NoPassword > 0 && s.DryRun:
+	case s.NoPassword > 0 && (s.DryRun || s.Rehearsal):
 		out = append(out, fmt.Sprintf("%d %s no password in Authgear (a live import lists them beside its report)", s.NoPassword, plural(s.NoPassword, "user would have", "users would have")))
 	case s.NoPassword > 0:
 		out = append(out, fmt.Sprintf("%d %s no password", s.NoPassword, plural(s.NoPassword, "user has", "users have")))
@@ -279,7 +284,11 @@ func (r *run) finishNoPassword(s *RunSummary, report string) error {
 	if s.DryRun || r.nopw == nil {
 		return nil
 	}
+	// A rehearsal's users are the sandbox's: counted, not listed.
 	path := DefaultNoPassword(report)
+	if s.Rehearsal {
+		path = ""
+	}
 	n, err := writeNoPasswordList(report, path, r.nopw)
 	var oe *OutputError
 	if errors.As(err, &oe) {
@@ -289,7 +298,7 @@ func (r *run) finishNoPassword(s *RunSummary, report string) error {
 		return fmt.Errorf("write the list of users without a password: %w", err)
 	}
 	s.NoPassword = n
-	if n > 0 {
+	if n > 0 && path != "" {
 		s.NoPasswordList = path
 	}
 	return nil
