@@ -660,6 +660,11 @@ func (r SignInResult) Lines() []string {
 			out = append(out, "the password is right, but the OAuth sign-in gave no token that verifies: "+r.TokenRefused)
 			break
 		}
+		if r.NextStep == "authenticate" {
+			// The password is proven; the sign-in is not finished.
+			out = append(out, "the password is right (by "+r.LoginMethod+"); the project then asks for a second factor, which the check does not answer: not signed in, so no session was created and no token was checked")
+			break
+		}
 		s := "signed in by " + r.LoginMethod
 		if r.UserID != "" {
 			s += " as user " + r.UserID
@@ -669,9 +674,6 @@ func (r SignInResult) Lines() []string {
 		out = append(out, s)
 		if len(r.Roles) > 0 {
 			out = append(out, "roles: "+strings.Join(r.Roles, ", "))
-		}
-		if r.NextStep == "authenticate" {
-			out = append(out, "the password is right; the project then asks for a second factor, which the check does not answer")
 		}
 	case SignInMustChangePassword:
 		if r.PasswordExpired {

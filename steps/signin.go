@@ -372,18 +372,22 @@ func signInResultView(st *ui.Styles, width int, login string, res *importer.Sign
 	if len(res.Roles) > 0 {
 		roles = "; roles " + importer.Printable(strings.Join(res.Roles, ", "))
 	}
-	switch res.Outcome {
-	case importer.SignInSucceeded:
+	switch o := res.Outcome; {
+	case o == importer.SignInSucceeded && res.NextStep == "authenticate":
+		line(st.Good.Render, fmt.Sprintf("✓ The password of %s is right%s; the project then asks for a second factor, which the check does not answer: not signed in, no session created.", who, method))
+	case o == importer.SignInSucceeded:
 		line(st.Good.Render, fmt.Sprintf("✓ %s signs in with that password%s%s%s.", who, method, user, roles))
-	case importer.SignInMustChangePassword:
+	case o == importer.SignInMustChangePassword && res.PasswordExpired:
+		line(st.Good.Render, fmt.Sprintf("✓ The password is right%s%s, but expired: it was imported to be changed (a clear-text password hashed on this machine), so Authgear asks %s for a new one at sign-in. The check did not answer that step.", method, user, who))
+	case o == importer.SignInMustChangePassword:
 		line(st.Good.Render, fmt.Sprintf("✓ The password is right%s%s, but weaker than the project's password policy: Authgear asks %s for a new one at sign-in. The check did not answer that step, so the password is unchanged.", method, user, who))
-	case importer.SignInWrongPassword:
+	case o == importer.SignInWrongPassword:
 		line(st.Bad.Render, fmt.Sprintf("✗ Refused (invalid credentials): the password is wrong, or %s has no password in Authgear (none in the export, or a hash that could not be imported: see the report's reason).", who))
-	case importer.SignInUnknownUser:
+	case o == importer.SignInUnknownUser:
 		line(st.Bad.Render, fmt.Sprintf("✗ No user signs in with %s: the project has no user with this login ID, or does not enable this login method. The report says what became of the record.", who))
-	case importer.SignInDisabled:
+	case o == importer.SignInDisabled:
 		line(st.Warn.Render, fmt.Sprintf("The password is right, but %s is disabled: they cannot sign in until the user is enabled again (portal: User Management).", who))
-	case importer.SignInRateLimited:
+	case o == importer.SignInRateLimited:
 		wait := "about a minute"
 		if d := res.RetryAfter; d > 0 {
 			wait = importer.AboutDuration(d)

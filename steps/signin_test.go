@@ -182,6 +182,10 @@ func TestSignInOutcomesInWizardWords(t *testing.T) {
 			want: []string{"An unexpected answer: WebHookDisallowed"}},
 		{res: importer.SignInResult{Outcome: importer.SignInSucceeded, LastLoginChanged: true, SessionNote: "the session the check created was left: ending it needs the Admin API key; it lasts up to 1 year"},
 			want: []string{"The session the check created was left: ending it needs the Admin API key; it lasts up to 1 year."}},
+		{res: importer.SignInResult{Outcome: importer.SignInSucceeded, PasswordRight: true, NextStep: "authenticate", LoginMethod: "email"},
+			want: []string{"The password of a@x.io is right (email login); the project then asks for a second factor", "not signed in"}, not: []string{"signs in with that password"}},
+		{res: importer.SignInResult{Outcome: importer.SignInMustChangePassword, PasswordRight: true, PasswordExpired: true},
+			want: []string{"but expired"}, not: []string{"weaker"}},
 		{err: fmt.Errorf("sign-in check: dial tcp: connection refused"),
 			want: []string{"The check could not be made: sign-in check: dial tcp: connection refused"}},
 	} {
