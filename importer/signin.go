@@ -532,6 +532,14 @@ func endSignInSession(ctx context.Context, api *adminapi.Client, token string, r
 	}
 	gid := adminapi.SessionGlobalID(sid)
 	sessions, err := api.UserSessions(ctx, res.UserID)
+	if errors.Is(err, adminapi.ErrNoSuchUser) {
+		// The user who signed in is not in the Admin API's project: the
+		// public endpoint is another project's, and proves nothing here.
+		res.Outcome = SignInUnexpected
+		res.Reason = "the user who signed in at the public endpoint is not in the Admin API's project: the public endpoint is another project's, so nothing is proven for this one"
+		left("the session the check created was left: it is in the other project")
+		return
+	}
 	if err != nil {
 		left("the session the check created was left: the user's sessions could not be read (" + Printable(signInErrText(err)) + ")")
 		return

@@ -669,3 +669,29 @@ func TestSignInExpiredPassword(t *testing.T) {
 		t.Errorf("weak: %+v, lines %q", res, lines)
 	}
 }
+
+// TestSignInAtAnotherProject: a public endpoint that is another project's
+// signs the user in there, and the Admin API's project has no such user:
+// nothing is proven for this project (exit 1), whatever the password.
+func TestSignInAtAnotherProject(t *testing.T) {
+	here := startLive(t, sandbox.Options{LoginIDTypes: []string{"email"}})
+	other := startLive(t, sandbox.Options{LoginIDTypes: []string{"email"}})
+	h, err := bcrypt.GenerateFromPassword([]byte("Ada-Passw0rd!"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := fmt.Sprintf(`{"identifier":"email","records":[{"email":"ada@example.com","password":{"type":"bcrypt","password_hash":%q}}]}`, h)
+	if _, err := other.api.CreateImport(context.Background(), []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.sb.WaitIdle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := SignIn(context.Background(), SignInCheck{PublicEndpoint: other.sb.URL, LoginID: "ada@example.com", Password: "Ada-Passw0rd!", API: here.api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != SignInUnexpected || !strings.Contains(res.Reason, "another project's") || SignInExitCode(res, nil) != ExitError {
+		t.Errorf("%+v, exit %d", res, SignInExitCode(res, nil))
+	}
+}
