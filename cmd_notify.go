@@ -89,8 +89,8 @@ func runNotify(ctx context.Context, args []string, io *stdio) error {
 		Events: func(e importer.Event) { notifyEvent(prog, e) },
 	})
 	if errors.Is(err, importer.ErrNotifyCancelled) {
-		fmt.Fprintln(io.Err, "notify: not confirmed; no message was sent")
-		return &printedError{err}
+		// A refusal, as replay's unconfirmed --create-roles: exit 2.
+		return &usageError{msg: "notify: not confirmed; no message was sent"}
 	}
 	if err != nil && s.Sent == 0 {
 		return err
@@ -103,8 +103,8 @@ func runNotify(ctx context.Context, args []string, io *stdio) error {
 			fmt.Fprintf(w, "  %s\t(user %s: %s)\n", importer.Printable(u.LoginID), importer.Printable(u.UserID), importer.Printable(u.Why))
 		}
 	} else {
-		fmt.Fprintf(w, "notify: of %d users without a password in %s: %d sent, %d with no email or phone login ID in Authgear, %d failed\n",
-			s.Listed, importer.Printable(s.Target), s.Sent, s.Unknown, s.Failed)
+		fmt.Fprintf(w, "notify: of %d users without a password in %s: %d sent, %d with no email or phone login ID in Authgear, %d failed, %d skipped\n",
+			s.Listed, importer.Printable(s.Target), s.Sent, s.Unknown, s.Failed, len(s.Skipped))
 		for _, u := range s.Send {
 			if u.Outcome == "failed" {
 				fmt.Fprintf(w, "  failed: %s: %s\n", importer.Printable(u.LoginID), importer.Printable(u.Reason))

@@ -80,7 +80,7 @@ func TestNotifyCommand(t *testing.T) {
 		t.Fatalf("dry run lists %v (messages %d), want %v", listed, len(sb.Messages()), want)
 	}
 	for _, in := range []string{"", "yes\n", "otherapp\n"} {
-		if r := notify(in, "--reset-password"); r.code != exitError || !strings.Contains(r.errOut, "Type the project id (myapp) to send 3 messages") || len(sb.Messages()) != 0 {
+		if r := notify(in, "--reset-password"); r.code != exitUsage || !strings.Contains(r.errOut, "Type the project id (myapp) to send 3 messages") || len(sb.Messages()) != 0 {
 			t.Fatalf("notify with %q typed: %s (%d messages)", in, r, len(sb.Messages()))
 		}
 	}

@@ -86,8 +86,8 @@ func runUndo(ctx context.Context, args []string, io *stdio) error {
 		Events: func(e importer.Event) { undoEvent(prog, e) },
 	})
 	if errors.Is(err, importer.ErrUndoCancelled) {
-		fmt.Fprintln(io.Err, "undo: not confirmed; nothing was deleted")
-		return &printedError{err}
+		// A refusal, as replay's unconfirmed --create-roles: exit 2.
+		return &usageError{msg: "undo: not confirmed; nothing was deleted"}
 	}
 	if err != nil {
 		return err

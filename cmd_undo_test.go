@@ -47,7 +47,7 @@ func TestUndoCommand(t *testing.T) {
 		return runResult{code, out.String(), errOut.String()}
 	}
 	for _, in := range []string{"", "yes\n", "delete 30 users from otherapp\n"} {
-		if r := undo(in); r.code != exitError || !strings.Contains(r.errOut, `Type "delete 30 users from myapp"`) || len(sb.Users()) != 30 {
+		if r := undo(in); r.code != exitUsage || !strings.Contains(r.errOut, `Type "delete 30 users from myapp"`) || len(sb.Users()) != 30 {
 			t.Fatalf("undo with %q typed: %s", in, r)
 		}
 	}
