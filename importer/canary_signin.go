@@ -206,7 +206,7 @@ func (r *run) canarySignIn(ctx context.Context, c CanaryMeasure) error {
 	case SignInWrongPassword:
 		return stop(fmt.Sprintf("the canary user %s did not sign in with the password given (%s): a wrong password, or the user has no password in Authgear; nothing more was sent, and %s. "+
 			"If the password is the one the old system accepts, the hash the export gave does not check it as the old system did, and no other user would sign in either: %s",
-			login, res.Reason, imported, CanarySignInCauses), nil, RemedySignInAgain)
+			login, res.Reason, imported, CanarySignInCauses+r.canaryFixNext()), nil, RemedySignInAgain)
 	case SignInUnknownUser:
 		return stop(fmt.Sprintf("no user has the login ID %s after the first request (%s): the record was imported without it; nothing more was sent", login, res.Reason), nil, RemedySignInAgain)
 	}
@@ -218,4 +218,14 @@ func (r *run) canarySignIn(ctx context.Context, c CanaryMeasure) error {
 const CanarySignInCauses = "a pepper the old system added to every password before hashing (Authgear cannot add it), " +
 	"a double-hashed export (a bcrypt of another hash, not of the password), " +
 	"or a password longer than bcrypt's 72 bytes (bcrypt, on this machine or in the old system, keeps only the first 72 bytes: the hash does not check the whole password as the old system did). " +
-	"Fix the mapping or the export, delete this user, and import again into a new report"
+	"Fix the mapping or the export"
+
+// canaryFixNext ends the advice of a canary sign-in that failed: what to
+// do once the mapping or the export is fixed. A rehearsal's sandbox holds
+// the user only as long as the run, so there is nothing to delete.
+func (r *run) canaryFixNext() string {
+	if r.c.Target != nil && r.c.Target.Rehearsal {
+		return ", and rehearse again"
+	}
+	return ", delete this user, and import again into a new report"
+}
