@@ -50,6 +50,10 @@ func (s *Server) sendResetPasswordMessage(loginID string) (any, error) {
 		found = true
 		s.messages = append(s.messages, Message{Kind: MessageResetPassword, Channel: k.channel, Target: id.claim,
 			UserID: id.userID, LoginID: loginID, At: s.now().UTC()})
+		// Said, so that a rehearsal of notify against the standalone
+		// sandbox shows what Authgear would send (%q: a login ID is
+		// text from a file).
+		s.logf("sandbox: reset-password message by %s to %q (user %s): recorded, not sent", k.channel, id.claim, id.userID)
 	}
 	if !found {
 		return nil, &gqlError{name: "Invalid", reason: "ForgotPasswordFailed", message: "specified user not found",
