@@ -397,8 +397,7 @@ func (m *importingStep) targetCmd() tea.Cmd {
 			if err := importer.CheckSandboxSize(records); err != nil {
 				return targetMsg{err: err}
 			}
-			t, err := rehearsal.Start(ctx, importer.SandboxConfig{
-				LoginIDTypes: []string{"email", "phone", "username"}, Roles: []string{"*"}, Groups: []string{"*"}})
+			t, err := rehearsal.Start(ctx, rehearsalProject)
 			return targetMsg{t: t, err: err}
 		}
 		t, err := importer.AdminAPITarget(cfg)
@@ -636,12 +635,22 @@ func (m *importingStep) key(k tea.KeyMsg) (step, tea.Cmd) {
 	return m, nil
 }
 
+// rehearsalProject is the project the wizard rehearses in: every login ID
+// type and every role and group (the headless command it prints says the
+// same, replayCommand).
+var rehearsalProject = importer.SandboxConfig{
+	LoginIDTypes: []string{"email", "phone", "username"}, Roles: []string{"*"}, Groups: []string{"*"}}
+
 // start runs the import: the same run replay does, with the same files.
 func (m *importingStep) start() tea.Cmd {
 	ctx, cancel := context.WithCancel(m.s.ctx)
 	m.cancel = cancel
 	m.phase, m.started, m.err = phaseRunning, time.Now(), nil
 	m.now = m.started
+	m.s.rehearsal, m.s.canaryLogin = !m.real, ""
+	if m.canary != nil {
+		m.s.canaryLogin = m.canary.LoginID
+	}
 	cfg := importer.RunConfig{
 		Mapping: cloneMapping(m.s.mapping), MappingPath: m.s.mappingPath, Input: m.input(),
 		Report: importer.DefaultReport(m.input()), Target: m.target, Concurrency: 2,

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
@@ -130,9 +131,11 @@ type session struct {
 	problem string
 	// rehearsal: the import went to the in-process sandbox.
 	rehearsal bool
-	preview   *importer.RunSummary // the preview's dry run
-	endpoint  string
-	snippet   string
+	// canaryLogin is the login ID the import's canary signed in as.
+	canaryLogin string
+	preview     *importer.RunSummary // the preview's dry run
+	endpoint    string
+	snippet     string
 	// closers end what outlives a step (the sandbox, kept for verify).
 	closers []func()
 	// runs numbers the engine runs, so that a step left and entered again
@@ -458,6 +461,16 @@ func Run(ctx context.Context, o Options) (Result, error) {
 func replayCommand(s *session) string {
 	parts := "authgear-migrate replay --mapping " + importer.ShellQuote(s.mappingPath) +
 		" --input " + importer.ShellQuote(s.loaded.input)
+	if s.rehearsal {
+		// The same project as the wizard's rehearsal (rehearsalProject).
+		p := rehearsalProject
+		parts += " --sandbox --sandbox-login-ids " + strings.Join(p.LoginIDTypes, ",") +
+			" --sandbox-roles " + importer.ShellQuote(strings.Join(p.Roles, ",")) +
+			" --sandbox-groups " + importer.ShellQuote(strings.Join(p.Groups, ","))
+	}
+	if s.canaryLogin != "" {
+		parts += " --canary-sign-in " + importer.ShellQuote(s.canaryLogin)
+	}
 	return parts
 }
 

@@ -260,7 +260,9 @@ func TestWizardEndToEnd(t *testing.T) {
 	if res.Problem != "" || len(res.Summary.Notes) == 0 {
 		t.Errorf("problem %q after a run that went through (notes %q)", res.Problem, res.Summary.Notes)
 	}
-	if res.Mapping != "users.mapping.yaml" || !strings.Contains(res.Replay, "replay --mapping users.mapping.yaml --input users.csv") {
+	// The headless command repeats the rehearsal in the same project as
+	// the wizard's (every login ID type, role and group).
+	if res.Mapping != "users.mapping.yaml" || !strings.Contains(res.Replay, "replay --mapping users.mapping.yaml --input users.csv --sandbox --sandbox-login-ids email,phone,username --sandbox-roles '*' --sandbox-groups '*'") {
 		t.Errorf("result %+v", res)
 	}
 	if _, err := importer.ReadMappingFile(filepath.Join(dir, "users.mapping.yaml")); err != nil {
