@@ -415,21 +415,34 @@ func (p *previewStep) View() string {
 	vp := p.vp
 	vp.Width, vp.Height = p.vpSize()
 	b.WriteString(vp.View() + "\n")
-	if p.docPath != "" || p.docErr != nil {
+	if line := p.docLine(); line != "" {
 		if p.docErr != nil {
-			b.WriteString(st.Bad.Render("request document: "+importer.Printable(p.docErr.Error())) + "\n")
+			b.WriteString(st.Bad.Render(line) + "\n")
 		} else {
-			b.WriteString(st.Good.Render("request document written: "+importer.Printable(p.docPath)+" (mode 0600)") + "\n")
+			b.WriteString(st.Good.Render(line) + "\n")
 		}
 	}
 	return b.String()
 }
 
+// docLine is what w did (the request document written, or why not),
+// wrapped to the width: a refusal is said whole.
+func (p *previewStep) docLine() string {
+	width := max(p.c.Width-2, 20)
+	switch {
+	case p.docErr != nil:
+		return ui.Wrap("request document: "+importer.PrintableLines(p.docErr.Error()), width)
+	case p.docPath != "":
+		return ui.Wrap("request document written: "+importer.Printable(p.docPath)+" (mode 0600)", width)
+	}
+	return ""
+}
+
 // vpSize is the viewport's size: the body below the head.
 func (p *previewStep) vpSize() (int, int) {
 	used := lipgloss.Height(p.head())
-	if p.docPath != "" || p.docErr != nil {
-		used++
+	if line := p.docLine(); line != "" {
+		used += lipgloss.Height(line)
 	}
 	return max(p.c.Width-2, 20), max(p.c.BodyHeight()-used, 3)
 }

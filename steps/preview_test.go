@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 )
 
 // TestPreviewLeavesNothingInTmpdir: the preview's dry run writes no
@@ -104,5 +105,38 @@ func TestPreviewKeysWhileRunning(t *testing.T) {
 	}
 	if v := d.w.View(); !strings.Contains(v, "20,000 records: 20,000 valid") {
 		t.Errorf("the end of the preview:\n%s", v)
+	}
+}
+
+// TestPreviewWriteRefusalSaidWhole: w over a file of the person's that is
+// not a request document is refused, and the refusal is said whole at
+// 80x24, wrapped, within the screen.
+func TestPreviewWriteRefusalSaidWhole(t *testing.T) {
+	dir := exampleDir(t)
+	if err := os.WriteFile(filepath.Join(dir, "users.request.json"), []byte(`{"my":"data"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := newDriver(t, Options{}, 80, 24)
+	walkTo(t, d, stepMap)
+	d.handle(enter)
+	d.until(func() bool {
+		p, ok := d.w.steps[stepPreview].(*previewStep)
+		return d.w.cur == stepPreview && ok && !p.running
+	})
+	p := d.w.steps[stepPreview].(*previewStep)
+	d.key(runes("w"), func() bool { return p.docPath != "" || p.docErr != nil })
+	if p.docErr == nil {
+		t.Fatal("a file of the person's was replaced")
+	}
+	v := d.w.View()
+	flat := strings.Join(strings.Fields(v), " ")
+	if !strings.Contains(flat, "it is not replaced") {
+		t.Errorf("the refusal is cut:\n%s", v)
+	}
+	if h := lipgloss.Height(v); h > 24 {
+		t.Errorf("the screen is %d lines high", h)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "users.request.json")); string(b) != `{"my":"data"}` {
+		t.Errorf("the file was changed: %q", b)
 	}
 }
