@@ -215,8 +215,10 @@ func (l *loadStep) ShortHelp() []key.Binding {
 }
 
 func (l *loadStep) FullHelp() [][]key.Binding {
-	if l.s.loaded != nil && l.pwInput == nil && l.records == nil && !l.picking {
-		return [][]key.Binding{l.ShortHelp(), {l.keys.Passwords, l.keys.Fresh, l.keys.Unmask}}
+	// The short help already names every key that works here; ctrl+p
+	// also joins another password export over one joined already.
+	if l.s.loaded != nil && l.pwInput == nil && l.records == nil && !l.picking && l.s.loaded.mapping.Source.Passwords != nil {
+		return [][]key.Binding{l.ShortHelp(), {l.keys.Passwords}}
 	}
 	return [][]key.Binding{l.ShortHelp()}
 }
