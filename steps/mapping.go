@@ -634,7 +634,6 @@ func (m *mappingStep) View() string {
 		return m.chooser.View(st, m.c.Width, m.c.Height-4)
 	}
 	var b strings.Builder
-	mp := m.s.mapping
 	b.WriteString(st.Title.Render("Map the columns") + "  " + st.Muted.Render(importer.Printable(m.s.loaded.input)+" → "+importer.Printable(m.s.mappingPath)) + "\n")
 	if m.notes != nil {
 		n := len(m.s.loaded.notes)
@@ -650,12 +649,15 @@ func (m *mappingStep) View() string {
 		b.WriteString(st.Key.Render("r") + " replace it  ·  " + st.Key.Render("a") + " save under another name  ·  " + st.Key.Render("esc") + " back to the map\n")
 		return b.String()
 	}
-	b.WriteString(m.sampleLine() + "\n")
+	sample := m.sampleLine()
+	b.WriteString(sample + "\n")
 	if n := len(m.s.loaded.notes); n > 0 {
 		b.WriteString(st.Warn.Render(ui.Truncate(fmt.Sprintf("%d %s on this export (what is carried over, what is not): n reads them", n, plural(n, "note", "notes")), m.c.Width-2)) + "\n")
 	}
 	// The list, then the detail of the selected row.
-	listH := max((m.c.Height-8)/2-min(len(m.s.loaded.notes), 1), 3)
+	// A verdict said on more than one line (an error, a warning: said
+	// whole) takes its room from the list.
+	listH := max((m.c.Height-8)/2-min(len(m.s.loaded.notes), 1)-max(strings.Count(sample, "\n")-1, 0), 3)
 	if m.cursor < m.top {
 		m.top = m.cursor
 	}
@@ -679,15 +681,14 @@ func (m *mappingStep) View() string {
 			prompt += "\n" + st.Muted.Render(ui.Wrap(importer.Printable(m.inputHelp), m.c.Width-2))
 		}
 		if m.inputErr != "" {
-			prompt += "\n" + st.Bad.Render(importer.Printable(m.inputErr))
+			prompt += "\n" + st.Bad.Render(ui.Wrap(importer.Printable(m.inputErr), m.c.Width-2))
 		}
 	}
 	b.WriteString(m.detailIn(strings.Count(prompt, "\n")))
 	b.WriteString(prompt)
 	if m.saveErr != nil {
-		b.WriteString("\n" + st.Bad.Render("cannot save: "+importer.Printable(m.saveErr.Error())))
+		b.WriteString("\n" + st.Bad.Render(ui.Wrap("cannot save: "+importer.PrintableLines(m.saveErr.Error()), m.c.Width-2)))
 	}
-	_ = mp
 	return b.String()
 }
 
@@ -756,7 +757,7 @@ func (m *mappingStep) rowText(i int) string {
 func (m *mappingStep) sampleLine() string {
 	st := m.c.Styles
 	if m.compErr != nil {
-		return st.Bad.Render(ui.Truncate(importer.Printable(m.compErr.Error()), m.c.Width-2))
+		return st.Bad.Render(ui.Wrap(importer.PrintableLines(m.compErr.Error()), m.c.Width-2))
 	}
 	if m.results == nil {
 		return st.Muted.Render("checking the sample…")
@@ -790,13 +791,13 @@ func (m *mappingStep) sampleLine() string {
 		}
 		s := st.Warn.Render(ui.Truncate(fmt.Sprintf("%s; %d invalid (%s: %s)", line, bad, most, importer.Printable(top)), m.c.Width-2))
 		if w := m.loginIDWarning(); w != "" {
-			s += "\n" + st.Warn.Render(ui.Truncate(w, m.c.Width-2))
+			s += "\n" + st.Warn.Render(ui.Wrap(w, m.c.Width-2))
 		}
 		return s
 	}
 	s := st.Good.Render(line)
 	if w := m.loginIDWarning(); w != "" {
-		s += "\n" + st.Warn.Render(ui.Truncate(w, m.c.Width-2))
+		s += "\n" + st.Warn.Render(ui.Wrap(w, m.c.Width-2))
 	}
 	return s
 }
