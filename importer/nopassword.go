@@ -262,11 +262,11 @@ func (r *run) noPasswordNotes(s *RunSummary) []string {
 	var out []string
 	switch {
 	case s.NoPasswordList != "":
-		out = append(out, fmt.Sprintf("%d %s no password: %s", s.NoPassword, plural(s.NoPassword, "user has", "users have"), s.NoPasswordList))
+		out = append(out, fmt.Sprintf("%s %s no password: %s", Thousands(s.NoPassword), plural(s.NoPassword, "user has", "users have"), s.NoPasswordList))
 	case s.NoPassword > 0 && (s.DryRun || s.Rehearsal):
-		out = append(out, fmt.Sprintf("%d %s no password in Authgear (a live import lists them beside its report)", s.NoPassword, plural(s.NoPassword, "user would have", "users would have")))
+		out = append(out, fmt.Sprintf("%s %s no password in Authgear (a live import lists them beside its report)", Thousands(s.NoPassword), plural(s.NoPassword, "user would have", "users would have")))
 	case s.NoPassword > 0:
-		out = append(out, fmt.Sprintf("%d %s no password", s.NoPassword, plural(s.NoPassword, "user has", "users have")))
+		out = append(out, fmt.Sprintf("%s %s no password", Thousands(s.NoPassword), plural(s.NoPassword, "user has", "users have")))
 	}
 	if s.PasswordsExpired > 0 {
 		verb := "were"
