@@ -49,67 +49,57 @@ func otherValue(name, arg string, c *applyCtx) (string, error) {
 	return strings.TrimSpace(strings.TrimPrefix(scalarString(v), "'")), nil
 }
 
+// withOther is the prologue of the transforms that read a second field
+// at arg (salted, bcrypt_salt, bcrypt_cost): an empty value stays empty;
+// otherwise f gets the value as text and the other field's value
+// (trimmed; "" when the record has none).
+func withOther(name string, f func(s, other string) (any, error)) func(v any, arg string, c *applyCtx) (any, error) {
+	return func(v any, arg string, c *applyCtx) (any, error) {
+		if isEmpty(v) {
+			return nil, nil
+		}
+		s, err := toText(v)
+		if err != nil {
+			return nil, err
+		}
+		other, err := otherValue(name, arg, c)
+		if err != nil {
+			return nil, err
+		}
+		return f(s, other)
+	}
+}
+
 // tSalted makes a digest that has a salt at arg a salted digest. Any
 // other value (a bcrypt hash, a declared hash, no salt) passes unchanged.
-func tSalted(v any, arg string, c *applyCtx) (any, error) {
-	if isEmpty(v) {
-		return nil, nil
-	}
-	s, err := toText(v)
-	if err != nil {
-		return nil, err
-	}
-	salt, err := otherValue("salted", arg, c)
-	if err != nil || salt == "" {
-		return s, err
+var tSalted = withOther("salted", func(s, salt string) (any, error) {
+	if salt == "" {
+		return s, nil
 	}
 	switch RecogniseHash(s) {
 	case HashHexDigest, HashBase64Key, HashPlaintext, HashUnknown:
 		return declareHash(strings.TrimSpace(s), "salted_digest"), nil
 	}
 	return s, nil
-}
+})
 
 // tBcryptSalt puts a 22-character bcrypt salt at arg before a
 // 31-character bcrypt checksum. Values of other shapes pass unchanged
 // (another scheme's hash and salt, which the hasher transform names).
-func tBcryptSalt(v any, arg string, c *applyCtx) (any, error) {
-	if isEmpty(v) {
-		return nil, nil
-	}
-	s, err := toText(v)
-	if err != nil {
-		return nil, err
-	}
+var tBcryptSalt = withOther("bcrypt_salt", func(s, salt string) (any, error) {
 	s = strings.TrimSpace(s)
-	salt, err := otherValue("bcrypt_salt", arg, c)
-	if err != nil {
-		return nil, err
-	}
 	if isBcryptB64(s, bcryptSumLen) && isBcryptB64(salt, bcryptSaltLen) {
 		return salt + s, nil
 	}
 	return s, nil
-}
+})
 
 // tBcryptCost puts "$2a$<cost>$" with the cost at arg before a bcrypt
 // salt and checksum (53 characters, as bcrypt_salt makes them). Values of
 // other shapes, or a cost bcrypt does not have (4 to 31), pass unchanged.
-func tBcryptCost(v any, arg string, c *applyCtx) (any, error) {
-	if isEmpty(v) {
-		return nil, nil
-	}
-	s, err := toText(v)
-	if err != nil {
-		return nil, err
-	}
-	s = strings.TrimSpace(s)
-	cost, err := otherValue("bcrypt_cost", arg, c)
-	if err != nil {
-		return nil, err
-	}
-	return assembleBcrypt(cost, s), nil
-}
+var tBcryptCost = withOther("bcrypt_cost", func(s, cost string) (any, error) {
+	return assembleBcrypt(cost, strings.TrimSpace(s)), nil
+})
 
 // assembleBcrypt makes "$2a$<cost>$<salt+checksum>" when cost and sum fit
 // bcrypt, and returns sum unchanged otherwise.
