@@ -459,9 +459,7 @@ func (s *Source) initJSONLayout(br *bufio.Reader, l jsonLayout) error {
 				return nil, fail(err)
 			}
 			given++
-			start := dec.InputOffset() - int64(len(raw))
-			line, _ := lc.pos(start)
-			return decodeObjectRow(s.name, line, raw), nil
+			return s.rowAt(lc, dec, raw), nil
 		}
 		return nil
 	}
@@ -524,9 +522,7 @@ func (s *Source) initJSONLayout(br *bufio.Reader, l jsonLayout) error {
 		if err := dec.Decode(&raw); err != nil {
 			return nil, fail(err)
 		}
-		start := dec.InputOffset() - int64(len(raw))
-		line, _ := lc.pos(start)
-		return decodeObjectRow(s.name, line, raw), nil
+		return s.rowAt(lc, dec, raw), nil
 	}
 	return nil
 }

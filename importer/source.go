@@ -1304,9 +1304,7 @@ func (s *Source) initJSON(br *bufio.Reader, o SourceOptions) error {
 		if err := dec.Decode(&raw); err != nil {
 			return nil, fail(err)
 		}
-		start := dec.InputOffset() - int64(len(raw))
-		line, _ := lc.pos(start)
-		return decodeObjectRow(s.name, line, raw), nil
+		return s.rowAt(lc, dec, raw), nil
 	}
 	return nil
 }
@@ -1367,6 +1365,12 @@ func decodeRest(dec *json.Decoder, d json.Delim, out *any) error {
 		*out = obj
 	}
 	return nil
+}
+
+// rowAt is the record raw that dec just read, at the line it starts on.
+func (s *Source) rowAt(lc *lineCounter, dec *json.Decoder, raw []byte) *Row {
+	line, _ := lc.pos(dec.InputOffset() - int64(len(raw)))
+	return decodeObjectRow(s.name, line, raw)
 }
 
 func decodeObjectRow(name string, line int, raw []byte) *Row {
