@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
 )
 
 // TestReplayCreateRolesAsks (issue 17 item 7): replay --create-roles lists
@@ -20,19 +18,7 @@ import (
 // created; undo deletes the users and then the roles.
 func TestReplayCreateRolesAsks(t *testing.T) {
 	dir := t.TempDir()
-	kp, err := sandbox.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "admin-key.pem")
-	if err := kp.WriteKeyFile(keyFile); err != nil {
-		t.Fatal(err)
-	}
-	sb, err := sandbox.Start(context.Background(), "127.0.0.1:0", sandbox.Options{ProjectID: "myapp", Keys: []sandbox.PublicKey{kp.PublicKey()}, LoginIDTypes: []string{"email"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sb, keyFile, kid := projectSandbox(t, dir, "email")
 	input := filepath.Join(dir, "users.csv")
 	var b strings.Builder
 	b.WriteString("email,roles\n")
@@ -43,7 +29,7 @@ func TestReplayCreateRolesAsks(t *testing.T) {
 	mapping := filepath.Join(dir, "users.mapping.yaml")
 	os.WriteFile(mapping, []byte("version: 1\nidentifier: email\nfields:\n  email: {from: email}\n  roles: {from: roles, transforms: [{split: \";\"}]}\n"), 0o600)
 	report := filepath.Join(dir, "users.report.csv")
-	env := map[string]string{"AUTHGEAR_ENDPOINT": sb.URL, "AUTHGEAR_PROJECT_ID": "myapp", "AUTHGEAR_ADMIN_KEY_ID": kp.KID, "AUTHGEAR_ADMIN_KEY_FILE": keyFile}
+	env := map[string]string{"AUTHGEAR_ENDPOINT": sb.URL, "AUTHGEAR_PROJECT_ID": "myapp", "AUTHGEAR_ADMIN_KEY_ID": kid, "AUTHGEAR_ADMIN_KEY_FILE": keyFile}
 	cmd := func(stdin string, args ...string) runResult {
 		var out, errOut bytes.Buffer
 		io := &stdio{In: strings.NewReader(stdin), Out: &out, Err: &errOut, Getenv: func(k string) string { return env[k] }, ProgramName: "authgear-migrate"}

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/authgear-migrate/authgear-migrate/importer"
-	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
 )
 
 // TestNotifyCommand (issue 16 item 6): replay into a sandbox a file with a
@@ -21,19 +20,7 @@ import (
 // the project id; typed, one message each is sent; a rerun sends none.
 func TestNotifyCommand(t *testing.T) {
 	dir := t.TempDir()
-	kp, err := sandbox.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "admin-key.pem")
-	if err := kp.WriteKeyFile(keyFile); err != nil {
-		t.Fatal(err)
-	}
-	sb, err := sandbox.Start(context.Background(), "127.0.0.1:0", sandbox.Options{ProjectID: "myapp", Keys: []sandbox.PublicKey{kp.PublicKey()}, LoginIDTypes: []string{"email"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sb, keyFile, kid := projectSandbox(t, dir, "email")
 	input := filepath.Join(dir, "users.csv")
 	mapping := filepath.Join(dir, "users.mapping.yaml")
 	csv := "email,password_hash,password\n" +
@@ -50,7 +37,7 @@ func TestNotifyCommand(t *testing.T) {
 	}
 	report := filepath.Join(dir, "users.report.csv")
 	list := importer.DefaultNoPassword(report)
-	env := map[string]string{"AUTHGEAR_ENDPOINT": sb.URL, "AUTHGEAR_PROJECT_ID": "myapp", "AUTHGEAR_ADMIN_KEY_ID": kp.KID, "AUTHGEAR_ADMIN_KEY_FILE": keyFile}
+	env := map[string]string{"AUTHGEAR_ENDPOINT": sb.URL, "AUTHGEAR_PROJECT_ID": "myapp", "AUTHGEAR_ADMIN_KEY_ID": kid, "AUTHGEAR_ADMIN_KEY_FILE": keyFile}
 	r := runCmd(t, env, "replay", "--mapping", mapping, "--input", input, "--report", report)
 	if r.code != exitOK || !strings.Contains(r.out, "note: 3 users have no password: "+list) || !strings.Contains(r.out, "authgear-migrate notify --report") {
 		t.Fatalf("replay: %s", r)

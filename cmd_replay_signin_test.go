@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,22 +25,10 @@ type canaryEnv struct {
 func startCanaryEnv(t *testing.T) *canaryEnv {
 	t.Helper()
 	dir := t.TempDir()
-	kp, err := sandbox.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "admin-key.pem")
-	if err := kp.WriteKeyFile(keyFile); err != nil {
-		t.Fatal(err)
-	}
-	sb, err := sandbox.Start(context.Background(), "127.0.0.1:0", sandbox.Options{ProjectID: "myapp", Keys: []sandbox.PublicKey{kp.PublicKey()}, LoginIDTypes: []string{"email"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sb.Close() })
+	sb, keyFile, kid := projectSandbox(t, dir, "email")
 	e := &canaryEnv{sb: sb, dir: dir, input: filepath.Join(dir, "users.csv"), mapping: filepath.Join(dir, "users.mapping.yaml"),
 		report: filepath.Join(dir, "users.report.csv"), rightFile: filepath.Join(dir, "right.pw"), wrongFile: filepath.Join(dir, "wrong.pw"),
-		env: map[string]string{"AUTHGEAR_ENDPOINT": sb.URL, "AUTHGEAR_PROJECT_ID": "myapp", "AUTHGEAR_ADMIN_KEY_ID": kp.KID, "AUTHGEAR_ADMIN_KEY_FILE": keyFile}}
+		env: map[string]string{"AUTHGEAR_ENDPOINT": sb.URL, "AUTHGEAR_PROJECT_ID": "myapp", "AUTHGEAR_ADMIN_KEY_ID": kid, "AUTHGEAR_ADMIN_KEY_FILE": keyFile}}
 	h := bcryptOf(t, "Passw0rd-of-all!")
 	var b strings.Builder
 	b.WriteString("email,hash,off\n")

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/authgear-migrate/authgear-migrate/importer/sandbox"
 )
 
 // TestUndoCommand imports 30 generated users into a sandbox with replay,
@@ -16,24 +14,12 @@ import (
 // deletes the 30 users, and a second undo finds them already gone.
 func TestUndoCommand(t *testing.T) {
 	dir := t.TempDir()
-	kp, err := sandbox.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "admin-key.pem")
-	if err := kp.WriteKeyFile(keyFile); err != nil {
-		t.Fatal(err)
-	}
-	sb, err := sandbox.Start(context.Background(), "127.0.0.1:0", sandbox.Options{ProjectID: "myapp", Keys: []sandbox.PublicKey{kp.PublicKey()}, LoginIDTypes: []string{"email", "phone"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sb, keyFile, kid := projectSandbox(t, dir, "email", "phone")
 	input := filepath.Join(dir, "users.csv")
 	mapping := filepath.Join(dir, "users.mapping.yaml")
 	writeGenerated(t, input, mapping, 30)
 	report := filepath.Join(dir, "users.report.csv")
-	env := map[string]string{"AUTHGEAR_ENDPOINT": sb.URL, "AUTHGEAR_PROJECT_ID": "myapp", "AUTHGEAR_ADMIN_KEY_ID": kp.KID, "AUTHGEAR_ADMIN_KEY_FILE": keyFile}
+	env := map[string]string{"AUTHGEAR_ENDPOINT": sb.URL, "AUTHGEAR_PROJECT_ID": "myapp", "AUTHGEAR_ADMIN_KEY_ID": kid, "AUTHGEAR_ADMIN_KEY_FILE": keyFile}
 	if r := runCmd(t, env, "replay", "--mapping", mapping, "--input", input, "--report", report); r.code != exitOK {
 		t.Fatalf("replay: %s", r)
 	}

@@ -40,19 +40,7 @@ func bcryptOf(t testing.TB, pw string) string {
 func startSignInEnv(t *testing.T) *signInEnv {
 	t.Helper()
 	dir := t.TempDir()
-	kp, err := sandbox.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "admin-key.pem")
-	if err := kp.WriteKeyFile(keyFile); err != nil {
-		t.Fatal(err)
-	}
-	sb, err := sandbox.Start(context.Background(), "127.0.0.1:0", sandbox.Options{ProjectID: "myapp", Keys: []sandbox.PublicKey{kp.PublicKey()}, LoginIDTypes: []string{"email", "phone", "username"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sb.Close() })
+	sb, keyFile, kid := projectSandbox(t, dir, "email", "phone", "username")
 	input := filepath.Join(dir, "users.csv")
 	csv := "email,hash,off\n" +
 		"ada@example.com," + bcryptOf(t, "Ada-Passw0rd!") + ",false\n" +
@@ -68,7 +56,7 @@ func startSignInEnv(t *testing.T) *signInEnv {
 		}
 	}
 	e := &signInEnv{sb: sb, dir: dir, keyFile: keyFile,
-		env: map[string]string{"AUTHGEAR_ENDPOINT": sb.URL, "AUTHGEAR_PROJECT_ID": "myapp", "AUTHGEAR_ADMIN_KEY_ID": kp.KID, "AUTHGEAR_ADMIN_KEY_FILE": keyFile}}
+		env: map[string]string{"AUTHGEAR_ENDPOINT": sb.URL, "AUTHGEAR_PROJECT_ID": "myapp", "AUTHGEAR_ADMIN_KEY_ID": kid, "AUTHGEAR_ADMIN_KEY_FILE": keyFile}}
 	if r := runCmd(t, e.env, "replay", "--mapping", mapping, "--input", input, "--report", filepath.Join(dir, "users.report.csv")); r.code != exitOK {
 		t.Fatalf("replay: %s", r)
 	}
