@@ -81,7 +81,7 @@ func (m *importingStep) canaryRunView() string {
 	st := m.c.Styles
 	width := max(m.c.Width-2, 20)
 	var b strings.Builder
-	who := importer.Printable(m.canaryLogin)
+	who := importer.Printable(m.s.canaryLogin)
 	if r := m.canaryRes; r != nil {
 		method := ""
 		if r.LoginMethod != "" {
@@ -111,7 +111,7 @@ func (m *importingStep) canaryRunView() string {
 		default:
 			b.WriteString(st.Bad.Render(ui.Wrap(fmt.Sprintf("canary sign-in: ✗ an answer the check does not know (%s): nothing is proven.", importer.Printable(r.Reason)), width)) + "\n")
 		}
-	} else if m.canaryLogin != "" && m.phase != phaseDone {
+	} else if m.s.canaryLogin != "" && m.phase != phaseDone {
 		b.WriteString(st.Muted.Render(ui.Wrap(fmt.Sprintf("the canary signs in as %s after its request…", who), width)) + "\n")
 	}
 	if e := m.estimate; e != nil && m.phase != phaseDone {

@@ -60,8 +60,8 @@ func TestCanarySignInBeforeImport(t *testing.T) {
 	checkGolden(t, "4-confirm-canary-80x24", v)
 
 	d.handle(enter)
-	if im.canary != nil || im.canaryLogin != "ada.lovelace@example.com" {
-		t.Fatalf("the password stays in the model after the start (canary %v, login %q)", im.canary != nil, im.canaryLogin)
+	if im.canary != nil || im.s.canaryLogin != "ada.lovelace@example.com" {
+		t.Fatalf("the password stays in the model after the start (canary %v, login %q)", im.canary != nil, im.s.canaryLogin)
 	}
 	d.until(func() bool { return im.phase == phaseDone })
 	if im.runErr != nil || im.summary == nil || im.summary.Inserted != 19 {
@@ -167,7 +167,7 @@ func TestCanaryRunWords(t *testing.T) {
 	d := newDriver(t, Options{}, 80, 24)
 	walkTo(t, d, stepImport)
 	im := d.w.steps[stepImport].(*importingStep)
-	im.phase, im.runID, im.canaryLogin = phaseRunning, 99, "ada.lovelace@example.com"
+	im.phase, im.runID, im.s.canaryLogin = phaseRunning, 99, "ada.lovelace@example.com"
 	ch := make(chan tea.Msg)
 	im.ch = ch
 	if v := d.w.View(); !strings.Contains(v, "the canary signs in as ada.lovelace@example.com after its request") {

@@ -156,7 +156,6 @@ type importingStep struct {
 	// confirmation screen (its password only until the run starts), the
 	// login ID the run signs in as, what it answered; the run's estimate
 	canary      *importer.SignInCheck
-	canaryLogin string
 	canaryRes   *importer.SignInResult
 	// canaryRetrying: rate limited, the engine waits and tries once more
 	canaryRetrying bool
@@ -674,7 +673,7 @@ func (m *importingStep) start() tea.Cmd {
 		// The engine fills in the endpoint and the Admin API client from
 		// the target; the password leaves the model with the run.
 		cfg.CanarySignIn = m.canary
-		m.canaryLogin, m.canary = m.canary.LoginID, nil
+		m.canary = nil
 	}
 	if api, ok := m.target.API.(importer.ProjectAPI); ok && m.real {
 		// Missing roles and groups are created (when confirmed) or listed
@@ -704,7 +703,6 @@ func (m *importingStep) start() tea.Cmd {
 	} else {
 		m.s.endpoint = m.cfg.Endpoint
 	}
-	m.s.rehearsal = !m.real
 	var cmd tea.Cmd
 	m.runID = m.s.nextRunID()
 	m.ch, cmd = startRun(ctx, m.runID, cfg)
