@@ -155,8 +155,8 @@ type importingStep struct {
 	// the canary's sign-in (canary.go): the check chosen on the
 	// confirmation screen (its password only until the run starts), the
 	// login ID the run signs in as, what it answered; the run's estimate
-	canary      *importer.SignInCheck
-	canaryRes   *importer.SignInResult
+	canary    *importer.SignInCheck
+	canaryRes *importer.SignInResult
 	// canaryRetrying: rate limited, the engine waits and tries once more
 	canaryRetrying bool
 	estimate       *importer.Estimated
