@@ -153,8 +153,9 @@ type importingStep struct {
 	signInID       int
 	firstID        int
 	// the canary's sign-in (canary.go): the check chosen on the
-	// confirmation screen (its password only until the run starts), the
-	// login ID the run signs in as, what it answered; the run's estimate
+	// confirmation screen (its password only until the run starts; the
+	// login ID is the session's canaryLogin), what it answered; the run's
+	// estimate
 	canary    *importer.SignInCheck
 	canaryRes *importer.SignInResult
 	// canaryRetrying: rate limited, the engine waits and tries once more
